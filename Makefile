@@ -1,0 +1,44 @@
+# tanmap: the two commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STORE  ?= var/tanmap.gpkg
+
+.PHONY: setup run demo-data test test-fast browser bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up, load the real boundaries and the labelled sample layers, audit, and serve http://$(HOST):$(PORT)
+run: setup
+	$(VENV)/bin/tanmap --store $(STORE) demo --host $(HOST) --port $(PORT)
+
+## Debian's chromium for the browser tests (installed by the project, never by hand)
+browser:
+	bash scripts/install-browser.sh
+
+## Set up and pass the whole suite
+test: setup browser
+	$(VENV)/bin/pytest -q
+
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not slow and not browser"
+
+## Benchmarks: tanmap against naive geopandas, PostGIS and DuckDB (SIZE=small|medium|large)
+SIZE ?= small
+bench: setup
+	$(PY) benchmarks/run.py --size $(SIZE)
+
+lint: setup
+	$(VENV)/bin/ruff check tanmap tests
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

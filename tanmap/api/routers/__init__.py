@@ -1,0 +1,3 @@
+"""tanmap api/routers package."""
+
+__all__: list[str] = []

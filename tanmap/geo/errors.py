@@ -1,0 +1,90 @@
+"""The tanmap error tree: one root, subclasses that also inherit the matching built-in."""
+
+from __future__ import annotations
+
+import warnings
+
+__all__ = [
+    "CRSError",
+    "CRSMismatchError",
+    "GeographicCRSError",
+    "LayerNotFoundError",
+    "LayerValidationError",
+    "MissingCRSError",
+    "PlanWarning",
+    "StoreError",
+    "TanmapError",
+    "UnknownDistrictError",
+    "UnknownMetricError",
+    "warn_plan",
+]
+
+
+class TanmapError(Exception):
+    """Root of every deliberate tanmap error.
+
+    中文：tanmap 错误基类。
+    """
+
+
+class CRSError(TanmapError, ValueError):
+    """A coordinate reference system (坐标参考系) is missing, wrong or unusable."""
+
+
+class MissingCRSError(CRSError):
+    """Data has no CRS; tanmap never guesses one from coordinate ranges."""
+
+
+class GeographicCRSError(CRSError):
+    """A distance, area or buffer was asked for in a geographic CRS (degrees)."""
+
+
+class CRSMismatchError(CRSError):
+    """Two inputs of a binary operation are in different CRSs."""
+
+
+class LayerNotFoundError(TanmapError, LookupError):
+    """A layer, district or unit is not in the store."""
+
+
+class UnknownDistrictError(LayerNotFoundError):
+    """A district code (adcode) is not known to the store or the bundled data."""
+
+
+class UnknownMetricError(TanmapError, LookupError):
+    """A metric name is not registered."""
+
+
+class StoreError(TanmapError, RuntimeError):
+    """The project store could not complete an operation (nothing was changed)."""
+
+
+class LayerValidationError(TanmapError, ValueError):
+    """A layer failed validation; ``issues`` holds every problem found, not only the first.
+
+    Parameters
+    ----------
+    what
+        What was validated, e.g. ``"parks.geojson (park 公园绿地)"``.
+    issues
+        Structured problems; each has ``row``, ``feature_id``, ``column``, ``problem``, ``fix``
+        and ``severity`` attributes (see ``tanmap.layers.validation.Issue``).
+    """
+
+    def __init__(self, what: str, issues: object) -> None:
+        self.what = what
+        self.issues = tuple(issues)  # type: ignore[call-overload]
+        lines = "\n".join(f"- {issue}" for issue in self.issues)
+        super().__init__(f"{what}: {len(self.issues)} problem(s)\n{lines}")
+
+
+class PlanWarning(UserWarning):
+    """A valid but suspicious input or result (e.g. features outside the district)."""
+
+
+def warn_plan(message: str, *, stacklevel: int = 2) -> None:
+    """Emit a :class:`PlanWarning`.
+
+    中文：规划数据警告。
+    """
+    warnings.warn(message, PlanWarning, stacklevel=stacklevel + 1)

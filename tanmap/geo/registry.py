@@ -1,0 +1,36 @@
+"""The metric registry: every ``MetricDef`` of the geo/ metric modules, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from tanmap.geo.errors import UnknownMetricError
+from tanmap.geo.metric import MetricDef
+
+__all__ = ["METRICS", "get_metric"]
+
+# Each metric module exposes METRIC_DEFS; add a module here when it defines metrics.
+_MODULES: tuple[object, ...] = ()
+
+METRICS: Mapping[str, MetricDef] = MappingProxyType(
+    {d.name: d for m in _MODULES for d in getattr(m, "METRIC_DEFS")}  # noqa: B009
+)
+
+
+def get_metric(name: str) -> MetricDef:
+    """Return the metric called ``name``.
+
+    中文：按名称取指标定义。
+
+    Raises
+    ------
+    UnknownMetricError
+        If no metric has that name; the message lists the known names.
+    """
+    try:
+        return METRICS[name]
+    except KeyError as err:
+        raise UnknownMetricError(
+            f"unknown metric {name!r}; known metrics: {', '.join(sorted(METRICS)) or '(none)'}"
+        ) from err

@@ -1,0 +1,391 @@
+"""Layer kinds (图层类型) and their declarative schemas: the only place layer ids are spelled out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+__all__ = [
+    "CHOICE_LABELS",
+    "COMMON_FIELDS",
+    "SPECS",
+    "STATUS_LABELS",
+    "FieldSpec",
+    "GeometryFamily",
+    "LayerKind",
+    "LayerSpec",
+    "Status",
+    "spec_for",
+]
+
+FieldType = Literal["str", "int", "float", "bool"]
+
+
+class LayerKind(StrEnum):
+    """Every kind of layer tanmap holds.
+
+    中文：图层类型。
+    """
+
+    DISTRICT = "district"                      # 区（县级行政区）
+    SUBDISTRICT = "subdistrict"                # 街道（乡镇）
+    COMMUNITY = "community"                    # 社区
+    RESIDENTIAL_LAND = "residential_land"      # 居住用地
+    BUILDING = "building"                      # 建筑
+    PARK = "park"                              # 公园绿地与广场
+    POCKET_GARDEN = "pocket_garden"            # 口袋公园
+    PV_ROOFTOP = "pv_rooftop"                  # 屋顶光伏
+    HEATING_PIPE = "heating_pipe"              # 供热管网
+    CHARGING_STATION = "charging_station"      # 充电站/充电桩
+    ECO_ZONE = "eco_zone"                      # 生态屏障区
+    LAND_COVER = "land_cover"                  # 土地覆盖
+    RECYCLING_POINT = "recycling_point"        # 再生资源回收点
+    TRANSFER_STATION = "transfer_station"      # 垃圾/再生资源中转站
+    GREENWAY = "greenway"                      # 绿道
+    ROUTE = "route"                            # 路线（高速公路/国省干线）
+    BUS_STOP = "bus_stop"                      # 公交站点
+    SPONGE_AREA = "sponge_area"                # 海绵城市达标区
+
+
+class Status(StrEnum):
+    """Plan status of a feature (项目状态)."""
+
+    EXISTING = "existing"                      # 现状
+    PLANNED = "planned"                        # 规划
+    UNDER_CONSTRUCTION = "under_construction"  # 在建
+    COMPLETED = "completed"                    # 建成
+    RENEWED = "renewed"                        # 已改造
+
+
+STATUS_LABELS: dict[Status, tuple[str, str]] = {
+    Status.EXISTING: ("现状", "Existing"),
+    Status.PLANNED: ("规划", "Planned"),
+    Status.UNDER_CONSTRUCTION: ("在建", "Under construction"),
+    Status.COMPLETED: ("建成", "Completed"),
+    Status.RENEWED: ("已改造", "Renewed"),
+}
+
+
+class GeometryFamily(StrEnum):
+    """Allowed geometry family of a layer; the Multi- variant is always accepted too."""
+
+    POINT = "point"
+    LINE = "line"
+    POLYGON = "polygon"
+
+    @property
+    def geom_types(self) -> frozenset[str]:
+        """Return the shapely ``geom_type`` names accepted for this family."""
+        return {
+            GeometryFamily.POINT: frozenset({"Point", "MultiPoint"}),
+            GeometryFamily.LINE: frozenset({"LineString", "MultiLineString"}),
+            GeometryFamily.POLYGON: frozenset({"Polygon", "MultiPolygon"}),
+        }[self]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One attribute column of a layer.
+
+    中文：字段定义。
+
+    Parameters
+    ----------
+    name
+        Column name (ASCII, snake_case; Shapefile export may cut it to 10 bytes).
+    dtype
+        ``"str"``, ``"int"``, ``"float"`` or ``"bool"``.
+    zh, en
+        Chinese and English labels for UI, legends and reports.
+    unit
+        Unit of the value (``"m"``, ``"m2"``, ``"kW"``, ``"kWp"``, ``"year"``, ``"mm"``...), or None.
+    required
+        Whether every feature must carry a non-null value.
+    choices
+        Allowed values (codes), or None for free values.
+    minimum, maximum
+        Inclusive value range for numbers, or None.
+    """
+
+    name: str
+    dtype: FieldType
+    zh: str
+    en: str
+    unit: str | None = None
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Declarative schema of one layer kind.
+
+    中文：图层规范（几何类型、必填字段、单位、取值范围）。
+    """
+
+    kind: LayerKind
+    zh_name: str
+    en_name: str
+    geometry: GeometryFamily
+    fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
+    storage_crs: str = "EPSG:4326"
+    with_common: bool = True
+
+    @property
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        """Return the common plan fields (if used) followed by the kind's own fields."""
+        return (COMMON_FIELDS if self.with_common else (_ID_FIELD, _NAME_FIELD)) + self.fields
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Return the names of the required fields."""
+        return tuple(f.name for f in self.all_fields if f.required)
+
+    def get_field(self, name: str) -> FieldSpec:
+        """Return the spec of field ``name``.
+
+        Raises
+        ------
+        KeyError
+            If the kind has no such field.
+        """
+        for f in self.all_fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.kind.value} has no field {name!r}")
+
+    def label(self, lang: str = "zh") -> str:
+        """Return the bilingual display name, e.g. ``口袋公园 Pocket gardens``, or one language."""
+        if lang == "zh":
+            return self.zh_name
+        if lang == "en":
+            return self.en_name
+        return f"{self.zh_name} {self.en_name}"
+
+
+_YEAR = {"minimum": 1900, "maximum": 2100}
+_ID_FIELD = FieldSpec("id", "str", "编号", "ID", required=True)
+_NAME_FIELD = FieldSpec("name", "str", "名称", "Name")
+
+#: Plan fields every project layer carries (id, name, status, years, district, source).
+COMMON_FIELDS: tuple[FieldSpec, ...] = (
+    _ID_FIELD,
+    _NAME_FIELD,
+    FieldSpec("status", "str", "状态", "Status", choices=tuple(s.value for s in Status)),
+    FieldSpec("planned_year", "int", "计划年份", "Planned year", unit="year", **_YEAR),
+    FieldSpec("completion_year", "int", "建成年份", "Completion year", unit="year", **_YEAR),
+    FieldSpec("district", "str", "所属区县代码", "District adcode"),
+    FieldSpec("source", "str", "数据来源", "Source"),
+)
+
+_AREA = FieldSpec("area_m2", "float", "面积", "Area", unit="m2", minimum=0)
+
+SPECS: dict[LayerKind, LayerSpec] = {
+    s.kind: s
+    for s in (
+        LayerSpec(
+            LayerKind.DISTRICT, "区县", "Districts", GeometryFamily.POLYGON,
+            (
+                FieldSpec("adcode", "str", "行政区划代码", "Adcode", required=True),
+                FieldSpec("planning_epsg", "int", "规划坐标系EPSG", "Planning CRS EPSG",
+                          minimum=1024, maximum=32767),
+            ),
+            with_common=False,
+        ),
+        LayerSpec(
+            LayerKind.SUBDISTRICT, "街道", "Sub-districts", GeometryFamily.POLYGON,
+            (FieldSpec("code", "str", "街道代码", "Sub-district code"),),
+        ),
+        LayerSpec(
+            LayerKind.COMMUNITY, "社区", "Communities", GeometryFamily.POLYGON,
+            (
+                FieldSpec("code", "str", "社区代码", "Community code"),
+                FieldSpec("subdistrict", "str", "所属街道", "Sub-district"),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.RESIDENTIAL_LAND, "居住用地", "Residential land", GeometryFamily.POLYGON,
+            (
+                FieldSpec("area_type", "str", "区域类型", "Area type",
+                          choices=("old_city", "new_area", "other", "historic")),
+                FieldSpec("population", "float", "人口", "Population", unit="person", minimum=0),
+                _AREA,
+            ),
+        ),
+        LayerSpec(
+            LayerKind.BUILDING, "建筑", "Buildings", GeometryFamily.POLYGON,
+            (
+                FieldSpec("use_category", "str", "建筑类别", "Use category", required=True,
+                          choices=("party_gov", "public", "commercial_industrial",
+                                   "residential", "other")),
+                FieldSpec("roof_area_m2", "float", "屋顶面积", "Roof area", unit="m2",
+                          minimum=0),
+                FieldSpec("is_new", "bool", "新建", "New building"),
+                FieldSpec("public_institution", "bool", "公共机构", "Public institution"),
+                FieldSpec("floors", "int", "层数", "Floors", minimum=0, maximum=200),
+                FieldSpec("population", "float", "居住人口", "Residents", unit="person",
+                          minimum=0),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.PARK, "公园绿地与广场", "Parks and squares", GeometryFamily.POLYGON,
+            (
+                # GB/T 51346-2019 table 3.0.2 / CJJ/T 85-2017: G11 综合公园, G12 社区公园,
+                # G13 专类公园, G14 游园, G3 广场用地 (G1 公园绿地 with no sub-class).
+                FieldSpec("park_class", "str", "绿地分类", "Green-space class", required=True,
+                          choices=("G1", "G11", "G12", "G13", "G14", "G3")),
+                _AREA,
+                FieldSpec("open_access", "bool", "免费开放", "Open to the public"),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.POCKET_GARDEN, "口袋公园", "Pocket gardens", GeometryFamily.POLYGON,
+            (
+                FieldSpec("garden_type", "str", "类型", "Type",
+                          choices=("pocket_park", "pocket_garden", "street_garden")),
+                _AREA,
+            ),
+        ),
+        LayerSpec(
+            LayerKind.PV_ROOFTOP, "屋顶光伏", "Rooftop PV", GeometryFamily.POLYGON,
+            (
+                FieldSpec("capacity_kwp", "float", "装机容量", "Capacity", unit="kWp",
+                          required=True, minimum=0),
+                FieldSpec("panel_area_m2", "float", "组件面积", "Panel area", unit="m2",
+                          minimum=0),
+                FieldSpec("building_id", "str", "建筑编号", "Building ID"),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.HEATING_PIPE, "供热管网", "Heating pipes", GeometryFamily.LINE,
+            (
+                FieldSpec("installation_year", "int", "敷设年份", "Installation year",
+                          unit="year", required=True, **_YEAR),
+                FieldSpec("renewal_year", "int", "改造年份", "Renewal year", unit="year", **_YEAR),
+                FieldSpec("dn_mm", "float", "公称直径DN", "Nominal diameter DN", unit="mm",
+                          minimum=0, maximum=3000),
+                FieldSpec("length_m", "float", "长度", "Length", unit="m", minimum=0),
+                FieldSpec("insulation", "str", "保温", "Insulation"),
+                FieldSpec("operator", "str", "运营单位", "Operator"),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.CHARGING_STATION, "充电站/充电桩", "Charging stations",
+            GeometryFamily.POINT,
+            (
+                FieldSpec("access", "str", "类型", "Access", required=True,
+                          choices=("public", "dedicated", "private")),
+                FieldSpec("fast_piles", "int", "快充桩数", "Fast (DC) piles", minimum=0),
+                FieldSpec("slow_piles", "int", "慢充桩数", "Slow (AC) piles", minimum=0),
+                FieldSpec("power_kw", "float", "总功率", "Total power", unit="kW", minimum=0),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.ECO_ZONE, "生态屏障区", "Ecological barrier zones", GeometryFamily.POLYGON,
+            (
+                FieldSpec("control_level", "int", "管控等级", "Control level", required=True,
+                          minimum=1, maximum=3),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.LAND_COVER, "土地覆盖", "Land cover", GeometryFamily.POLYGON,
+            (
+                FieldSpec("cover_class", "str", "地类", "Land-cover class", required=True,
+                          choices=("water", "wetland", "forest", "shrub", "grass", "farmland",
+                                   "built", "bare", "road", "other")),
+                FieldSpec("canopy_closure", "float", "郁闭度", "Canopy closure",
+                          minimum=0, maximum=1),
+                FieldSpec("stock_m3", "float", "森林蓄积量", "Growing stock", unit="m3",
+                          minimum=0),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.RECYCLING_POINT, "再生资源回收点", "Recycling points", GeometryFamily.POINT,
+        ),
+        LayerSpec(
+            LayerKind.TRANSFER_STATION, "中转站", "Transfer stations", GeometryFamily.POINT,
+        ),
+        LayerSpec(
+            LayerKind.GREENWAY, "绿道", "Greenways", GeometryFamily.LINE,
+            (
+                FieldSpec("greenway_type", "str", "绿道类型", "Greenway type",
+                          choices=("riverside", "urban", "country", "other")),
+                FieldSpec("connected", "bool", "贯通", "Connected"),
+                FieldSpec("length_m", "float", "长度", "Length", unit="m", minimum=0),
+            ),
+        ),
+        LayerSpec(
+            LayerKind.ROUTE, "路线", "Routes", GeometryFamily.LINE,
+            (
+                FieldSpec("route_class", "str", "道路等级", "Route class", required=True,
+                          choices=("expressway", "national", "provincial", "trunk", "other")),
+                FieldSpec("ref", "str", "编号", "Route number"),
+            ),
+        ),
+        LayerSpec(LayerKind.BUS_STOP, "公交站点", "Bus stops", GeometryFamily.POINT),
+        LayerSpec(
+            LayerKind.SPONGE_AREA, "海绵城市达标区", "Sponge-city compliant areas",
+            GeometryFamily.POLYGON, (_AREA,),
+        ),
+    )
+}
+
+
+#: Chinese and English labels of coded values, for legends, popups and reports.
+CHOICE_LABELS: dict[str, tuple[str, str]] = {
+    "party_gov": ("党政机关", "Party and government"),
+    "public": ("公共建筑/公用", "Public"),
+    "commercial_industrial": ("工商业厂房", "Commercial and industrial"),
+    "residential": ("居民住宅", "Residential"),
+    "other": ("其他", "Other"),
+    "old_city": ("旧城区", "Old city"),
+    "new_area": ("规划新区", "New area"),
+    "historic": ("历史文化街区", "Historic district"),
+    "dedicated": ("专用", "Dedicated"),
+    "private": ("私人", "Private"),
+    "pocket_park": ("口袋公园", "Pocket park"),
+    "pocket_garden": ("口袋花园", "Pocket garden"),
+    "street_garden": ("街心花园", "Street garden"),
+    "water": ("水域", "Water"),
+    "wetland": ("湿地", "Wetland"),
+    "forest": ("林地", "Forest"),
+    "shrub": ("灌木林", "Shrubland"),
+    "grass": ("草地/绿地", "Grass and green land"),
+    "farmland": ("耕地", "Farmland"),
+    "built": ("建设用地", "Built-up"),
+    "bare": ("裸地", "Bare land"),
+    "road": ("道路", "Road"),
+    "expressway": ("高速公路", "Expressway"),
+    "national": ("国道", "National road"),
+    "provincial": ("省道", "Provincial road"),
+    "trunk": ("城市干道", "Trunk road"),
+    "riverside": ("滨水", "Riverside"),
+    "urban": ("城市", "Urban"),
+    "country": ("郊野", "Country"),
+    **{s.value: lab for s, lab in STATUS_LABELS.items()},
+}
+
+
+def spec_for(kind: LayerKind | str) -> LayerSpec:
+    """Return the spec of ``kind``.
+
+    中文：按图层类型取规范。
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not a known layer kind; the message lists the known kinds.
+
+    Examples
+    --------
+    >>> spec_for("pocket_garden").zh_name
+    '口袋公园'
+    """
+    try:
+        return SPECS[LayerKind(kind)]
+    except ValueError as err:
+        known = ", ".join(k.value for k in LayerKind)
+        raise ValueError(f"unknown layer kind {kind!r}; known kinds: {known}") from err

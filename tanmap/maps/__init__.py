@@ -1,0 +1,3 @@
+"""Folium (Leaflet) map builders: styles, legends, popups, coverage and gap overlays."""
+
+__all__: list[str] = []
