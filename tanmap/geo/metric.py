@@ -123,6 +123,10 @@ class MetricDef:
         Unit of ``MetricResult.value``.
     margin_m
         How far beyond the district boundary input features are loaded (services cross borders).
+    param_inputs
+        Names of parameters whose value is a layer kind (a string, a tuple of strings, or None) that
+        is a further required input, for generic metrics such as ``feature_count(kind=...)``; the
+        caller loads ``required_inputs(params)``.
     """
 
     name: str
@@ -134,6 +138,21 @@ class MetricDef:
     unit: str
     optional_inputs: tuple[str, ...] = ()
     margin_m: float = 0.0
+    param_inputs: tuple[str, ...] = ()
+
+    def required_inputs(self, params: Any) -> tuple[str, ...]:
+        """Return ``inputs`` plus the layer kinds named by the ``param_inputs`` parameters.
+
+        中文：按参数确定的必需输入图层。
+        """
+        kinds = list(self.inputs)
+        for pname in self.param_inputs:
+            value = getattr(params, pname)
+            values = value if isinstance(value, tuple | list) else (value,)
+            for v in values:
+                if v is not None and str(v) not in kinds:
+                    kinds.append(str(v))
+        return tuple(kinds)
 
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:
