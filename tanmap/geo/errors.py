@@ -7,6 +7,7 @@ import warnings
 __all__ = [
     "CRSError",
     "CRSMismatchError",
+    "CoverageRuleError",
     "GeographicCRSError",
     "LayerNotFoundError",
     "LayerValidationError",
@@ -76,6 +77,10 @@ class LayerValidationError(TanmapError, ValueError):
         self.issues = tuple(issues)  # type: ignore[call-overload]
         lines = "\n".join(f"- {issue}" for issue in self.issues)
         super().__init__(f"{what}: {len(self.issues)} problem(s)\n{lines}")
+
+
+class CoverageRuleError(TanmapError, ValueError):
+    """A coverage rule set (服务半径覆盖率规则) is unknown or malformed."""
 
 
 class PlanWarning(UserWarning):
