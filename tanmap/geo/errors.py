@@ -7,6 +7,7 @@ import warnings
 __all__ = [
     "CRSError",
     "CRSMismatchError",
+    "CatalogError",
     "CoverageRuleError",
     "GeographicCRSError",
     "LayerNotFoundError",
@@ -81,6 +82,13 @@ class LayerValidationError(TanmapError, ValueError):
 
 class CoverageRuleError(TanmapError, ValueError):
     """A coverage rule set (服务半径覆盖率规则) is unknown or malformed."""
+
+
+class CatalogError(LayerValidationError):
+    """The plan-target catalog (规划目标目录) or an overrides file failed validation.
+
+    ``what`` names the file; ``issues`` holds every problem found (target id, field, problem).
+    """
 
 
 class PlanWarning(UserWarning):
