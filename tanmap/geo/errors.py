@@ -12,6 +12,7 @@ __all__ = [
     "GeographicCRSError",
     "LayerNotFoundError",
     "LayerValidationError",
+    "MetricParameterError",
     "MissingCRSError",
     "PlanWarning",
     "StoreError",
@@ -55,6 +56,10 @@ class UnknownDistrictError(LayerNotFoundError):
 
 class UnknownMetricError(TanmapError, LookupError):
     """A metric name is not registered."""
+
+
+class MetricParameterError(TanmapError, ValueError):
+    """A metric parameter (指标参数) has an unknown name or a value that cannot be converted."""
 
 
 class StoreError(TanmapError, RuntimeError):
