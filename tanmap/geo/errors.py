@@ -9,7 +9,9 @@ __all__ = [
     "CRSMismatchError",
     "CatalogError",
     "CoverageRuleError",
+    "DataFormatError",
     "GeographicCRSError",
+    "InputTooLargeError",
     "LayerNotFoundError",
     "LayerValidationError",
     "MetricParameterError",
@@ -94,6 +96,14 @@ class CatalogError(LayerValidationError):
 
     ``what`` names the file; ``issues`` holds every problem found (target id, field, problem).
     """
+
+
+class DataFormatError(TanmapError, ValueError):
+    """An input file cannot be read: unknown format, corrupt, ambiguous layer, missing columns."""
+
+
+class InputTooLargeError(DataFormatError):
+    """An input file is larger than the configured limit (``max_bytes``)."""
 
 
 class PlanWarning(UserWarning):
