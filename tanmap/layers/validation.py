@@ -13,6 +13,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
+from tanmap.geo.crs import looks_like_degrees, looks_swapped
 from tanmap.layers.kinds import CHOICE_LABELS, FieldSpec, GeometryFamily, LayerSpec
 
 __all__ = [
@@ -31,10 +32,6 @@ Severity = Literal["error", "warning"]
 BOOL_TRUE_TEXT: frozenset[str] = frozenset({"true", "t", "yes", "y", "1", "1.0", "是", "有"})
 #: Text accepted as boolean false in ``bool`` fields (compared after ``strip().lower()``).
 BOOL_FALSE_TEXT: frozenset[str] = frozenset({"false", "f", "no", "n", "0", "0.0", "否", "无"})
-
-#: Longitude and latitude ranges that enclose China (with a margin), for the swapped-axes check.
-_CHINA_LON = (70.0, 140.0)
-_CHINA_LAT = (0.0, 56.0)
 
 _FAMILY_DIM = {GeometryFamily.POINT: 0, GeometryFamily.LINE: 1, GeometryFamily.POLYGON: 2}
 _DIM_FAMILY = {v: k for k, v in _FAMILY_DIM.items()}
@@ -286,12 +283,10 @@ def _crs_checks(gdf: gpd.GeoDataFrame, source: str) -> list[Issue]:
     xmax, ymax = coords.max(axis=0)
     crs = CRS.from_user_input(gdf.crs)
     name = crs.to_string()
-    looks_degrees = xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90
+    looks_degrees = looks_like_degrees(coords[:, 0], coords[:, 1])
     issues: list[Issue] = []
     if crs.is_geographic:
-        swapped = (_CHINA_LAT[0] <= xmin and xmax <= _CHINA_LAT[1]
-                   and _CHINA_LON[0] <= ymin and ymax <= _CHINA_LON[1])
-        if swapped:
+        if looks_swapped(coords[:, 0], coords[:, 1]):
             issues.append(Issue(
                 source=source, row=None, feature_id=None, column=None, code="swapped_axes",
                 problem=f"x (longitude) spans {xmin:.6g}..{xmax:.6g} and y (latitude) spans "
