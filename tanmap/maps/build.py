@@ -1,0 +1,781 @@
+"""Build the folium map of a district: layers, gaps, choropleth, legend, audit panel (一张图)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from branca.element import Element, Figure
+from folium.map import Layer
+from folium.template import Template
+
+from tanmap.geo.errors import MissingCRSError
+from tanmap.layers.kinds import CHOICE_LABELS, SPECS, GeometryFamily, LayerKind
+from tanmap.maps.i18n import bilingual, check_lang, label
+from tanmap.maps.styles import (
+    AUDIT_STATUS_COLORS,
+    COVERAGE_BREAKS,
+    COVERAGE_COLORS,
+    OVERLAY_STYLES,
+    LayerStyle,
+    choice_label,
+    coverage_color,
+    layer_name,
+    style_for,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "AMAP_TILES",
+    "DISPLAY_SIMPLIFY_M",
+    "OSM_TILES",
+    "POINT_CLUSTER_MIN",
+    "POLYGON_DETAIL_LIMIT",
+    "SAMPLE_DATA_LABEL",
+    "STATIC_DIR",
+    "VENDORED_CSS",
+    "VENDORED_JS",
+    "AssetMode",
+    "Basemap",
+    "district_map",
+    "escape_json_for_script",
+]
+
+Basemap = Literal["none", "osm", "amap"]
+AssetMode = Literal["inline", "local"]
+
+#: Folder of the vendored Leaflet/plugin files (see ``static/README.md``); the API serves it.
+STATIC_DIR: Path = Path(str(resources.files("tanmap.maps").joinpath("static")))
+
+#: Vendored JavaScript, in load order (Leaflet first), as paths relative to ``STATIC_DIR``.
+VENDORED_JS: tuple[str, ...] = (
+    "leaflet/leaflet.js",
+    "leaflet.fullscreen/Control.FullScreen.js",
+    "leaflet-measure/leaflet-measure.min.js",
+    "leaflet.markercluster/leaflet.markercluster.js",
+)
+#: Vendored stylesheets, relative to ``STATIC_DIR``.
+VENDORED_CSS: tuple[str, ...] = (
+    "leaflet/leaflet.css",
+    "leaflet.fullscreen/Control.FullScreen.css",
+    "leaflet-measure/leaflet-measure.css",
+    "leaflet.markercluster/MarkerCluster.css",
+    "leaflet.markercluster/MarkerCluster.Default.css",
+)
+
+#: Label carried by every synthetic feature (``data_label`` property) and shown in the banner.
+SAMPLE_DATA_LABEL = "示例数据 synthetic sample"
+
+#: Display-only simplification tolerance, in metres of the planning CRS. 1 m is below what a
+#: screen pixel covers at zoom 17 (≈ 1.2 m/px at 39°N), so nothing visible is lost.
+DISPLAY_SIMPLIFY_M = 1.0
+
+#: Above this many polygons a layer is drawn as clustered representative points instead of
+#: footprints: Leaflet stays responsive to ~20k canvas paths, not to 100k.
+POLYGON_DETAIL_LIMIT = 20_000
+
+#: Point layers with at least this many features are clustered (MarkerCluster).
+POINT_CLUSTER_MIN = 200
+
+#: WGS84 (OpenStreetMap) tiles: (url, attribution).
+OSM_TILES = (
+    "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+#: Amap/Gaode road tiles, GCJ-02: overlays must be shifted WGS84 -> GCJ-02 to line up.
+AMAP_TILES = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+    "&copy; 高德地图 AutoNavi",
+)
+
+_FAMILY_ORDER = {GeometryFamily.POLYGON: 0, GeometryFamily.LINE: 1, GeometryFamily.POINT: 2}
+_KIND_ORDER = {k: i for i, k in enumerate(LayerKind)}
+_COORD_RE = re.compile(r"(-?\d+\.\d{6})\d+")
+_IMG_URL_RE = re.compile(r"url\((['\"]?)((?:images/)?[\w@.-]+\.(?:png|svg))\1\)")
+_MIME = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def escape_json_for_script(text: str) -> str:
+    r"""Make JSON text safe to embed inside an HTML ``<script>`` element.
+
+    中文：嵌入脚本的 JSON 转义（防止 ``</script>`` 注入）。
+
+    ``<``, ``>`` and ``&`` only occur inside JSON strings, where ``\u003c`` etc. mean the same
+    characters, so the data is unchanged while no ``</script>`` or ``<!--`` can end the element.
+
+    Examples
+    --------
+    >>> escape_json_for_script('{"a": "</script><img src=x onerror=alert(1)>"}')
+    '{"a": "\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e"}'
+    """
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+# --------------------------------------------------------------------------- raw elements
+
+
+class _Raw(Element):
+    """An element whose text is emitted verbatim (not parsed as a Jinja template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+_HELPER_JS = r"""
+window.tanmap = (function () {
+  function txt(v) { return (v === null || v === undefined) ? "" : String(v); }
+  function styleOf(spec, props) {
+    var key = spec.class_field ? txt(props[spec.class_field]) : "";
+    return spec.styles[key] || spec.style;
+  }
+  // Popups and tooltips are built with textContent: attribute values are never parsed as HTML.
+  function popup(props, spec) {
+    var root = document.createElement("div");
+    root.className = "tanmap-popup";
+    var head = document.createElement("div");
+    head.className = "tanmap-popup-title";
+    head.textContent = spec.title;
+    root.appendChild(head);
+    var table = document.createElement("table");
+    spec.fields.forEach(function (f) {
+      var v = props[f[0]];
+      if (v === null || v === undefined || v === "") { return; }
+      var tr = document.createElement("tr");
+      var th = document.createElement("th");
+      th.textContent = f[1];
+      var td = document.createElement("td");
+      var shown = (f[2] && spec.choices[txt(v)] !== undefined) ? spec.choices[txt(v)] : txt(v);
+      td.textContent = shown;
+      tr.appendChild(th); tr.appendChild(td); table.appendChild(tr);
+    });
+    root.appendChild(table);
+    return root;
+  }
+  function layer(data, spec) {
+    var gj = L.geoJSON(data, {
+      style: function (f) { return styleOf(spec, f.properties); },
+      pointToLayer: function (f, latlng) {
+        var s = Object.assign({radius: spec.radius}, styleOf(spec, f.properties));
+        return L.circleMarker(latlng, s);
+      },
+      onEachFeature: function (f, l) {
+        l.bindPopup(function () { return popup(f.properties, spec); }, {maxWidth: 360});
+        var tip = spec.tooltip ? f.properties[spec.tooltip] : null;
+        if (tip !== null && tip !== undefined && tip !== "") {
+          l.bindTooltip(function () {
+            var s = document.createElement("span"); s.textContent = txt(tip); return s;
+          }, {sticky: true});
+        }
+      }
+    });
+    if (spec.cluster && L.markerClusterGroup) {
+      var group = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18,
+                                        spiderfyOnMaxZoom: false});
+      group.addLayers(gj.getLayers());
+      return group;
+    }
+    return gj;
+  }
+  return {layer: layer, popup: popup};
+})();
+"""
+
+_PAGE_CSS = """
+.tanmap-panel { position: fixed; z-index: 1000; background: rgba(255,255,255,0.94);
+  border: 1px solid #999; border-radius: 4px; padding: 6px 8px; font: 12px/1.4 sans-serif;
+  max-height: 45vh; overflow-y: auto; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+.tanmap-legend { right: 10px; bottom: 30px; max-width: 260px; }
+.tanmap-audit { left: 10px; bottom: 60px; max-width: 420px; }
+.tanmap-banner { position: fixed; z-index: 1001; top: 8px; left: 50%; transform: translateX(-50%);
+  background: #fff3cd; color: #7a4d00; border: 2px solid #e0a800; border-radius: 4px;
+  padding: 4px 12px; font: bold 14px sans-serif; }
+.tanmap-banner small { font-weight: normal; margin-left: 8px; }
+.tanmap-legend .sw { display: inline-block; width: 14px; height: 10px; margin-right: 5px;
+  vertical-align: middle; border: 1px solid #555; }
+.tanmap-legend .sub { margin-left: 14px; }
+.tanmap-legend h4, .tanmap-audit h4 { margin: 2px 0 4px; font-size: 13px; }
+.tanmap-audit table, .tanmap-popup table { border-collapse: collapse; }
+.tanmap-audit td, .tanmap-audit th { border-bottom: 1px solid #ddd; padding: 2px 4px;
+  text-align: left; }
+.tanmap-popup-title { font-weight: bold; margin-bottom: 4px; }
+.tanmap-popup th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+.tanmap-status { color: #fff; border-radius: 3px; padding: 0 4px; white-space: nowrap; }
+"""
+
+
+def _asset_text(rel: str) -> str:
+    return (STATIC_DIR / rel).read_text(encoding="utf-8")
+
+
+def _inline_css(rel: str) -> str:
+    """Return a vendored stylesheet with its ``url(images/...)`` references as data URIs."""
+    folder = (STATIC_DIR / rel).parent
+
+    def data_uri(match: re.Match[str]) -> str:
+        path = folder / match.group(2)
+        if not path.is_file():  # e.g. IE-only VML behaviours: leave untouched
+            return match.group(0)
+        payload = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'url("data:{_MIME[path.suffix]};base64,{payload}")'
+
+    return _IMG_URL_RE.sub(data_uri, _asset_text(rel))
+
+
+def _asset_elements(mode: AssetMode, static_url: str) -> list[str]:
+    if mode == "local":
+        prefix = static_url.rstrip("/") + "/"
+        out = [f'<link rel="stylesheet" href="{_esc(prefix + rel)}"/>' for rel in VENDORED_CSS]
+        out += [f'<script src="{_esc(prefix + rel)}"></script>' for rel in VENDORED_JS]
+    else:
+        out = [f"<style>/* {rel} */\n{_inline_css(rel)}</style>" for rel in VENDORED_CSS]
+        # Vendored files hold no "</script" (checked by tests), so they can be inlined as is.
+        out += [f"<script>/* {rel} */\n{_asset_text(rel)}</script>" for rel in VENDORED_JS]
+    out.append(f"<style>{_PAGE_CSS}</style>")
+    out.append(f"<script>{_HELPER_JS}</script>")
+    return out
+
+
+# --------------------------------------------------------------------------- layer element
+
+
+class _FeatureLayer(Layer):
+    """A GeoJSON overlay drawn by the page helper ``tanmap.layer`` (escaped popups, clustering)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = tanmap.layer({{ this.data_js }}, {{ this.spec_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, data_js: str, spec_js: str, *, show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "TanmapLayer"
+        self.data_js = data_js
+        self.spec_js = spec_js
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A layer ready for display: EPSG:4326 frame plus how it is shown."""
+
+    frame: gpd.GeoDataFrame
+    mode: str  # "detail", "clustered_points" (from polygons), "points"
+    n_source: int
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}")
+    if gdf.crs is None:
+        raise MissingCRSError(
+            f"{what} has no CRS; call .set_crs(<source CRS>) first (e.g. 'EPSG:4326')."
+        )
+    return gdf if gdf.crs.equals(pyproj.CRS.from_epsg(4326)) else gdf.to_crs(4326)
+
+
+def _metric_crs(gdf: gpd.GeoDataFrame, planning_epsg: int | None) -> Any:
+    if planning_epsg:
+        return pyproj.CRS.from_epsg(int(planning_epsg))
+    return gdf.estimate_utm_crs()
+
+
+def _prepare(
+    gdf: gpd.GeoDataFrame, family: GeometryFamily | None, planning_epsg: int | None, what: str
+) -> _Prepared:
+    """Reproject to EPSG:4326 and reduce the geometry for display (simplify or cluster)."""
+    gdf = _to_wgs84(gdf, what)
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    n = len(gdf)
+    if n == 0 or family is GeometryFamily.POINT:
+        mode = "points" if family is GeometryFamily.POINT else "detail"
+        return _Prepared(gdf, mode, n)
+    metric = gdf.to_crs(_metric_crs(gdf, planning_epsg))
+    if family is GeometryFamily.POLYGON and n > POLYGON_DETAIL_LIMIT:
+        points = metric.set_geometry(metric.geometry.representative_point()).to_crs(4326)
+        return _Prepared(points, "clustered_points", n)
+    simplified = metric.geometry.simplify(DISPLAY_SIMPLIFY_M, preserve_topology=True)
+    out = metric.set_geometry(simplified).to_crs(4326)
+    return _Prepared(out, "detail", n)
+
+
+def _json_records(frame: pd.DataFrame) -> list[str]:
+    """Return one JSON object per row; non-JSON values become strings, NaN becomes null."""
+    cols: dict[str, list[Any]] = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            arr = s.astype(object)
+            cols[col] = [
+                None if v is None or (isinstance(v, float) and v != v) else
+                (v.item() if hasattr(v, "item") else v)
+                for v in arr
+            ]
+        else:
+            cols[col] = [None if pd.isna(v) else str(v) for v in s.astype(object)]
+    names = list(cols)
+    return [
+        json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, separators=(",", ":"))
+        for row in zip(*cols.values(), strict=True)
+    ] if names else ["{}"] * len(frame)
+
+
+def _feature_collection(frame: gpd.GeoDataFrame, keep: Sequence[str]) -> str:
+    """Return a compact GeoJSON FeatureCollection (coordinates cut to 6 decimals, ~0.1 m)."""
+    geoms = shapely.to_geojson(np.asarray(frame.geometry.values))
+    geoms = [_COORD_RE.sub(r"\1", g) for g in geoms]
+    props = _json_records(pd.DataFrame(frame[list(keep)]))
+    body = ",".join(
+        f'{{"type":"Feature","geometry":{g},"properties":{p}}}'
+        for g, p in zip(geoms, props, strict=True)
+    )
+    return escape_json_for_script(f'{{"type":"FeatureCollection","features":[{body}]}}')
+
+
+def _kind(kind: LayerKind | str) -> LayerKind:
+    style_for(kind)  # raises ValueError listing the known kinds
+    return LayerKind(kind)
+
+
+def _field_label(kind: LayerKind | None, col: str, lang: str) -> tuple[str, bool]:
+    if col == "data_label":
+        return (label("sample_banner", lang), False)
+    if col in ("share_pct", "unit_name", "unit_id"):
+        return (label(col, lang), False)
+    if kind is not None:
+        try:
+            f = SPECS[kind].get_field(col)
+        except KeyError:
+            return (col, False)
+        return (f.en if lang == "en" else f.zh) + (f" ({f.unit})" if f.unit else ""), bool(
+            f.choices
+        )
+    return (col, False)
+
+
+def _layer_spec_js(
+    title: str,
+    style: LayerStyle,
+    columns: Sequence[str],
+    kind: LayerKind | None,
+    lang: str,
+    *,
+    cluster: bool,
+    tooltip: str | None,
+    class_field: str | None = None,
+    class_colors: Mapping[str, str] | None = None,
+) -> str:
+    cf = class_field if class_field is not None else style.class_field
+    colors = class_colors if class_colors is not None else style.class_colors
+    fields = []
+    for col in columns:
+        if col == "coverage_class":  # a colour code that only drives the style
+            continue
+        text, coded = _field_label(kind, col, lang)
+        fields.append([col, text, coded or col == "status"])
+    spec = {
+        "title": title,
+        "fields": fields,
+        "choices": {code: (en if lang == "en" else zh) for code, (zh, en) in CHOICE_LABELS.items()},
+        "class_field": cf if cf in columns else None,
+        "style": style.leaflet(),
+        "styles": {
+            key: {**style.leaflet(), "color": c, "fillColor": c} for key, c in colors.items()
+        },
+        "radius": style.radius_px,
+        "cluster": cluster,
+        "tooltip": tooltip,
+    }
+    return escape_json_for_script(json.dumps(spec, ensure_ascii=False))
+
+
+def _display_columns(frame: gpd.GeoDataFrame, mode: str, class_field: str | None) -> list[str]:
+    cols = [c for c in frame.columns if c != frame.geometry.name]
+    if mode == "clustered_points":
+        # 100k footprints: keep identity, class and the sample label, not every attribute.
+        cols = [c for c in ("id", "name", class_field, "data_label") if c and c in cols]
+    return cols
+
+
+def _tooltip_field(columns: Sequence[str]) -> str | None:
+    return next((c for c in ("name", "unit_name", "id") if c in columns), None)
+
+
+# --------------------------------------------------------------------------- HTML panels
+
+
+def _swatch(color: str, *, line: bool = False) -> str:
+    shape = "height:3px;border:none;" if line else ""
+    return f'<span class="sw" style="background:{_esc(color)};{shape}"></span>'
+
+
+def _legend_html(entries: Sequence[str], lang: str) -> str:
+    return (
+        f'<div class="tanmap-panel tanmap-legend" id="tanmap-legend">'
+        f"<h4>{_esc(label('legend', lang, both=True))}</h4>{''.join(entries)}</div>"
+    )
+
+
+def _legend_entry(
+    name: str, style: LayerStyle, family: GeometryFamily | None, classes: Sequence[str],
+    lang: str, note: str | None = None,
+) -> str:
+    line = family is GeometryFamily.LINE
+    color = style.color if line else style.fill_color
+    head = f"<div>{_swatch(color, line=line)}{_esc(name)}"
+    head += f" <small>({_esc(note)})</small></div>" if note else "</div>"
+    subs = "".join(
+        f'<div class="sub">{_swatch(style.color_of(c), line=line)}{_esc(choice_label(c, lang))}'
+        f"</div>"
+        for c in classes
+    )
+    return head + subs
+
+
+def _audit_html(audit_summary: Sequence[Mapping[str, Any]], lang: str) -> str:
+    rows = []
+    for item in audit_summary:
+        status = str(item.get("status", "no_data"))
+        color = AUDIT_STATUS_COLORS.get(status, AUDIT_STATUS_COLORS["no_data"])
+        shown = label(status, lang) if status in AUDIT_STATUS_COLORS else status
+        rows.append(
+            "<tr>"
+            f"<td>{_esc(item.get('title', ''))}</td>"
+            f'<td><span class="tanmap-status" style="background:{color}">{_esc(shown)}</span></td>'
+            f"<td>{_esc(item.get('measured', ''))}</td>"
+            f"<td>{_esc(item.get('target', ''))}</td>"
+            "</tr>"
+        )
+    head = "".join(
+        f"<th>{_esc(label(k, lang))}</th>"
+        for k in ("audit_title", "audit_status", "audit_measured", "audit_target")
+    )
+    return (
+        '<div class="tanmap-panel tanmap-audit" id="tanmap-audit">'
+        f"<h4>{_esc(label('audit', lang, both=True))}</h4>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _banner_html(lang: str) -> str:
+    return (
+        '<div class="tanmap-banner" id="tanmap-sample-banner">'
+        f"{_esc(label('sample_banner', 'zh', both=True))}"
+        f"<small>{_esc(label('sample_note', lang))}</small></div>"
+    )
+
+
+# --------------------------------------------------------------------------- district row
+
+
+def _district_frame(district_row: Any) -> gpd.GeoDataFrame:
+    if isinstance(district_row, gpd.GeoDataFrame):
+        if len(district_row) != 1:
+            raise ValueError(
+                f"district_row must hold exactly one district, got {len(district_row)} rows; "
+                "select one, e.g. districts[districts.adcode == '120101']"
+            )
+        return _to_wgs84(district_row, "district_row")
+    if isinstance(district_row, pd.Series) and "geometry" in district_row.index:
+        # A row taken from a GeoDataFrame loses its CRS; the store's rows are EPSG:4326.
+        frame = gpd.GeoDataFrame([district_row.drop("geometry").to_dict()],
+                                 geometry=[district_row["geometry"]], crs=4326)
+        return frame
+    raise TypeError(
+        "district_row: expected a one-row GeoDataFrame (or a row Series in EPSG:4326) with "
+        f"adcode, name, geometry; got {type(district_row).__name__}"
+    )
+
+
+# --------------------------------------------------------------------------- main builder
+
+
+def district_map(
+    district_row: gpd.GeoDataFrame | pd.Series,
+    layers: Mapping[LayerKind | str, gpd.GeoDataFrame],
+    *,
+    units: gpd.GeoDataFrame | None = None,
+    coverage: Mapping[str, gpd.GeoDataFrame] | None = None,
+    unit_coverage: pd.DataFrame | gpd.GeoDataFrame | None = None,
+    unit_share_column: str = "share",
+    audit_summary: Sequence[Mapping[str, Any]] | None = None,
+    lang: str = "zh",
+    sample: bool = False,
+    basemap: Basemap = "none",
+    assets: AssetMode = "inline",
+    static_url: str = "/static/maps/",
+) -> folium.Map:
+    """Return an interactive map of one district with its plan layers and audit results.
+
+    中文：区县规划一张图（图层、服务半径、未覆盖居住用地、街道覆盖率、目标核查）。
+
+    maps/ computes nothing: coverage areas, gaps and per-unit shares arrive already computed
+    (``MetricResult.layers`` / ``per_unit``). Every input is reprojected to EPSG:4326 here.
+
+    Parameters
+    ----------
+    district_row
+        The district: a one-row GeoDataFrame (any CRS) with ``adcode``, ``name`` and optionally
+        ``name_en`` and ``planning_epsg``; or a row Series in EPSG:4326.
+    layers
+        Layers by kind (``LayerKind`` or its value), in any CRS. Polygon layers are simplified
+        for display by ``DISPLAY_SIMPLIFY_M`` metres; above ``POLYGON_DETAIL_LIMIT`` features they
+        are drawn as clustered representative points; point layers of ``POINT_CLUSTER_MIN`` or
+        more features are clustered.
+    units
+        Sub-district (街道) polygons with ``id`` and ``name``; defaults to
+        ``layers["subdistrict"]``. Needed for a choropleth from a table without geometry.
+    coverage
+        Computed result layers by name, e.g. ``{"service_areas": ..., "gaps": ...}``.
+    unit_coverage
+        Per-街道 coverage: a GeoDataFrame with ``unit_share_column``, or a table with
+        ``unit_id`` (matching ``units.id``), optional ``unit_name``, and ``unit_share_column``.
+    unit_share_column
+        Column holding the share (0–1).
+    audit_summary
+        Rows with ``title``, ``status`` (``met``/``not_met``/``on_track``/``no_data``),
+        ``measured`` and ``target`` (display strings), shown in a side panel.
+    lang
+        ``"zh"`` (Chinese first, default) or ``"en"``.
+    sample
+        Whether the layers are synthetic sample data (示例数据): adds a banner and a
+        ``data_label`` property to every feature except the (real) district boundary.
+    basemap
+        ``"none"`` (default; works offline), ``"osm"`` (WGS84 tiles) or ``"amap"`` (GCJ-02
+        tiles; overlays are shifted WGS84 → GCJ-02 for display only, so they line up).
+    assets
+        ``"inline"`` (default): Leaflet and plugins are embedded, the saved HTML works offline
+        on its own. ``"local"``: the page links them under ``static_url`` (serve ``STATIC_DIR``).
+    static_url
+        URL prefix of ``STATIC_DIR`` for ``assets="local"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown language, basemap, asset mode or layer kind, a multi-row
+        ``district_row``, or an ``unit_coverage`` without the share column.
+    TypeError
+        If ``district_row`` or a layer is not a GeoDataFrame.
+    MissingCRSError
+        If a layer has no CRS.
+    """
+    lang = check_lang(lang)
+    if basemap not in ("none", "osm", "amap"):
+        raise ValueError(f"unknown basemap {basemap!r}; use 'none' (offline), 'osm' or 'amap'")
+    if assets not in ("inline", "local"):
+        raise ValueError(f"unknown asset mode {assets!r}; use 'inline' or 'local'")
+
+    district = _district_frame(district_row)
+    planning_epsg = (
+        int(district["planning_epsg"].iloc[0])
+        if "planning_epsg" in district.columns and pd.notna(district["planning_epsg"].iloc[0])
+        else None
+    )
+    shift = basemap == "amap"
+    west, south, east, north = (float(v) for v in district.total_bounds)
+    centre = [(south + north) / 2, (west + east) / 2]
+
+    m = folium.Map(
+        location=centre, zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True
+    )
+    # Offline: never let folium add its CDN links; the vendored copies are added below.
+    m.default_js = []
+    m.default_css = []
+    header = m.get_root().header
+    for i, text in enumerate(_asset_elements(assets, static_url)):
+        header.add_child(_Raw(text), name=f"tanmap_asset_{i}")
+
+    d_name = str(district["name"].iloc[0]) if "name" in district.columns else ""
+    d_name_en = str(district["name_en"].iloc[0]) if "name_en" in district.columns else ""
+    root = m.get_root()
+    if isinstance(root, Figure):
+        root.title = _esc(bilingual(d_name, d_name_en, lang).strip())
+
+    if basemap != "none":
+        url, attribution = OSM_TILES if basemap == "osm" else AMAP_TILES
+        folium.TileLayer(
+            tiles=url, attr=attribution, name=_esc(label(basemap, lang)), overlay=False,
+            control=True, subdomains="1234" if basemap == "amap" else "abc", max_zoom=19,
+        ).add_to(m)
+
+    legend: list[str] = []
+
+    def add(
+        frame_in: gpd.GeoDataFrame,
+        name: str,
+        style: LayerStyle,
+        family: GeometryFamily | None,
+        kind: LayerKind | None,
+        *,
+        synthetic: bool,
+        class_field: str | None = None,
+        class_colors: Mapping[str, str] | None = None,
+        legend_classes: bool = True,
+    ) -> None:
+        prepared = _prepare(frame_in, family, planning_epsg, name)
+        frame = prepared.frame
+        if synthetic:
+            frame = frame.assign(data_label=SAMPLE_DATA_LABEL)
+        if shift and len(frame):
+            from tanmap.geo.chinacoords import transform_geometries, wgs84_to_gcj02
+
+            frame = frame.set_geometry(transform_geometries(frame.geometry, wgs84_to_gcj02))
+        cf = class_field if class_field is not None else style.class_field
+        columns = _display_columns(frame, prepared.mode, cf)
+        cluster = prepared.mode == "clustered_points" or (
+            prepared.mode == "points" and len(frame) >= POINT_CLUSTER_MIN
+        )
+        display = f"{name} ({prepared.n_source})"
+        spec_js = _layer_spec_js(
+            name, style, columns, kind, lang, cluster=cluster, tooltip=_tooltip_field(columns),
+            class_field=class_field, class_colors=class_colors,
+        )
+        _FeatureLayer(_esc(display), _feature_collection(frame, columns), spec_js).add_to(m)
+        classes: list[str] = []
+        if legend_classes and cf and cf in frame.columns:
+            present = {str(v) for v in frame[cf].dropna().unique()}
+            classes = [c for c in style.class_colors if c in present]
+        note = label("clustered_polygons", lang) if prepared.mode == "clustered_points" else None
+        legend.append(_legend_entry(display, style, family, classes, lang, note))
+
+    # Layers, polygons under lines under points; big polygons first within a family.
+    kinds = sorted(
+        ((_kind(k), gdf) for k, gdf in layers.items()),
+        key=lambda kv: (_FAMILY_ORDER[SPECS[kv[0]].geometry], _KIND_ORDER[kv[0]]),
+    )
+    units_frame = units
+    for kind, gdf in kinds:
+        if kind is LayerKind.SUBDISTRICT and units_frame is None:
+            units_frame = gdf
+        add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
+            synthetic=sample)
+    if units is not None and LayerKind.SUBDISTRICT not in {k for k, _ in kinds}:
+        add(units, layer_name(LayerKind.SUBDISTRICT, lang), style_for(LayerKind.SUBDISTRICT),
+            GeometryFamily.POLYGON, LayerKind.SUBDISTRICT, synthetic=sample)
+
+    for result_name, gdf in (coverage or {}).items():
+        style = OVERLAY_STYLES.get(result_name, OVERLAY_STYLES["service_areas"])
+        title = (
+            label(result_name, lang, both=True) if result_name in OVERLAY_STYLES else result_name
+        )
+        add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample)
+
+    if unit_coverage is not None:
+        choropleth = _choropleth_frame(unit_coverage, units_frame, unit_share_column)
+        colors = {c: c for c in COVERAGE_COLORS}
+        colors["#bdbdbd"] = "#bdbdbd"
+        ramp = LayerStyle("#555555", "#bdbdbd", weight_px=1.0, fill_opacity=0.55)
+        add(choropleth, label("unit_coverage", lang, both=True), ramp, GeometryFamily.POLYGON,
+            None, synthetic=sample, class_field="coverage_class", class_colors=colors,
+            legend_classes=False)
+        lower = (0.0, *COVERAGE_BREAKS[:-1])
+        legend.extend(
+            f'<div class="sub">{_swatch(c)}{lo:.0%}–{hi:.0%}</div>'
+            for lo, hi, c in zip(lower, COVERAGE_BREAKS, COVERAGE_COLORS, strict=True)
+        )
+
+    # The district boundary is real (bundled Amap boundary), drawn last so it stays on top.
+    boundary_style = style_for(LayerKind.DISTRICT)
+    add(district, label("boundary", lang, both=True) + f" {d_name}", boundary_style,
+        GeometryFamily.POLYGON, LayerKind.DISTRICT, synthetic=False)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    for plugin in (
+        folium.plugins.Fullscreen(position="topleft"),
+        folium.plugins.MeasureControl(
+            position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
+            primary_area_unit="sqmeters", secondary_area_unit="hectares",
+            localization="cn" if lang == "zh" else "en",
+        ),
+    ):
+        plugin.default_js = []
+        plugin.default_css = []
+        plugin.add_to(m)
+
+    html_root = m.get_root().html
+    if shift:
+        legend.append(f"<div><small>{_esc(label('gcj_note', lang))}</small></div>")
+    html_root.add_child(_Raw(_legend_html(legend, lang)), name="tanmap_legend")
+    if audit_summary:
+        html_root.add_child(_Raw(_audit_html(audit_summary, lang)), name="tanmap_audit")
+    if sample:
+        html_root.add_child(_Raw(_banner_html(lang)), name="tanmap_banner")
+    m.fit_bounds([[south, west], [north, east]])
+    return m
+
+
+def _choropleth_frame(
+    unit_coverage: pd.DataFrame | gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame | None,
+    share_column: str,
+) -> gpd.GeoDataFrame:
+    if share_column not in unit_coverage.columns:
+        raise ValueError(
+            f"unit_coverage has no {share_column!r} column (columns: "
+            f"{list(unit_coverage.columns)}); pass unit_share_column=<the share column>"
+        )
+    if isinstance(unit_coverage, gpd.GeoDataFrame):
+        frame = unit_coverage
+    else:
+        if units is None:
+            raise ValueError(
+                "unit_coverage is a table without geometry and no sub-district units were "
+                "given; pass units=<街道 GeoDataFrame with id> or layers['subdistrict']"
+            )
+        if "unit_id" not in unit_coverage.columns:
+            raise ValueError(
+                f"unit_coverage has no 'unit_id' column to join on units.id "
+                f"(columns: {list(unit_coverage.columns)})"
+            )
+        table = pd.DataFrame(unit_coverage).copy()
+        table["unit_id"] = table["unit_id"].astype(str)
+        geo = units[["id", units.geometry.name]].assign(id=units["id"].astype(str))
+        frame = geo.merge(table, left_on="id", right_on="unit_id", how="inner")
+        frame = gpd.GeoDataFrame(frame, geometry=units.geometry.name, crs=units.crs)
+    shares = pd.to_numeric(frame[share_column], errors="coerce")
+    keep = [c for c in ("unit_id", "unit_name", "id", "name") if c in frame.columns]
+    out = gpd.GeoDataFrame(
+        frame[keep].assign(
+            share_pct=[None if pd.isna(s) else f"{s:.1%}" for s in shares],
+            coverage_class=[coverage_color(None if pd.isna(s) else float(s)) for s in shares],
+        ),
+        geometry=frame.geometry.values,
+        crs=frame.crs,
+    )
+    return out

@@ -1,0 +1,106 @@
+"""Bilingual (Chinese/English) labels of the map user interface (地图界面中英文标签)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["LABELS", "LANGS", "Lang", "bilingual", "check_lang", "label"]
+
+Lang = Literal["zh", "en"]
+
+#: Supported display languages; Chinese is the default for planners.
+LANGS: tuple[str, ...] = ("zh", "en")
+
+#: UI strings: key -> (Chinese, English).
+LABELS: dict[str, tuple[str, str]] = {
+    "sample_banner": ("示例数据", "Synthetic sample"),
+    "sample_note": (
+        "图层为程序生成的示例数据，并非真实数据",
+        "Layers are generated sample data, not real data",
+    ),
+    "legend": ("图例", "Legend"),
+    "audit": ("目标核查", "Plan-target audit"),
+    "audit_title": ("指标", "Target"),
+    "audit_status": ("状态", "Status"),
+    "audit_measured": ("现值", "Measured"),
+    "audit_target": ("目标", "Target value"),
+    "boundary": ("区界", "District boundary"),
+    "service_areas": ("服务半径范围", "Service-radius areas"),
+    "gaps": ("未覆盖居住用地", "Uncovered residential land"),
+    "unit_coverage": ("街道覆盖率", "Coverage per sub-district"),
+    "share_pct": ("覆盖率", "Coverage share"),
+    "no_basemap": ("无底图（离线）", "No base map (offline)"),
+    "osm": ("OpenStreetMap 底图 (WGS84)", "OpenStreetMap base map (WGS84)"),
+    "amap": ("高德底图 (GCJ-02)", "Amap base map (GCJ-02)"),
+    "features": ("要素", "features"),
+    "simplified": ("显示已简化", "simplified for display"),
+    "clustered_polygons": (
+        "要素过多，以代表点聚合显示", "too many features: shown as clustered points"
+    ),
+    "unit_name": ("单元名称", "Unit"),
+    "unit_id": ("单元编号", "Unit ID"),
+    "met": ("达标", "Met"),
+    "not_met": ("未达标", "Not met"),
+    "on_track": ("按计划可达标", "On track"),
+    "no_data": ("数据不足", "No data"),
+    "gcj_note": (
+        "高德底图为GCJ-02坐标，图层已偏移显示以对齐",
+        "Amap tiles are GCJ-02; overlays are shifted for display to line up",
+    ),
+}
+
+
+def check_lang(lang: str) -> Lang:
+    """Return ``lang`` if it is a supported display language.
+
+    中文：校验界面语言。
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not ``"zh"`` or ``"en"``.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"unknown display language {lang!r}; use one of {list(LANGS)}")
+    return lang  # type: ignore[return-value]
+
+
+def bilingual(zh: str, en: str, lang: str = "zh") -> str:
+    """Join a Chinese and an English label, the chosen language first.
+
+    中文：中英文双语标签（所选语言在前）。
+
+    Examples
+    --------
+    >>> bilingual("口袋公园", "Pocket gardens")
+    '口袋公园 Pocket gardens'
+    >>> bilingual("口袋公园", "Pocket gardens", "en")
+    'Pocket gardens 口袋公园'
+    """
+    return f"{en} {zh}" if check_lang(lang) == "en" else f"{zh} {en}"
+
+
+def label(key: str, lang: str = "zh", *, both: bool = False) -> str:
+    """Return the UI label ``key`` in ``lang`` (or both languages, ``lang`` first).
+
+    中文：界面标签。
+
+    Raises
+    ------
+    KeyError
+        If ``key`` is not a known label; the message lists the known keys.
+
+    Examples
+    --------
+    >>> label("gaps")
+    '未覆盖居住用地'
+    >>> label("sample_banner", "zh", both=True)
+    '示例数据 Synthetic sample'
+    """
+    try:
+        zh, en = LABELS[key]
+    except KeyError as err:
+        raise KeyError(f"unknown map label {key!r}; known: {sorted(LABELS)}") from err
+    if both:
+        return bilingual(zh, en, lang)
+    return en if check_lang(lang) == "en" else zh
