@@ -1,0 +1,349 @@
+"""Run a registered metric on the store (指标计算): load inputs, filter as of a year, call geo/."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from tanmap.geo.audit import filter_as_of
+from tanmap.geo.crs import Bounds
+from tanmap.geo.crs import district_planning_epsg as epsg_of_geometry
+from tanmap.geo.errors import MetricParameterError, UnknownMetricError
+from tanmap.geo.metric import (
+    MetricContext,
+    MetricDef,
+    MetricResult,
+    params_from_mapping,
+    params_to_dict,
+)
+from tanmap.geo.registry import METRICS
+
+if TYPE_CHECKING:
+    from tanmap.layers.store import Store
+
+__all__ = [
+    "INDICATOR_METRIC",
+    "UNIT_KINDS",
+    "RunOutcome",
+    "current_year",
+    "district_planning_epsg",
+    "jsonable",
+    "run_metric",
+]
+
+#: The metric whose value is a tracked, user-entered indicator (指标台账), read from the store.
+INDICATOR_METRIC = "indicator"
+
+#: Unit layers handed to every metric through ``MetricContext.units`` (街道, 社区).
+UNIT_KINDS: tuple[str, ...] = ("subdistrict", "community")
+
+
+def current_year() -> int:
+    """Return the current calendar year (UTC), the default audit year."""
+    return datetime.now(UTC).year
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A metric result plus where its inputs came from.
+
+    中文：指标计算结果及数据来源（图层版本、时间戳）。
+
+    Parameters
+    ----------
+    result
+        The metric's :class:`~tanmap.geo.metric.MetricResult`.
+    lineage
+        One dict per input layer actually used: ``kind``, ``district``, ``version``,
+        ``updated_at`` (ISO 8601 UTC), ``n_features``, ``source`` (indicator values give
+        ``kind="indicator:<key>"``, the value's ``year`` and ``entered_at``).
+    district, year, include_planned_until, planning_epsg
+        What the metric was evaluated for: district adcode, audit year, the planning horizon for
+        planned projects (None: built features only) and the planning CRS.
+    metric_zh, metric_en
+        Display names of the metric.
+    """
+
+    result: MetricResult
+    lineage: list[dict[str, Any]] = field(default_factory=list)
+    district: str = ""
+    year: int = 0
+    include_planned_until: int | None = None
+    planning_epsg: int = 0
+    metric_zh: str = ""
+    metric_en: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every parameter, the rule and its version, the figures and the lineage as JSON.
+
+        中文：导出为 JSON（参数、规则版本、结果、数据来源）。
+        """
+        r = self.result
+        return jsonable({
+            "metric": r.name,
+            "metric_zh": self.metric_zh,
+            "metric_en": self.metric_en,
+            "district": self.district,
+            "year": self.year,
+            "include_planned_until": self.include_planned_until,
+            "planning_epsg": self.planning_epsg,
+            "value": r.value,
+            "unit": r.unit,
+            "params": dict(r.params),
+            "rule": r.rule,
+            "details": dict(r.details),
+            "per_unit": r.per_unit,
+            "missing": list(r.missing),
+            "lineage": self.lineage,
+        })
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` as plain JSON data (NaN -> None, numpy -> Python, frames -> rows).
+
+    中文：转换为可序列化 JSON 的值。
+
+    Examples
+    --------
+    >>> jsonable({"a": np.float64(1.5), "b": (1, float("nan")), "c": np.int64(2)})
+    {'a': 1.5, 'b': [1, None], 'c': 2}
+    """
+    if isinstance(value, gpd.GeoDataFrame):
+        value = pd.DataFrame(value.drop(columns=value.geometry.name))
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(rec) for rec in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return jsonable(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    if hasattr(value, "wkt"):  # a shapely geometry in details: WKT keeps the JSON readable
+        return str(value.wkt)
+    return str(value)
+
+
+def district_planning_epsg(row: Any) -> int:
+    """Return the district's planning CRS: its stored ``planning_epsg``, or that of its centroid.
+
+    中文：区县规划坐标系（CGCS2000 3° 高斯-克吕格带）。
+    """
+    stored = row.get("planning_epsg") if hasattr(row, "get") else None
+    if stored is not None and not pd.isna(stored):
+        return int(stored)
+    return int(epsg_of_geometry(row.geometry))
+
+
+def _lineage_entry(version: Any) -> dict[str, Any]:
+    entry = jsonable(dataclasses.asdict(version))
+    entry["kind"] = str(version.kind)
+    return entry
+
+
+def _expanded_bounds(district_m: gpd.GeoSeries, margin_m: float, epsg: int) -> Bounds:
+    # Expand in metres in the planning CRS, then take the lon/lat envelope of the expanded box
+    # (densified edges: a straight edge in Gauss–Krüger is slightly curved in lon/lat).
+    west, south, east, north = district_m.total_bounds
+    to_lonlat = Transformer.from_crs(epsg, 4326, always_xy=True)
+    w, s, e, n = to_lonlat.transform_bounds(
+        west - margin_m, south - margin_m, east + margin_m, north + margin_m, densify_pts=21
+    )
+    return Bounds(w, s, e, n)
+
+
+def _load_kind(
+    store: Store,
+    kind: str,
+    district: str,
+    district_m: gpd.GeoSeries,
+    margin_m: float,
+    epsg: int,
+) -> tuple[gpd.GeoDataFrame, list[Any]]:
+    """Return the district's ``kind`` features + neighbours' within ``margin_m`` (planning CRS)."""
+    own = store.read(kind, district=district).to_crs(epsg)
+    versions = [store.version(kind, district)]
+    if margin_m <= 0:
+        return own, versions
+    nearby = store.read(kind, bbox=_expanded_bounds(district_m, margin_m, epsg))
+    if "district" in nearby.columns:
+        nearby = nearby[nearby["district"].astype("object") != district]
+    if len(nearby) == 0:
+        return own, versions
+    nearby = nearby.to_crs(epsg)
+    nearby = nearby[nearby.geometry.dwithin(district_m.iloc[0], margin_m)]
+    if len(nearby) == 0:
+        return own, versions
+    for other in sorted({str(d) for d in nearby.get("district", pd.Series(dtype=object)).dropna()}):
+        versions.append(store.version(kind, other))
+    frame = pd.concat([own, nearby], ignore_index=True) if len(own) else nearby
+    return gpd.GeoDataFrame(frame, geometry=own.geometry.name, crs=epsg), versions
+
+
+def _indicator_value(
+    store: Store, district: str, key: str, year: int
+) -> tuple[float | None, dict[str, Any] | None]:
+    """Return the latest value of indicator ``key`` for a year <= ``year``, and its lineage."""
+    table = store.indicators(district)
+    if len(table) == 0:
+        return None, None
+    rows = table[(table["key"].astype("object") == key)
+                 & (pd.to_numeric(table["year"], errors="coerce") <= year)]
+    if len(rows) == 0:
+        return None, None
+    rows = rows.sort_values(["year", "entered_at"], kind="stable")
+    last = rows.iloc[-1]
+    entry = {
+        "kind": f"indicator:{key}",
+        "district": district,
+        "version": None,
+        "updated_at": jsonable(last["entered_at"]),
+        "n_features": 1,
+        "source": jsonable(last.get("source")),
+        "year": int(last["year"]),
+        "unit": jsonable(last.get("unit")),
+    }
+    return float(last["value"]), entry
+
+
+def _params(mdef: MetricDef, params: Mapping[str, Any] | None) -> Any:
+    try:
+        return params_from_mapping(mdef.params, params)
+    except (TypeError, ValueError) as err:
+        raise MetricParameterError(
+            f"metric {mdef.name!r} ({mdef.zh}): {err}. "
+            f"Run `tanmap metric --list` to see each metric's parameters."
+        ) from err
+
+
+def run_metric(
+    store: Store,
+    name: str,
+    district: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    year: int | None = None,
+    include_planned_until: int | None = None,
+    planning_epsg: int | None = None,
+    metrics: Mapping[str, MetricDef] | None = None,
+) -> RunOutcome:
+    """Evaluate metric ``name`` for ``district`` on the store's layers.
+
+    中文：在项目库上计算某区县的指标。
+
+    Each input layer (``MetricDef.required_inputs(params)`` plus the optional inputs) is read
+    for the district, plus the features of other districts within ``MetricDef.margin_m`` of its
+    boundary (a park across the border still serves residents inside); it is filtered "as of"
+    ``year`` (:func:`tanmap.geo.audit.filter_as_of`) and reprojected to the planning CRS. The
+    district's 街道 and 社区 layers, when present, go to the metric as ``context.units``.
+
+    A required layer that was never loaded for the district does not raise: the result has
+    ``value=None`` and names the layer in ``missing`` (数据不足). The ``indicator`` metric takes its
+    value from the store's tracked indicators (latest year <= ``year``) unless ``params`` give one.
+
+    Parameters
+    ----------
+    store
+        The project store.
+    name
+        Registered metric name (see ``tanmap metric --list``).
+    district
+        District adcode, e.g. ``"120101"``.
+    params
+        Metric parameters as plain values (strings are converted); defaults otherwise.
+    year
+        Audit year; defaults to the current year.
+    include_planned_until
+        Also count planned / under-construction features due by this year (scenario view).
+    planning_epsg
+        Override the district's planning CRS (a projected CRS in metres).
+    metrics
+        Metric definitions by name; defaults to the registry :data:`tanmap.geo.registry.METRICS`.
+
+    Raises
+    ------
+    UnknownMetricError
+        If ``name`` is not a known metric (the message lists the known ones).
+    MetricParameterError
+        If a parameter name is unknown or a value cannot be converted.
+    UnknownDistrictError
+        If the district is not in the store.
+    """
+    catalog = METRICS if metrics is None else metrics
+    if name not in catalog:
+        raise UnknownMetricError(
+            f"unknown metric {name!r}; known metrics: {', '.join(sorted(catalog)) or '(none)'}"
+        )
+    mdef = catalog[name]
+    year = current_year() if year is None else int(year)
+    row = store.district(district)
+    epsg = int(planning_epsg) if planning_epsg is not None else district_planning_epsg(row)
+    district_m = gpd.GeoSeries([row.geometry], crs=4326).to_crs(epsg)
+    lineage: list[dict[str, Any]] = []
+    missing: list[str] = []
+
+    values = dict(params or {})
+    if name == INDICATOR_METRIC and values.get("value") is None and "key" in values:
+        value, entry = _indicator_value(store, district, str(values["key"]), year)
+        if value is not None and entry is not None:
+            values["value"] = value
+            lineage.append(entry)
+    p = _params(mdef, values)
+
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    required = mdef.required_inputs(p)
+    for kind in (*required, *(k for k in mdef.optional_inputs if k not in required)):
+        if store.version(kind, district) is None:
+            if kind in required:
+                missing.append(kind)
+            continue
+        frame, versions = _load_kind(store, kind, district, district_m, mdef.margin_m, epsg)
+        frames[kind] = filter_as_of(frame, year, include_planned_until)
+        lineage.extend(_lineage_entry(v) for v in versions if v is not None)
+
+    units: dict[str, gpd.GeoDataFrame] = {}
+    unit_lineage: list[dict[str, Any]] = []
+    for kind in UNIT_KINDS:
+        version = store.version(kind, district)
+        if version is not None:
+            units[kind] = store.read(kind, district=district).to_crs(epsg)
+            unit_lineage.append(_lineage_entry(version))
+
+    if missing:
+        result = MetricResult(
+            name=name, value=None, unit=mdef.unit, params=params_to_dict(p),
+            missing=tuple(missing),
+        )
+    else:
+        context = MetricContext(
+            adcode=district, district=district_m.iloc[0], planning_epsg=epsg,
+            audit_year=year, units=units,
+        )
+        result = mdef.compute(frames, p, context)
+        if result.per_unit is not None:
+            lineage.extend(e for e in unit_lineage if e["kind"] not in frames)
+    return RunOutcome(
+        result=result, lineage=lineage, district=district, year=year,
+        include_planned_until=include_planned_until, planning_epsg=epsg,
+        metric_zh=mdef.zh, metric_en=mdef.en,
+    )
