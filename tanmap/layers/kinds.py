@@ -192,6 +192,7 @@ SPECS: dict[LayerKind, LayerSpec] = {
                 FieldSpec("adcode", "str", "行政区划代码", "Adcode", required=True),
                 FieldSpec("planning_epsg", "int", "规划坐标系EPSG", "Planning CRS EPSG",
                           minimum=1024, maximum=32767),
+                FieldSpec("name_en", "str", "英文名称", "English name"),
             ),
             with_common=False,
         ),

@@ -1,0 +1,136 @@
+"""Shared helpers of the ``tanmap`` sub-commands: store, output, progress and exit codes.
+
+A sub-command module exposes ``register(subparsers) -> None``; each parser it adds sets
+``func=handler`` with ``handler(args: argparse.Namespace) -> int`` (the exit code). ``args`` always
+carries the global options ``store`` (path), ``lang`` ("zh"|"en") and ``quiet``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from tanmap.layers.kinds import LayerKind, spec_for
+from tanmap.layers.store import Store, open_store
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "KIND_CHOICES",
+    "Progress",
+    "echo",
+    "fail",
+    "format_table",
+    "kind_label",
+    "missing_dependency",
+    "store_from_args",
+]
+
+EXIT_OK = 0
+#: A user or data error: invalid layer, unknown district, missing file.
+EXIT_ERROR = 1
+#: A usage error or a missing optional dependency.
+EXIT_USAGE = 2
+
+#: Layer kind values accepted on the command line.
+KIND_CHOICES: tuple[str, ...] = tuple(k.value for k in LayerKind)
+
+#: Names of TanmapError subclasses that mean "install something" (exit code 2).
+_DEPENDENCY_ERRORS = frozenset(
+    {"MissingDependencyError", "DependencyError", "OptionalDependencyError"}
+)
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> int:
+    """Print ``tanmap: error: message`` to stderr and return ``code``.
+
+    中文：输出错误信息并返回退出码。
+    """
+    print(f"tanmap: error: {message}", file=sys.stderr)
+    return code
+
+
+def missing_dependency(exc: BaseException) -> bool:
+    """Return whether ``exc`` says an optional dependency is missing (exit code 2)."""
+    return isinstance(exc, ImportError) or any(
+        cls.__name__ in _DEPENDENCY_ERRORS for cls in type(exc).__mro__
+    )
+
+
+def echo(args: argparse.Namespace, text: str = "") -> None:
+    """Print a result line to stdout (results are printed even with ``-q``)."""
+    print(text)
+
+
+def store_from_args(args: argparse.Namespace, *, create: bool = False) -> Store:
+    """Open the store named by ``--store``; with ``create`` make an empty one if missing.
+
+    中文：打开项目库。
+    """
+    return open_store(args.store, create=create)
+
+
+def kind_label(kind: LayerKind | str, lang: str = "zh") -> str:
+    """Return ``"口袋公园 Pocket gardens"``-style bilingual label of ``kind`` (zh first for zh)."""
+    spec = spec_for(kind)
+    return f"{spec.en_name} {spec.zh_name}" if lang == "en" else f"{spec.zh_name} {spec.en_name}"
+
+
+def format_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Return a plain-text table with columns padded to their widest cell (CJK counted double).
+
+    中文：格式化文本表格。
+    """
+    body = [[("" if v is None else str(v)) for v in row] for row in rows]
+    table = [list(header), *body]
+    widths = [max(_width(r[i]) for r in table) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True))
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(table[0]), rule, *(line(r) for r in table[1:])]).rstrip()
+
+
+def _width(text: str) -> int:
+    # East Asian wide characters take two terminal columns.
+    return sum(2 if ord(ch) >= 0x1100 and not 0xFF61 <= ord(ch) <= 0xFFDC else 1 for ch in text)
+
+
+class Progress:
+    """A one-line stderr progress indicator for multi-step work (silent with ``-q``).
+
+    中文：进度显示。
+
+    Parameters
+    ----------
+    total
+        Number of steps.
+    quiet
+        If true, print nothing.
+    """
+
+    def __init__(self, total: int, *, quiet: bool = False, title: str = "") -> None:
+        self.total, self.quiet, self.title, self.done = max(total, 1), quiet, title, 0
+
+    def step(self, message: str) -> None:
+        """Mark one step done and show ``[done/total] message``."""
+        self.done += 1
+        if self.quiet:
+            return
+        width = 20
+        filled = round(width * self.done / self.total)
+        bar = "#" * filled + "." * (width - filled)
+        head = f"{self.title} " if self.title else ""
+        print(f"\r{head}[{bar}] {self.done}/{self.total} {message}", file=sys.stderr,
+              end="\n" if self.done >= self.total else "", flush=True)
+
+    def finish(self) -> None:
+        """End the line if the last step was not reached."""
+        if not self.quiet and self.done < self.total:
+            print(file=sys.stderr, flush=True)

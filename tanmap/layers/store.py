@@ -1,0 +1,889 @@
+"""The project store (项目库): versioned layers and indicators per district, behind a protocol.
+
+The :class:`Store` protocol is all the rest of tanmap knows. :class:`GeoPackageStore` is the
+embedded default: one GeoPackage file with one feature table per ``LayerKind`` (EPSG:4326,
+a ``district`` column holding the adcode, then the kind's fields) plus three attribute
+tables: ``tanmap_layers`` (kind, district, version, updated_at, n_features, source, checksum),
+``tanmap_indicators`` (district, key, year, value, unit, source, entered_at) and ``tanmap_meta``
+(schema version). A PostGIS backend can implement the same protocol later; :func:`open_store` picks
+the backend from the location.
+
+Writes are atomic. A layer write copies the file to a temporary file in the same directory, changes
+the copy, fsyncs it and moves it over the original with ``os.replace``; any failure on the way
+deletes the copy and leaves the store exactly as it was. A lock file (``fcntl.flock``) keeps two
+writers from interleaving. Readers take no lock: they see either the old or the new file, never a
+half-written one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import math
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from tanmap.geo.errors import (
+    LayerValidationError,
+    StoreError,
+    TanmapError,
+    UnknownDistrictError,
+)
+from tanmap.layers.kinds import SPECS, LayerKind, LayerSpec, spec_for
+from tanmap.layers.validation import Issue, coerce_types, validate
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+__all__ = [
+    "DEFAULT_FILE_NAME",
+    "DISTRICT_COLUMNS",
+    "LOCK_TIMEOUT_S",
+    "SCHEMA_VERSION",
+    "STORAGE_CRS",
+    "GeoPackageStore",
+    "LayerVersion",
+    "Store",
+    "WriteMode",
+    "open_store",
+]
+
+WriteMode = Literal["replace", "append"]
+
+#: Version of the store layout; bumped when tables or columns change.
+SCHEMA_VERSION = 1
+#: CRS of every stored geometry (lon/lat).
+STORAGE_CRS = "EPSG:4326"
+#: Columns of :meth:`Store.districts`, in order.
+DISTRICT_COLUMNS: tuple[str, ...] = ("adcode", "name", "name_en", "planning_epsg", "geometry")
+#: File name used when the store location is a directory.
+DEFAULT_FILE_NAME = "tanmap.gpkg"
+#: Seconds a writer waits for another writer's lock before giving up.
+LOCK_TIMEOUT_S = 60.0
+
+_DISTRICT_COL = "district"
+_GEOMETRY = "geometry"
+_KIND_ORDER = {k: i for i, k in enumerate(LayerKind)}
+_PANDAS_DTYPES = {"str": "str", "int": "Int64", "float": "float64", "bool": "boolean"}
+_META_DDL = (
+    """CREATE TABLE IF NOT EXISTS tanmap_meta (
+        key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tanmap_layers (
+        kind TEXT NOT NULL, district TEXT NOT NULL, version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL, n_features INTEGER NOT NULL, source TEXT NOT NULL,
+        checksum TEXT NOT NULL, PRIMARY KEY (kind, district))""",
+    """CREATE TABLE IF NOT EXISTS tanmap_indicators (
+        district TEXT NOT NULL, key TEXT NOT NULL, year INTEGER NOT NULL, value REAL NOT NULL,
+        unit TEXT NOT NULL, source TEXT NOT NULL, entered_at TEXT NOT NULL,
+        PRIMARY KEY (district, key, year))""",
+)
+_INDICATOR_COLUMNS = ("key", "year", "value", "unit", "source", "entered_at")
+
+
+@dataclass(frozen=True)
+class LayerVersion:
+    """One version of one layer of one district.
+
+    中文：图层版本（类型、区县、版本号、更新时间、要素数、来源）。
+
+    Parameters
+    ----------
+    kind
+        Layer kind.
+    district
+        District code (adcode) the layer belongs to.
+    version
+        1 for the first write of (kind, district), then 2, 3, ...
+    updated_at
+        ISO 8601 UTC time of the write, e.g. ``"2026-11-21T09:53:38Z"``.
+    n_features
+        Number of features after the write.
+    source
+        Free text saying where the data came from (file name, survey...).
+    checksum
+        SHA-256 of the stored features (geometry WKB and attributes), for lineage.
+    """
+
+    kind: LayerKind
+    district: str
+    version: int
+    updated_at: str
+    n_features: int
+    source: str
+    checksum: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (``kind`` as its string value)."""
+        out = asdict(self)
+        out["kind"] = self.kind.value
+        return out
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What tanmap needs from a project store; backends implement it.
+
+    中文：项目库接口（区县、图层版本、读写、指标）。
+    """
+
+    def districts(self) -> gpd.GeoDataFrame:
+        """Return every district: adcode, name, name_en, planning_epsg, geometry (EPSG:4326)."""
+        ...
+
+    def district(self, adcode: str) -> pd.Series:
+        """Return the row of district ``adcode``; raise UnknownDistrictError if absent."""
+        ...
+
+    def put_district(self, row: gpd.GeoDataFrame) -> LayerVersion:
+        """Insert or replace one district boundary row (keyed by ``adcode``)."""
+        ...
+
+    def layers(self, district: str | None = None) -> list[LayerVersion]:
+        """Return the current version of every stored layer (of one district)."""
+        ...
+
+    def version(self, kind: LayerKind | str, district: str) -> LayerVersion | None:
+        """Return the current version of (kind, district), or None if never written."""
+        ...
+
+    def read(
+        self,
+        kind: LayerKind | str,
+        *,
+        district: str | None = None,
+        bbox: Sequence[float] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Return the features of ``kind`` (of one district, within ``bbox``) in EPSG:4326."""
+        ...
+
+    def write(
+        self,
+        kind: LayerKind | str,
+        gdf: gpd.GeoDataFrame,
+        *,
+        district: str,
+        mode: WriteMode = "replace",
+        source: str = "",
+    ) -> LayerVersion:
+        """Validate and store ``gdf`` as the next version of (kind, district); all or nothing."""
+        ...
+
+    def indicators(self, district: str) -> pd.DataFrame:
+        """Return the tracked indicator values of a district."""
+        ...
+
+    def put_indicator(
+        self, district: str, key: str, year: int, value: float, unit: str, source: str = ""
+    ) -> None:
+        """Insert or replace the value of indicator ``key`` for ``year``."""
+        ...
+
+
+def open_store(location: str | Path, *, create: bool = False) -> Store:
+    """Open the store at ``location``: a GeoPackage path (``*.gpkg``) or a database URL.
+
+    中文：打开项目库。
+
+    Parameters
+    ----------
+    location
+        ``"var/tanmap.gpkg"`` -> :class:`GeoPackageStore`; a directory means
+        ``<directory>/tanmap.gpkg``.
+        ``"postgresql://..."`` is reserved for the PostGIS backend.
+    create
+        Create an empty store if there is none yet (idempotent).
+
+    Raises
+    ------
+    StoreError
+        For a database URL (the PostGIS backend is not available yet) or a file name that does
+        not end in ``.gpkg``.
+
+    Examples
+    --------
+    >>> open_store("var/example.gpkg")
+    GeoPackageStore('var/example.gpkg')
+    """
+    text = os.fspath(location)
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme in {"postgresql", "postgres", "postgis"}:
+        raise StoreError(
+            f"store location {scheme}://... needs the PostGIS backend, which is not available "
+            "yet; use a GeoPackage file instead, e.g. --store var/tanmap.gpkg"
+        )
+    if scheme:
+        raise StoreError(
+            f"unsupported store location scheme {scheme!r}; give a *.gpkg file path"
+        )
+    path = Path(text)
+    if path.is_dir():
+        path = path / DEFAULT_FILE_NAME
+    if path.suffix.lower() != ".gpkg":
+        raise StoreError(
+            f"store file {text!r} must end in .gpkg (GeoPackage), e.g. {path.with_suffix('.gpkg')}"
+        )
+    store = GeoPackageStore(path)
+    if create:
+        store.create()
+    return store
+
+
+class GeoPackageStore:
+    """The embedded project store: one GeoPackage file (no server needed).
+
+    中文：GeoPackage 项目库。
+
+    Parameters
+    ----------
+    path
+        The ``*.gpkg`` file. It is created by :meth:`create` or by the first write; reading a
+        store that does not exist yet gives empty results.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({str(self._path)!r})"
+
+    @property
+    def path(self) -> Path:
+        """Return the GeoPackage file path."""
+        return self._path
+
+    def exists(self) -> bool:
+        """Return whether the store file exists."""
+        return self._path.is_file()
+
+    def create(self) -> None:
+        """Create an empty store (district table and bookkeeping tables) if it does not exist.
+
+        中文：新建空项目库。
+        """
+        if self.exists():
+            self._check_schema()
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock(), self._copy_on_write():
+            pass
+
+    # ----------------------------------------------------------------- districts
+
+    def districts(self) -> gpd.GeoDataFrame:
+        """Return every district boundary, sorted by adcode.
+
+        中文：区县列表（行政区划代码、名称、英文名、规划坐标系、边界）。
+
+        Returns
+        -------
+        GeoDataFrame
+            Columns adcode, name, name_en, planning_epsg, geometry; EPSG:4326.
+        """
+        gdf = self.read(LayerKind.DISTRICT)
+        gdf = gdf.sort_values("adcode", kind="stable").reset_index(drop=True)
+        return gdf[list(DISTRICT_COLUMNS)]
+
+    def district(self, adcode: str) -> pd.Series:
+        """Return the row of district ``adcode``.
+
+        中文：按行政区划代码取区县。
+
+        Returns
+        -------
+        pandas.Series
+            adcode, name, name_en, planning_epsg (int) and geometry (shapely, lon/lat).
+
+        Raises
+        ------
+        UnknownDistrictError
+            If the store has no such district; the message lists the districts it has.
+        """
+        gdf = self.read(LayerKind.DISTRICT, district=adcode)
+        row = gdf[list(DISTRICT_COLUMNS)].iloc[0].copy()
+        row["planning_epsg"] = None if pd.isna(row["planning_epsg"]) else int(row["planning_epsg"])
+        return row
+
+    def put_district(self, row: gpd.GeoDataFrame) -> LayerVersion:
+        """Insert or replace the boundary of one district, keyed by its ``adcode``.
+
+        中文：写入（替换）区县边界。
+
+        Parameters
+        ----------
+        row
+            One feature with ``adcode``, ``name`` and optionally ``name_en``, ``planning_epsg``
+            (computed from the centroid when missing) and ``source``; any CRS.
+
+        Raises
+        ------
+        LayerValidationError
+            If ``row`` is not exactly one feature with an adcode, or fails the district schema.
+        """
+        source_label = "district row"
+        if len(row) != 1 or "adcode" not in row.columns or pd.isna(row["adcode"].iloc[0]):
+            raise LayerValidationError(
+                f"{source_label} (区县 district)",
+                [Issue(source=source_label, row=None, feature_id=None, column="adcode",
+                       problem=f"expected exactly one feature with an adcode, got {len(row)} "
+                               f"feature(s) and columns {list(row.columns)}",
+                       fix="pass one row, e.g. gdf.iloc[[i]], with an 'adcode' column",
+                       code="not_one_district")],
+            )
+        frame = row.copy()
+        adcode = str(frame["adcode"].iloc[0]).strip()
+        frame["adcode"] = adcode
+        if "id" not in frame.columns or pd.isna(frame["id"].iloc[0]):
+            frame["id"] = adcode
+        needs_epsg = "planning_epsg" not in frame.columns or pd.isna(frame["planning_epsg"].iloc[0])
+        if needs_epsg and frame.crs is not None:
+            from tanmap.geo.crs import district_planning_epsg
+
+            frame["planning_epsg"] = district_planning_epsg(
+                frame.to_crs(STORAGE_CRS).geometry.iloc[0]
+            )
+        source = str(frame["source"].iloc[0]) if "source" in frame.columns else ""
+        return self.write(LayerKind.DISTRICT, frame, district=adcode, source=source)
+
+    # -------------------------------------------------------------------- layers
+
+    def layers(self, district: str | None = None) -> list[LayerVersion]:
+        """Return the current version of every layer, sorted by district then kind.
+
+        中文：图层版本清单。
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is given and not in the store.
+        """
+        if not self.exists():
+            if district is not None:
+                self._unknown(district)
+            return []
+        with self._connect() as con:
+            if district is not None:
+                self._require_district(con, district)
+                rows = con.execute(
+                    "SELECT * FROM tanmap_layers WHERE district = ?", (district,)
+                ).fetchall()
+            else:
+                rows = con.execute("SELECT * FROM tanmap_layers").fetchall()
+        versions = [_version_from_row(r) for r in rows]
+        return sorted(versions, key=lambda v: (v.district, _KIND_ORDER[v.kind]))
+
+    def version(self, kind: LayerKind | str, district: str) -> LayerVersion | None:
+        """Return the current version of (kind, district), or None if never written.
+
+        中文：图层当前版本。
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store (and ``kind`` is not ``district``).
+        """
+        kind = spec_for(kind).kind
+        if not self.exists():
+            if kind is LayerKind.DISTRICT:
+                return None
+            self._unknown(district)
+        with self._connect() as con:
+            if kind is not LayerKind.DISTRICT:
+                self._require_district(con, district)
+            row = con.execute(
+                "SELECT * FROM tanmap_layers WHERE kind = ? AND district = ?",
+                (kind.value, district),
+            ).fetchone()
+        return None if row is None else _version_from_row(row)
+
+    def read(
+        self,
+        kind: LayerKind | str,
+        *,
+        district: str | None = None,
+        bbox: Sequence[float] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Return the features of ``kind``, optionally of one district and within a box.
+
+        中文：读取图层（按区县、按范围）。
+
+        Parameters
+        ----------
+        kind
+            Layer kind (enum or its value).
+        district
+            Adcode; None reads every district.
+        bbox
+            ``Bounds(west, south, east, north)`` in degrees (EPSG:4326); features intersecting it
+            are returned.
+
+        Returns
+        -------
+        GeoDataFrame
+            EPSG:4326, the kind's fields (``tanmap.layers.kinds``) in spec dtypes, then geometry.
+            A layer never written gives an empty frame with those columns, not an error.
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        spec = spec_for(kind)
+        if not self.exists():
+            if district is not None:
+                self._unknown(district)
+            return _empty_frame(spec)
+        with self._connect() as con:
+            if district is not None:
+                self._require_district(con, district)
+            has_table = con.execute(
+                "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (spec.kind.value,)
+            ).fetchone()
+        if not has_table:
+            return _empty_frame(spec)
+        return _read_features(self._path, spec, district=district, bbox=bbox)
+
+    def write(
+        self,
+        kind: LayerKind | str,
+        gdf: gpd.GeoDataFrame,
+        *,
+        district: str,
+        mode: WriteMode = "replace",
+        source: str = "",
+    ) -> LayerVersion:
+        """Validate ``gdf`` and store it as the next version of (kind, district).
+
+        中文：写入图层（先校验；整体成功或整体不变）。
+
+        Parameters
+        ----------
+        kind
+            Layer kind.
+        gdf
+            Features in any CRS (reprojected to EPSG:4326); columns outside the kind's fields
+            are not stored; the ``district`` column is set to ``district``.
+        district
+            Adcode of a district already in the store (see :meth:`put_district`).
+        mode
+            ``"replace"`` the district's features of this kind, or ``"append"`` to them.
+        source
+            Where the data came from; kept in the version record.
+
+        Returns
+        -------
+        LayerVersion
+            The new version (previous version + 1).
+
+        Raises
+        ------
+        LayerValidationError
+            If the features fail the kind's schema (every problem listed), or an appended id is
+            already stored. Nothing is written.
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        StoreError
+            If the write failed for another reason; the store is unchanged.
+        """
+        spec = spec_for(kind)
+        if mode not in ("replace", "append"):
+            raise StoreError(f"write mode must be 'replace' or 'append', got {mode!r}")
+        district = str(district).strip()
+        label = source or "features"
+        issues = validate(gdf, spec, source=label)
+        errors = [i for i in issues if i.severity == "error"]
+        if spec.kind is LayerKind.DISTRICT and "adcode" in gdf.columns:
+            errors += _adcode_issues(gdf, district, label)
+        if errors:
+            raise LayerValidationError(f"{label} ({spec.zh_name} {spec.kind.value})", errors)
+        frame = _to_storage(coerce_types(gdf, spec), spec, district)
+        with self._lock():
+            if self.exists():
+                self._check_schema()
+            if spec.kind is not LayerKind.DISTRICT:
+                if not self.exists():
+                    self._unknown(district)
+                with self._connect() as con:
+                    self._require_district(con, district)
+            if mode == "append" and self.exists():
+                clashes = _id_clashes(self._path, spec, district, frame, label)
+                if clashes:
+                    raise LayerValidationError(
+                        f"{label} ({spec.zh_name} {spec.kind.value})", clashes
+                    )
+            with self._copy_on_write() as tmp:
+                return _apply_write(tmp, spec, district, frame, mode, source)
+
+    # ---------------------------------------------------------------- indicators
+
+    def indicators(self, district: str) -> pd.DataFrame:
+        """Return the tracked indicator values of ``district``, sorted by key and year.
+
+        中文：指标填报值（指标、年份、数值、单位、来源、填报时间）。
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        if not self.exists():
+            self._unknown(district)
+        with self._connect() as con:
+            self._require_district(con, district)
+            rows = con.execute(
+                "SELECT key, year, value, unit, source, entered_at FROM tanmap_indicators "
+                "WHERE district = ? ORDER BY key, year",
+                (district,),
+            ).fetchall()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=list(_INDICATOR_COLUMNS))
+        return frame.astype({
+            "key": "str", "year": "int64", "value": "float64", "unit": "str",
+            "source": "str", "entered_at": "str",
+        })
+
+    def put_indicator(
+        self, district: str, key: str, year: int, value: float, unit: str, source: str = ""
+    ) -> None:
+        """Insert or replace the value of indicator ``key`` of ``district`` for ``year``.
+
+        中文：填报指标值（同一指标同一年份覆盖旧值）。
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        StoreError
+            If ``key`` is empty, ``year`` is not an integer in 1900–2100 or ``value`` is not a
+            finite number.
+        """
+        if not str(key).strip():
+            raise StoreError("indicator key is empty; give a name such as 'led_share'")
+        if isinstance(year, bool) or not isinstance(year, int | np.integer) or not (
+            1900 <= int(year) <= 2100
+        ):
+            raise StoreError(f"indicator year must be an integer in 1900–2100, got {year!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"indicator value must be a number, got {value!r}") from err
+        if not math.isfinite(number):
+            raise StoreError(f"indicator value must be finite, got {value!r}")
+        if not self.exists():
+            self._unknown(district)
+        # A single-row change: one SQLite transaction (atomic by itself), under the writer lock
+        # so it cannot interleave with a copy-on-write layer write.
+        with self._lock(), contextlib.closing(sqlite3.connect(self._path)) as con:
+            self._check_schema()
+            self._require_district(con, district)
+            with con:
+                con.execute(
+                    "INSERT OR REPLACE INTO tanmap_indicators VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (district, str(key).strip(), int(year), number, str(unit), str(source),
+                     _utc_now()),
+                )
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        uri = self._path.resolve().as_uri() + "?mode=ro"
+        try:
+            con = sqlite3.connect(uri, uri=True)
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open store {self._path}: {err}") from err
+        try:
+            con.execute("SELECT 1 FROM tanmap_meta LIMIT 1")
+        except sqlite3.DatabaseError as err:
+            con.close()
+            raise StoreError(
+                f"{self._path} is not a tanmap store ({err}); "
+                "create one with `tanmap init --store NEW.gpkg`"
+            ) from err
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _check_schema(self) -> None:
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT value FROM tanmap_meta WHERE key = 'schema_version'"
+            ).fetchone()
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            found = None if row is None else row[0]
+            raise StoreError(
+                f"store {self._path} has schema version {found}, this tanmap needs "
+                f"{SCHEMA_VERSION}; export the layers and import them into a new store"
+            )
+
+    def _require_district(self, con: sqlite3.Connection, district: str) -> None:
+        found = con.execute(
+            "SELECT 1 FROM tanmap_layers WHERE kind = ? AND district = ?",
+            (LayerKind.DISTRICT.value, district),
+        ).fetchone()
+        if found is None:
+            known = [r[0] for r in con.execute(
+                "SELECT district FROM tanmap_layers WHERE kind = ? ORDER BY district",
+                (LayerKind.DISTRICT.value,),
+            )]
+            self._unknown(district, known)
+
+    def _unknown(self, district: str, known: Sequence[str] = ()) -> None:
+        have = ", ".join(known) if known else "none"
+        raise UnknownDistrictError(
+            f"district {district!r} is not in store {self._path} (districts in it: {have}); "
+            "add it with `tanmap boundaries import ADCODE`, `tanmap boundaries add FILE "
+            "--code C --name N` or `tanmap init`"
+        )
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self._path.with_name(self._path.name + ".lock")
+        with open(lock_path, "a+b") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreError(
+                            f"store {self._path} is locked by another writer for more than "
+                            f"{LOCK_TIMEOUT_S:.0f} s; retry when it has finished"
+                        ) from None
+                    time.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def _copy_on_write(self) -> Iterator[Path]:
+        """Yield a private copy of the store; on success it replaces the store atomically."""
+        # Same directory (so os.replace is a rename), .gpkg suffix (GDAL checks it).
+        tmp = self._path.with_name(f".{self._path.stem}.{uuid.uuid4().hex}.tmp.gpkg")
+        try:
+            if self.exists():
+                shutil.copyfile(self._path, tmp)
+            else:
+                _create_empty(tmp)
+            yield tmp
+            _fsync_file(tmp)
+            os.replace(tmp, self._path)
+            _fsync_dir(self._path.parent)
+        except TanmapError:
+            tmp.unlink(missing_ok=True)
+            raise
+        except Exception as err:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(
+                f"writing to store {self._path} failed ({type(err).__name__}: {err}); "
+                "nothing was changed"
+            ) from err
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _version_from_row(row: Sequence[Any]) -> LayerVersion:
+    kind, district, version, updated_at, n_features, source, checksum = row
+    return LayerVersion(LayerKind(kind), district, int(version), updated_at, int(n_features),
+                        source, checksum)
+
+
+def _stored_columns(spec: LayerSpec) -> list[str]:
+    names = [f.name for f in spec.all_fields]
+    return names if _DISTRICT_COL in names else [*names, _DISTRICT_COL]
+
+
+def _empty_frame(spec: LayerSpec) -> gpd.GeoDataFrame:
+    data = {f.name: pd.Series([], dtype=_PANDAS_DTYPES[f.dtype]) for f in spec.all_fields}
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+
+def _to_storage(gdf: gpd.GeoDataFrame, spec: LayerSpec, district: str) -> gpd.GeoDataFrame:
+    """Return the frame as stored: EPSG:4326, the spec's columns in spec dtypes, ``district``."""
+    frame = gdf.to_crs(STORAGE_CRS) if not gdf.crs.equals(STORAGE_CRS) else gdf
+    data: dict[str, Any] = {}
+    n = len(frame)
+    for f in spec.all_fields:
+        values = frame[f.name] if f.name in frame.columns else pd.Series([None] * n)
+        data[f.name] = pd.Series(values.to_numpy(), dtype=object).astype(_PANDAS_DTYPES[f.dtype])
+    data[_DISTRICT_COL] = pd.Series([district] * n, dtype="str")
+    geometry = gpd.GeoSeries(frame.geometry.to_numpy(), crs=STORAGE_CRS)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=STORAGE_CRS)
+
+
+def _from_storage(raw: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Return a read frame in spec columns and dtypes (GDAL gives floats for nullable ints)."""
+    data: dict[str, Any] = {}
+    for f in spec.all_fields:
+        col = raw[f.name] if f.name in raw.columns else pd.Series([None] * len(raw))
+        if f.dtype == "str":
+            data[f.name] = col.astype("str")
+        else:
+            data[f.name] = pd.Series(col.to_numpy(), dtype=object).astype(_PANDAS_DTYPES[f.dtype])
+    geometry = gpd.GeoSeries(raw.geometry.to_numpy(), crs=STORAGE_CRS)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=STORAGE_CRS)
+
+
+def _where_district(district: str | None) -> str | None:
+    if district is None:
+        return None
+    quoted = district.replace("'", "''")
+    return f"{_DISTRICT_COL} = '{quoted}'"
+
+
+def _read_features(
+    path: Path,
+    spec: LayerSpec,
+    *,
+    district: str | None = None,
+    bbox: Sequence[float] | None = None,
+) -> gpd.GeoDataFrame:
+    raw = pyogrio.read_dataframe(
+        path,
+        layer=spec.kind.value,
+        where=_where_district(district),
+        bbox=None if bbox is None else tuple(float(v) for v in bbox),
+    )
+    return _from_storage(raw, spec)
+
+
+def _write_features(path: Path, layer: str, frame: gpd.GeoDataFrame) -> None:
+    """Append ``frame`` to table ``layer`` (created if missing); the low-level writer."""
+    # A generic geometry column: single and Multi- parts stay as given (points keep ``.x``).
+    pyogrio.write_dataframe(
+        frame, path, layer=layer, driver="GPKG", append=True, geometry_type="Unknown"
+    )
+
+
+def _create_empty(path: Path) -> None:
+    """Create a new store file: the district feature table and the bookkeeping tables."""
+    spec = SPECS[LayerKind.DISTRICT]
+    _write_features(path, spec.kind.value, _to_storage(_empty_frame(spec), spec, ""))
+    with contextlib.closing(sqlite3.connect(path)) as con, con:
+        for ddl in _META_DDL:
+            con.execute(ddl)
+        con.execute(
+            "INSERT OR REPLACE INTO tanmap_meta VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        con.execute("INSERT OR REPLACE INTO tanmap_meta VALUES ('created_at', ?)", (_utc_now(),))
+        # Register the bookkeeping tables as GeoPackage attribute tables (GPKG 1.2+ §2.4).
+        for table in ("tanmap_meta", "tanmap_layers", "tanmap_indicators"):
+            con.execute(
+                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier) "
+                "VALUES (?, 'attributes', ?)",
+                (table, table),
+            )
+
+
+def _checksum(frame: gpd.GeoDataFrame) -> str:
+    digest = hashlib.sha256()
+    digest.update(frame.drop(columns=frame.geometry.name).to_csv(index=False).encode("utf-8"))
+    for wkb in shapely.to_wkb(frame.geometry.to_numpy(), byte_order=1):
+        digest.update(b"" if wkb is None else wkb)
+    return digest.hexdigest()
+
+
+def _apply_write(
+    tmp: Path, spec: LayerSpec, district: str, frame: gpd.GeoDataFrame, mode: WriteMode,
+    source: str,
+) -> LayerVersion:
+    """Change the private copy ``tmp``: features first, then the version record."""
+    table = spec.kind.value
+    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+        exists = con.execute(
+            "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (table,)
+        ).fetchone()
+        previous = con.execute(
+            "SELECT version FROM tanmap_layers WHERE kind = ? AND district = ?", (table, district)
+        ).fetchone()
+        if exists and mode == "replace":
+            con.execute(f'DELETE FROM "{table}" WHERE {_DISTRICT_COL} = ?', (district,))
+    if len(frame) or not exists:
+        _write_features(tmp, table, frame)
+    stored = _read_features(tmp, spec, district=district)
+    record = LayerVersion(
+        kind=spec.kind,
+        district=district,
+        version=(previous[0] if previous else 0) + 1,
+        updated_at=_utc_now(),
+        n_features=len(stored),
+        source=source,
+        checksum=_checksum(stored),
+    )
+    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+        con.execute(
+            "INSERT OR REPLACE INTO tanmap_layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (table, district, record.version, record.updated_at, record.n_features,
+             record.source, record.checksum),
+        )
+    return record
+
+
+def _id_clashes(
+    path: Path, spec: LayerSpec, district: str, frame: gpd.GeoDataFrame, label: str
+) -> list[Issue]:
+    """Return issues for appended ids that the (kind, district) layer already holds."""
+    with contextlib.closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as con:
+        if not con.execute(
+            "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (spec.kind.value,)
+        ).fetchone():
+            return []
+        stored = {r[0] for r in con.execute(
+            f'SELECT id FROM "{spec.kind.value}" WHERE {_DISTRICT_COL} = ?', (district,)
+        )}
+    return [
+        Issue(source=label, row=i + 1, feature_id=fid, column="id",
+              problem=f"id {fid!r} is already stored in {spec.kind.value} of district {district}",
+              fix="give the feature a new id, or write with mode='replace' (--mode replace)",
+              code="duplicate_id")
+        for i, fid in enumerate(frame["id"]) if fid in stored
+    ]
+
+
+def _adcode_issues(gdf: gpd.GeoDataFrame, district: str, label: str) -> list[Issue]:
+    return [
+        Issue(source=label, row=i + 1, feature_id=None, column="adcode",
+              problem=f"adcode {code!r} differs from the district written ({district!r})",
+              fix="write each district boundary with put_district(row)",
+              code="adcode_mismatch")
+        for i, code in enumerate(gdf["adcode"]) if str(code).strip() != district
+    ]
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    # The rename itself must reach the disk too (POSIX: fsync the directory).
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
