@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AMAP_TILES",
     "DISPLAY_SIMPLIFY_M",
+    "HIDDEN_AT_START",
+    "MAX_ZOOM",
     "OSM_TILES",
     "POINT_CLUSTER_MIN",
     "POLYGON_DETAIL_LIMIT",
@@ -91,6 +93,15 @@ POLYGON_DETAIL_LIMIT = 20_000
 
 #: Point layers with at least this many features are clustered (MarkerCluster).
 POINT_CLUSTER_MIN = 200
+
+#: Deepest zoom level (MarkerCluster needs one even when no tile layer sets it).
+MAX_ZOOM = 19
+
+#: Layers listed in the layer control but switched off when the page opens (busy or bulky).
+HIDDEN_AT_START: frozenset[LayerKind] = frozenset(
+    {LayerKind.COMMUNITY, LayerKind.LAND_COVER, LayerKind.SPONGE_AREA, LayerKind.BUS_STOP,
+     LayerKind.RECYCLING_POINT}
+)
 
 #: WGS84 (OpenStreetMap) tiles: (url, attribution).
 OSM_TILES = (
@@ -218,7 +229,7 @@ _PAGE_CSS = """
   max-height: 45vh; overflow-y: auto; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
 .tanmap-legend { right: 10px; bottom: 30px; max-width: 260px; }
 .tanmap-audit { left: 10px; bottom: 60px; max-width: 420px; }
-.tanmap-banner { position: fixed; z-index: 1001; top: 8px; left: 50%; transform: translateX(-50%);
+.tanmap-banner { position: fixed; z-index: 1001; top: 10px; left: 60px;
   background: #fff3cd; color: #7a4d00; border: 2px solid #e0a800; border-radius: 4px;
   padding: 4px 12px; font: bold 14px sans-serif; }
 .tanmap-banner small { font-weight: normal; margin-left: 8px; }
@@ -231,6 +242,8 @@ _PAGE_CSS = """
   text-align: left; }
 .tanmap-popup-title { font-weight: bold; margin-bottom: 4px; }
 .tanmap-popup th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
+.leaflet-control-layers { font-size: 12px; }
+.leaflet-control-layers-list { max-height: 55vh; overflow-y: auto; }
 .tanmap-status { color: #fff; border-radius: 3px; padding: 0 4px; white-space: nowrap; }
 """
 
@@ -335,20 +348,26 @@ def _prepare(
     return _Prepared(out, "detail", n)
 
 
+def _plain_number(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and not np.isfinite(value):
+        return None  # JSON has no Infinity/NaN
+    return value
+
+
 def _json_records(frame: pd.DataFrame) -> list[str]:
     """Return one JSON object per row; non-JSON values become strings, NaN becomes null."""
     cols: dict[str, list[Any]] = {}
     for col in frame.columns:
         s = frame[col]
+        missing = s.isna().to_numpy()
+        values = s.astype(object).to_numpy()
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            arr = s.astype(object)
-            cols[col] = [
-                None if v is None or (isinstance(v, float) and v != v) else
-                (v.item() if hasattr(v, "item") else v)
-                for v in arr
+            cols[str(col)] = [
+                None if m else _plain_number(v) for m, v in zip(missing, values, strict=True)
             ]
         else:
-            cols[col] = [None if pd.isna(v) else str(v) for v in s.astype(object)]
+            cols[str(col)] = [None if m else str(v) for m, v in zip(missing, values, strict=True)]
     names = list(cols)
     return [
         json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, separators=(",", ":"))
@@ -612,7 +631,8 @@ def district_map(
     centre = [(south + north) / 2, (west + east) / 2]
 
     m = folium.Map(
-        location=centre, zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True
+        location=centre, zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True,
+        maxZoom=MAX_ZOOM,  # map option (folium passes max_zoom to tiles only)
     )
     # Offline: never let folium add its CDN links; the vendored copies are added below.
     m.default_js = []
@@ -631,7 +651,7 @@ def district_map(
         url, attribution = OSM_TILES if basemap == "osm" else AMAP_TILES
         folium.TileLayer(
             tiles=url, attr=attribution, name=_esc(label(basemap, lang)), overlay=False,
-            control=True, subdomains="1234" if basemap == "amap" else "abc", max_zoom=19,
+            control=True, subdomains="1234" if basemap == "amap" else "abc", max_zoom=MAX_ZOOM,
         ).add_to(m)
 
     legend: list[str] = []
@@ -647,6 +667,7 @@ def district_map(
         class_field: str | None = None,
         class_colors: Mapping[str, str] | None = None,
         legend_classes: bool = True,
+        show: bool = True,
     ) -> None:
         prepared = _prepare(frame_in, family, planning_epsg, name)
         frame = prepared.frame
@@ -666,7 +687,9 @@ def district_map(
             name, style, columns, kind, lang, cluster=cluster, tooltip=_tooltip_field(columns),
             class_field=class_field, class_colors=class_colors,
         )
-        _FeatureLayer(_esc(display), _feature_collection(frame, columns), spec_js).add_to(m)
+        _FeatureLayer(
+            _esc(display), _feature_collection(frame, columns), spec_js, show=show
+        ).add_to(m)
         classes: list[str] = []
         if legend_classes and cf and cf in frame.columns:
             present = {str(v) for v in frame[cf].dropna().unique()}
@@ -674,33 +697,21 @@ def district_map(
         note = label("clustered_polygons", lang) if prepared.mode == "clustered_points" else None
         legend.append(_legend_entry(display, style, family, classes, lang, note))
 
-    # Layers, polygons under lines under points; big polygons first within a family.
+    # Draw order (canvas paints in add order): choropleth, polygons, coverage results, lines,
+    # points, and the boundary on top.
     kinds = sorted(
         ((_kind(k), gdf) for k, gdf in layers.items()),
         key=lambda kv: (_FAMILY_ORDER[SPECS[kv[0]].geometry], _KIND_ORDER[kv[0]]),
     )
     units_frame = units
-    for kind, gdf in kinds:
-        if kind is LayerKind.SUBDISTRICT and units_frame is None:
-            units_frame = gdf
-        add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
-            synthetic=sample)
-    if units is not None and LayerKind.SUBDISTRICT not in {k for k, _ in kinds}:
-        add(units, layer_name(LayerKind.SUBDISTRICT, lang), style_for(LayerKind.SUBDISTRICT),
-            GeometryFamily.POLYGON, LayerKind.SUBDISTRICT, synthetic=sample)
-
-    for result_name, gdf in (coverage or {}).items():
-        style = OVERLAY_STYLES.get(result_name, OVERLAY_STYLES["service_areas"])
-        title = (
-            label(result_name, lang, both=True) if result_name in OVERLAY_STYLES else result_name
-        )
-        add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample)
+    if units_frame is None:
+        units_frame = next((g for k, g in kinds if k is LayerKind.SUBDISTRICT), None)
 
     if unit_coverage is not None:
         choropleth = _choropleth_frame(unit_coverage, units_frame, unit_share_column)
         colors = {c: c for c in COVERAGE_COLORS}
         colors["#bdbdbd"] = "#bdbdbd"
-        ramp = LayerStyle("#555555", "#bdbdbd", weight_px=1.0, fill_opacity=0.55)
+        ramp = LayerStyle("#555555", "#bdbdbd", weight_px=1.0, fill_opacity=0.4)
         add(choropleth, label("unit_coverage", lang, both=True), ramp, GeometryFamily.POLYGON,
             None, synthetic=sample, class_field="coverage_class", class_colors=colors,
             legend_classes=False)
@@ -709,6 +720,25 @@ def district_map(
             f'<div class="sub">{_swatch(c)}{lo:.0%}–{hi:.0%}</div>'
             for lo, hi, c in zip(lower, COVERAGE_BREAKS, COVERAGE_COLORS, strict=True)
         )
+
+    def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
+        add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
+            synthetic=sample, show=kind not in HIDDEN_AT_START)
+
+    polygon_kinds = [(k, g) for k, g in kinds if SPECS[k].geometry is GeometryFamily.POLYGON]
+    other_kinds = [(k, g) for k, g in kinds if SPECS[k].geometry is not GeometryFamily.POLYGON]
+    for kind, gdf in polygon_kinds:
+        add_kind(kind, gdf)
+    if units is not None and LayerKind.SUBDISTRICT not in {k for k, _ in kinds}:
+        add_kind(LayerKind.SUBDISTRICT, units)
+    for result_name, gdf in (coverage or {}).items():
+        style = OVERLAY_STYLES.get(result_name, OVERLAY_STYLES["service_areas"])
+        title = (
+            label(result_name, lang, both=True) if result_name in OVERLAY_STYLES else result_name
+        )
+        add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample)
+    for kind, gdf in other_kinds:
+        add_kind(kind, gdf)
 
     # The district boundary is real (bundled Amap boundary), drawn last so it stays on top.
     boundary_style = style_for(LayerKind.DISTRICT)
