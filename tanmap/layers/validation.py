@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +32,14 @@ Severity = Literal["error", "warning"]
 BOOL_TRUE_TEXT: frozenset[str] = frozenset({"true", "t", "yes", "y", "1", "1.0", "是", "有"})
 #: Text accepted as boolean false in ``bool`` fields (compared after ``strip().lower()``).
 BOOL_FALSE_TEXT: frozenset[str] = frozenset({"false", "f", "no", "n", "0", "0.0", "否", "无"})
+
+
+class _Where(TypedDict):
+    source: str
+    row: int | None
+    feature_id: str | None
+    column: str | None
+
 
 _FAMILY_DIM = {GeometryFamily.POINT: 0, GeometryFamily.LINE: 1, GeometryFamily.POLYGON: 2}
 _DIM_FAMILY = {v: k for k, v in _FAMILY_DIM.items()}
@@ -333,7 +341,7 @@ def _geometry_checks(
     expected = " or ".join(sorted(allowed))
     issues: list[Issue] = []
     for i in range(len(geoms)):
-        base = {"source": source, "row": i + 1, "feature_id": ids[i], "column": None}
+        base: _Where = {"source": source, "row": i + 1, "feature_id": ids[i], "column": None}
         if missing[i] or empty[i]:
             issues.append(Issue(
                 **base, code="empty_geometry",
@@ -377,7 +385,9 @@ def _field_checks(
         values, null, bad = _parse_column(gdf[fspec.name], fspec)
         aliases = _choice_aliases(fspec) if fspec.choices else {}
         for i in range(n):
-            base = {"source": source, "row": i + 1, "feature_id": ids[i], "column": fspec.name}
+            base: _Where = {
+                "source": source, "row": i + 1, "feature_id": ids[i], "column": fspec.name,
+            }
             if null[i]:
                 if fspec.required:
                     issues.append(Issue(
@@ -466,7 +476,7 @@ def _district_checks(
     inside[present] = shapely.intersects(geoms[present], boundary)
     return [
         Issue(
-            source=source, row=i + 1, feature_id=ids[i], column=None, severity="warning",
+            source=source, row=int(i) + 1, feature_id=ids[i], column=None, severity="warning",
             code="outside_district",
             problem="feature lies entirely outside the district boundary",
             fix="check the feature's coordinates and CRS, or that the layer is for this district",
