@@ -65,7 +65,7 @@ FAST_CHARGE_SHARE_HUANGPU_2030 = 0.40
 #: How far a station may lie from a route's centre line and still serve it (服务区/加油站 set back
 #: from the carriageway) [verify]: overridable.
 DEFAULT_SNAP_TOLERANCE_M = 500.0
-#: Segments per quarter circle of service buffers: a 256-gon loses < 0.01 % of the disc's area.
+#: Segments per quarter circle of service buffers: the 256-gon loses 0.01 % of the disc area.
 BUFFER_QUAD_SEGS = 64
 
 _PILE_FIELDS = {"fast": ("fast_piles",), "slow": ("slow_piles",),
@@ -246,7 +246,7 @@ def service_radius_audit(
     Notes
     -----
     Covered area uses buffers with :data:`BUFFER_QUAD_SEGS` segments per quarter circle (area error
-    < 0.01 %); the farthest-point distance is exact. N in √(A/πN) counts stations inside the zone.
+    about 0.01 %); the farthest-point distance is exact. N in √(A/πN) counts stations inside the zone.
     """
     if radius_m < 0 or not math.isfinite(radius_m):
         raise ValueError(f"radius_m must be a finite number >= 0, got {radius_m}")
