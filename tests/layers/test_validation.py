@@ -343,3 +343,11 @@ def test_lines_validate_against_line_family():
         geometry=[LineString([(X0, Y0), (X0 + 100, Y0)])], crs=EPSG_M,
     )
     assert validate(pipes, SPECS[LayerKind.HEATING_PIPE]) == []
+
+
+def test_nan_coordinates_are_reported(parks):
+    with np.errstate(invalid="ignore"):  # shapely warns when building it; the file reader won't
+        parks.loc[1, "geometry"] = Polygon([(X0, Y0), (X0 + 1, np.nan), (X0 + 1, Y0 + 1)])
+    issues = validate(parks, PARK)
+    assert codes(issues)[0] == "bad_coordinates"
+    assert "NaN or infinite" in issues[0].problem
