@@ -76,6 +76,7 @@ DEFAULT_FILE_NAME = "tanmap.gpkg"
 LOCK_TIMEOUT_S = 60.0
 
 _DISTRICT_COL = "district"
+_GDAL_SYNC = "OGR_SQLITE_SYNCHRONOUS"
 _GEOMETRY = "geometry"
 _KIND_ORDER = {k: i for i, k in enumerate(LayerKind)}
 _PANDAS_DTYPES = {"str": "str", "int": "Int64", "float": "float64", "bool": "boolean"}
@@ -769,18 +770,37 @@ def _read_features(
 
 
 def _write_features(path: Path, layer: str, frame: gpd.GeoDataFrame) -> None:
-    """Append ``frame`` to table ``layer`` (created if missing); the low-level writer."""
-    # A generic geometry column: single and Multi- parts stay as given (points keep ``.x``).
-    pyogrio.write_dataframe(
-        frame, path, layer=layer, driver="GPKG", append=True, geometry_type="Unknown"
-    )
+    """Append ``frame`` to table ``layer`` of the private copy ``path``; the low-level writer."""
+    # The copy is fsynced as a whole before it replaces the store, so SQLite's per-transaction
+    # syncs only cost time here. GDAL reads this option per call; restore it right after.
+    previous = pyogrio.get_gdal_config_option(_GDAL_SYNC)
+    pyogrio.set_gdal_config_options({_GDAL_SYNC: "OFF"})
+    try:
+        # A generic geometry column: single and Multi- parts stay as given (points keep ``.x``).
+        pyogrio.write_dataframe(
+            frame, path, layer=layer, driver="GPKG", append=True, geometry_type="Unknown"
+        )
+    finally:
+        pyogrio.set_gdal_config_options({_GDAL_SYNC: previous})
+
+
+@contextlib.contextmanager
+def _connect_copy(path: Path) -> Iterator[sqlite3.Connection]:
+    """Open the private copy for one transaction (no per-commit sync; see _write_features)."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA synchronous = OFF")
+        with con:
+            yield con
+    finally:
+        con.close()
 
 
 def _create_empty(path: Path) -> None:
     """Create a new store file: the district feature table and the bookkeeping tables."""
     spec = SPECS[LayerKind.DISTRICT]
     _write_features(path, spec.kind.value, _to_storage(_empty_frame(spec), spec, ""))
-    with contextlib.closing(sqlite3.connect(path)) as con, con:
+    with _connect_copy(path) as con:
         for ddl in _META_DDL:
             con.execute(ddl)
         con.execute(
@@ -811,7 +831,7 @@ def _apply_write(
 ) -> LayerVersion:
     """Change the private copy ``tmp``: features first, then the version record."""
     table = spec.kind.value
-    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+    with _connect_copy(tmp) as con:
         exists = con.execute(
             "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (table,)
         ).fetchone()
@@ -832,7 +852,7 @@ def _apply_write(
         source=source,
         checksum=_checksum(stored),
     )
-    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+    with _connect_copy(tmp) as con:
         con.execute(
             "INSERT OR REPLACE INTO tanmap_layers VALUES (?, ?, ?, ?, ?, ?, ?)",
             (table, district, record.version, record.updated_at, record.n_features,
