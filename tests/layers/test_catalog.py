@@ -72,9 +72,9 @@ def test_counts_per_district() -> None:
     """Entries per district as (total, spatial); the report to the integrator quotes these."""
     counts = {k: (len(c.targets), sum(t.spatial for t in c.targets)) for k, c in CATALOGS.items()}
     assert counts == {
-        "120101": (49, 9),
-        "120104": (6, 0),
-        "120110": (84, 14),
+        "120101": (50, 9),
+        "120104": (7, 0),
+        "120110": (87, 14),
         "310101": (42, 12),
         "430781": (41, 6),
     }
@@ -82,7 +82,7 @@ def test_counts_per_district() -> None:
 
 def test_target_ids_are_unique_across_all_districts() -> None:
     ids = [t.id for t in ALL_TARGETS]
-    assert len(ids) == len(set(ids)) == 222
+    assert len(ids) == len(set(ids)) == 227
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=_target_ids)
