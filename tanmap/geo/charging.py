@@ -245,8 +245,9 @@ def service_radius_audit(
 
     Notes
     -----
-    Covered area uses buffers with :data:`BUFFER_QUAD_SEGS` segments per quarter circle (area error
-    about 0.01 %); the farthest-point distance is exact. N in √(A/πN) counts stations inside the zone.
+    Covered area uses buffers with :data:`BUFFER_QUAD_SEGS` segments per quarter circle (area
+    error about 0.01 %); the farthest-point distance is exact. N in √(A/πN) counts the stations
+    inside the zone.
     """
     if radius_m < 0 or not math.isfinite(radius_m):
         raise ValueError(f"radius_m must be a finite number >= 0, got {radius_m}")
