@@ -7,8 +7,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_ERROR, EXIT_USAGE, fail, missing_dependency
+from tanmap.api.commands import audit as audit_cmd
 from tanmap.api.commands import boundaries as boundaries_cmd
 from tanmap.api.commands import layers as layers_cmd
+from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import project as project_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import TanmapError
@@ -24,6 +26,8 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     project_cmd,
     layers_cmd,
     boundaries_cmd,
+    metric_cmd,
+    audit_cmd,
 )
 
 

@@ -1,0 +1,163 @@
+"""``tanmap metric``: run one plan metric (指标) on the store and print the figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+from tanmap.api.commands import EXIT_OK, EXIT_USAGE, echo, fail, format_table, store_from_args
+from tanmap.geo.registry import METRICS
+from tanmap.layers.runner import RunOutcome, run_metric
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["metric_table", "parse_params", "register", "run_metric_command", "summary_text"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``metric`` command.
+
+    中文：注册指标计算命令。
+    """
+    p = subparsers.add_parser(
+        "metric", help="run a plan metric on the store and print the result (指标计算)",
+        description="Run metric NAME for a district on the store's layers and print the value, "
+                    "every parameter, the rule and its version, the details and the lineage "
+                    "(layer versions). `tanmap metric --list` lists the metrics.",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="metric name, e.g. park_coverage")
+    p.add_argument("--list", action="store_true", dest="list_metrics",
+                   help="list the metrics and their parameters (指标清单)")
+    p.add_argument("--district", metavar="ADCODE", help="district code, e.g. 120101")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="metric parameter (repeatable), e.g. --param radius_m=300; "
+                        "lists as a,b,c")
+    p.add_argument("--year", type=int, metavar="YEAR",
+                   help="audit year (评估年份) [default: this year]")
+    p.add_argument("--planned-until", type=int, metavar="YEAR",
+                   help="also count planned/under-construction projects due by YEAR (情景)")
+    p.add_argument("--epsg", type=int, metavar="EPSG",
+                   help="override the district's planning CRS (a projected CRS in metres)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    p.set_defaults(func=run_metric_command)
+
+
+def parse_params(items: list[str]) -> dict[str, str]:
+    """Return ``{"key": "value"}`` from ``["key=value", ...]``.
+
+    中文：解析 --param 参数。
+
+    Raises
+    ------
+    ValueError
+        If an item has no ``=`` or an empty key.
+
+    Examples
+    --------
+    >>> parse_params(["radius_m=300", "classes=G11,G12"])
+    {'radius_m': '300', 'classes': 'G11,G12'}
+    """
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--param {item!r} is not KEY=VALUE, e.g. --param radius_m=300")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def metric_table(lang: str = "zh") -> str:
+    """Return the list of registered metrics with their inputs and parameter defaults.
+
+    中文：指标清单。
+    """
+    rows = []
+    for name in sorted(METRICS):
+        d = METRICS[name]
+        params = ", ".join(
+            f"{f.name}={_default(f)}" for f in dataclasses.fields(d.params)
+        )
+        title = f"{d.en} {d.zh}" if lang == "en" else f"{d.zh} {d.en}"
+        inputs = ", ".join(d.inputs) + (f" [+{', '.join(d.optional_inputs)}]"
+                                        if d.optional_inputs else "")
+        rows.append([name, title, d.unit, inputs or "-", params or "-"])
+    header = (["metric", "name", "unit", "inputs", "parameters (default)"] if lang == "en" else
+              ["指标 metric", "名称", "单位", "输入图层", "参数（默认值）"])
+    return format_table(header, rows) if rows else "(no metrics registered)"
+
+
+def _default(f: dataclasses.Field[Any]) -> str:
+    if f.default is not dataclasses.MISSING:
+        return json.dumps(f.default, ensure_ascii=False, default=str)
+    if f.default_factory is not dataclasses.MISSING:
+        return json.dumps(f.default_factory(), ensure_ascii=False, default=str)
+    return "(required)"
+
+
+def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
+    """Return a readable summary: value, parameters, rule, details, missing data, lineage.
+
+    中文：指标结果摘要。
+    """
+    r = outcome.result
+    en = lang == "en"
+    value = "—" if r.value is None else f"{r.value:.6g}"
+    title = f"{outcome.metric_en} ({outcome.metric_zh})" if en else \
+        f"{outcome.metric_zh} ({outcome.metric_en})"
+    lines = [
+        f"{r.name}: {title}",
+        f"{'District' if en else '区县'}: {outcome.district}   "
+        f"{'Year' if en else '评估年份'}: {outcome.year}   "
+        f"{'Planning CRS' if en else '规划坐标系'}: EPSG:{outcome.planning_epsg}"
+        + (f"   {'planned until' if en else '计入规划项目至'}: {outcome.include_planned_until}"
+           if outcome.include_planned_until is not None else ""),
+        f"{'Value' if en else '结果'}: {value} {r.unit}",
+        f"{'Rule' if en else '规则'}: {r.rule or '—'}",
+        f"{'Parameters' if en else '参数'}: "
+        + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
+                    for k, v in r.params.items()),
+    ]
+    if r.missing:
+        lines.append(f"{'Missing data' if en else '数据不足，缺少'}: {', '.join(r.missing)}")
+    data = outcome.to_dict()
+    for key, val in data["details"].items():
+        lines.append(f"  {key}: {json.dumps(val, ensure_ascii=False)}")
+    if data["per_unit"]:
+        header = list(data["per_unit"][0])
+        lines += ["", format_table(header, [[rec[h] for h in header] for rec in data["per_unit"]])]
+    lines += ["", "Lineage (layer versions):" if en else "数据来源（图层版本）:"]
+    for e in outcome.lineage:
+        version = "-" if e.get("version") is None else e.get("version")
+        lines.append(f"  {e.get('kind')}@{e.get('district')} v{version} "
+                     f"{e.get('updated_at')} ({e.get('n_features')}; {e.get('source') or ''})")
+    if not outcome.lineage:
+        lines.append("  —")
+    return "\n".join(lines)
+
+
+def run_metric_command(args: argparse.Namespace) -> int:
+    """Handle ``tanmap metric``.
+
+    中文：执行指标计算命令。
+    """
+    if args.list_metrics:
+        echo(args, metric_table(args.lang))
+        return EXIT_OK
+    if not args.name or not args.district:
+        return fail("give a metric NAME and --district ADCODE, or --list to see the metrics",
+                    EXIT_USAGE)
+    try:
+        params = parse_params(args.param)
+    except ValueError as err:
+        return fail(str(err), EXIT_USAGE)
+    outcome = run_metric(
+        store_from_args(args), args.name, args.district, params, year=args.year,
+        include_planned_until=args.planned_until, planning_epsg=args.epsg,
+    )
+    if args.json:
+        echo(args, json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        echo(args, summary_text(outcome, args.lang))
+    return EXIT_OK

@@ -1,0 +1,463 @@
+"""Audit orchestration (规划目标评估): the plan-target catalog against the store, as cards."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tanmap.geo.audit import STATUS_ORDER, Status, evaluate
+from tanmap.geo.errors import TanmapError
+from tanmap.layers.runner import RunOutcome, current_year, jsonable, run_metric
+
+if TYPE_CHECKING:
+    from tanmap.geo.metric import MetricDef
+    from tanmap.layers.catalog import Catalog, Target
+    from tanmap.layers.store import Store
+
+__all__ = [
+    "DEFAULT_SCENARIO_YEARS",
+    "AuditCard",
+    "AuditRow",
+    "UnitRow",
+    "audit_district",
+    "audit_units",
+    "scenario_cards",
+    "with_scenarios",
+]
+
+#: Years of the scenario view: end of 十四五 (2025) and of 十五五 (2030).
+DEFAULT_SCENARIO_YEARS: tuple[int, ...] = (2025, 2030)
+
+#: Columns a metric's per-unit table may use for the unit's figure, in order of preference.
+_UNIT_VALUE_COLUMNS = ("value", "share", "count", "length_km", "area_m2")
+#: Columns a per-unit table may use for "this unit meets the rule".
+_UNIT_MET_COLUMNS = ("met", "meets", "ok", "passes", "threshold_met")
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One plan target evaluated on the store (a line of the report card).
+
+    中文：目标评估行（实测值、目标值、缺口、状态、规则、出处、数据来源）。
+
+    ``gap`` follows :func:`tanmap.geo.audit.target_gap`: positive = shortfall.
+    ``quote`` and ``seed_file`` name the source clause; ``lineage`` lists the layer versions
+    used; ``failing_units`` names the 社区/街道 that break a per-unit rule.
+    """
+
+    target_id: str
+    title_zh: str
+    title_en: str
+    category: str
+    metric: str
+    params: dict[str, Any]
+    rule: str | None
+    measured: float | None
+    measured_planned: float | None
+    target: float | None
+    comparison: str
+    unit: str
+    gap: float | None
+    status: Status
+    deadline: int | None
+    departments: tuple[str, ...]
+    quote: str
+    seed_file: str
+    missing: tuple[str, ...] = ()
+    lineage: tuple[dict[str, Any], ...] = ()
+    failing_units: tuple[str, ...] = ()
+    per_unit: tuple[dict[str, Any], ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+    vague: bool = False
+    note: str | None = None
+    scope: str = "district"
+    error: str | None = None
+    overridden: bool = False
+
+    def title(self, lang: str = "zh") -> str:
+        """Return the target's title in ``lang``."""
+        return self.title_en if lang == "en" and self.title_en else self.title_zh
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as JSON-serialisable data."""
+        out = jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+        out["status"] = self.status.value
+        out["status_zh"] = self.status.zh
+        out["status_en"] = self.status.en
+        return dict(out)
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One target evaluated for one 街道 (sub-district card line).
+
+    中文：街道评估行。
+    """
+
+    unit_id: str
+    unit_name: str
+    target_id: str
+    title_zh: str
+    title_en: str
+    metric: str
+    measured: float | None
+    target: float | None
+    comparison: str
+    unit: str
+    status: Status | None
+    unit_kind: str = "subdistrict"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as JSON-serialisable data."""
+        out = jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+        out["status"] = self.status.value if self.status else None
+        return dict(out)
+
+
+@dataclass(frozen=True)
+class AuditCard:
+    """The report card of one district at one audit year (评估报告卡).
+
+    中文：区县目标评估报告卡。
+
+    Rows are sorted by status (未达标, 数据不足, 按计划可达标, 达标) then deadline.
+    ``include_planned_until`` is set for scenario cards (projects planned by then counted).
+    ``scenarios`` holds the scenario cards (year -> card) when they were asked for.
+    """
+
+    adcode: str
+    district_zh: str
+    district_en: str
+    plan_title: str
+    year: int
+    generated_at: str
+    rows: tuple[AuditRow, ...]
+    unit_rows: tuple[UnitRow, ...] = ()
+    include_planned_until: int | None = None
+    scenarios: Mapping[int, AuditCard] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Return the number of rows per status value (every status present, zeros included)."""
+        return {s.value: sum(r.status is s for r in self.rows) for s in STATUS_ORDER}
+
+    def row(self, target_id: str) -> AuditRow:
+        """Return the row of ``target_id``.
+
+        Raises
+        ------
+        KeyError
+            If the card has no such target; the message lists the ids.
+        """
+        for r in self.rows:
+            if r.target_id == target_id:
+                return r
+        ids = [r.target_id for r in self.rows]
+        raise KeyError(f"no target {target_id!r} on the card; ids: {ids}")
+
+    def lineage(self) -> list[dict[str, Any]]:
+        """Return the distinct layer versions used by any row (kind, district, version order)."""
+        seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for r in self.rows:
+            for e in r.lineage:
+                seen.setdefault((e.get("kind"), e.get("district"), e.get("version"),
+                                 e.get("year")), e)
+        return sorted(seen.values(), key=lambda e: (str(e.get("kind")), str(e.get("district"))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the card as JSON: every parameter, rule version, figure and the lineage."""
+        return {
+            "adcode": self.adcode,
+            "district_zh": self.district_zh,
+            "district_en": self.district_en,
+            "plan_title": self.plan_title,
+            "year": self.year,
+            "include_planned_until": self.include_planned_until,
+            "generated_at": self.generated_at,
+            "counts": self.counts,
+            "overrides": jsonable(self.overrides),
+            "rows": [r.to_dict() for r in self.rows],
+            "unit_rows": [u.to_dict() for u in self.unit_rows],
+            "lineage": jsonable(self.lineage()),
+            "scenarios": {str(y): c.to_dict() for y, c in self.scenarios.items()},
+        }
+
+
+def _failing_units(outcome: RunOutcome) -> tuple[str, ...]:
+    details = outcome.result.details
+    names = details.get("failing_units") if isinstance(details, Mapping) else None
+    if names:
+        return tuple(
+            str(n.get("unit_name", n.get("name", n))) if isinstance(n, Mapping) else str(n)
+            for n in names
+        )
+    table = outcome.result.per_unit
+    if table is None or len(table) == 0:
+        return ()
+    met_col = next((c for c in _UNIT_MET_COLUMNS if c in table.columns), None)
+    if met_col is None or outcome.result.name != "per_unit_min_count":
+        return ()
+    name_col = "unit_name" if "unit_name" in table.columns else "name"
+    failing = table[~table[met_col].astype(bool)]
+    return tuple(str(n) for n in failing[name_col])
+
+
+def _unit_rows(target: Target, outcome: RunOutcome) -> list[UnitRow]:
+    """Return one row per 街道 from a metric's per-unit table (other unit kinds are skipped)."""
+    table = outcome.result.per_unit
+    if table is None or len(table) == 0:
+        return []
+    params = outcome.result.params
+    default_kind = str(params.get("unit_kind", "subdistrict"))
+    value_col = next((c for c in _UNIT_VALUE_COLUMNS if c in table.columns), None)
+    met_col = next((c for c in _UNIT_MET_COLUMNS if c in table.columns), None)
+    id_col = "unit_id" if "unit_id" in table.columns else "id"
+    name_col = "unit_name" if "unit_name" in table.columns else "name"
+    rows: list[UnitRow] = []
+    for rec in table.to_dict(orient="records"):
+        kind = str(rec.get("unit_kind", default_kind))
+        if kind != "subdistrict":
+            continue
+        measured = _number(rec.get(value_col)) if value_col else None
+        status: Status | None
+        if met_col is not None and rec.get(met_col) is not None and not _isnan(rec.get(met_col)):
+            status = Status.MET if bool(rec[met_col]) else Status.NOT_MET
+        elif measured is not None and target.target is not None and (
+            value_col == "value" or (value_col == "share" and target.unit == "share")
+        ):
+            status = evaluate(target.target, target.comparison, measured)[0]
+        else:
+            status = None
+        rows.append(UnitRow(
+            unit_id=str(rec.get(id_col, "")), unit_name=str(rec.get(name_col, "")),
+            target_id=target.id, title_zh=target.title_zh, title_en=target.title_en,
+            metric=target.metric, measured=measured,
+            target=target.target if status is not None and met_col is None else None,
+            comparison=target.comparison, unit=target.unit if value_col != "count" else "count",
+            status=status, unit_kind=kind,
+        ))
+    return rows
+
+
+def _met(target_value: float, comparison: str, value: float) -> bool:
+    return evaluate(target_value, comparison, value)[0] is Status.MET
+
+
+def _isnan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value is pd.NA or _isnan(value):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _evaluate_target(
+    store: Store,
+    adcode: str,
+    target: Target,
+    *,
+    year: int,
+    include_planned_until: int | None,
+    metrics: Mapping[str, MetricDef] | None,
+) -> tuple[AuditRow, list[UnitRow]]:
+    base = {
+        "target_id": target.id, "title_zh": target.title_zh, "title_en": target.title_en,
+        "category": str(target.category), "metric": target.metric, "target": target.target,
+        "comparison": target.comparison, "unit": target.unit, "deadline": target.deadline,
+        "departments": tuple(target.departments), "quote": target.quote,
+        "seed_file": target.seed_file, "vague": bool(target.vague), "note": target.note,
+        "scope": str(target.scope), "overridden": bool(target.overridden),
+    }
+    try:
+        now = run_metric(store, target.metric, adcode, target.params, year=year,
+                         include_planned_until=include_planned_until, metrics=metrics)
+        planned: RunOutcome | None = None
+        deadline = target.deadline
+        # Planned projects can only help a measured, unmet target whose deadline is still ahead
+        # of what the measurement already counts (the audit year, or the scenario horizon).
+        horizon = year - 1 if include_planned_until is None else include_planned_until
+        value = now.result.value
+        if (
+            deadline is not None and deadline > horizon and value is not None
+            and target.target is not None and not _met(target.target, target.comparison, value)
+        ):
+            planned = run_metric(store, target.metric, adcode, target.params,
+                                 year=max(deadline, year), include_planned_until=deadline,
+                                 metrics=metrics)
+    except (TanmapError, KeyError) as err:
+        row = AuditRow(**base, params=dict(target.params), rule=None, measured=None,
+                       measured_planned=None, gap=None, status=Status.NO_DATA,
+                       error=f"{type(err).__name__}: {err}")
+        return row, []
+    result = now.result
+    measured_planned = planned.result.value if planned is not None else None
+    missing = tuple(result.missing)
+    if target.target is None:  # "完成市下达指标": the figure comes from a higher level
+        status, gap = Status.NO_DATA, None
+        missing = (*missing, "target (目标值未设定: set it with an override)")
+    else:
+        status, gap = evaluate(target.target, target.comparison, result.value,
+                               measured_planned)
+    lineage = list(now.lineage)
+    if planned is not None:
+        lineage.extend(e for e in planned.lineage if e not in lineage)
+    row = AuditRow(
+        **base, params=jsonable(dict(result.params)), rule=result.rule,
+        measured=_number(result.value), measured_planned=_number(measured_planned), gap=gap,
+        status=status, missing=missing, lineage=tuple(lineage),
+        failing_units=_failing_units(now), per_unit=tuple(jsonable(result.per_unit) or ()),
+        details=jsonable(dict(result.details)),
+    )
+    return row, _unit_rows(target, now)
+
+
+def _sort_key(row: AuditRow) -> tuple[int, int, str]:
+    return (row.status.rank, row.deadline if row.deadline is not None else 9999, row.target_id)
+
+
+def _resolve(
+    adcode: str,
+    catalog: Catalog | None,
+    overrides: Mapping[str, Mapping[str, Any]] | str | Path | None,
+) -> tuple[Catalog, dict[str, dict[str, Any]]]:
+    from tanmap.layers import catalog as catalog_mod
+
+    if catalog is None:
+        catalog = catalog_mod.load_catalog(adcode)
+    if isinstance(overrides, str | Path):
+        overrides = catalog_mod.load_overrides(overrides)
+    edits = {str(k): dict(v) for k, v in (overrides or {}).items()}
+    if edits:
+        catalog = catalog_mod.apply_overrides(catalog, edits)
+    return catalog, edits
+
+
+def audit_district(
+    store: Store,
+    adcode: str,
+    *,
+    year: int | None = None,
+    catalog: Catalog | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | str | Path | None = None,
+    include_planned_until: int | None = None,
+    metrics: Mapping[str, MetricDef] | None = None,
+) -> AuditCard:
+    """Evaluate every target of a district's plan on the store and return its report card.
+
+    中文：区县碳达峰规划目标评估（报告卡）。
+
+    For each target the metric runs on the layers as of ``year``; when the target is not met
+    and its deadline is still ahead, it runs again counting projects planned for completion by
+    the deadline: if that meets the target, the status is 按计划可达标 (on track). A target whose
+    layer is missing gets 数据不足 (no data) and names the layer; so does a target whose metric
+    cannot run (unknown metric, bad parameter), with the reason in ``error``.
+
+    Parameters
+    ----------
+    store
+        The project store.
+    adcode
+        District code, e.g. ``"120101"``.
+    year
+        Audit year; defaults to the current year.
+    catalog
+        The plan-target catalog; defaults to the bundled one for ``adcode``.
+    overrides
+        ``{target_id: {"target": x, "params": {...}}}`` or an overrides YAML file
+        (``targets: {<id>: {...}}``, see :func:`tanmap.layers.catalog.load_overrides`): editable
+        values for thresholds the plans leave vague (e.g. "基本实现全覆盖").
+    include_planned_until
+        Count projects planned for completion by this year in the measured figure (scenario).
+    metrics
+        Metric definitions by name; defaults to the registry.
+
+    Raises
+    ------
+    UnknownDistrictError
+        If the district is not in the store.
+    CatalogError
+        If an override names an unknown target or the overrides file is malformed.
+    """
+    catalog, overrides_map = _resolve(adcode, catalog, overrides)
+    year = current_year() if year is None else int(year)
+    store.district(adcode)  # fail early, with the store's message, for an unknown district
+    rows: list[AuditRow] = []
+    unit_rows: list[UnitRow] = []
+    for target in catalog.targets:
+        row, units = _evaluate_target(
+            store, adcode, target, year=year, include_planned_until=include_planned_until,
+            metrics=metrics,
+        )
+        rows.append(row)
+        unit_rows.extend(units)
+    rows.sort(key=_sort_key)
+    order = {r.target_id: i for i, r in enumerate(rows)}
+    unit_rows.sort(key=lambda u: (u.unit_name, order[u.target_id]))
+    return AuditCard(
+        adcode=adcode, district_zh=catalog.district_zh, district_en=catalog.district_en,
+        plan_title=catalog.plan_title, year=year,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        rows=tuple(rows), unit_rows=tuple(unit_rows),
+        include_planned_until=include_planned_until, overrides=overrides_map,
+    )
+
+
+def audit_units(
+    store: Store,
+    adcode: str,
+    *,
+    year: int | None = None,
+    catalog: Catalog | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | str | Path | None = None,
+    metrics: Mapping[str, MetricDef] | None = None,
+) -> list[UnitRow]:
+    """Return the per-街道 card: one row per 街道 and target whose metric has a per-unit table.
+
+    中文：街道评估（逐街道列出各目标的实测值与状态）。
+    """
+    card = audit_district(store, adcode, year=year, catalog=catalog, overrides=overrides,
+                          metrics=metrics)
+    return list(card.unit_rows)
+
+
+def scenario_cards(
+    store: Store,
+    adcode: str,
+    years: Iterable[int] = DEFAULT_SCENARIO_YEARS,
+    *,
+    catalog: Catalog | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | str | Path | None = None,
+    metrics: Mapping[str, MetricDef] | None = None,
+) -> dict[int, AuditCard]:
+    """Return the card at each year counting the projects planned for completion by then.
+
+    中文：情景评估（2025年、2030年：计入届时计划建成的项目）。
+    """
+    from tanmap.layers.catalog import load_catalog, load_overrides
+
+    if catalog is None:
+        catalog = load_catalog(adcode)
+    if isinstance(overrides, str | Path):
+        overrides = load_overrides(overrides)
+    return {
+        int(y): audit_district(store, adcode, year=int(y), catalog=catalog, overrides=overrides,
+                               include_planned_until=int(y), metrics=metrics)
+        for y in years
+    }
+
+
+def with_scenarios(card: AuditCard, scenarios: Mapping[int, AuditCard]) -> AuditCard:
+    """Return ``card`` carrying its scenario cards (for the writers)."""
+    return replace(card, scenarios=dict(scenarios))

@@ -1,0 +1,425 @@
+"""Report-card writers (评估报告卡): Markdown, self-contained HTML, XLSX and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from tanmap.geo.audit import Status
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from tanmap.layers.audit import AuditCard, AuditRow
+
+__all__ = [
+    "FORMATS",
+    "LABELS",
+    "card_html",
+    "card_markdown",
+    "format_value",
+    "write_card",
+]
+
+#: Output formats of :func:`write_card`.
+FORMATS: tuple[str, ...] = ("md", "html", "xlsx", "json")
+
+#: Column and heading labels: key -> (Chinese, English).
+LABELS: dict[str, tuple[str, str]] = {
+    "card": ("目标评估报告卡", "Plan-target report card"),
+    "district": ("区县", "District"),
+    "audit_year": ("评估年份", "Audit year"),
+    "generated_at": ("生成时间", "Generated at"),
+    "planned_until": ("计入规划项目至", "Planned projects counted until"),
+    "summary": ("汇总", "Summary"),
+    "status": ("状态", "Status"),
+    "id": ("编号", "ID"),
+    "title": ("目标", "Target"),
+    "category": ("类别", "Category"),
+    "measured": ("实测值", "Measured"),
+    "target": ("目标值", "Target value"),
+    "unit": ("单位", "Unit"),
+    "gap": ("缺口", "Gap"),
+    "planned": ("计入规划项目后", "With planned projects"),
+    "deadline": ("期限", "Deadline"),
+    "departments": ("责任单位", "Departments"),
+    "rule": ("规则及版本", "Rule and version"),
+    "params": ("参数", "Parameters"),
+    "source": ("出处（原文条款）", "Source clause"),
+    "missing": ("缺失数据", "Missing data"),
+    "failing_units": ("未达标单元", "Failing units"),
+    "note": ("说明", "Note"),
+    "lineage": ("数据来源与版本", "Lineage (layer versions)"),
+    "layer": ("图层", "Layer"),
+    "version": ("版本", "Version"),
+    "updated_at": ("更新时间", "Updated at"),
+    "n_features": ("要素数", "Features"),
+    "data_source": ("数据来源", "Source"),
+    "units": ("街道评估", "Sub-district (街道) card"),
+    "unit_name": ("街道", "Sub-district"),
+    "scenario": ("情景评估（计入届时计划建成的项目）",
+                 "Scenarios (projects planned by then counted)"),
+    "gap_note": ("缺口：正数为距目标的差距，零或负数表示已达到或超出。",
+                 "Gap: positive = shortfall against the target; zero or negative = at or beyond."),
+    "vague": ("阈值为可编辑设定", "threshold is an editable setting"),
+    "overridden": ("已按覆盖文件修改", "changed by an override"),
+    "error": ("无法计算", "Could not compute"),
+    "none": ("无", "none"),
+    "sample_note": ("数据为示例数据时，结果仅供演示。",
+                    "With sample data (示例数据) the figures are a demo."),
+}
+
+_STATUS_FILL = {
+    Status.MET: "C6EFCE",
+    Status.NOT_MET: "FFC7CE",
+    Status.ON_TRACK: "FFEB9C",
+    Status.NO_DATA: "D9D9D9",
+}
+
+
+def _t(key: str, lang: str) -> str:
+    zh, en = LABELS[key]
+    return en if lang == "en" else zh
+
+
+def format_value(value: float | None, unit: str, lang: str = "zh") -> str:
+    """Return a figure for display: shares as percentages, other units with their unit.
+
+    中文：数值显示格式（占比显示为百分数）。
+
+    Examples
+    --------
+    >>> format_value(0.8567, "share"), format_value(12.0, "count"), format_value(3.14159, "km")
+    ('85.7%', '12', '3.142 km')
+    >>> format_value(None, "share"), format_value(-0.05, "share")
+    ('—', '-5.0%')
+    """
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{value * 100:.1f}%"
+    if unit == "pct":
+        return f"{value:.1f}%"
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}".rstrip("0").rstrip(".")
+    if unit in ("count", "value", ""):
+        return text
+    return f"{text} {unit}"
+
+
+def _category(value: str, lang: str) -> str:
+    from tanmap.layers.catalog import Category
+
+    try:
+        cat = Category(value)
+    except ValueError:
+        return value
+    return value.replace("_", " ") if lang == "en" else cat.zh
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
+
+
+def _lineage_text(row: AuditRow) -> str:
+    def version(e: dict[str, Any]) -> str:
+        return "-" if e.get("version") is None else str(e.get("version"))
+
+    return "; ".join(
+        f"{e.get('kind')}@{e.get('district')} v{version(e)} ({e.get('updated_at')})"
+        for e in row.lineage
+    )
+
+
+def _row_cells(row: AuditRow, lang: str) -> dict[str, str]:
+    """Return the display strings of one card row (plain text, not yet escaped)."""
+    target = "—" if row.target is None else f"{row.comparison} {format_value(row.target, row.unit)}"
+    note_bits = []
+    if row.vague:
+        note_bits.append(_t("vague", lang))
+    if row.overridden:
+        note_bits.append(_t("overridden", lang))
+    if row.note:
+        note_bits.append(row.note)
+    if row.error:
+        note_bits.append(f"{_t('error', lang)}: {row.error}")
+    return {
+        "status": row.status.label(lang),
+        "id": row.target_id,
+        "title": row.title(lang),
+        "category": _category(row.category, lang),
+        "measured": format_value(row.measured, row.unit),
+        "target": target,
+        "gap": format_value(row.gap, row.unit) if row.gap is not None else "—",
+        "planned": format_value(row.measured_planned, row.unit),
+        "deadline": str(row.deadline) if row.deadline is not None else "—",
+        "departments": "、".join(row.departments) if lang == "zh" else ", ".join(row.departments),
+        "rule": row.rule or "—",
+        "params": _params_text(row.params),
+        "source": f"{row.seed_file}: 「{row.quote}」",
+        "missing": ", ".join(row.missing) or "",
+        "failing_units": "、".join(row.failing_units),
+        "note": "; ".join(note_bits),
+        "lineage": _lineage_text(row),
+    }
+
+
+_CARD_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap", "planned",
+                 "deadline", "departments", "rule", "params", "missing", "failing_units",
+                 "source", "note")
+_MD_COLUMNS = ("status", "id", "title", "measured", "target", "gap", "planned", "deadline",
+               "missing", "failing_units", "source")
+
+
+def _heading(card: AuditCard, lang: str) -> str:
+    name = card.district_en if lang == "en" and card.district_en else card.district_zh
+    return f"{name} ({card.adcode}) {_t('card', lang)} {card.year}"
+
+
+def _summary(card: AuditCard, lang: str) -> str:
+    return " · ".join(f"{Status(k).label(lang)} {n}" for k, n in card.counts.items())
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+    return lines
+
+
+def _unit_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
+    header = [_t(k, lang) for k in ("unit_name", "id", "title", "measured", "target", "status")]
+    rows = [
+        [u.unit_name, u.target_id, u.title_en if lang == "en" else u.title_zh,
+         format_value(u.measured, u.unit),
+         "—" if u.target is None else f"{u.comparison} {format_value(u.target, u.unit)}",
+         u.status.label(lang) if u.status is not None else "—"]
+        for u in card.unit_rows
+    ]
+    return header, rows
+
+
+def _scenario_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
+    years = sorted(card.scenarios)
+    header = [_t("id", lang), _t("title", lang), _t("target", lang), _t("deadline", lang)]
+    for y in years:
+        header += [f"{y} {_t('measured', lang)}", f"{y} {_t('status', lang)}"]
+    rows: list[list[str]] = []
+    for row in card.rows:
+        cells = [row.target_id, row.title(lang),
+                 "—" if row.target is None else f"{row.comparison} "
+                 f"{format_value(row.target, row.unit)}",
+                 str(row.deadline) if row.deadline is not None else "—"]
+        for y in years:
+            other = next((r for r in card.scenarios[y].rows if r.target_id == row.target_id), None)
+            cells += (["—", "—"] if other is None else
+                      [format_value(other.measured, other.unit), other.status.label(lang)])
+        rows.append(cells)
+    return header, rows
+
+
+def _lineage_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
+    header = [_t(k, lang) for k in ("layer", "district", "version", "updated_at", "n_features",
+                                    "data_source")]
+    rows = [[str(e.get("kind")), str(e.get("district")),
+             "—" if e.get("version") is None else str(e.get("version")),
+             str(e.get("updated_at")), str(e.get("n_features")), str(e.get("source") or "")]
+            for e in card.lineage()]
+    return header, rows
+
+
+def card_markdown(card: AuditCard, lang: str = "zh") -> str:
+    """Return the card as Markdown (Chinese by default, English with ``lang="en"``).
+
+    中文：报告卡 Markdown。
+    """
+    lines = [f"# {_heading(card, lang)}", ""]
+    lines.append(f"- {_t('district', lang)}: {card.district_zh} {card.district_en} "
+                 f"({card.adcode}) — {card.plan_title}")
+    lines.append(f"- {_t('audit_year', lang)}: {card.year}")
+    if card.include_planned_until is not None:
+        lines.append(f"- {_t('planned_until', lang)}: {card.include_planned_until}")
+    lines.append(f"- {_t('generated_at', lang)}: {card.generated_at}")
+    lines.append(f"- {_t('summary', lang)}: {_summary(card, lang)}")
+    lines += ["", f"> {_t('gap_note', lang)}", ""]
+    cells = [_row_cells(r, lang) for r in card.rows]
+    lines += _md_table([_t(k, lang) for k in _MD_COLUMNS],
+                       [[c[k] for k in _MD_COLUMNS] for c in cells])
+    lines += ["", f"## {_t('rule', lang)} / {_t('params', lang)}", ""]
+    lines += _md_table([_t(k, lang) for k in ("id", "rule", "params", "departments", "note")],
+                       [[c[k] for k in ("id", "rule", "params", "departments", "note")]
+                        for c in cells])
+    if card.unit_rows:
+        lines += ["", f"## {_t('units', lang)}", ""]
+        lines += _md_table(*_unit_table(card, lang))
+    if card.scenarios:
+        lines += ["", f"## {_t('scenario', lang)}", ""]
+        lines += _md_table(*_scenario_table(card, lang))
+    lines += ["", f"## {_t('lineage', lang)}", ""]
+    lines += _md_table(*_lineage_table(card, lang))
+    return "\n".join(lines) + "\n"
+
+
+_HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ 'en' if lang == 'en' else 'zh-CN' }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ heading }}</title>
+<style>
+body { font-family: system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 1.5em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.5em; vertical-align: top; text-align: left; }
+th { background: #f0f0f0; }
+td.num { text-align: right; white-space: nowrap; }
+.met { background: #c6efce; } .not_met { background: #ffc7ce; }
+.on_track { background: #ffeb9c; } .no_data { background: #d9d9d9; }
+.quote { color: #444; font-size: 0.85em; }
+</style>
+</head>
+<body>
+<h1>{{ heading }}</h1>
+<ul>
+<li>{{ t.district }}: {{ card.district_zh }} {{ card.district_en }} ({{ card.adcode }})
+ — {{ card.plan_title }}</li>
+<li>{{ t.audit_year }}: {{ card.year }}</li>
+{% if card.include_planned_until is not none %}
+<li>{{ t.planned_until }}: {{ card.include_planned_until }}</li>{% endif %}
+<li>{{ t.generated_at }}: {{ card.generated_at }}</li>
+<li>{{ t.summary }}: {{ summary }}</li>
+</ul>
+<p>{{ t.gap_note }}</p>
+<table>
+<tr>{% for k in columns %}<th>{{ t[k] }}</th>{% endfor %}</tr>
+{% for row, c in rows %}<tr>
+{% for k in columns %}{% if k == 'status' %}<td class="{{ row.status.value }}">{{ c[k] }}</td>
+{% elif k in numeric %}<td class="num">{{ c[k] }}</td>
+{% elif k == 'source' %}<td class="quote">{{ c[k] }}</td>
+{% else %}<td>{{ c[k] }}</td>{% endif %}{% endfor %}
+</tr>{% endfor %}
+</table>
+{% for title, header, body in sections %}
+<h2>{{ title }}</h2>
+<table>
+<tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for r in body %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+</table>
+{% endfor %}
+</body>
+</html>
+"""
+
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def card_html(card: AuditCard, lang: str = "zh") -> str:
+    """Return the card as one self-contained, escaped HTML page (no external resources).
+
+    中文：报告卡 HTML（单文件，内容已转义）。
+    """
+    sections = []
+    if card.unit_rows:
+        sections.append((_t("units", lang), *_unit_table(card, lang)))
+    if card.scenarios:
+        sections.append((_t("scenario", lang), *_scenario_table(card, lang)))
+    sections.append((_t("lineage", lang), *_lineage_table(card, lang)))
+    return _ENV.from_string(_HTML_TEMPLATE).render(
+        lang=lang, heading=_heading(card, lang), card=card, summary=_summary(card, lang),
+        t={k: _t(k, lang) for k in LABELS}, columns=_CARD_COLUMNS,
+        numeric={"measured", "target", "gap", "planned", "deadline"},
+        rows=[(r, _row_cells(r, lang)) for r in card.rows], sections=sections,
+    )
+
+
+def _sheet(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
+    ws = wb.create_sheet(title=title)
+    ws.append(list(header))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        ws.append(list(r))
+    ws.freeze_panes = "A2"
+    return ws
+
+
+def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    header = [_t(k, lang) for k in _CARD_COLUMNS] + [_t("lineage", lang)]
+    body: list[list[Any]] = []
+    for row in card.rows:
+        c = _row_cells(row, lang)
+        values: list[Any] = [c[k] for k in _CARD_COLUMNS] + [c["lineage"]]
+        # Keep figures numeric in the spreadsheet so planners can compute with them.
+        for key, number in (("measured", row.measured), ("gap", row.gap),
+                            ("planned", row.measured_planned)):
+            values[_CARD_COLUMNS.index(key)] = number
+        values[_CARD_COLUMNS.index("target")] = row.target
+        values[_CARD_COLUMNS.index("deadline")] = row.deadline
+        body.append(values)
+    ws = _sheet(wb, "评估卡" if lang == "zh" else "Card", header, body)
+    for i, row in enumerate(card.rows, start=2):
+        ws.cell(row=i, column=1).fill = PatternFill("solid", fgColor=_STATUS_FILL[row.status])
+        ws.cell(row=i, column=_CARD_COLUMNS.index("source") + 1).alignment = Alignment(
+            wrap_text=True)
+    ws.cell(row=len(card.rows) + 3, column=1, value=_t("gap_note", lang))
+    uh, ub = _unit_table(card, lang)
+    _sheet(wb, "街道" if lang == "zh" else "Sub-districts", uh,
+           [[*r[:3], u.measured, u.target, r[5]] for r, u in zip(ub, card.unit_rows, strict=True)])
+    sh, sb = _scenario_table(card, lang) if card.scenarios else (
+        [_t("id", lang), _t("title", lang)], [])
+    _sheet(wb, "情景" if lang == "zh" else "Scenarios", sh, sb)
+    _sheet(wb, "数据版本" if lang == "zh" else "Lineage", *_lineage_table(card, lang))
+    wb.save(path)
+
+
+def write_card(
+    card: AuditCard,
+    out_dir: str | Path,
+    formats: Iterable[str] = FORMATS,
+    lang: str = "zh",
+) -> list[Path]:
+    """Write the card in each format to ``out_dir`` and return the files written.
+
+    中文：输出评估报告卡（Markdown、HTML、XLSX、JSON）。
+
+    Files are named ``audit_<adcode>_<year>_<lang>.<ext>``. The JSON holds every parameter,
+    rule version, figure and the lineage (language-neutral: both labels are in it).
+
+    Raises
+    ------
+    ValueError
+        For an unknown format or language (the message lists the known ones).
+    """
+    formats = [f.strip().lower() for f in formats if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown report format(s) {bad}; choose from {', '.join(FORMATS)}")
+    if lang not in ("zh", "en"):
+        raise ValueError(f"unknown language {lang!r}; use 'zh' (中文) or 'en' (English)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"audit_{card.adcode}_{card.year}_{lang}"
+    written: list[Path] = []
+    for fmt in formats:
+        path = out / f"{stem}.{fmt}"
+        if fmt == "md":
+            path.write_text(card_markdown(card, lang), encoding="utf-8")
+        elif fmt == "html":
+            path.write_text(card_html(card, lang), encoding="utf-8")
+        elif fmt == "xlsx":
+            _write_xlsx(card, path, lang)
+        else:
+            data = card.to_dict()
+            data["lang"] = lang
+            path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        written.append(path)
+    return written
