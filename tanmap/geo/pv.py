@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -217,6 +218,16 @@ def clear_sky_specific_yield_kwh_per_kwp(
     tilt = float(round(abs(lat))) if tilt_deg is None else tilt_deg
     times = pd.date_range(f"{year}-01-01 00:30", f"{year}-12-31 23:30", freq="1h", tz="UTC")
     site = pvlib.location.Location(lat, lon, tz="UTC", altitude=altitude_m)
+    with warnings.catch_warnings():
+        # pvlib still calls DatetimeIndex.dayofyear, deprecated in pandas 3; harmless here.
+        warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
+        return _clear_sky_ac_kwh(pvlib, site, times, lon, lat, tilt, azimuth_deg, losses_pct,
+                                 linke_turbidity)
+
+
+def _clear_sky_ac_kwh(pvlib: Any, site: Any, times: pd.DatetimeIndex, lon: float, lat: float,
+                      tilt: float, azimuth_deg: float, losses_pct: float,
+                      linke_turbidity: float | None) -> float:
     sun = site.get_solarposition(times)
     turbidity = (pvlib.clearsky.lookup_linke_turbidity(times, lat, lon)
                  if linke_turbidity is None else linke_turbidity)
