@@ -93,8 +93,7 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True))
 
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(table[0]), rule, *(line(r) for r in table[1:])]).rstrip()
+    return "\n".join(line(r).rstrip() for r in [table[0], ["-" * w for w in widths], *table[1:]])
 
 
 def _width(text: str) -> int:
@@ -103,9 +102,10 @@ def _width(text: str) -> int:
 
 
 class Progress:
-    """A one-line stderr progress indicator for multi-step work (silent with ``-q``).
+    """A stderr progress indicator for multi-step work (silent with ``-q``).
 
-    中文：进度显示。
+    中文：进度显示。On a terminal one line is redrawn in place; otherwise (pipes, logs) each
+    step is printed on its own line.
 
     Parameters
     ----------
@@ -113,24 +113,33 @@ class Progress:
         Number of steps.
     quiet
         If true, print nothing.
+    title
+        Prefix of the line, e.g. the command name.
     """
 
     def __init__(self, total: int, *, quiet: bool = False, title: str = "") -> None:
         self.total, self.quiet, self.title, self.done = max(total, 1), quiet, title, 0
+        self._width = 0
 
     def step(self, message: str) -> None:
-        """Mark one step done and show ``[done/total] message``."""
+        """Mark one step done and show ``title [####....] done/total message``."""
         self.done += 1
         if self.quiet:
             return
-        width = 20
-        filled = round(width * self.done / self.total)
-        bar = "#" * filled + "." * (width - filled)
+        bar_width = 20
+        filled = round(bar_width * min(self.done, self.total) / self.total)
+        bar = "#" * filled + "." * (bar_width - filled)
         head = f"{self.title} " if self.title else ""
-        print(f"\r{head}[{bar}] {self.done}/{self.total} {message}", file=sys.stderr,
-              end="\n" if self.done >= self.total else "", flush=True)
+        text = f"{head}[{bar}] {self.done}/{self.total} {message}"
+        if sys.stderr.isatty():
+            pad = " " * max(0, self._width - len(text))
+            self._width = len(text)
+            last = self.done >= self.total
+            print(f"\r{text}{pad}", file=sys.stderr, end="\n" if last else "", flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
 
     def finish(self) -> None:
-        """End the line if the last step was not reached."""
-        if not self.quiet and self.done < self.total:
+        """End a redrawn line that stopped before the last step."""
+        if not self.quiet and self.done < self.total and sys.stderr.isatty():
             print(file=sys.stderr, flush=True)

@@ -206,8 +206,8 @@ def run_export(args: argparse.Namespace) -> int:
             opts["crs"] = args.crs
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = write_layer(gdf, args.out, args.fmt, **opts)
-    mapping = getattr(report, "field_map", None) or getattr(report, "mapping", None)
-    if args.fmt == "shp" and mapping:
+    mapping = getattr(report, "field_names", None)
+    if mapping:
         renamed = [(a, b) for a, b in dict(mapping).items() if a != b]
         if renamed:
             echo(args, "Shapefile field names cut to 10 bytes (字段名截断):")

@@ -28,20 +28,30 @@ def register(subparsers: Any) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    """Create the store; load every bundled district unless ``--no-with-boundaries``."""
+    """Create the store; load the bundled districts it lacks unless ``--no-with-boundaries``.
+
+    Districts already in the store are left as they are, so running ``init`` twice changes
+    nothing (use ``tanmap boundaries import|add`` to replace one).
+    """
     store = store_from_args(args, create=True)
-    loaded = 0
+    loaded = skipped = 0
     if args.with_boundaries:
         from tanmap.layers.boundaries import bundled_districts
 
         bundled = bundled_districts()
+        present = set(store.districts()["adcode"])
         progress = Progress(len(bundled), quiet=args.quiet, title="init")
         for i in range(len(bundled)):
             row = bundled.iloc[[i]]
+            adcode, name = row["adcode"].iloc[0], row["name"].iloc[0]
+            if adcode in present:
+                skipped += 1
+                progress.step(f"{adcode} {name} (already in store)")
+                continue
             store.put_district(row)
-            progress.step(f"{row['adcode'].iloc[0]} {row['name'].iloc[0]}")
             loaded += 1
+            progress.step(f"{adcode} {name}")
         progress.finish()
-    echo(args, f"store {args.store}: {loaded} district boundaries loaded "
-               f"({len(store.districts())} in store)")
+    echo(args, f"store {args.store}: {loaded} district boundaries loaded, {skipped} already "
+               f"there ({len(store.districts())} in store)")
     return EXIT_OK
