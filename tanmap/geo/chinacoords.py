@@ -422,7 +422,7 @@ def transform_geometries(geoms: T, func: CoordFunc) -> T:
         converted = shapely.transform(np.asarray(geoms.array, dtype=object), _apply)
         out = gpd.GeoSeries(converted, index=geoms.index, name=geoms.name,
                             crs=pyproj.CRS.from_epsg(4326))
-        return cast(T, out)
+        return cast("T", out)
     converted_arr: npt.NDArray[np.object_] = np.asarray(
         shapely.transform(np.asarray(geoms, dtype=object), _apply), dtype=object
     )
