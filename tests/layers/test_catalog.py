@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -95,11 +96,22 @@ def test_quote_occurs_verbatim_in_its_seed(target: Target) -> None:
     )
 
 
-@pytest.mark.parametrize("target", ALL_TARGETS, ids=_target_ids)
-def test_deadline_is_a_plan_period_or_named_in_the_quote(target: Target) -> None:
-    """十四五 -> 2025, 十五五 -> 2030, none; any other year must be in the clause itself."""
-    if target.deadline not in (2025, 2030, None):
-        assert str(target.deadline) in normalise_plan_text(target.quote)
+def test_deadlines_are_plan_periods_or_named_in_the_clause() -> None:
+    """十四五 -> 2025, 十五五 -> 2030, none; any other year must be named in the clause itself."""
+    assert {t.deadline for t in ALL_TARGETS} == {2023, 2025, 2030, None}
+    unexplained = [t.id for t in ALL_TARGETS if t.deadline not in (2025, 2030, None)
+                   and str(t.deadline) not in normalise_plan_text(t.quote)]
+    assert unexplained == []
+
+
+def test_deadline_agrees_with_the_year_the_clause_names() -> None:
+    """A clause reading "到 2030 年..." must not be filed under another deadline."""
+    clash = []
+    for t in ALL_TARGETS:
+        named = re.search(r"到(\d{4})年", normalise_plan_text(t.quote))
+        if named and int(named.group(1)) != t.deadline:
+            clash.append((t.id, named.group(0), t.deadline))
+    assert clash == []
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=_target_ids)
