@@ -19,6 +19,7 @@ __all__ = [
     "STATUS_ORDER",
     "Comparison",
     "Status",
+    "apply_planned_renewals",
     "compare",
     "evaluate",
     "filter_as_of",
@@ -276,6 +277,45 @@ def filter_as_of(
         due = (planned_year <= include_planned_until).fillna(False).to_numpy(dtype=bool)
         keep = keep | (is_planned & due)
     return features.loc[keep].copy()
+
+
+def apply_planned_renewals(
+    features: gpd.GeoDataFrame | pd.DataFrame, include_planned_until: int | None
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Return the features with renewals planned by ``include_planned_until`` taken as done.
+
+    中文：计入规划期内计划实施的改造（如老旧供热管网更新改造）。
+
+    An asset in service (status existing/completed or missing) that has no ``renewal_year`` but
+    a ``planned_year`` at most ``include_planned_until`` is a planned renewal (改造计划) of an
+    existing asset: its ``renewal_year`` is set to the planned year, so renewal metrics count it
+    in the scenario. Frames without a ``renewal_year`` column, and calls with
+    ``include_planned_until=None``, are returned unchanged (as a copy).
+
+    Examples
+    --------
+    >>> pipes = pd.DataFrame({
+    ...     "status": ["existing", "existing", "renewed", "planned"],
+    ...     "renewal_year": [None, None, 2020, None],
+    ...     "planned_year": [2025, 2031, None, 2025],
+    ... })
+    >>> apply_planned_renewals(pipes, 2030)["renewal_year"].tolist()
+    [2025.0, nan, 2020.0, nan]
+    """
+    out = features.copy()
+    if include_planned_until is None or "renewal_year" not in out.columns:
+        return out
+    n = len(out)
+    status = out["status"].astype("object") if "status" in out.columns else pd.Series(
+        [None] * n, index=out.index, dtype="object")
+    in_service = (status.isna() | status.isin(EXISTING_STATUSES - {"renewed"})).to_numpy()
+    renewal = _years(out, "renewal_year", n)
+    planned_year = _years(out, "planned_year", n)
+    due = (planned_year <= include_planned_until).fillna(False).to_numpy(dtype=bool)
+    take = in_service & renewal.isna().to_numpy() & due
+    renewal[take] = planned_year[take]
+    out["renewal_year"] = renewal.to_numpy()
+    return out
 
 
 def _years(features: pd.DataFrame, column: str, n: int) -> pd.Series:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from tanmap.geo.audit import STATUS_ORDER, Status, evaluate
 from tanmap.geo.errors import TanmapError
-from tanmap.layers.runner import RunOutcome, current_year, jsonable, run_metric
+from tanmap.layers.runner import ReadCache, RunOutcome, current_year, jsonable, run_metric
 
 if TYPE_CHECKING:
     from tanmap.geo.metric import MetricDef
@@ -393,11 +393,14 @@ def audit_district(
     catalog, overrides_map = _resolve(adcode, catalog, overrides)
     year = current_year() if year is None else int(year)
     store.district(adcode)  # fail early, with the store's message, for an unknown district
+    # Many targets read the same layers: read each once for this card (the store is not
+    # written while the card is built).
+    cached: Any = ReadCache(store)
     rows: list[AuditRow] = []
     unit_rows: list[UnitRow] = []
     for target in catalog.targets:
         row, units = _evaluate_target(
-            store, adcode, target, year=year, include_planned_until=include_planned_until,
+            cached, adcode, target, year=year, include_planned_until=include_planned_until,
             metrics=metrics,
         )
         rows.append(row)

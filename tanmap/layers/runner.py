@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from tanmap.geo.audit import filter_as_of
+from tanmap.geo.audit import apply_planned_renewals, filter_as_of
 from tanmap.geo.crs import Bounds
 from tanmap.geo.crs import district_planning_epsg as epsg_of_geometry
 from tanmap.geo.errors import MetricParameterError, UnknownMetricError
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INDICATOR_METRIC",
     "UNIT_KINDS",
+    "ReadCache",
     "RunOutcome",
     "current_year",
     "district_planning_epsg",
@@ -45,6 +46,49 @@ INDICATOR_METRIC = "indicator"
 
 #: Unit layers handed to every metric through ``MetricContext.units`` (街道, 社区).
 UNIT_KINDS: tuple[str, ...] = ("subdistrict", "community")
+
+
+class ReadCache:
+    """A read-only, memoising view of a store for one batch of metric runs (one audit).
+
+    中文：读取缓存（一次评估内重复读取同一图层时只读一次）。
+
+    ``read``, ``version``, ``district`` and ``indicators`` are answered from memory after the
+    first call with the same arguments; everything else goes to the wrapped store. Use it only
+    while the store does not change (a fresh cache per audit); callers must not modify the
+    frames it returns (tanmap's runner and geo/ functions never do).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def _get(self, key: tuple[Any, ...], call: Any) -> Any:
+        if key not in self._memo:
+            self._memo[key] = call()
+        return self._memo[key]
+
+    def read(self, kind: Any, *, district: str | None = None,
+             bbox: Bounds | None = None) -> gpd.GeoDataFrame:
+        """Return ``store.read(...)``, memoised."""
+        key = ("read", str(kind), district, None if bbox is None else tuple(bbox))
+        return self._get(key, lambda: self._store.read(kind, district=district, bbox=bbox))
+
+    def version(self, kind: Any, district: str) -> Any:
+        """Return ``store.version(...)``, memoised."""
+        return self._get(("version", str(kind), district),
+                         lambda: self._store.version(kind, district))
+
+    def district(self, adcode: str) -> Any:
+        """Return ``store.district(...)``, memoised."""
+        return self._get(("district", adcode), lambda: self._store.district(adcode))
+
+    def indicators(self, district: str) -> pd.DataFrame:
+        """Return ``store.indicators(...)``, memoised."""
+        return self._get(("indicators", district), lambda: self._store.indicators(district))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 def current_year() -> int:
@@ -318,7 +362,9 @@ def run_metric(
                 missing.append(kind)
             continue
         frame, versions = _load_kind(store, kind, district, district_m, mdef.margin_m, epsg)
-        frames[kind] = filter_as_of(frame, year, include_planned_until)
+        frames[kind] = apply_planned_renewals(
+            filter_as_of(frame, year, include_planned_until), include_planned_until
+        )
         lineage.extend(_lineage_entry(v) for v in versions if v is not None)
 
     units: dict[str, gpd.GeoDataFrame] = {}

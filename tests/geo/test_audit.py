@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from tanmap.geo.audit import (
     STATUS_ORDER,
     Status,
+    apply_planned_renewals,
     compare,
     evaluate,
     filter_as_of,
@@ -190,3 +191,21 @@ def test_filter_as_of_monotone_in_planning_horizon(year: int, extra: int) -> Non
     more = filter_as_of(df, year, year + extra)
     assert set(fewer.index) <= set(more.index)
     assert set(filter_as_of(df, year).index) <= set(fewer.index)
+
+
+def test_apply_planned_renewals() -> None:
+    """Pipe a: existing, renewal planned 2025; b: renewal planned 2031 (after the horizon);
+    c: renewed 2020; d: a new pipe planned 2025 (status planned: not a renewal)."""
+    pipes = pd.DataFrame({
+        "id": ["a", "b", "c", "d"],
+        "status": ["existing", "existing", "renewed", "planned"],
+        "renewal_year": pd.array([None, None, 2020, None], dtype="Int64"),
+        "planned_year": pd.array([2025, 2031, None, 2025], dtype="Int64"),
+    })
+    out = apply_planned_renewals(pipes, 2030)
+    assert out["renewal_year"].fillna(0).tolist() == [2025.0, 0.0, 2020.0, 0.0]
+    assert out["renewal_year"].isna().tolist() == [False, True, False, True]
+    assert pipes["renewal_year"].isna().tolist() == [True, True, False, True]  # input untouched
+    assert apply_planned_renewals(pipes, None)["renewal_year"].isna().sum() == 3
+    gardens = pd.DataFrame({"status": ["existing"], "planned_year": [2025]})
+    assert apply_planned_renewals(gardens, 2030).equals(gardens)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from openpyxl import load_workbook
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from tanmap.geo.audit import Status
 from tanmap.geo.errors import CatalogError, UnknownDistrictError
@@ -322,3 +322,24 @@ def test_write_card_rejects_bad_options(card: AuditCard, tmp_path: Path,
                                         kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         write_card(card, tmp_path, **kwargs)
+
+
+def test_planned_pipe_renewal_puts_heating_target_on_track(store: GeoPackageStore) -> None:
+    """Two 100 m pipes laid in 1980: h1 renewed 2020, h2 in service with renewal planned 2025.
+
+    Target: no pipe older than 30 years left unrenewed by 2025 (<= 0 km). In 2024 h2 is 44
+    years old and not renewed (0.1 km) -> not met now; counting the renewal planned for 2025
+    leaves 0 km -> on track.
+    """
+    store.write("heating_pipe", metre_frame(
+        [{"id": "h1", "status": "renewed", "installation_year": 1980, "renewal_year": 2020},
+         {"id": "h2", "status": "existing", "installation_year": 1980, "planned_year": 2025}],
+        [LineString([(100, 300), (200, 300)]), LineString([(100, 700), (200, 700)])],
+    ), district=ADCODE, source="pipes")
+    catalog = hand_catalog(_target("H01", "heating_old_pipes", {"age_threshold_years": 30},
+                                   0, 2025, unit="km", comparison="<=", category="heating"))
+    row = audit_district(store, ADCODE, year=2024, catalog=catalog).row(f"{ADCODE}-H01")
+    assert row.status is Status.ON_TRACK
+    assert row.measured == pytest.approx(0.1, abs=1e-6)
+    assert row.measured_planned == 0.0
+    assert row.gap == pytest.approx(0.1, abs=1e-6)
