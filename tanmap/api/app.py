@@ -1,0 +1,61 @@
+"""Build the tanmap FastAPI application (nothing is built at import time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from tanmap import __version__
+from tanmap.api.errors import install_error_handlers
+from tanmap.api.routers import audit, districts, layers, metrics, pages
+from tanmap.api.settings import Settings, get_settings
+from tanmap.maps.build import STATIC_DIR
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """
+tanmap (碳 map): plan layers, coverage metrics and target audits of district carbon-peak plans
+(碳达峰实施方案). GeoJSON is RFC 7946 (EPSG:4326 lon/lat). Writes need
+`Authorization: Bearer <TANMAP_API_TOKEN>`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return a new tanmap API application.
+
+    中文：创建 tanmap 接口应用。
+
+    Parameters
+    ----------
+    settings
+        Settings to use; default: read from ``TANMAP_*`` environment variables on each request.
+    """
+    app = FastAPI(title="tanmap 碳 map API", version=__version__, description=DESCRIPTION)
+    app.state.stores = {}
+    app.state.cards = {}
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_body_size(request: Request, call_next: Any) -> Any:
+        """Refuse a request whose declared body exceeds the upload limit before reading it."""
+        limit = (settings or get_settings()).max_upload_mb * 1e6
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return JSONResponse(
+                {"error": "InputTooLargeError",
+                 "detail": f"请求过大 Request body of {int(declared) / 1e6:.1f} MB exceeds the "
+                           f"{limit / 1e6:.0f} MB limit; split the layer or raise "
+                           "TANMAP_MAX_UPLOAD_MB on the server."},
+                status_code=413,
+            )
+        return await call_next(request)
+
+    for module in (districts, layers, metrics, audit, pages):
+        app.include_router(module.router)
+    app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")
+    return app

@@ -1,0 +1,91 @@
+"""``tanmap serve`` and ``tanmap demo``: run the web app (and load the seed districts first)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tanmap.api.commands import EXIT_OK, Progress, echo, store_from_args
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``serve`` and ``demo`` commands.
+
+    中文：注册 ``serve``（启动服务）与 ``demo``（示例演示）命令。
+    """
+    for name, help_text in (
+        ("serve", "serve the web app and API for the store (启动地图与接口服务)"),
+        ("demo", "load the five seed districts with sample layers, audit them, and serve "
+                 "(载入示例并启动服务)"),
+    ):
+        parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+        parser.add_argument("--year", type=int, default=None, help="audit year (default: now)")
+        if name == "demo":
+            parser.add_argument("--reports", default="var/reports",
+                                help="folder for the report cards (md, html, xlsx, json)")
+            parser.add_argument("--no-serve", action="store_true",
+                                help="load and audit only; do not start the server")
+        parser.set_defaults(func=run_demo if name == "demo" else run_serve)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Load the seed districts, write their report cards, then serve."""
+    from tanmap.layers.audit import audit_district
+    from tanmap.layers.boundaries import bundled_districts
+    from tanmap.layers.demo import SEED_ADCODES, load_demo
+    from tanmap.layers.report import write_card
+    from tanmap.layers.runner import current_year
+
+    store = store_from_args(args, create=True)
+    bundled = bundled_districts()
+    known = set(store.districts()["adcode"].astype(str))
+    for i in range(len(bundled)):
+        if str(bundled["adcode"].iloc[i]) not in known:
+            store.put_district(bundled.iloc[[i]])
+    progress = Progress(2 * len(SEED_ADCODES), quiet=args.quiet, title="demo")
+    load_demo(store, progress=progress.step)
+    year = args.year or current_year()
+    cards = {}
+    for adcode in SEED_ADCODES:
+        card = audit_district(store, adcode, year=year)
+        cards[adcode] = card
+        files = write_card(card, Path(args.reports) / adcode, lang=args.lang)
+        counts = ", ".join(f"{k} {v}" for k, v in card.counts.items())
+        progress.step(f"{adcode} audit: {counts} -> {files[0].parent}")
+    progress.finish()
+    echo(args, f"report cards in {args.reports}/<adcode>/ (md, html, xlsx, json)")
+    if args.no_serve:
+        return EXIT_OK
+    return _serve(args, year=year, cards=cards)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve the app for the store given by ``--store``."""
+    store_from_args(args, create=True)
+    return _serve(args, year=args.year, cards={})
+
+
+def _serve(args: argparse.Namespace, *, year: int | None, cards: dict[str, Any]) -> int:
+    import uvicorn
+
+    from tanmap.api.app import create_app
+    from tanmap.api.settings import Settings
+    from tanmap.layers.views import layers_signature
+
+    settings = Settings(store=args.store, lang=args.lang, host=args.host, port=args.port)
+    app = create_app(settings)
+    if cards and year is not None:  # warm the cache with the cards just computed
+        store = store_from_args(args)
+        app.state.stores[settings.store] = store
+        for adcode, card in cards.items():
+            key = (str(getattr(store, "path", id(store))), adcode, year,
+                   layers_signature(store, adcode))
+            app.state.cards[key] = card
+    echo(args, f"tanmap: serving http://{args.host}:{args.port}/  (Ctrl+C to stop)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK

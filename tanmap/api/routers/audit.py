@@ -1,0 +1,78 @@
+"""The audit report card (评估报告卡) of a district: JSON, HTML and XLSX."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.background import BackgroundTask
+
+from tanmap.api.deps import Adcode, Lang, get_store
+from tanmap.layers.audit import AuditCard, audit_district
+from tanmap.layers.report import card_html, write_card
+from tanmap.layers.runner import current_year
+from tanmap.layers.store import Store
+from tanmap.layers.views import layers_signature
+
+__all__ = ["cached_card", "router"]
+
+router = APIRouter(prefix="/api/districts/{adcode}", tags=["audit 评估"])
+
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="评估年份 audit year")]
+
+
+def cached_card(request: Request, store: Store, adcode: str, year: int | None) -> AuditCard:
+    """Return the district's audit card, recomputed only when a layer version changed."""
+    year = year or current_year()
+    key = (str(getattr(store, "path", id(store))), adcode, year, layers_signature(store, adcode))
+    cards: dict[Any, AuditCard] = request.app.state.cards
+    if key not in cards:
+        store.district(adcode)
+        cards[key] = audit_district(store, adcode, year=year)
+    return cards[key]
+
+
+@router.get("/audit", summary="Audit card as JSON 评估结果")
+def audit_json(
+    adcode: Adcode, request: Request, store: Annotated[Store, Depends(get_store)], year: Year = None
+) -> dict[str, Any]:
+    """Return every target with measured value, status, rule, parameters and lineage."""
+    return cached_card(request, store, adcode, year).to_dict()
+
+
+@router.get("/audit.html", response_class=HTMLResponse, summary="Audit card as HTML 评估报告卡")
+def audit_page(
+    adcode: Adcode,
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    year: Year = None,
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """Return the self-contained HTML report card (Chinese by default)."""
+    return HTMLResponse(card_html(cached_card(request, store, adcode, year), lang=lang))
+
+
+@router.get("/audit.xlsx", response_class=FileResponse, summary="Audit card as XLSX 评估报告卡表格",
+            responses={200: {"content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+def audit_xlsx(
+    adcode: Adcode,
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    year: Year = None,
+    lang: Lang = "zh",
+) -> FileResponse:
+    """Return the report card as an Excel workbook."""
+    card = cached_card(request, store, adcode, year)
+    tmp = tempfile.TemporaryDirectory(prefix="tanmap-audit-")
+    try:
+        (path,) = write_card(card, Path(tmp.name), formats=("xlsx",), lang=lang)
+    except Exception:
+        tmp.cleanup()
+        raise
+    return FileResponse(
+        path, filename=f"{adcode}_audit.xlsx", background=BackgroundTask(tmp.cleanup),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

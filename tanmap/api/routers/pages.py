@@ -1,0 +1,86 @@
+"""HTML pages: the index of districts with their audit summaries, and each district's map."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import jinja2
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from tanmap.api.deps import Adcode, Lang, get_store
+from tanmap.api.routers.audit import cached_card
+from tanmap.geo.audit import Status
+from tanmap.geo.errors import TanmapError
+from tanmap.layers.report import format_value
+from tanmap.layers.runner import current_year
+from tanmap.layers.store import Store
+from tanmap.layers.views import SAMPLE_MARK, district_view
+from tanmap.maps.build import district_map
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["pages 页面"])
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("tanmap.api", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="评估年份 audit year")]
+
+
+@router.get("/", response_class=HTMLResponse, summary="Index of districts 首页")
+def index(
+    request: Request, store: Annotated[Store, Depends(get_store)], lang: Lang = "zh",
+    year: Year = None,
+) -> HTMLResponse:
+    """List the districts with their audit summaries and links to maps and report cards."""
+    year = year or current_year()
+    rows: list[dict[str, Any]] = []
+    for _, d in store.districts().iterrows():
+        adcode = str(d["adcode"])
+        if not store.layers(adcode) or len(store.layers(adcode)) <= 1:
+            continue  # boundary only: nothing to audit or map yet
+        counts: dict[str, int] = {}
+        try:
+            counts = cached_card(request, store, adcode, year).counts
+        except TanmapError:
+            counts = {}
+        sample = any(SAMPLE_MARK in v.source for v in store.layers(adcode))
+        rows.append({"adcode": adcode, "name": d.get("name"), "name_en": d.get("name_en"),
+                     "counts": counts, "sample": sample})
+    html = _ENV.get_template("index.html").render(
+        districts=rows, lang=lang, year=year,
+        statuses=[(s.value, s.label(lang)) for s in sorted(Status, key=lambda s: s.rank)],
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/maps/{adcode}", response_class=HTMLResponse, summary="District map 区县地图")
+def district_page(
+    adcode: Adcode,
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    lang: Lang = "zh",
+    basemap: Annotated[Literal["none", "osm", "amap"], Query()] = "none",
+    year: Year = None,
+) -> HTMLResponse:
+    """Return the interactive map of a district (works offline; pick a base map when online)."""
+    year = year or current_year()
+    store.district(adcode)
+    card = cached_card(request, store, adcode, year)
+    view = district_view(store, adcode, year=year, lang=lang, card=card)
+    summary = [
+        {**row,
+         "measured": format_value(row["measured"], row["unit"] or "", lang),
+         "target": f"{row.get('comparison') or ''} {format_value(row['target'], row['unit'] or '', lang)}"}
+        for row in view.audit_summary
+    ]
+    fmap = district_map(
+        view.district, view.layers, units=view.units, coverage=view.coverage,
+        unit_coverage=view.unit_coverage, audit_summary=summary, lang=lang,
+        sample=view.sample, basemap=basemap, assets="local", static_url="/static/maps/",
+    )
+    return HTMLResponse(fmap.get_root().render())
