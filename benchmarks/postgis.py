@@ -1,0 +1,138 @@
+"""PostGIS side of the benchmark: install from Debian if missing, throwaway cluster on 127.0.0.1.
+
+The cluster lives in a temporary directory, listens on 127.0.0.1 only, trusts local connections
+(it holds nothing but the synthetic city) and is stopped and deleted at the end.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+__all__ = ["ensure_postgis", "postgis_server", "server_peak_rss_mb"]
+
+PG_PACKAGES = ("postgresql", "postgresql-15-postgis-3")
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not found:
+        raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql")
+    return Path(found[-1]).parent
+
+
+def _has_postgis() -> bool:
+    return bool(glob.glob("/usr/share/postgresql/*/extension/postgis.control"))
+
+
+def ensure_postgis() -> None:
+    """Install PostgreSQL + PostGIS from Debian packages when they are missing (needs root)."""
+    if glob.glob("/usr/lib/postgresql/*/bin/pg_ctl") and _has_postgis():
+        return
+    print("installing PostgreSQL/PostGIS from Debian packages ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", *PG_PACKAGES], check=True, env=env)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@contextmanager
+def postgis_server(threads: int = 2) -> Iterator[tuple[str, Path]]:
+    """Start a throwaway PostGIS cluster; yield (conninfo, data dir); stop and delete it."""
+    ensure_postgis()
+    bindir = _pg_bin()
+    root = Path(tempfile.mkdtemp(prefix="tanmap-bench-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-A", "trust",
+                                 "-U", "postgres", "--no-sync", "-E", "UTF8"]),
+                   check=True, stdout=subprocess.DEVNULL)
+    opts = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
+            f"-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            f"-c shared_buffers=1GB -c work_mem=256MB -c maintenance_work_mem=1GB "
+            f"-c max_parallel_workers_per_gather={threads} -c max_worker_processes=8 "
+            f"-c max_parallel_workers={threads} -c jit=off")
+    subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts,
+                                 "-l", str(root / "log"), "-w", "start"]),
+                   check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres", data
+    finally:
+        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
+                                     "-w", "stop"]), check=False, stdout=subprocess.DEVNULL)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def server_peak_rss_mb(data: Path) -> float:
+    """Return the sum of the peak RSS (VmHWM) of the cluster's processes, in MB."""
+    pid_file = data / "postmaster.pid"
+    if not pid_file.exists():
+        return float("nan")
+    master = int(pid_file.read_text().split()[0])
+    total_kb = 0
+    for status in glob.glob("/proc/[0-9]*/status"):
+        try:
+            text = Path(status).read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        pid, ppid = int(fields["Pid"]), int(fields["PPid"])
+        if (pid == master or ppid == master) and "VmHWM" in fields:
+            total_kb += int(fields["VmHWM"].split()[0])
+    return total_kb / 1024.0
+
+
+def copy_layer(conn, table: str, geoms: np.ndarray, srid: int) -> None:
+    """Create ``table(gid int, geom geometry)`` and COPY the geometries in (hex EWKB)."""
+    with conn.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE TABLE {table} (gid integer PRIMARY KEY, geom geometry)")
+        hexes = shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True)
+        chunk = 200_000
+        with cur.copy(f"COPY {table} (gid, geom) FROM STDIN") as copy:
+            for start in range(0, hexes.size, chunk):
+                buf = io.StringIO()
+                for i, h in enumerate(hexes[start:start + chunk], start):
+                    buf.write(f"{i}\t{h}\n")
+                copy.write(buf.getvalue())
+        cur.execute(f"CREATE INDEX {table}_gix ON {table} USING gist (geom)")
+        cur.execute(f"ANALYZE {table}")
+    conn.commit()
+
+
+def wait_ready(conninfo: str, timeout_s: float = 30.0) -> None:
+    import psycopg
+
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            with psycopg.connect(conninfo) as conn:
+                conn.execute("SELECT 1")
+                return
+        except psycopg.OperationalError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
