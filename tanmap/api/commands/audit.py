@@ -13,6 +13,7 @@ from tanmap.layers.audit import (
     scenario_cards,
     with_scenarios,
 )
+from tanmap.layers.catalog import load_catalog
 from tanmap.layers.report import FORMATS, write_card
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--overrides", type=Path, metavar="FILE",
                    help="YAML of edited targets/thresholds (targets: {ID: {target: x, "
                         "params: {...}}})")
+    p.add_argument("--catalog-dir", type=Path, metavar="DIR",
+                   help="folder holding <ADCODE>.yaml plan-target catalogs "
+                        "[default: the bundled catalogs of the seed plans]")
     p.set_defaults(func=run_audit)
 
 
@@ -103,13 +107,16 @@ def run_audit(args: argparse.Namespace) -> int:
     except ValueError as err:
         return fail(str(err), EXIT_USAGE)
     store = store_from_args(args)
+    catalog = load_catalog(args.adcode, directory=args.catalog_dir)
     progress = Progress(2 + len(years), quiet=args.quiet, title="audit")
-    card = audit_district(store, args.adcode, year=args.year, overrides=args.overrides)
+    card = audit_district(store, args.adcode, year=args.year, catalog=catalog,
+                          overrides=args.overrides)
     progress.step(f"{card.adcode} {card.year}: {len(card.rows)} targets")
     if years:
         scenarios = {}
         for y in years:
-            scenarios.update(scenario_cards(store, args.adcode, (y,), overrides=args.overrides))
+            scenarios.update(scenario_cards(store, args.adcode, (y,), catalog=catalog,
+                                            overrides=args.overrides))
             progress.step(f"scenario {y}")
         card = with_scenarios(card, scenarios)
     paths = write_card(card, args.out, formats, lang=args.lang)
