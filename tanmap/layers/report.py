@@ -173,6 +173,9 @@ _CARD_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap
                  "source", "note")
 _MD_COLUMNS = ("status", "id", "title", "measured", "target", "gap", "planned", "deadline",
                "missing", "failing_units", "source")
+_HTML_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap", "planned",
+                 "deadline", "missing", "failing_units", "note", "source")
+_RULE_COLUMNS = ("id", "rule", "params", "departments")
 
 
 def _heading(card: AuditCard, lang: str) -> str:
@@ -254,9 +257,8 @@ def card_markdown(card: AuditCard, lang: str = "zh") -> str:
     lines += _md_table([_t(k, lang) for k in _MD_COLUMNS],
                        [[c[k] for k in _MD_COLUMNS] for c in cells])
     lines += ["", f"## {_t('rule', lang)} / {_t('params', lang)}", ""]
-    lines += _md_table([_t(k, lang) for k in ("id", "rule", "params", "departments", "note")],
-                       [[c[k] for k in ("id", "rule", "params", "departments", "note")]
-                        for c in cells])
+    rule_cols = (*_RULE_COLUMNS, "note")
+    lines += _md_table([_t(k, lang) for k in rule_cols], [[c[k] for k in rule_cols] for c in cells])
     if card.unit_rows:
         lines += ["", f"## {_t('units', lang)}", ""]
         lines += _md_table(*_unit_table(card, lang))
@@ -278,8 +280,10 @@ _HTML_TEMPLATE = """<!DOCTYPE html>
 body { font-family: system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 1.5em; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.5em; vertical-align: top; text-align: left; }
-th { background: #f0f0f0; }
-td.num { text-align: right; white-space: nowrap; }
+th { background: #f0f0f0; white-space: nowrap; }
+td { max-width: 30em; overflow-wrap: anywhere; }
+td.num, td.status, td.id { text-align: right; white-space: nowrap; }
+td.status, td.id { text-align: left; }
 .met { background: #c6efce; } .not_met { background: #ffc7ce; }
 .on_track { background: #ffeb9c; } .no_data { background: #d9d9d9; }
 .quote { color: #444; font-size: 0.85em; }
@@ -300,7 +304,9 @@ td.num { text-align: right; white-space: nowrap; }
 <table>
 <tr>{% for k in columns %}<th>{{ t[k] }}</th>{% endfor %}</tr>
 {% for row, c in rows %}<tr>
-{% for k in columns %}{% if k == 'status' %}<td class="{{ row.status.value }}">{{ c[k] }}</td>
+{% for k in columns %}
+{% if k == 'status' %}<td class="status {{ row.status.value }}">{{ c[k] }}</td>
+{% elif k == 'id' %}<td class="id">{{ c[k] }}</td>
 {% elif k in numeric %}<td class="num">{{ c[k] }}</td>
 {% elif k == 'source' %}<td class="quote">{{ c[k] }}</td>
 {% else %}<td>{{ c[k] }}</td>{% endif %}{% endfor %}
@@ -325,7 +331,10 @@ def card_html(card: AuditCard, lang: str = "zh") -> str:
 
     中文：报告卡 HTML（单文件，内容已转义）。
     """
-    sections = []
+    cells = [_row_cells(r, lang) for r in card.rows]
+    sections = [(f"{_t('rule', lang)} / {_t('params', lang)}",
+                 [_t(k, lang) for k in _RULE_COLUMNS],
+                 [[c[k] for k in _RULE_COLUMNS] for c in cells])]
     if card.unit_rows:
         sections.append((_t("units", lang), *_unit_table(card, lang)))
     if card.scenarios:
@@ -333,9 +342,9 @@ def card_html(card: AuditCard, lang: str = "zh") -> str:
     sections.append((_t("lineage", lang), *_lineage_table(card, lang)))
     return _ENV.from_string(_HTML_TEMPLATE).render(
         lang=lang, heading=_heading(card, lang), card=card, summary=_summary(card, lang),
-        t={k: _t(k, lang) for k in LABELS}, columns=_CARD_COLUMNS,
+        t={k: _t(k, lang) for k in LABELS}, columns=_HTML_COLUMNS,
         numeric={"measured", "target", "gap", "planned", "deadline"},
-        rows=[(r, _row_cells(r, lang)) for r in card.rows], sections=sections,
+        rows=list(zip(card.rows, cells, strict=True)), sections=sections,
     )
 
 

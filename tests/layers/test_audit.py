@@ -282,8 +282,8 @@ def test_html_card_is_escaped_and_self_contained(card: AuditCard) -> None:
     assert "<script" not in page
     assert "http://" not in page
     assert "https://" not in page
-    assert '<td class="not_met">未达标</td>' in page
-    assert '<td class="on_track">On track</td>' in card_html(card, "en")
+    assert '<td class="status not_met">未达标</td>' in page
+    assert '<td class="status on_track">On track</td>' in card_html(card, "en")
 
 
 def test_write_card_all_formats(base_store: GeoPackageStore, card: AuditCard,
