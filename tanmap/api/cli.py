@@ -12,6 +12,7 @@ from tanmap.api.commands import boundaries as boundaries_cmd
 from tanmap.api.commands import layers as layers_cmd
 from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import project as project_cmd
+from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import TanmapError
 
@@ -28,6 +29,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     boundaries_cmd,
     metric_cmd,
     audit_cmd,
+    serve_cmd,
 )
 
 
