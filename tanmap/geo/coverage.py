@@ -25,19 +25,22 @@ tile stays small however large the city.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "DEFAULT_TILE_M",
@@ -519,7 +522,7 @@ def covered_area(
 
     buffers, _ = _buffer_parts(facility_geoms[usable], radii[usable], q)
     # Only tiles that hold land matter; build them over the land's extent.
-    tiles, tile_boxes = _tiles(shapely.total_bounds(land_geoms[live]), tile_m)
+    tiles, _ = _tiles(shapely.total_bounds(land_geoms[live]), tile_m)
     tile_tree = shapely.STRtree(tiles)
     b_idx, t_idx = tile_tree.query(buffers, predicate="intersects")
     l_idx, lt_idx = tile_tree.query(land_geoms, predicate="intersects")
@@ -556,6 +559,7 @@ def marginal_area(
     radius_m: float | Sequence[float] | np.ndarray,
     *,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    quad_segs: int | None = None,
 ) -> np.ndarray:
     """Return, per facility, the land area (m²) within its radius and no other facility's.
 
@@ -563,7 +567,7 @@ def marginal_area(
 
     Parameters
     ----------
-    land, facilities, radius_m, tolerance_m
+    land, facilities, radius_m, tolerance_m, quad_segs
         As for :func:`covered_area`.
 
     Returns
@@ -593,7 +597,7 @@ def marginal_area(
     if not usable.any() or land_geoms.size == 0:
         return out
     pos = np.flatnonzero(usable)
-    q = quad_segs_for_tolerance(max(float(radii[pos].max()), 1.0), tolerance_m)
+    q = quad_segs or quad_segs_for_tolerance(max(float(radii[pos].max()), 1.0), tolerance_m)
     parts, owners = _buffer_parts(facility_geoms[pos], radii[pos], q)
     buffers = _grouped_union(parts, owners, pos.size)
     a_idx, b_idx = shapely.STRtree(buffers).query(buffers, predicate="intersects")
@@ -874,7 +878,8 @@ def park_coverage(
         full_m2 = shapely.area(_geoms(residential))
         with np.errstate(invalid="ignore", divide="ignore"):
             # Population is assumed uniform within each parcel (area-proportional).
-            in_district = np.where(full_m2 > 0, pop * land_m2 / np.where(full_m2 > 0, full_m2, 1), 0)
+            safe_m2 = np.where(full_m2 > 0, full_m2, 1.0)
+            in_district = np.where(full_m2 > 0, pop * land_m2 / safe_m2, 0.0)
             served_pop = np.where(land_m2 > 0, in_district * covered_m2 / np.where(
                 land_m2 > 0, land_m2, 1), 0)
         if in_district.sum() > 0:
@@ -902,8 +907,8 @@ def park_coverage(
     has_gap = gap_m2 > 0
     gaps = gpd.GeoDataFrame(
         {
-            "residential_id": np.asarray(residential["id"] if "id" in residential
-                                         else residential.index, dtype=object)[has_gap],
+            "residential_id": np.asarray(residential.get("id", residential.index),
+                                         dtype=object)[has_gap],
             "area_type": area_types[has_gap],
             "gap_m2": gap_m2[has_gap],
         },
@@ -911,7 +916,7 @@ def park_coverage(
     )
     park_table = gpd.GeoDataFrame(
         {
-            "park_id": np.asarray(parks["id"] if "id" in parks else parks.index, dtype=object),
+            "park_id": np.asarray(parks.get("id", parks.index), dtype=object),
             "park_class": parks["park_class"].astype(object).to_numpy(),
             "area_m2": shapely.area(_geoms(parks)),
             "counted": ~np.isnan(default_radii),

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from tanmap.geo import charging, eco, heating, pv, units
+from tanmap.geo import charging, coverage, eco, heating, pv, units
 from tanmap.geo.errors import UnknownMetricError
 from tanmap.geo.metric import MetricDef
 
 __all__ = ["METRICS", "get_metric"]
 
 # Each metric module exposes METRIC_DEFS; add a module here when it defines metrics.
-_MODULES: tuple[object, ...] = (charging, pv, heating, eco, units)
+_MODULES: tuple[object, ...] = (coverage, charging, pv, heating, eco, units)
 
 METRICS: Mapping[str, MetricDef] = MappingProxyType(
     {d.name: d for m in _MODULES for d in getattr(m, "METRIC_DEFS")}  # noqa: B009

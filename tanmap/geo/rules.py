@@ -40,17 +40,17 @@ AREA_TYPES: tuple[str, ...] = ("overall", "new_area", "old_city", "historic", "h
 #: Denominators a rule may use. Every Chinese standard divides by residential land area (居住用地).
 DENOMINATORS: tuple[str, ...] = ("residential_land_area",)
 
-# --- GB/T 51346-2019 城市绿地规划标准, cl. 4.3.4 ------------------------------------------------------
+# --- GB/T 51346-2019 城市绿地规划标准, cl. 4.3.4 ---
 #: Service radius of parks and squares (公园绿地、广场用地服务半径), cl. 4.3.4.
 GBT51346_RADIUS_M = 500.0
 #: Residential land covered, whole city: "> 90 %" (cl. 4.3.4).
 GBT51346_OVERALL_SHARE = 0.90
-#: 规划新区 (new planning areas): 100 % (cl. 4.3.4); stated as ">= 1.0" since "> 100 %" is impossible.
+#: 规划新区 (new planning areas): 100 % (cl. 4.3.4); ">= 1.0", since "> 100 %" is impossible.
 GBT51346_NEW_AREA_SHARE = 1.00
 #: 旧城区 (old city): 80 % (cl. 4.3.4). Comparison ">=" [verify: the clause's wording].
 GBT51346_OLD_CITY_SHARE = 0.80
 
-# --- 城市体检 (MOHURD 2021–22 城市体检指标体系: 公园绿地服务半径覆盖率) ---------------------------------------
+# --- 城市体检 (MOHURD 2021–22 城市体检指标体系: 公园绿地服务半径覆盖率) ---
 #: Parks >= 5000 m² serve 500 m (城市体检 indicator definition).
 TIJIAN_LARGE_MIN_AREA_M2 = 5000.0
 TIJIAN_LARGE_RADIUS_M = 500.0
@@ -60,7 +60,7 @@ TIJIAN_SMALL_RADIUS_M = 300.0
 #: Reference value 90 % [verify: the indicator lists a reference value per year; overridable].
 TIJIAN_OVERALL_SHARE = 0.90
 
-# --- 国家园林城市标准 (建城〔2016〕235号), 公园绿地服务半径覆盖率 --------------------------------------------
+# --- 国家园林城市标准 (建城〔2016〕235号), 公园绿地服务半径覆盖率 ---
 #: Same size tiers as 城市体检: >= 5000 m² -> 500 m, 2000–5000 m² -> 300 m.
 YUANLIN_LARGE_MIN_AREA_M2 = 5000.0
 YUANLIN_LARGE_RADIUS_M = 500.0
@@ -73,7 +73,7 @@ YUANLIN_HISTORIC_RADIUS_M = 300.0
 YUANLIN_BASIC_SHARE = 0.80
 YUANLIN_HIGHER_SHARE = 0.90
 
-# --- GB 55014-2021 园林绿化工程项目规范 (mandatory) -------------------------------------------------------
+# --- GB 55014-2021 园林绿化工程项目规范 (mandatory) ---
 #: Park service-radius coverage "> 80 %" [verify: clause number]; radius 500 m [verify].
 GB55014_SHARE = 0.80
 GB55014_RADIUS_M = 500.0
@@ -436,7 +436,8 @@ def rule_from_mapping(values: Mapping[str, Any]) -> CoverageRule:
     verify = values.get("verify", ())
     return CoverageRule(
         id=str(rule_id), version=int(version),
-        title_zh=str(values.get("title_zh", rule_id)), title_en=str(values.get("title_en", rule_id)),
+        title_zh=str(values.get("title_zh", rule_id)),
+        title_en=str(values.get("title_en", rule_id)),
         clause=str(values.get("clause", f"user rule {rule_id}")),
         park_classes=tuple(classes), tiers=tiers,
         thresholds=MappingProxyType(thresholds), denominator=str(denominator),
