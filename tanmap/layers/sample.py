@@ -345,15 +345,18 @@ def generate_sample(
 
     blocks = _blocks(grid, district, core, rngs["blocks"])
     out.update(_block_layers(blocks, grid, rngs["blocks"], ids, frame))
-    out[LayerKind.POCKET_GARDEN] = _pocket_gardens(blocks, grid, rngs["gardens"], ids, frame)
+    out[LayerKind.POCKET_GARDEN] = _pocket_gardens(
+        district, blocks, grid, rngs["gardens"], ids, frame
+    )
     out[LayerKind.PV_ROOFTOP] = _pv(out[LayerKind.BUILDING], rngs["pv"], ids, frame)
     if profile.heating:
         out[LayerKind.HEATING_PIPE] = _heating(grid, core, rngs["heating"], ids, frame)
     routes = _routes(district, core, profile, rngs["routes"], ids, frame)
     if len(routes):
         out[LayerKind.ROUTE] = routes
-    out[LayerKind.CHARGING_STATION] = _charging(grid, routes, area_km2, rngs["charging"], ids,
-                                                frame)
+    out[LayerKind.CHARGING_STATION] = _charging(
+        district, grid, routes, area_km2, rngs["charging"], ids, frame
+    )
     out[LayerKind.RECYCLING_POINT] = _per_unit_points(
         communities, 0.15, "RP", "示例回收点", rngs["recycling"], ids, frame
     )
@@ -361,7 +364,7 @@ def generate_sample(
         subdistricts, 0.2, "TS", "示例中转站", rngs["transfer"], ids, frame
     )
     out[LayerKind.GREENWAY] = _greenways(core, grid, rngs["greenways"], ids, frame)
-    out[LayerKind.BUS_STOP] = _bus_stops(grid, rngs["bus"], ids, frame)
+    out[LayerKind.BUS_STOP] = _bus_stops(district, grid, rngs["bus"], ids, frame)
     out[LayerKind.SPONGE_AREA] = _sponge(blocks, rngs["sponge"], ids, frame)
     if profile.eco_zone:
         out[LayerKind.ECO_ZONE] = _eco_zone(district, core, ids, frame)
@@ -369,7 +372,19 @@ def generate_sample(
         out[LayerKind.LAND_COVER] = _land_cover(
             district, core, out.get(LayerKind.ECO_ZONE), rngs["land"], ids, frame
         )
-    return {kind: gdf.to_crs(4326) for kind, gdf in out.items() if len(gdf)}
+    return {kind: _to_storage(gdf) for kind, gdf in out.items() if len(gdf)}
+
+
+def _to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reproject to EPSG:4326; repair the rare sliver that reprojection makes self-touching."""
+    out = gdf.to_crs(4326)
+    invalid = ~out.geometry.is_valid.to_numpy()
+    if invalid.any():
+        geoms = out.geometry.to_numpy().copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure",
+                                            keep_collapsed=False)
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
+    return out
 
 
 _STEPS = ("core", "grid", "units", "blocks", "gardens", "pv", "heating", "routes", "charging",
@@ -581,6 +596,7 @@ def _block_layers(
 
 
 def _pocket_gardens(
+    district: BaseGeometry,
     blocks: _Blocks, grid: _Grid, rng: np.random.Generator, ids: _Ids, frame: _Frame
 ) -> gpd.GeoDataFrame:
     # In street corners (grid nodes offset half a pitch), 400–3600 m² (MOHURD pocket-park range).
@@ -590,6 +606,7 @@ def _pocket_gardens(
     centres = blocks.centres[pick] + corner
     half = rng.uniform(10, 30, len(pick))
     geoms = _rotated_boxes(centres, half, half, blocks.angle)
+    geoms = geoms[shapely.covered_by(geoms, district)]
     k = len(geoms)
     planned = rng.random(k) < 0.25
     gtype = rng.choice(np.array(["pocket_park", "pocket_garden", "street_garden"]), size=k)
@@ -707,6 +724,7 @@ def _routes(
 
 
 def _charging(
+    district: BaseGeometry,
     grid: _Grid,
     routes: gpd.GeoDataFrame,
     area_km2: float,
@@ -718,6 +736,7 @@ def _charging(
     pick = rng.choice(len(grid.nodes_xy), size=min(n_urban, len(grid.nodes_xy)), replace=False)
     corner = _rotate_xy(np.array([[0.5, 0.0]]) * grid.pitch_m, grid.angle)
     xy = grid.nodes_xy[pick] + corner
+    xy = xy[shapely.contains_xy(district, xy[:, 0], xy[:, 1])]
     # Along routes: a station every ~15 km of chainage (service areas / 国省干线 roadside).
     route_pts = np.empty((0, 2))
     for line in routes.geometry.to_numpy():
@@ -801,12 +820,15 @@ def _greenways(
     )
 
 
-def _bus_stops(grid: _Grid, rng: np.random.Generator, ids: _Ids, frame: _Frame) -> gpd.GeoDataFrame:
+def _bus_stops(
+    district: BaseGeometry, grid: _Grid, rng: np.random.Generator, ids: _Ids, frame: _Frame
+) -> gpd.GeoDataFrame:
     i, j = grid.ij.T
     on_line = ((i % 2 == 0) & (j % 3 == 0)) | ((i % 3 == 0) & (j % 2 == 1))
     keep = on_line & (rng.random(len(i)) > 0.2)
     corner = _rotate_xy(np.array([[0.5, 0.5]]) * grid.pitch_m, grid.angle)
-    geoms = shapely.points(grid.nodes_xy[keep] + corner)
+    xy = grid.nodes_xy[keep] + corner
+    geoms = shapely.points(xy[shapely.contains_xy(district, xy[:, 0], xy[:, 1])])
     k = len(geoms)
     return frame({"id": ids("BS", k), "name": [f"示例公交站{i + 1}" for i in range(k)]}, geoms)
 
