@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 import jinja2
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.api.routers.audit import cached_card
@@ -56,6 +56,12 @@ def index(
         statuses=[(s.value, s.label(lang)) for s in sorted(Status, key=lambda s: s.rank)],
     )
     return HTMLResponse(html)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Answer browsers' automatic favicon request with 204 (a 404 is logged as a console error)."""
+    return Response(status_code=204)
 
 
 @router.get("/maps/{adcode}", response_class=HTMLResponse, summary="District map 区县地图")
