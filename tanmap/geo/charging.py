@@ -117,10 +117,15 @@ def nearest_neighbour_distances(stations: gpd.GeoSeries) -> pd.Series:
     return out
 
 
-def spacing_statistics(stations: gpd.GeoSeries) -> dict[str, float | int | None]:
+def spacing_statistics(
+    stations: gpd.GeoSeries, *, within: BaseGeometry | None = None
+) -> dict[str, float | int | None]:
     """Return count, mean, median, min and max nearest-neighbour distance (m) among stations.
 
     中文：充电站间距统计。
+
+    With ``within`` (e.g. the district), the figures are over the stations inside it, while
+    their nearest neighbours may lie outside (stations across the border are real neighbours).
 
     Examples
     --------
@@ -128,10 +133,14 @@ def spacing_statistics(stations: gpd.GeoSeries) -> dict[str, float | int | None]
     >>> spacing_statistics(s)["mean_m"]
     3.3333333333333335
     """
-    d = nearest_neighbour_distances(stations).dropna()
+    d = nearest_neighbour_distances(stations)
+    if within is not None:
+        d = d[shapely.covers(within, stations.to_numpy())]
+    n = len(d)
+    d = d.dropna()
     if d.empty:
-        return {"n": len(stations), "mean_m": None, "median_m": None, "min_m": None, "max_m": None}
-    return {"n": len(stations), "mean_m": float(d.mean()), "median_m": float(d.median()),
+        return {"n": n, "mean_m": None, "median_m": None, "min_m": None, "max_m": None}
+    return {"n": n, "mean_m": float(d.mean()), "median_m": float(d.median()),
             "min_m": float(d.min()), "max_m": float(d.max())}
 
 
@@ -517,7 +526,7 @@ def _compute_spacing(frames: Mapping[str, gpd.GeoDataFrame], params: ChargingSpa
     if "charging_station" not in frames:
         return _no_data("charging_spacing", "m", params, ["charging_station"])
     stations = _stations(frames, params.access, params.statuses)
-    stats = spacing_statistics(stations.geometry)
+    stats = spacing_statistics(stations.geometry, within=context.district)
     return MetricResult(name="charging_spacing", value=stats["mean_m"], unit="m",
                         params=params_to_dict(params), details=stats)
 

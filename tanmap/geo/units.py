@@ -51,7 +51,7 @@ def _match_values(column: pd.Series, values: Sequence[str]) -> np.ndarray:
     """
     wanted = {str(v).strip().lower() for v in values}
     text = column.map(lambda v: None if pd.isna(v) else str(v).strip().lower())
-    return text.isin(wanted).to_numpy(dtype=bool)
+    return np.asarray(text.isin(wanted).to_numpy(dtype=bool))
 
 
 def select_features(
@@ -377,6 +377,12 @@ def _missing(
     )
 
 
+def _labels(column: pd.Series) -> pd.Series:
+    """Text labels for grouping: whole-number floats (years) without ".0", nulls as "(none)"."""
+    return column.map(lambda v: "(none)" if pd.isna(v)
+                      else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+
+
 def _in_district(features: gpd.GeoDataFrame, district: BaseGeometry) -> gpd.GeoDataFrame:
     anchors = anchor_points(features.geometry).to_numpy()
     return features.loc[shapely.covers(district, anchors)]
@@ -428,13 +434,14 @@ def _compute_feature_count(
     sub = context.units.get("subdistrict")
     if sub is not None and len(sub):
         per_unit = count_per_unit(features, sub)
-    by_status = (
-        features["status"].fillna("(none)").astype(str).value_counts().sort_index().to_dict()
-        if "status" in features.columns else {}
-    )
+    details = {}
+    for key, col in (("by_status", "status"), ("by_year", params.year_field)):
+        counts = (_labels(features[col]).value_counts().sort_index().to_dict()
+                  if col in features.columns else {})
+        details[key] = {str(k): int(v) for k, v in counts.items()}
     return MetricResult(
         name=name, value=float(len(features)), unit="count", params=params_to_dict(params),
-        details={"by_status": {str(k): int(v) for k, v in by_status.items()}}, per_unit=per_unit,
+        details=details, per_unit=per_unit,
     )
 
 

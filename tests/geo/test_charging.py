@@ -73,6 +73,14 @@ def test_spacing_statistics_literals():
                      "max_m": 4.0}
 
 
+def test_spacing_within_a_district_counts_neighbours_outside():
+    """Only (0,0) and (3,0) are inside [0,3]x[0,3]; (3,4) outside is not averaged."""
+    stats = spacing_statistics(pts([(0, 0), (3, 4), (3, 0), (100, 100)]), within=box(0, 0, 3, 3))
+    assert (stats["n"], stats["mean_m"]) == (2, 3.0)
+    alone = spacing_statistics(pts([(0, 0), (5, 0)]), within=box(-1, -1, 1, 1))
+    assert (alone["n"], alone["mean_m"]) == (1, 5.0)
+
+
 def test_spacing_keeps_the_index():
     s = gpd.GeoSeries([Point(0, 0), Point(0, 7)], index=["b", "a"], crs=CRS)
     assert nearest_neighbour_distances(s).to_dict() == {"b": 7.0, "a": 7.0}

@@ -148,6 +148,7 @@ def test_feature_count_inside_the_district(communities, recycling):
     res = d.compute(frames, d.params(kind="recycling_point"), ctx(units))
     assert res.value == 3.0  # r4 at x=500 is outside the district
     assert res.details["by_status"] == {"existing": 2, "planned": 1}
+    assert res.details["by_year"] == {"(none)": 1, "2020": 1, "2023": 1}
     assert res.per_unit["count"].tolist() == [2, 0, 1]
     since = d.compute(frames, params_from_mapping(
         d.params, {"kind": "recycling_point", "since_year": 2022}), ctx(units))
