@@ -136,3 +136,61 @@ def wait_ready(conninfo: str, timeout_s: float = 30.0) -> None:
             if time.time() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def backend_peak_rss_mb(conn) -> float:
+    """Return the peak RSS (VmHWM) of this connection's server process, in MB."""
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def coverage(conn, n: int, radius_m: float) -> np.ndarray:
+    """Buildings within ``radius_m`` of a park: EXISTS + ST_DWithin on GiST indexes."""
+    rows = conn.execute(
+        "SELECT h.gid FROM homes h WHERE EXISTS "
+        "(SELECT 1 FROM parks p WHERE ST_DWithin(h.geom, p.geom, %s))",
+        (radius_m,),
+    ).fetchall()
+    mask = np.zeros(n, dtype=bool)
+    mask[np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))] = True
+    return mask
+
+
+def area(conn, n: int, radius_m: float, quad_segs: int) -> np.ndarray:
+    """Covered m² per parcel: ST_Union of buffers, ST_Subdivide, indexed intersection."""
+    conn.execute("DROP TABLE IF EXISTS served")
+    conn.execute(
+        "CREATE TEMP TABLE served AS SELECT ST_Subdivide(ST_Union(ST_Buffer(geom, %s, %s)), 256)"
+        " AS geom FROM parks",
+        (radius_m, f"quad_segs={quad_segs}"),
+    )
+    conn.execute("CREATE INDEX served_gix ON served USING gist (geom)")
+    conn.execute("ANALYZE served")
+    rows = conn.execute(
+        "SELECT r.gid, SUM(ST_Area(ST_Intersection(r.geom, s.geom))) FROM residential r "
+        "JOIN served s ON ST_Intersects(r.geom, s.geom) GROUP BY r.gid"
+    ).fetchall()
+    out = np.zeros(n)
+    for gid, m2 in rows:
+        out[gid] = m2
+    return out
+
+
+def nearest(conn, n: int) -> np.ndarray:
+    """Distance from every building to its nearest station: LATERAL KNN with <->."""
+    rows = conn.execute(
+        "SELECT b.gid, nn.d FROM buildings b CROSS JOIN LATERAL "
+        "(SELECT ST_Distance(b.geom, s.geom) AS d FROM stations s "
+        "ORDER BY b.geom <-> s.geom LIMIT 1) nn"
+    ).fetchall()
+    out = np.full(n, np.nan)
+    for gid, d in rows:
+        out[gid] = d
+    return out

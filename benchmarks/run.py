@@ -1,0 +1,310 @@
+"""Benchmark tanmap's coverage engine against naive geopandas, PostGIS and DuckDB spatial.
+
+    python benchmarks/run.py --size small|medium|large [--engines ...] [--tasks ...]
+
+One deterministic synthetic city (benchmarks/synth.py) per size; every (engine, task) runs in its
+own child process, so its peak memory (ru_maxrss) is its own; PostGIS runs in a throwaway cluster
+on 127.0.0.1 that this script installs (Debian packages) and starts itself. Tasks:
+
+* ``coverage`` - residential buildings within 500 m of a park (polygon-to-polygon distance,
+  inclusive; exact in tanmap, PostGIS ST_DWithin and DuckDB ST_DWithin);
+* ``area``     - covered m² of every residential parcel at 500 m (buffers of 56 segments per
+  quarter circle = tanmap's 5 cm tolerance everywhere);
+* ``nearest``  - distance from every building to its nearest charging station.
+
+The answers are compared: exact engines must agree exactly (coverage), within tanmap's stated
+area error bound (area), within 1 micrometre (nearest). The naive geopandas answers are reported
+but not required to agree (a buffer polygon under-counts; that is the point). The script exits
+with status 1 when an exact engine disagrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+RADIUS_M = 500.0
+QUAD_SEGS = 56  # = tanmap.geo.coverage.quad_segs_for_tolerance(500, 0.05)
+ENGINES = ("tanmap", "naive", "duckdb", "postgis")
+TASKS = ("coverage", "area", "nearest")
+#: Bars on the large city (issue "Speed"): (task, other engine) -> minimum time ratio.
+BARS = {("coverage", "postgis"): 5.0, ("coverage", "duckdb"): 2.0, ("area", "postgis"): 3.0,
+        ("nearest", "postgis"): 20.0}
+PEAK_MB_BAR = 4096.0
+TIMEOUT_S = 3600
+
+
+def _layers(size: str):
+    """Return the city's geometry arrays (what every engine gets, untimed)."""
+    from synth import make_city
+
+    city = make_city(size)
+    homes = city.buildings[city.buildings["use_category"] == "residential"]
+    return city, {
+        "homes": np.asarray(homes.geometry.array),
+        "parks": np.asarray(city.parks.geometry.array),
+        "residential": np.asarray(city.residential.geometry.array),
+        "buildings": np.asarray(city.buildings.geometry.array),
+        "stations": np.asarray(city.stations.geometry.array),
+    }
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# --- engines (each runs in a child process) ---------------------------------------------------
+
+def run_tanmap(task: str, city, layers) -> tuple[np.ndarray, dict]:
+    import geopandas as gpd
+
+    from tanmap.geo import coverage
+
+    crs = city.parks.crs
+    parks = gpd.GeoSeries(layers["parks"], crs=crs)
+    if task == "coverage":
+        return coverage.covered_mask(gpd.GeoSeries(layers["homes"], crs=crs), parks, RADIUS_M), {}
+    if task == "area":
+        res = coverage.covered_area(gpd.GeoSeries(layers["residential"], crs=crs), parks,
+                                    RADIUS_M)
+        return res.covered_m2, {"area_error_bound_m2": res.area_error_bound_m2,
+                                "quad_segs": res.quad_segs}
+    stations = gpd.GeoSeries(layers["stations"], crs=crs)
+    return coverage.nearest_distance_m(gpd.GeoSeries(layers["buildings"], crs=crs), stations), {}
+
+
+def run_naive(task: str, city, layers) -> tuple[np.ndarray, dict]:
+    """What a geopandas user writes: buffer, union, then a spatial join."""
+    import geopandas as gpd
+
+    crs = city.parks.crs
+    parks = gpd.GeoSeries(layers["parks"], crs=crs)
+    if task == "coverage":
+        served = gpd.GeoDataFrame(geometry=[parks.buffer(RADIUS_M).union_all()], crs=crs)
+        homes = gpd.GeoDataFrame(geometry=layers["homes"], crs=crs)
+        hit = gpd.sjoin(homes, served.explode(index_parts=False), predicate="intersects")
+        mask = np.zeros(len(homes), dtype=bool)
+        mask[np.unique(hit.index.to_numpy())] = True
+        return mask, {"buffer_quad_segs": 16}
+    if task == "area":
+        union = parks.buffer(RADIUS_M, quad_segs=QUAD_SEGS).union_all()
+        land = gpd.GeoSeries(layers["residential"], crs=crs)
+        return land.intersection(union).area.to_numpy(), {}
+    buildings = gpd.GeoDataFrame(geometry=layers["buildings"], crs=crs)
+    stations = gpd.GeoDataFrame(geometry=layers["stations"], crs=crs)
+    joined = gpd.sjoin_nearest(buildings, stations, distance_col="d")
+    return joined.groupby(level=0)["d"].min().reindex(range(len(buildings))).to_numpy(), {}
+
+
+def run_duckdb(task: str, city, layers) -> tuple[np.ndarray, dict]:
+    import duckdb_bench
+
+    con = duckdb_bench.connect(threads=2)
+    if task == "coverage":
+        duckdb_bench.load(con, homes=layers["homes"], parks=layers["parks"])
+        start = time.perf_counter()
+        out = duckdb_bench.coverage(con, layers["homes"].size, RADIUS_M)
+    elif task == "area":
+        duckdb_bench.load(con, residential=layers["residential"], parks=layers["parks"])
+        start = time.perf_counter()
+        out = duckdb_bench.area(con, layers["residential"].size, RADIUS_M, QUAD_SEGS)
+    else:
+        raise NotImplementedError("DuckDB spatial has no KNN join; a cross join is 2e10 pairs")
+    return out, {"seconds_override": time.perf_counter() - start}
+
+
+def run_postgis(task: str, city, layers, conninfo: str) -> tuple[np.ndarray, dict]:
+    import psycopg
+
+    import postgis
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SET max_parallel_workers_per_gather = 2")
+        start = time.perf_counter()
+        if task == "coverage":
+            out = postgis.coverage(conn, layers["homes"].size, RADIUS_M)
+        elif task == "area":
+            out = postgis.area(conn, layers["residential"].size, RADIUS_M, QUAD_SEGS)
+        else:
+            out = postgis.nearest(conn, layers["buildings"].size)
+        seconds = time.perf_counter() - start
+        server_mb = postgis.backend_peak_rss_mb(conn)
+    return out, {"seconds_override": seconds, "server_peak_mb": server_mb}
+
+
+def child(args: argparse.Namespace) -> None:
+    city, layers = _layers(args.size)
+    base_mb = _peak_mb()
+    start = time.perf_counter()
+    if args.engine == "tanmap":
+        out, extra = run_tanmap(args.task, city, layers)
+    elif args.engine == "naive":
+        out, extra = run_naive(args.task, city, layers)
+    elif args.engine == "duckdb":
+        out, extra = run_duckdb(args.task, city, layers)
+    elif args.engine == "postgis":
+        out, extra = run_postgis(args.task, city, layers, args.conninfo)
+    elif args.engine == "postgis-load":
+        import psycopg
+
+        import postgis
+
+        with psycopg.connect(args.conninfo) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            conn.commit()
+            for name in ("homes", "parks", "residential", "buildings", "stations"):
+                postgis.copy_layer(conn, name, layers[name], 4548)
+        out, extra = np.zeros(0), {}
+    else:
+        raise SystemExit(f"unknown engine {args.engine}")
+    seconds = extra.pop("seconds_override", time.perf_counter() - start)
+    np.save(args.out, out)
+    print(json.dumps({"seconds": seconds, "peak_mb": _peak_mb(), "city_mb": base_mb, **extra}))
+
+
+# --- parent ------------------------------------------------------------------------------------
+
+def _spawn(engine: str, task: str, size: str, tmp: Path, conninfo: str = "") -> dict:
+    out = tmp / f"{engine}-{task}.npy"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--engine", engine,
+           "--task", task, "--size", size, "--out", str(out), "--conninfo", conninfo]
+    print(f"  {engine:8s} {task:9s} ...", end="", flush=True)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S,
+                              env={**os.environ, "OMP_NUM_THREADS": "2"})
+    except subprocess.TimeoutExpired:
+        print(f" timeout after {TIMEOUT_S} s")
+        return {"error": "timeout"}
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        print(f" failed: {last}")
+        return {"error": last}
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    info["answer"] = np.load(out)
+    print(f" {info['seconds']:.2f} s, peak {info['peak_mb']:.0f} MB")
+    return info
+
+
+def _compare(task: str, ref: dict, other: dict) -> tuple[bool, str]:
+    a, b = ref["answer"], other["answer"]
+    if a.shape != b.shape:
+        return False, f"shape {b.shape} != {a.shape}"
+    if task == "coverage":
+        diff = int((a != b).sum())
+        return diff == 0, f"{diff} buildings differ ({int(b.sum())} vs {int(a.sum())} covered)"
+    if task == "area":
+        bound = ref.get("area_error_bound_m2", 0.0) + 1e-6 * float(a.sum())
+        delta = float(b.sum() - a.sum())
+        return abs(delta) <= bound, f"total differs by {delta:+.3f} m2 (bound {bound:.1f} m2)"
+    delta = float(np.nanmax(np.abs(a - b))) if a.size else 0.0
+    return delta <= 1e-6, f"max |diff| {delta:.2e} m"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="small", choices=["tiny", "small", "medium", "large"])
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    parser.add_argument("--task", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--conninfo", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return 0
+
+    engines = [e for e in args.engines.split(",") if e]
+    tasks = [t for t in args.tasks.split(",") if t]
+    from synth import SIZES
+
+    spec = SIZES[args.size]
+    print(f"tanmap coverage benchmark: size={args.size} ({spec.buildings:,} buildings, "
+          f"{spec.parks:,} parks, {spec.stations:,} stations), {os.cpu_count()} CPUs")
+    results: dict[tuple[str, str], dict] = {}
+    with tempfile.TemporaryDirectory(prefix="tanmap-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        for engine in (e for e in engines if e != "postgis"):
+            for task in tasks:
+                if engine == "duckdb" and task == "nearest":
+                    results[(engine, task)] = {"error": "n/a (no KNN join in DuckDB spatial)"}
+                    continue
+                results[(engine, task)] = _spawn(engine, task, args.size, tmp)
+        if "postgis" in engines:
+            import postgis
+
+            with postgis.postgis_server() as (conninfo, _data):
+                postgis.wait_ready(conninfo)
+                start = time.perf_counter()
+                load = _spawn("postgis-load", "load", args.size, tmp, conninfo)
+                print(f"  (PostGIS load: COPY + GiST indexes {time.perf_counter() - start:.1f} s;"
+                      " not counted)")
+                if "error" in load:
+                    for task in tasks:
+                        results[("postgis", task)] = load
+                else:
+                    for task in tasks:
+                        results[("postgis", task)] = _spawn("postgis", task, args.size, tmp,
+                                                            conninfo)
+    return report(results, engines, tasks, args.size)
+
+
+def report(results, engines, tasks, size) -> int:
+    ok = True
+    print()
+    print(f"{'task':9s} {'engine':8s} {'seconds':>9s} {'x tanmap':>9s} {'peak MB':>8s}  answer")
+    for task in tasks:
+        ref = results.get(("tanmap", task), {})
+        for engine in engines:
+            r = results.get((engine, task), {"error": "not run"})
+            if "error" in r:
+                print(f"{task:9s} {engine:8s} {'-':>9s} {'-':>9s} {'-':>8s}  {r['error']}")
+                continue
+            ratio = r["seconds"] / ref["seconds"] if "seconds" in ref else float("nan")
+            peak = r["peak_mb"] + r.get("server_peak_mb", 0.0)
+            if engine == "tanmap":
+                note = "reference"
+                if task == "area":
+                    note += f" (error bound {r['area_error_bound_m2']:.1f} m2)"
+            elif "answer" not in ref:
+                note = "no tanmap answer to compare"
+            else:
+                same, note = _compare(task, ref, r)
+                if engine == "naive":
+                    note = ("same" if same else "DIFFERS (expected: buffer polygons)") + f": {note}"
+                else:
+                    ok &= same
+                    note = ("same" if same else "MISMATCH") + f": {note}"
+            print(f"{task:9s} {engine:8s} {r['seconds']:9.2f} {ratio:9.1f} {peak:8.0f}  {note}")
+    print()
+    for (task, other), bar in BARS.items():
+        a, b = results.get(("tanmap", task), {}), results.get((other, task), {})
+        if "seconds" in a and "seconds" in b:
+            ratio = b["seconds"] / a["seconds"]
+            verdict = "met" if ratio >= bar else "NOT met"
+            print(f"bar {task} vs {other}: >= {bar:g}x -> {ratio:.1f}x {verdict}"
+                  + ("" if size == "large" else f" (bars apply to large; this is {size})"))
+    peaks = [r["peak_mb"] for (e, _), r in results.items() if e == "tanmap" and "peak_mb" in r]
+    if peaks:
+        print(f"tanmap peak memory {max(peaks):.0f} MB (bar < {PEAK_MB_BAR:.0f} MB): "
+              + ("met" if max(peaks) < PEAK_MB_BAR else "NOT met"))
+    print("answers: " + ("all exact engines agree" if ok else "MISMATCH between exact engines"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
