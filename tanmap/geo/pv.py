@@ -38,7 +38,9 @@ __all__ = [
     "avoided_tco2",
     "buildings_with_pv",
     "clear_sky_specific_yield_kwh_per_kwp",
+    "panel_areas_m2",
     "potential_capacity_kwp",
+    "pv_building_positions",
     "roof_areas_m2",
     "roof_pv_share",
     "usable_roof_area_m2",
@@ -274,39 +276,86 @@ def avoided_tco2(kwh: float, factor: EmissionFactor = GRID_EMISSION_FACTOR) -> f
     return kwh / 1000.0 * factor.tco2_per_mwh
 
 
+def pv_building_positions(buildings: gpd.GeoDataFrame, pv: gpd.GeoDataFrame) -> np.ndarray:
+    """Return, for each PV feature, the position of its building in ``buildings`` (-1: none).
+
+    中文：光伏所属建筑。
+
+    A PV feature belongs to the building named by its ``building_id``; one without a building id
+    belongs to the building containing its representative point (the first by position when
+    buildings overlap).
+    """
+    require_projected(buildings.geometry, what="buildings")
+    owner = np.full(len(pv), -1, dtype=int)
+    if len(pv) == 0 or len(buildings) == 0:
+        return owner
+    loose = np.ones(len(pv), dtype=bool)
+    if "building_id" in pv.columns and "id" in buildings.columns:
+        by_id = pd.Series(np.arange(len(buildings)), index=buildings["id"].astype(str).to_numpy())
+        by_id = by_id[~by_id.index.duplicated()]
+        linked = pv["building_id"].notna().to_numpy()
+        ids = pv["building_id"].to_numpy()[linked].astype(str)
+        owner[linked] = by_id.reindex(ids).fillna(-1).to_numpy(dtype=int)
+        loose = ~linked
+    if loose.any():
+        points = shapely.point_on_surface(pv.geometry.to_numpy()[loose])
+        pv_pos, b_pos = buildings.sindex.query(points, predicate="within")
+        found = np.full(int(loose.sum()), -1, dtype=int)
+        order = np.argsort(-b_pos, kind="stable")  # later writes win: the smallest position last
+        found[pv_pos[order]] = b_pos[order]
+        owner[loose] = found
+    return owner
+
+
 def buildings_with_pv(buildings: gpd.GeoDataFrame, pv: gpd.GeoDataFrame) -> pd.Series:
     """Return whether each building hosts PV (bool Series on the buildings' index).
 
     中文：建筑是否已安装屋顶光伏。
-
-    A PV feature belongs to the building named by its ``building_id``; one without a building id
-    belongs to the building containing its representative point.
     """
-    require_projected(buildings.geometry, what="buildings")
-    has = pd.Series(False, index=buildings.index)
-    if len(pv) == 0 or len(buildings) == 0:
-        return has
-    linked = pd.Series(False, index=pv.index)
-    if "building_id" in pv.columns and "id" in buildings.columns:
-        ids = pv["building_id"].dropna().astype(str)
-        has |= buildings["id"].astype(str).isin(set(ids)).to_numpy()
-        linked = pv["building_id"].notna()
-    loose = pv.loc[~linked.to_numpy()]
-    if len(loose):
-        points = shapely.point_on_surface(loose.geometry.to_numpy())
-        _, bpos = buildings.sindex.query(points, predicate="within")
-        flags = has.to_numpy().copy()
-        flags[bpos] = True
-        has[:] = flags
-    return has
+    owner = pv_building_positions(buildings, pv)
+    has = np.zeros(len(buildings), dtype=bool)
+    has[owner[owner >= 0]] = True
+    return pd.Series(has, index=buildings.index)
+
+
+def panel_areas_m2(buildings: gpd.GeoDataFrame, pv: gpd.GeoDataFrame) -> pd.Series:
+    """Return the PV panel area on each roof (m²), at most the roof area.
+
+    中文：各建筑屋顶光伏组件面积。
+
+    A feature's panel area is ``panel_area_m2`` when given, else its polygon area.
+    """
+    owner = pv_building_positions(buildings, pv)
+    area = np.zeros(len(buildings))
+    if len(pv):
+        panel = pv.geometry.area.to_numpy(dtype=float)
+        if "panel_area_m2" in pv.columns:
+            given = pd.to_numeric(pv["panel_area_m2"], errors="coerce").to_numpy(dtype=float)
+            panel = np.where(np.isnan(given), panel, given)
+        ok = owner >= 0
+        np.add.at(area, owner[ok], panel[ok])
+    roof = roof_areas_m2(buildings).to_numpy()
+    return pd.Series(np.minimum(area, roof), index=buildings.index)
 
 
 def roof_pv_share(
-    buildings: gpd.GeoDataFrame, pv: gpd.GeoDataFrame, *, by: Literal["area", "count"] = "area"
+    buildings: gpd.GeoDataFrame,
+    pv: gpd.GeoDataFrame,
+    *,
+    by: Literal["area", "count", "panel_area"] = "area",
 ) -> tuple[float | None, float, float]:
-    """Return (share, hosting, total) of roofs hosting PV, by roof area (m²) or building count.
+    """Return (share, numerator, denominator) of roofs with PV.
 
-    中文：屋顶光伏安装比例（按面积或栋数）。
+    中文：屋顶光伏安装比例（按屋顶面积、栋数或组件面积）。
+
+    ``by="area"``: roof area (m²) of buildings hosting any PV / all roof area; ``"count"``:
+    buildings hosting PV / buildings; ``"panel_area"``: panel area (capped at each roof) / all
+    roof area, the reading of 整县试点 "屋顶总面积可安装光伏发电比例" as area actually covered.
+
+    Raises
+    ------
+    ValueError
+        If ``by`` is not one of the three.
 
     Examples
     --------
@@ -316,9 +365,15 @@ def roof_pv_share(
     >>> p = gpd.GeoDataFrame({"building_id": [None]}, geometry=[box(1, 1, 5, 5)], crs=4548)
     >>> roof_pv_share(b, p, by="area"), roof_pv_share(b, p, by="count")
     ((0.25, 100.0, 400.0), (0.5, 1.0, 2.0))
+    >>> roof_pv_share(b, p, by="panel_area")
+    (0.04, 16.0, 400.0)
     """
-    if by not in ("area", "count"):
-        raise ValueError(f"by must be 'area' or 'count', got {by!r}")
+    if by not in ("area", "count", "panel_area"):
+        raise ValueError(f"by must be 'area', 'count' or 'panel_area', got {by!r}")
+    if by == "panel_area":
+        total = float(roof_areas_m2(buildings).sum())
+        covered = float(panel_areas_m2(buildings, pv).sum())
+        return (covered / total if total > 0 else None), covered, total
     has = buildings_with_pv(buildings, pv).to_numpy()
     weight = (roof_areas_m2(buildings).to_numpy() if by == "area"
               else np.ones(len(buildings), dtype=float))
@@ -338,7 +393,7 @@ class PvRoofShareParams:
     categories: tuple[str, ...] = ()
     public_institution_only: bool = False
     building_age: Literal["new", "existing", "all"] = "all"
-    by: Literal["area", "count"] = "area"
+    by: Literal["area", "count", "panel_area"] = "area"
     pv_statuses: tuple[str, ...] = ()
 
 
@@ -407,13 +462,15 @@ def _compute_roof_share(frames: Mapping[str, gpd.GeoDataFrame], params: PvRoofSh
     for age in ("new", "existing"):
         sub = _filter_buildings(frames["building"], params.categories,
                                 params.public_institution_only, age)
-        for by in ("count", "area"):
+        for by in ("count", "area", "panel_area"):
             breakdown[f"{age}_share_by_{by}"] = roof_pv_share(sub, pv, by=by)[0]
-    unit_word = "m2" if params.by == "area" else "buildings"
+    numerator, denominator = {"area": ("hosting_roof_m2", "total_roof_m2"),
+                              "count": ("hosting_buildings", "total_buildings"),
+                              "panel_area": ("panel_m2", "total_roof_m2")}[params.by]
     return MetricResult(
         name=name, value=share, unit="share", params=params_to_dict(params),
         rule="屋顶光伏安装比例 (整县屋顶分布式光伏试点 / 公共机构; tanmap rule v1)",
-        details={f"hosting_{unit_word}": hosting, f"total_{unit_word}": total,
+        details={numerator: hosting, denominator: total,
                  "n_buildings": len(chosen), **breakdown},
         missing=() if share is not None else ("building",),
     )

@@ -19,7 +19,9 @@ from tanmap.geo.pv import (
     avoided_tco2,
     buildings_with_pv,
     clear_sky_specific_yield_kwh_per_kwp,
+    panel_areas_m2,
     potential_capacity_kwp,
+    pv_building_positions,
     roof_pv_share,
     usable_roof_area_m2,
     yield_from_irradiation_kwh,
@@ -124,8 +126,27 @@ def test_roof_share_by_area_and_count(buildings, panels):
     assert roof_pv_share(buildings, panels, by="area") == (pytest.approx(2 / 7), 200.0, 700.0)
     assert roof_pv_share(buildings, panels, by="count") == (0.5, 2.0, 4.0)
     assert roof_pv_share(buildings.iloc[:0], panels, by="count") == (None, 0.0, 0.0)
-    with pytest.raises(ValueError, match="by must be 'area' or 'count'"):
+    assert roof_pv_share(buildings, panels, by="panel_area") == (pytest.approx(128 / 700), 128.0,
+                                                                700.0)
+    with pytest.raises(ValueError, match="by must be 'area', 'count' or 'panel_area'"):
         roof_pv_share(buildings, panels, by="height")  # type: ignore[arg-type]
+
+
+def test_panel_area_uses_the_attribute_and_caps_at_the_roof(buildings):
+    """gov-old (300 m² roof) reports 500 m² of panels: capped at 300; school 8 x 8 = 64 m²."""
+    pv = gpd.GeoDataFrame({"building_id": ["gov-old", None], "panel_area_m2": [500.0, None]},
+                          geometry=[box(21, 1, 29, 9), box(41, 1, 49, 9)], crs=CRS)
+    assert panel_areas_m2(buildings, pv).tolist() == [0.0, 300.0, 64.0, 0.0]
+
+
+def test_unknown_building_id_and_overlapping_roofs(buildings):
+    """An id matching no building is ignored; a loose panel inside two roofs goes to the first."""
+    overlapping = gpd.GeoDataFrame(
+        {"id": ["late", "early"]}, geometry=[box(0, 0, 10, 10), box(0, 0, 20, 20)], crs=CRS)
+    pv = gpd.GeoDataFrame({"building_id": ["nope", None]},
+                          geometry=[box(1, 1, 2, 2), box(2, 2, 4, 4)], crs=CRS)
+    assert pv_building_positions(overlapping, pv).tolist() == [-1, 0]
+    assert pv_building_positions(overlapping.iloc[::-1], pv).tolist() == [-1, 0]
 
 
 def test_roof_share_rejects_degrees(buildings, panels):
@@ -149,6 +170,10 @@ def test_public_institution_new_vs_existing(buildings, panels):
     assert by_area.value == pytest.approx(200 / 500)
     assert by_area.details["existing_share_by_area"] == pytest.approx(100 / 400)
     assert by_area.details["new_share_by_count"] == 1.0
+    assert by_area.details["hosting_roof_m2"] == 200.0
+    panel = d.compute(frames, params_from_mapping(d.params, {"by": "panel_area"}), ctx())
+    assert panel.value == pytest.approx(128 / 700)  # two 8 x 8 m arrays on 700 m² of roof
+    assert panel.details["panel_m2"] == 128.0
     gov = d.compute(frames, params_from_mapping(d.params, {"categories": "party_gov"}), ctx())
     assert gov.value == pytest.approx(100 / 400)
     existing_pv_only = d.compute(frames, params_from_mapping(
