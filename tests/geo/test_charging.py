@@ -298,6 +298,27 @@ def test_gaps_sum_to_route_length_and_match_sorting(chainages):
     assert gaps["gap_km"].tolist() == pytest.approx(expected.tolist())
 
 
+@settings(max_examples=40, deadline=None)
+@given(xy=st.lists(st.tuples(st.integers(0, 100_000), st.integers(-800, 800)), max_size=10),
+       extra=st.tuples(st.integers(0, 100_000), st.integers(-800, 800)),
+       dx=st.integers(-10**6, 10**6), dy=st.integers(-10**6, 10**6), seed=st.randoms())
+def test_largest_gap_invariants(xy, extra, dx, dy, seed):
+    """Adding a station never widens the largest gap; moving everything or reordering changes
+    nothing."""
+    route = one_route()
+    base = route_gaps(route, pts(xy), snap_tolerance_m=500)["gap_km"].max()
+    more = route_gaps(route, pts([*xy, extra]), snap_tolerance_m=500)["gap_km"].max()
+    assert more <= base + 1e-12
+    moved = route_gaps(route.set_geometry(route.geometry.translate(dx, dy)),
+                       pts([(x + dx, y + dy) for x, y in xy]), snap_tolerance_m=500)
+    assert moved["gap_km"].max() == pytest.approx(base, abs=1e-9)
+    shuffled = list(xy)
+    seed.shuffle(shuffled)
+    again = route_gaps(route, pts(shuffled), snap_tolerance_m=500)
+    assert again["gap_km"].tolist() == pytest.approx(
+        route_gaps(route, pts(xy), snap_tolerance_m=500)["gap_km"].tolist())
+
+
 def test_route_interval_metric_strict_50_km():
     """津市 "间隔少于50公里": a 50 km gap offends; with strict=false it passes."""
     frames = {"route": one_route(), "charging_station": stations_frame(

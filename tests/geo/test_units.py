@@ -235,3 +235,69 @@ def test_per_unit_invariants(points, extra, min_count, dx, seed):
                                communities.set_geometry(communities.geometry.translate(dx, dx)),
                                min_count)
     assert moved["count"].tolist() == table["count"].tolist()
+
+
+# ------------------------------------------------------------------ every metric of this package
+
+
+def _small_city() -> dict[str, gpd.GeoDataFrame]:
+    """One of every layer kind the h5 metrics read, inside [0,300]x[0,100] (EPSG:4548)."""
+    def frame(rows: dict, geoms: list) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)
+
+    return {
+        "charging_station": frame({"access": ["public", "public"], "fast_piles": [2, 0],
+                                   "slow_piles": [3, 4], "status": ["existing", "planned"],
+                                   "completion_year": [2022, None]},
+                                  [Point(50, 50), Point(250, 50)]),
+        "route": frame({"route_class": ["expressway"]}, [LineString([(0, 50), (300, 50)])]),
+        "residential_land": frame({}, [box(0, 0, 50, 50)]),
+        "building": frame({"id": ["b1", "b2"], "use_category": ["party_gov", "residential"],
+                           "is_new": [True, False], "public_institution": [True, False]},
+                          [box(10, 10, 20, 20), box(30, 10, 40, 20)]),
+        "pv_rooftop": frame({"building_id": ["b1"], "capacity_kwp": [1.0],
+                             "status": ["existing"]}, [box(11, 11, 19, 19)]),
+        "heating_pipe": frame({"installation_year": [1990], "renewal_year": [None]},
+                              [LineString([(0, 10), (300, 10)])]),
+        "eco_zone": frame({"control_level": [1]}, [box(200, 0, 300, 100)]),
+        "land_cover": frame({"cover_class": ["forest"], "canopy_closure": [0.4]},
+                            [box(200, 0, 250, 100)]),
+        "recycling_point": frame({"status": ["existing"]}, [Point(20, 80)]),
+        "pocket_garden": frame({"status": ["existing"]}, [box(100, 0, 110, 10)]),
+        "greenway": frame({"connected": [True]}, [LineString([(0, 90), (100, 90)])]),
+        "sponge_area": frame({}, [box(0, 0, 30, 100)]),
+    }
+
+
+def _all_h5_defs():
+    from tanmap.geo import charging, eco, heating, pv, units
+
+    return [d for m in (charging, pv, heating, eco, units) for d in m.METRIC_DEFS]
+
+
+@pytest.mark.parametrize("mdef", _all_h5_defs(), ids=lambda d: d.name)
+def test_every_metric_runs_and_is_json_serialisable(mdef):
+    import json
+    import math
+
+    city = _small_city()
+    context = MetricContext(adcode="120101", district=box(0, 0, 300, 100), planning_epsg=CRS,
+                            audit_year=2025,
+                            units={"community": three_communities(),
+                                   "subdistrict": three_communities()})
+    params = mdef.params(value=1.0, key="k") if mdef.name == "indicator" else mdef.params()
+    res = mdef.compute(city, params, context)
+    assert res.name == mdef.name
+    assert res.unit == mdef.unit or mdef.name == "indicator"
+    assert res.value is not None, res.missing
+    assert math.isfinite(res.value)
+    if res.unit == "share":
+        assert 0.0 <= res.value <= 1.0
+    json.dumps({"params": res.params, "details": res.details})
+    if res.per_unit is not None:
+        assert res.per_unit["unit_id"].tolist() == ["c1", "c2", "c3"]
+    missing = mdef.compute({}, params, context)
+    assert missing.value is None or mdef.name == "indicator"
+    if mdef.name != "indicator":
+        assert set(missing.missing) <= {*mdef.required_inputs(params), *mdef.optional_inputs}
+        assert missing.missing
