@@ -218,8 +218,9 @@ def _compute_old_pipes(frames: Mapping[str, gpd.GeoDataFrame], params: HeatingOl
     per_unit = None
     sub = context.units.get("subdistrict")
     if sub is not None and len(sub):
+        everything = pd.Series(1.0, index=pipes.index)
         per_unit = _per_subdistrict(pipes, lengths, {"old_km": old.astype(float),
-                                                    "network_km": old * 0 + 1.0}, sub)
+                                                    "network_km": everything}, sub)
     return MetricResult(
         name=name, value=float(lengths[old].sum() / 1e3), unit="km",
         params=params_to_dict(params),

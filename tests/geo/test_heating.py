@@ -158,3 +158,35 @@ def test_invariants(order, t1, t2):
     share = PROGRESS.compute({"heating_pipe": shuffled}, PROGRESS.params(age_threshold_years=lo),
                              ctx()).value
     assert share is None or 0.0 <= share <= 1.0
+
+
+def _reference_old_km(rows, year, threshold) -> float:
+    """Obvious loop over (installation, renewal, status, length_m) tuples."""
+    total = 0.0
+    for installed, renewed, status, length_m in rows:
+        if status not in ("existing", "completed", "renewed"):
+            continue
+        done = status == "renewed" or (renewed is not None and renewed <= year)
+        start = renewed if renewed is not None and renewed <= year else installed
+        if not done and year - start >= threshold:
+            total += length_m
+    return total / 1000
+
+
+pipe_rows = st.tuples(st.integers(1950, 2030), st.one_of(st.none(), st.integers(1990, 2035)),
+                      st.sampled_from(["existing", "completed", "renewed", "planned"]),
+                      st.integers(1, 5000))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(pipe_rows, max_size=12), year=st.integers(2000, 2035),
+       threshold=st.integers(1, 40))
+def test_old_pipes_agree_with_the_obvious_loop(rows, year, threshold):
+    frame = gpd.GeoDataFrame(
+        {"installation_year": [r[0] for r in rows],
+         "renewal_year": pd.array([r[1] for r in rows], dtype="Int64"),
+         "status": [r[2] for r in rows], "length_m": [float(r[3]) for r in rows]},
+        geometry=[LineString([(0, i), (10, i)]) for i in range(len(rows))], crs=CRS)
+    res = OLD.compute({"heating_pipe": frame}, OLD.params(age_threshold_years=threshold),
+                      ctx(year=year))
+    assert res.value == pytest.approx(_reference_old_km(rows, year, threshold))
