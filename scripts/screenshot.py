@@ -1,10 +1,10 @@
-"""Regenerate the README screenshots (docs/img/map-heping.png, docs/img/index.png) from a demo store.
+"""Regenerate the README screenshots (docs/img/map-heping.png, docs/img/index.png) from the demo.
 
 What it does, in order:
 
-1. opens the store given with ``--store`` (loading the demo districts into it when they are missing:
-   ``tanmap.layers.demo.load_demo``, real boundaries + labelled synthetic sample layers), or builds a
-   throw-away demo store of 和平区 120101 and 黄浦区 310101 in a temporary directory;
+1. opens the store given with ``--store`` (loading the demo districts into it when they are
+   missing: ``tanmap.layers.demo.load_demo``, real boundaries + labelled synthetic sample layers),
+   or builds a throw-away demo store of 和平区 120101 and 黄浦区 310101 in a temporary directory;
 2. serves the app with uvicorn on a free 127.0.0.1 port (``tests/api/browser_server.py``);
 3. drives Debian's headless chromium (playwright; never a downloaded browser) at 1280x800 and
    captures the 和平区 map (layers, legend, sample banner, audit side panel) and the index page;
