@@ -431,6 +431,23 @@ def test_bbox_returns_features_intersecting_the_box(store: GeoPackageStore) -> N
         "w", "m", "e"]
 
 
+def test_reads_never_copy_or_lock_the_file(
+    store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
+
+    def forbidden(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a read copied or locked the store")
+
+    monkeypatch.setattr(store_mod.shutil, "copyfile", forbidden)
+    monkeypatch.setattr(store_mod.fcntl, "flock", forbidden)
+    assert len(store.read("park", district=HEPING)) == 1
+    assert len(store.districts()) == 2
+    assert store.version("park", HEPING).version == 1
+    assert len(store.layers()) == 3
+    assert len(store.indicators(HEPING)) == 0
+
+
 def test_district_code_with_a_quote_is_not_sql(store: GeoPackageStore) -> None:
     with pytest.raises(UnknownDistrictError):
         store.read("park", district="x' OR '1'='1")
