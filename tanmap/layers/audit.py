@@ -272,7 +272,7 @@ def _evaluate_target(
     include_planned_until: int | None,
     metrics: Mapping[str, MetricDef] | None,
 ) -> tuple[AuditRow, list[UnitRow]]:
-    base = {
+    base: dict[str, Any] = {
         "target_id": target.id, "title_zh": target.title_zh, "title_en": target.title_en,
         "category": str(target.category), "metric": target.metric, "target": target.target,
         "comparison": target.comparison, "unit": target.unit, "deadline": target.deadline,

@@ -132,7 +132,7 @@ class RunOutcome:
         中文：导出为 JSON（参数、规则版本、结果、数据来源）。
         """
         r = self.result
-        return jsonable({
+        out: dict[str, Any] = jsonable({
             "metric": r.name,
             "metric_zh": self.metric_zh,
             "metric_en": self.metric_en,
@@ -149,6 +149,7 @@ class RunOutcome:
             "missing": list(r.missing),
             "lineage": self.lineage,
         })
+        return out
 
 
 def jsonable(value: Any) -> Any:
@@ -200,7 +201,7 @@ def district_planning_epsg(row: Any) -> int:
 
 
 def _lineage_entry(version: Any) -> dict[str, Any]:
-    entry = jsonable(dataclasses.asdict(version))
+    entry: dict[str, Any] = jsonable(dataclasses.asdict(version))
     entry["kind"] = str(version.kind)
     return entry
 
