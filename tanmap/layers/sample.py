@@ -193,12 +193,14 @@ def _rotated_boxes(
     )
     c, s = np.cos(angle), np.sin(angle)
     rotated = corners @ np.array([[c, s], [-s, c]])
-    return shapely.polygons(rotated + centres[:, None, :])
+    boxes: np.ndarray = shapely.polygons(rotated + centres[:, None, :])
+    return boxes
 
 
 def _rotate_xy(xy: np.ndarray, angle: float) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
-    return xy @ np.array([[c, s], [-s, c]])
+    rotated: np.ndarray = xy @ np.array([[c, s], [-s, c]])
+    return rotated
 
 
 # --------------------------------------------------------------------------- frames
@@ -705,7 +707,9 @@ def _routes(
     west, south, east, north = district.bounds
     span = 2 * max(east - west, north - south)
     centre = np.asarray(core.centroid.coords[0])
-    geoms, classes, refs = [], [], []
+    geoms: list[BaseGeometry] = []
+    classes: list[str] = []
+    refs: list[str] = []
     for i, route_class in enumerate(profile.routes):
         angle = rng.uniform(0, np.pi) if i else rng.uniform(-0.6, 0.6)
         through = centre + rng.uniform(-1500, 1500, 2)

@@ -347,8 +347,8 @@ class _FeatureLayer(Layer):
         self.data_js = data_js
         self.spec_js = spec_js
 
-    def render(self, **kwargs: Any) -> None:
-        if self.show:
+    def render(self, **kwargs: Any) -> Any:
+        if self.show and self._parent is not None:
             self.add_child(
                 ElementAddToElement(
                     element_name=self.get_name(), element_parent_name=self._parent.get_name()
@@ -727,15 +727,15 @@ def district_map(
     # Offline: never let folium add its CDN links; the vendored copies are added below.
     m.default_js = []
     m.default_css = []
-    header = m.get_root().header
+    root = m.get_root()
+    if not isinstance(root, Figure):  # folium.Map always creates its Figure
+        raise TypeError(f"folium.Map without a Figure root: {type(root).__name__}")
     for i, text in enumerate(_asset_elements(assets, static_url)):
-        header.add_child(_Raw(text), name=f"tanmap_asset_{i}")
+        root.header.add_child(_Raw(text), name=f"tanmap_asset_{i}")
 
     d_name = str(district["name"].iloc[0]) if "name" in district.columns else ""
     d_name_en = str(district["name_en"].iloc[0]) if "name_en" in district.columns else ""
-    root = m.get_root()
-    if isinstance(root, Figure):
-        root.title = _esc(bilingual(d_name, d_name_en, lang).strip())
+    root.title = _esc(bilingual(d_name, d_name_en, lang).strip())
 
     if basemap != "none":
         url, attribution = OSM_TILES if basemap == "osm" else AMAP_TILES
@@ -836,8 +836,8 @@ def district_map(
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     for plugin in (
-        folium.plugins.Fullscreen(position="topleft"),
-        folium.plugins.MeasureControl(
+        folium.plugins.Fullscreen(position="topleft"),  # type: ignore[no-untyped-call]
+        folium.plugins.MeasureControl(  # type: ignore[no-untyped-call]
             position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
             primary_area_unit="sqmeters", secondary_area_unit="hectares",
             localization="cn" if lang == "zh" else "en",
@@ -847,7 +847,7 @@ def district_map(
         plugin.default_css = []
         plugin.add_to(m)
 
-    html_root = m.get_root().html
+    html_root = root.html
     if shift:
         legend.append(f"<div><small>{_esc(label('gcj_note', lang))}</small></div>")
     html_root.add_child(_Raw(_legend_html(legend, lang)), name="tanmap_legend")
