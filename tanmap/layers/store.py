@@ -35,7 +35,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 from tanmap.geo.errors import (
     LayerValidationError,
@@ -817,12 +816,22 @@ def _create_empty(path: Path) -> None:
             )
 
 
-def _checksum(frame: gpd.GeoDataFrame) -> str:
-    digest = hashlib.sha256()
-    digest.update(frame.drop(columns=frame.geometry.name).to_csv(index=False).encode("utf-8"))
-    for wkb in shapely.to_wkb(frame.geometry.to_numpy(), byte_order=1):
-        digest.update(b"" if wkb is None else wkb)
-    return digest.hexdigest()
+def _stored_digest(con: sqlite3.Connection, table: str, district: str) -> tuple[int, str]:
+    """Return the feature count and SHA-256 of the stored rows of ``district`` in ``table``.
+
+    The hash covers every column but the row id (``fid``), in row order, straight from SQLite:
+    no geometry parsing, and identical content gives an identical checksum in any version.
+    """
+    columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")') if not r[5]]
+    listing = ", ".join(f'"{c}"' for c in columns)
+    digest = hashlib.sha256(repr(columns).encode("utf-8"))
+    n_features = 0
+    for row in con.execute(
+        f'SELECT {listing} FROM "{table}" WHERE {_DISTRICT_COL} = ? ORDER BY fid', (district,)
+    ):
+        digest.update(repr(row).encode("utf-8"))
+        n_features += 1
+    return n_features, digest.hexdigest()
 
 
 def _apply_write(
@@ -842,15 +851,16 @@ def _apply_write(
             con.execute(f'DELETE FROM "{table}" WHERE {_DISTRICT_COL} = ?', (district,))
     if len(frame) or not exists:
         _write_features(tmp, table, frame)
-    stored = _read_features(tmp, spec, district=district)
+    with _connect_copy(tmp) as con:
+        n_features, checksum = _stored_digest(con, table, district)
     record = LayerVersion(
         kind=spec.kind,
         district=district,
         version=(previous[0] if previous else 0) + 1,
         updated_at=_utc_now(),
-        n_features=len(stored),
+        n_features=n_features,
         source=source,
-        checksum=_checksum(stored),
+        checksum=checksum,
     )
     with _connect_copy(tmp) as con:
         con.execute(
