@@ -194,6 +194,7 @@ window.tanmap = (function () {
       th.textContent = f[1];
       var td = document.createElement("td");
       var shown = (f[2] && spec.choices[txt(v)] !== undefined) ? spec.choices[txt(v)] : txt(v);
+      if (typeof v === "boolean") { shown = v ? spec.yes_no[0] : spec.yes_no[1]; }
       td.textContent = shown;
       tr.appendChild(th); tr.appendChild(td); table.appendChild(tr);
     });
@@ -527,6 +528,7 @@ def _layer_spec_js(
         "styles": {
             key: {**style.leaflet(), "color": c, "fillColor": c} for key, c in colors.items()
         },
+        "yes_no": ["Yes", "No"] if lang == "en" else ["是", "否"],
         "radius": style.radius_px,
         "cluster": cluster,
         "tooltip": tooltip,

@@ -146,6 +146,7 @@ def test_popup_fields_use_schema_labels_and_mark_coded_values(district, layers) 
     assert spec["class_field"] == "park_class"
     assert spec["styles"]["G12"]["fillColor"] == "#388e3c"
     assert spec["tooltip"] == "name"
+    assert spec["yes_no"] == ["是", "否"]
 
 
 def test_legend_lists_layers_and_classes(district, layers) -> None:
