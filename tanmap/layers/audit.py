@@ -98,6 +98,9 @@ class UnitRow:
     """One target evaluated for one 街道 (sub-district card line).
 
     中文：街道评估行。
+
+    For per-社区 rules the 街道 row aggregates its communities: ``measured`` is the share of
+    them meeting the rule and ``failing_units`` names those that do not.
     """
 
     unit_id: str
@@ -112,6 +115,7 @@ class UnitRow:
     unit: str
     status: Status | None
     unit_kind: str = "subdistrict"
+    failing_units: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as JSON-serialisable data."""
@@ -209,8 +213,31 @@ def _failing_units(outcome: RunOutcome) -> tuple[str, ...]:
     return tuple(str(n) for n in failing[name_col])
 
 
-def _unit_rows(target: Target, outcome: RunOutcome) -> list[UnitRow]:
-    """Return one row per 街道 from a metric's per-unit table (other unit kinds are skipped)."""
+def _community_index(store: Store, adcode: str) -> dict[str, tuple[str, str]]:
+    """Return community id -> (街道 id, 街道 name) from the community layer's ``subdistrict``."""
+    if store.version("community", adcode) is None or store.version("subdistrict", adcode) is None:
+        return {}
+    communities = store.read("community", district=adcode)
+    subdistricts = store.read("subdistrict", district=adcode)
+    if "subdistrict" not in communities.columns:
+        return {}
+    names = dict(zip(subdistricts["id"].astype(str), subdistricts["name"].astype(str),
+                     strict=True))
+    return {
+        str(c): (str(s), names.get(str(s), str(s)))
+        for c, s in zip(communities["id"], communities["subdistrict"], strict=True)
+        if not pd.isna(s)
+    }
+
+
+def _unit_rows(
+    target: Target, outcome: RunOutcome, community_index: Mapping[str, tuple[str, str]]
+) -> list[UnitRow]:
+    """Return one row per 街道 from a metric's per-unit table.
+
+    Rows of 街道 are taken as they are; rows of 社区 with a meets/met flag are aggregated to
+    their 街道 (via ``community_index``); other unit kinds are skipped.
+    """
     table = outcome.result.per_unit
     if table is None or len(table) == 0:
         return []
@@ -220,15 +247,28 @@ def _unit_rows(target: Target, outcome: RunOutcome) -> list[UnitRow]:
     met_col = next((c for c in _UNIT_MET_COLUMNS if c in table.columns), None)
     id_col = "unit_id" if "unit_id" in table.columns else "id"
     name_col = "unit_name" if "unit_name" in table.columns else "name"
+    common: dict[str, Any] = {
+        "target_id": target.id, "title_zh": target.title_zh, "title_en": target.title_en,
+        "metric": target.metric, "comparison": target.comparison,
+    }
     rows: list[UnitRow] = []
+    by_subdistrict: dict[tuple[str, str], list[tuple[str, bool]]] = {}
     for rec in table.to_dict(orient="records"):
         kind = str(rec.get("unit_kind", default_kind))
+        met_flag = rec.get(met_col) if met_col is not None else None
+        has_flag = met_flag is not None and not _isnan(met_flag)
+        if kind == "community" and has_flag:
+            owner = community_index.get(str(rec.get(id_col, "")))
+            if owner is not None:
+                by_subdistrict.setdefault(owner, []).append(
+                    (str(rec.get(name_col, "")), bool(met_flag)))
+            continue
         if kind != "subdistrict":
             continue
         measured = _number(rec.get(value_col)) if value_col else None
         status: Status | None
-        if met_col is not None and rec.get(met_col) is not None and not _isnan(rec.get(met_col)):
-            status = Status.MET if bool(rec[met_col]) else Status.NOT_MET
+        if has_flag:
+            status = Status.MET if bool(met_flag) else Status.NOT_MET
         elif measured is not None and target.target is not None and (
             value_col == "value" or (value_col == "share" and target.unit == "share")
         ):
@@ -236,12 +276,17 @@ def _unit_rows(target: Target, outcome: RunOutcome) -> list[UnitRow]:
         else:
             status = None
         rows.append(UnitRow(
-            unit_id=str(rec.get(id_col, "")), unit_name=str(rec.get(name_col, "")),
-            target_id=target.id, title_zh=target.title_zh, title_en=target.title_en,
-            metric=target.metric, measured=measured,
-            target=target.target if status is not None and met_col is None else None,
-            comparison=target.comparison, unit=target.unit if value_col != "count" else "count",
-            status=status, unit_kind=kind,
+            **common, unit_id=str(rec.get(id_col, "")), unit_name=str(rec.get(name_col, "")),
+            measured=measured, target=target.target if status is not None and not has_flag
+            else None, unit=target.unit if value_col != "count" else "count", status=status,
+        ))
+    for (sub_id, sub_name), members in sorted(by_subdistrict.items()):
+        failing = tuple(name for name, ok in members if not ok)
+        rows.append(UnitRow(
+            **common, unit_id=sub_id, unit_name=sub_name,
+            measured=sum(ok for _, ok in members) / len(members),
+            target=1.0, unit="share", status=Status.NOT_MET if failing else Status.MET,
+            failing_units=failing,
         ))
     return rows
 
@@ -271,6 +316,7 @@ def _evaluate_target(
     year: int,
     include_planned_until: int | None,
     metrics: Mapping[str, MetricDef] | None,
+    community_index: Mapping[str, tuple[str, str]],
 ) -> tuple[AuditRow, list[UnitRow]]:
     base: dict[str, Any] = {
         "target_id": target.id, "title_zh": target.title_zh, "title_en": target.title_en,
@@ -320,7 +366,7 @@ def _evaluate_target(
         failing_units=_failing_units(now), per_unit=tuple(jsonable(result.per_unit) or ()),
         details=jsonable(dict(result.details)),
     )
-    return row, _unit_rows(target, now)
+    return row, _unit_rows(target, now, community_index)
 
 
 def _sort_key(row: AuditRow) -> tuple[int, int, str]:
@@ -396,12 +442,13 @@ def audit_district(
     # Many targets read the same layers: read each once for this card (the store is not
     # written while the card is built).
     cached: Any = ReadCache(store)
+    community_index = _community_index(cached, adcode)
     rows: list[AuditRow] = []
     unit_rows: list[UnitRow] = []
     for target in catalog.targets:
         row, units = _evaluate_target(
             cached, adcode, target, year=year, include_planned_until=include_planned_until,
-            metrics=metrics,
+            metrics=metrics, community_index=community_index,
         )
         rows.append(row)
         unit_rows.extend(units)

@@ -199,12 +199,14 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]
 
 
 def _unit_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
-    header = [_t(k, lang) for k in ("unit_name", "id", "title", "measured", "target", "status")]
+    header = [_t(k, lang) for k in ("unit_name", "id", "title", "measured", "target", "status",
+                                    "failing_units")]
     rows = [
         [u.unit_name, u.target_id, u.title_en if lang == "en" else u.title_zh,
          format_value(u.measured, u.unit),
          "—" if u.target is None else f"{u.comparison} {format_value(u.target, u.unit)}",
-         u.status.label(lang) if u.status is not None else "—"]
+         u.status.label(lang) if u.status is not None else "—",
+         ("、" if lang == "zh" else ", ").join(u.failing_units)]
         for u in card.unit_rows
     ]
     return header, rows
@@ -381,8 +383,9 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
             wrap_text=True)
     ws.cell(row=len(card.rows) + 3, column=1, value=_t("gap_note", lang))
     uh, ub = _unit_table(card, lang)
-    _sheet(wb, "街道" if lang == "zh" else "Sub-districts", uh,
-           [[*r[:3], u.measured, u.target, r[5]] for r, u in zip(ub, card.unit_rows, strict=True)])
+    numeric = [[*r[:3], u.measured, u.target, *r[5:]]
+               for r, u in zip(ub, card.unit_rows, strict=True)]
+    _sheet(wb, "街道" if lang == "zh" else "Sub-districts", uh, numeric)
     sh, sb = _scenario_table(card, lang) if card.scenarios else (
         [_t("id", lang), _t("title", lang)], [])
     _sheet(wb, "情景" if lang == "zh" else "Scenarios", sh, sb)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from openpyxl import load_workbook
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, Point, box
 
 from tanmap.geo.audit import Status
 from tanmap.geo.errors import CatalogError, UnknownDistrictError
@@ -343,3 +343,32 @@ def test_planned_pipe_renewal_puts_heating_target_on_track(store: GeoPackageStor
     assert row.measured == pytest.approx(0.1, abs=1e-6)
     assert row.measured_planned == 0.0
     assert row.gap == pytest.approx(0.1, abs=1e-6)
+
+
+def test_per_community_rule_rolls_up_to_subdistricts(store: GeoPackageStore) -> None:
+    """社区1 = north half of 甲街道 (holds r1 at (100, 900)), 社区2 = south half (none),
+    社区3 = all of 乙街道 (holds r2 at (700, 900)). Rule: >= 1 recycling point per 社区.
+
+    District: 2 of 3 communities -> 2/3, not met, failing 社区2. 甲街道: 1 of 2 (0.5), not met,
+    failing 社区2; 乙街道: 1 of 1, met.
+    """
+    store.write("community", metre_frame(
+        [{"id": "c1", "name": "社区1", "subdistrict": "s1"},
+         {"id": "c2", "name": "社区2", "subdistrict": "s1"},
+         {"id": "c3", "name": "社区3", "subdistrict": "s2"}],
+        [box(0, 500, 500, 1000), box(0, 0, 500, 500), box(500, 0, 1000, 1000)],
+    ), district=ADCODE, source="communities")
+    catalog = hand_catalog(_target("R01", "per_unit_min_count",
+                                   {"kind": "recycling_point", "unit_kind": "community"},
+                                   1.0, 2025, unit="share", category="waste"))
+    card = audit_district(store, ADCODE, year=2024, catalog=catalog)
+    row = card.row(f"{ADCODE}-R01")
+    assert row.status is Status.NOT_MET
+    assert row.measured == pytest.approx(2 / 3)
+    assert row.failing_units == ("社区2",)
+    units = [(u.unit_name, u.measured, u.status, u.failing_units)
+             for u in card.unit_rows if u.target_id.endswith("R01")]
+    assert units == [("乙街道", 1.0, Status.MET, ()),
+                     ("甲街道", 0.5, Status.NOT_MET, ("社区2",))]
+    md = card_markdown(card)
+    assert "| 甲街道 | 120199-R01 | 目标R01 | 50.0% | >= 100.0% | 未达标 | 社区2 |" in md
