@@ -19,7 +19,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 from pydantic import ValidationError
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from tanmap.api import cli
 from tanmap.api.commands import (
@@ -223,6 +223,37 @@ def test_import_of_a_csv_point_table_in_gcj02(tmp_path: Path, store_path: Path) 
     shift_m = gpd.GeoSeries([Point(117.2063, 39.1215)], crs=4326).to_crs(4548).distance(
         stop.to_crs(4548).geometry).iloc[0]
     assert 300 < shift_m < 700  # GCJ-02 offsets Tianjin by a few hundred metres (DOMAIN.md §8)
+
+
+def test_import_repairs_a_bow_tie_only_when_asked(
+    tmp_path: Path, store_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A self-intersecting 10 m bow-tie park: rejected, then stored as two 25 m² triangles."""
+    x, y = HEPING_X_M, HEPING_Y_M
+    bow_tie = Polygon([(x, y), (x + 10, y + 10), (x + 10, y), (x, y + 10)])
+    path = tmp_path / "bowtie.geojson"
+    gpd.GeoDataFrame({"id": ["P-09"], "park_class": ["G14"]}, geometry=[bow_tie],
+                     crs=4548).to_crs(4326).to_file(path)
+    assert run(store_path, "-q", "import", "park", str(path), "--district", HEPING) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "Self-intersection" in err
+    assert "--repair" in err
+    assert run(store_path, "-q", "import", "park", str(path), "--district", HEPING,
+               "--repair") == EXIT_OK
+    assert "repaired: " in capsys.readouterr().out
+    stored = open_store(store_path).read("park", district=HEPING).to_crs(4548)
+    assert stored.geometry.iloc[0].geom_type == "MultiPolygon"
+    assert stored.area.round(2).tolist() == [50.0]
+
+
+def test_export_of_an_empty_layer_warns(tmp_path: Path, store_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "g.geojson"
+    assert run(store_path, "export", "greenway", "--district", HEPING, "--format", "geojson",
+               "--out", str(out)) == EXIT_OK
+    assert "tanmap: warning: greenway of district 120101 has no features" in \
+        capsys.readouterr().err
+    assert json.loads(out.read_text(encoding="utf-8"))["features"] == []
 
 
 def test_usage_errors_exit_2(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -189,6 +190,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     store = store_from_args(args)
     gdf = store.read(args.kind, district=args.district)
+    if gdf.empty and not args.quiet:
+        print(f"tanmap: warning: {args.kind} of district {args.district} has no features; "
+              "the file will be empty (import data with `tanmap import`)", file=sys.stderr)
     opts: dict[str, Any] = {}
     if args.fmt == "geojson":
         if args.crs and args.crs.upper().replace("EPSG:", "") != "4326":
