@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from tanmap import __version__
 from tanmap.geo.audit import apply_planned_renewals, filter_as_of
 from tanmap.geo.crs import Bounds
 from tanmap.geo.crs import district_planning_epsg as epsg_of_geometry
@@ -387,6 +388,10 @@ def run_metric(
             audit_year=year, units=units,
         )
         result = mdef.compute(frames, p, context)
+        if result.rule is None:
+            # Metrics without a named standard are defined by tanmap's own code: its version is
+            # the rule version, so a card always says which rule produced a figure.
+            result = dataclasses.replace(result, rule=f"{mdef.zh} {name} (tanmap {__version__})")
         if result.per_unit is not None:
             lineage.extend(e for e in unit_lineage if e["kind"] not in frames)
     return RunOutcome(

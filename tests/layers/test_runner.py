@@ -14,6 +14,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
+import tanmap
 from tanmap.geo.errors import MetricParameterError, UnknownDistrictError, UnknownMetricError
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.layers.runner import jsonable, run_metric
@@ -223,6 +224,8 @@ def test_new_layer_version_shows_in_lineage(store: GeoPackageStore) -> None:
 def test_real_feature_count_metric(store: GeoPackageStore) -> None:
     out = run_metric(store, "feature_count", ADCODE, {"kind": "pocket_garden"}, year=2024)
     assert out.result.value == 2.0
+    # feature_count cites no standard: the rule is tanmap's own, versioned by the package.
+    assert out.result.rule == f"要素数量 feature_count (tanmap {tanmap.__version__})"
     planned = run_metric(store, "feature_count", ADCODE, {"kind": "pocket_garden"}, year=2025,
                          include_planned_until=2025)
     assert planned.result.value == 3.0
