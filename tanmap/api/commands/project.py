@@ -1,11 +1,11 @@
-"""``tanmap init``: create the project store (项目库) and load the bundled district boundaries."""
+"""``tanmap init`` and ``tanmap indicator``: create the store (项目库), enter indicator values."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from tanmap.api.commands import EXIT_OK, Progress, echo, store_from_args
+from tanmap.api.commands import EXIT_OK, Progress, echo, format_table, store_from_args
 
 __all__ = ["register"]
 
@@ -25,6 +25,25 @@ def register(subparsers: Any) -> None:
         help="load the bundled boundaries (default: yes; --no-with-boundaries skips them)",
     )
     parser.set_defaults(func=run_init)
+
+    ind = subparsers.add_parser(
+        "indicator", help="enter or list tracked indicator values (指标填报)",
+        description="Tracked indicators are plan figures without geometry (LED share, heat loss, "
+                    "...) that the audit reads from the store.",
+    )
+    sub = ind.add_subparsers(dest="indicator_command", metavar="ACTION")
+    sub.required = True
+    put = sub.add_parser("set", help="enter the value of KEY for YEAR (replaces an earlier one)")
+    put.add_argument("district", metavar="ADCODE", help="district code, e.g. 120101")
+    put.add_argument("key", metavar="KEY", help="indicator key used by the catalog, e.g. led_share")
+    put.add_argument("year", type=int, metavar="YEAR", help="year the value is for, e.g. 2025")
+    put.add_argument("value", type=float, metavar="VALUE", help="the value, e.g. 0.82")
+    put.add_argument("--unit", required=True, help="unit of the value, e.g. share, %%, MW")
+    put.add_argument("--source", default="", help="where the value comes from (来源)")
+    put.set_defaults(func=run_indicator_set)
+    lst = sub.add_parser("list", help="list the indicator values of a district")
+    lst.add_argument("district", metavar="ADCODE", help="district code")
+    lst.set_defaults(func=run_indicator_list)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -54,4 +73,28 @@ def run_init(args: argparse.Namespace) -> int:
         progress.finish()
     echo(args, f"store {args.store}: {loaded} district boundaries loaded, {skipped} already "
                f"there ({len(store.districts())} in store)")
+    return EXIT_OK
+
+
+def run_indicator_set(args: argparse.Namespace) -> int:
+    """Store one indicator value."""
+    store_from_args(args).put_indicator(args.district, args.key, args.year, args.value,
+                                        args.unit, args.source)
+    echo(args, f"indicator {args.key} of {args.district} for {args.year}: {args.value:g} "
+               f"{args.unit} stored")
+    return EXIT_OK
+
+
+def run_indicator_list(args: argparse.Namespace) -> int:
+    """Print the indicator values of a district."""
+    table = store_from_args(args).indicators(args.district)
+    if table.empty:
+        echo(args, f"no indicator values for {args.district} yet; enter one with "
+                   "`tanmap indicator set ADCODE KEY YEAR VALUE --unit U`")
+        return EXIT_OK
+    header = (("指标 key", "年份 year", "数值 value", "单位 unit", "来源 source", "填报 entered_at")
+              if args.lang == "zh" else ("key", "year", "value", "unit", "source", "entered_at"))
+    rows = [(r.key, r.year, f"{r.value:g}", r.unit, r.source, r.entered_at)
+            for r in table.itertuples(index=False)]
+    echo(args, format_table(header, rows))
     return EXIT_OK
