@@ -235,8 +235,9 @@ def _unit_rows(
 ) -> list[UnitRow]:
     """Return one row per 街道 from a metric's per-unit table.
 
-    Rows of 街道 are taken as they are; rows of 社区 with a meets/met flag are aggregated to
-    their 街道 (via ``community_index``); other unit kinds are skipped.
+    Rows of 街道 are taken as they are. Only when the table has no 街道 rows, rows of 社区 with
+    a meets/met flag are aggregated to their 街道 (via ``community_index``): the share of its
+    communities meeting the rule, failing ones named. Other unit kinds are skipped.
     """
     table = outcome.result.per_unit
     if table is None or len(table) == 0:
@@ -280,6 +281,8 @@ def _unit_rows(
             measured=measured, target=target.target if status is not None and not has_flag
             else None, unit=target.unit if value_col != "count" else "count", status=status,
         ))
+    if rows:  # the metric has its own 街道 figures: communities are not rolled up as well
+        return rows
     for (sub_id, sub_name), members in sorted(by_subdistrict.items()):
         failing = tuple(name for name, ok in members if not ok)
         rows.append(UnitRow(
