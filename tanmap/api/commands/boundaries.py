@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tanmap.api.commands import (
     EXIT_OK,
@@ -13,9 +14,6 @@ from tanmap.api.commands import (
     store_from_args,
 )
 from tanmap.api.commands.layers import COORD_SYSTEMS
-
-if TYPE_CHECKING:
-    import argparse
 
 __all__ = ["register"]
 
@@ -42,14 +40,22 @@ def register(subparsers: Any) -> None:
         "add", help="add a boundary from your own file (any place in the world)",
     )
     add.add_argument("file", type=Path, metavar="FILE", help="GeoJSON, GeoPackage or Shapefile")
-    add.add_argument("--code", required=True, help="district code to use (adcode or your own)")
-    add.add_argument("--name", required=True, help="district name, e.g. 和平区")
+    add.add_argument("--code", required=True, type=_non_empty,
+                     help="district code to use (adcode or your own)")
+    add.add_argument("--name", required=True, type=_non_empty,
+                     help="district name, e.g. 和平区")
     add.add_argument("--name-en", help="English name, e.g. 'Heping District'")
     add.add_argument("--layer", help="layer name inside a GeoPackage")
     add.add_argument("--source-crs", metavar="CRS", help="CRS of a file without one")
     add.add_argument("--coord-system", choices=COORD_SYSTEMS,
                      help="source coordinate system (gcj02 for Amap data)")
     add.set_defaults(func=run_add)
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text.strip()
 
 
 def run_list(args: argparse.Namespace) -> int:
