@@ -1,4 +1,4 @@
-"""DuckDB spatial side of the benchmark (the extension file comes from the duckdb-ext-spatial wheel).
+"""DuckDB spatial side of the benchmark (extension file from the duckdb-ext-spatial wheel).
 
 No network: ``INSTALL spatial`` would download, so the extension is LOADed from the path the
 ``duckdb-ext-spatial`` package installs it to (``duckdb_ext/extensions/v<ver>/<platform>/``).

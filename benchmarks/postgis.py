@@ -14,12 +14,15 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["ensure_postgis", "postgis_server", "server_peak_rss_mb"]
 

@@ -127,9 +127,8 @@ def run_duckdb(task: str, city, layers) -> tuple[np.ndarray, dict]:
 
 
 def run_postgis(task: str, city, layers, conninfo: str) -> tuple[np.ndarray, dict]:
-    import psycopg
-
     import postgis
+    import psycopg
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SET max_parallel_workers_per_gather = 2")
@@ -158,9 +157,8 @@ def child(args: argparse.Namespace) -> None:
     elif args.engine == "postgis":
         out, extra = run_postgis(args.task, city, layers, args.conninfo)
     elif args.engine == "postgis-load":
-        import psycopg
-
         import postgis
+        import psycopg
 
         with psycopg.connect(args.conninfo) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")

@@ -120,7 +120,7 @@ def make_city(size: str = "small", seed: int = 20231) -> SyntheticCity:
 
     # Parks: clustered around centres; lognormal areas; 30 % rotated; 10 % with a lake (hole).
     n_clusters = max(1, spec.parks // PARKS_PER_CLUSTER)
-    centres = rng.uniform(0, side_m, (n_clusters, 2)) + (ORIGIN_X_M, ORIGIN_Y_M)
+    centres = rng.uniform(0, side_m, (n_clusters, 2)) + np.array([ORIGIN_X_M, ORIGIN_Y_M])
     which = rng.integers(0, n_clusters, spec.parks)
     pc = centres[which] + rng.normal(0, CLUSTER_SPREAD_M, (spec.parks, 2))
     area = np.clip(rng.lognormal(np.log(6000.0), 1.0, spec.parks), 500.0, 400_000.0)
@@ -143,7 +143,7 @@ def make_city(size: str = "small", seed: int = 20231) -> SyntheticCity:
         crs=CRS,
     )
 
-    st_xy = rng.uniform(0, side_m, (spec.stations, 2)) + (ORIGIN_X_M, ORIGIN_Y_M)
+    st_xy = rng.uniform(0, side_m, (spec.stations, 2)) + np.array([ORIGIN_X_M, ORIGIN_Y_M])
     stations = gpd.GeoDataFrame(
         {"id": [f"S{i}" for i in range(spec.stations)], "access": "public"},
         geometry=shapely.points(st_xy),

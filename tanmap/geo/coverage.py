@@ -16,10 +16,10 @@ Two kinds of figure, two methods:
   area bound ``sagitta x length of the buffer boundary inside the land``
   (``area_error_bound_m2``): the true area lies in ``[covered_m2, covered_m2 + bound]``.
 
-The union of buffers is computed per square tile (``tile_m``, default 1 km): the buffers are
-clipped to each tile and unioned there (a vectorised, grouped ``union_all``), then intersected with
-the land polygons of the tile. Tiles partition the plane, so areas add up exactly; the work per
-tile stays small however large the city.
+No city-wide union is formed: land polygons whose every vertex is within the radius of one
+convex facility are served wholly (exactly), those beyond the radius of every facility not at all
+(exactly), and only the polygons the edge of the served region crosses get a local union of the
+buffers near them (see :func:`covered_area`).
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 __all__ = [
-    "DEFAULT_TILE_M",
     "DEFAULT_TOLERANCE_M",
     "DISPLAY_QUAD_SEGS",
     "METRIC_DEFS",
@@ -66,8 +65,6 @@ __all__ = [
 
 #: Largest radial gap allowed between a buffer polygon and the true circle (m).
 DEFAULT_TOLERANCE_M = 0.05
-#: Side of the square tiles the buffer union is computed in (m).
-DEFAULT_TILE_M = 1000.0
 #: Segments per quarter circle of buffers drawn on maps (display only, never measured).
 DISPLAY_QUAD_SEGS = 16
 #: Service radius of pocket gardens (口袋公园) in the "pocket-park-augmented" figure: the 5-minute
@@ -77,6 +74,10 @@ POCKET_GARDEN_RADIUS_M = 300.0
 GRID_MIN_TARGETS = 5_000
 #: Cell sizes (m) of the successive distance grids that decide most targets of covered_mask.
 GRID_CELLS_M: tuple[float, ...] = (400.0, 100.0, 25.0)
+#: From this many targets on, nearest distances to points go through a k-d tree (scipy).
+KD_MIN_TARGETS = 1_000
+#: Neighbours fetched per target from the k-d tree before the exact distance test.
+KD_NEIGHBOURS = 8
 #: Statuses that count as built (现状/建成/已改造); null status counts as existing.
 BUILT_STATUSES: tuple[str, ...] = ("existing", "completed", "renewed")
 #: Facility kinds (LayerKind values) the generic facility coverage metric accepts.
@@ -200,6 +201,19 @@ def covered_mask(
     return covered
 
 
+def _anchor(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each (non-empty) target's first vertex and its reach (largest vertex distance).
+
+    Every point of a target lies within ``reach`` of its first vertex, which lies on it.
+    """
+    coords, owner = shapely.get_coordinates(targets, return_index=True)
+    # Owners come in order and each non-empty target owns >= 1 coordinate.
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    vertex = coords[starts]
+    reach = np.maximum.reduceat(np.hypot(*(coords - vertex[owner]).T), starts)
+    return vertex, reach
+
+
 def _grid_filter(
     targets: np.ndarray, tree: shapely.STRtree, radius_m: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -212,11 +226,7 @@ def _grid_filter(
     radius are decided; the others go to the next, finer grid, and those left after the finest
     grid to the exact distance test. Decisions keep a micrometre margin against rounding.
     """
-    coords, owner = shapely.get_coordinates(targets, return_index=True)
-    # Every target here is non-empty, so each owns >= 1 coordinate; owners come in order.
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    vertex = coords[starts]
-    reach = np.maximum.reduceat(np.hypot(*(coords - vertex[owner]).T), starts)
+    vertex, reach = _anchor(targets)
     margin_m = 1e-6
     covered = np.zeros(targets.size, dtype=bool)
     undecided = np.arange(targets.size)
@@ -255,6 +265,9 @@ def nearest_distance_m(
 
     中文：最近设施距离（如最近充电站距离）。
 
+    Distances are exact (GEOS). For many targets and point facilities, a k-d tree over the
+    points narrows each target to a few candidates first (see ``_nearest_point_distance``).
+
     Parameters
     ----------
     targets, facilities
@@ -286,11 +299,47 @@ def nearest_distance_m(
     live = np.flatnonzero(~empty)
     if fac.size == 0 or live.size == 0:
         return out
-    tree = shapely.STRtree(fac)
-    (idx, _), dist = tree.query_nearest(
-        target_geoms[live], max_distance=max_distance_m, return_distance=True, all_matches=False
-    )
-    out[live[idx]] = dist
+    if live.size >= KD_MIN_TARGETS and bool((shapely.get_type_id(fac) == 0).all()):
+        out[live] = _nearest_point_distance(target_geoms[live], fac)
+    else:
+        tree = shapely.STRtree(fac)
+        (idx, _), dist = tree.query_nearest(target_geoms[live], return_distance=True,
+                                            all_matches=False)
+        out[live[idx]] = dist
+    if max_distance_m is not None:
+        out[out > max_distance_m] = np.inf
+    return out
+
+
+def _nearest_point_distance(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Return the exact distance from each target to the nearest of ``points``.
+
+    A k-d tree over the point coordinates gives, for each target's first vertex ``v``, its
+    ``k`` nearest points. The target's nearest point ``s*`` satisfies
+    ``|v - s*| <= d1 + reach`` (``d1`` = distance from ``v`` to its nearest point), so only
+    those candidates get the exact GEOS distance; targets whose ``k`` neighbours do not reach
+    past that limit fall back to the STRtree nearest search.
+    """
+    from scipy.spatial import cKDTree
+
+    xy = shapely.get_coordinates(points)
+    vertex, reach = _anchor(targets)
+    k = min(KD_NEIGHBOURS, xy.shape[0])
+    dist, idx = cKDTree(xy).query(vertex, k=k, workers=-1)
+    dist, idx = dist.reshape(len(vertex), k), idx.reshape(len(vertex), k)
+    limit = dist[:, 0] + reach + 1e-9 * (1.0 + dist[:, 0])
+    complete = (dist[:, -1] > limit) if k < xy.shape[0] else np.ones(len(vertex), dtype=bool)
+    rows, cols = np.nonzero((dist <= limit[:, None]) & complete[:, None])
+    exact = shapely.distance(targets[rows], points[idx[rows, cols]])
+    out = np.full(len(vertex), np.inf)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else rows
+    if rows.size:
+        out[rows[starts]] = np.minimum.reduceat(exact, starts)
+    rest = np.flatnonzero(~complete)
+    if rest.size:
+        (hit, _), d = shapely.STRtree(points).query_nearest(
+            targets[rest], return_distance=True, all_matches=False)
+        out[rest[hit]] = d
     return out
 
 
@@ -372,13 +421,28 @@ def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> np.n
     return np.asarray(shapely.union_all(grid, axis=1), dtype=object)
 
 
-def _tiles(bounds: np.ndarray, tile_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return tile polygons covering ``bounds`` (xmin, ymin, xmax, ymax) and their boxes."""
-    x0, y0 = math.floor(bounds[0] / tile_m), math.floor(bounds[1] / tile_m)
-    x1, y1 = math.floor(bounds[2] / tile_m), math.floor(bounds[3] / tile_m)
-    ix, iy = np.meshgrid(np.arange(x0, x1 + 1), np.arange(y0, y1 + 1), indexing="ij")
-    boxes = np.column_stack([ix.ravel(), iy.ravel(), ix.ravel() + 1, iy.ravel() + 1]) * tile_m
-    return shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]), boxes
+def _pairs_within(
+    targets: np.ndarray, facilities: np.ndarray, radii: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (target, facility) positions with distance <= the facility's radius."""
+    out_t, out_f = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.intp)]
+    for radius in np.unique(radii):
+        group = np.flatnonzero(radii == radius)
+        t_idx, g_idx = shapely.STRtree(facilities[group]).query(
+            targets, predicate="dwithin" if radius > 0 else "intersects",
+            **({"distance": radius} if radius > 0 else {}))
+        out_t.append(t_idx)
+        out_f.append(group[g_idx])
+    return np.concatenate(out_t), np.concatenate(out_f)
+
+
+def _is_convex(geoms: np.ndarray) -> np.ndarray:
+    """Return whether each geometry is a point or a convex polygon without holes."""
+    type_id = shapely.get_type_id(geoms)
+    area = shapely.area(geoms)
+    convex = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    convex &= shapely.area(shapely.convex_hull(geoms)) - area <= 1e-9 * np.maximum(area, 1.0)
+    return convex | (type_id == 0)
 
 
 def _buffer_parts(
@@ -394,10 +458,7 @@ def _buffer_parts(
     is then inscribed in the true region (straight offsets exact, arc vertices on the circle).
     """
     type_id = shapely.get_type_id(geoms)
-    area = shapely.area(geoms)
-    convex = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
-    convex &= shapely.area(shapely.convex_hull(geoms)) - area <= 1e-9 * np.maximum(area, 1.0)
-    simple = np.isin(type_id, (0, 4)) | convex
+    simple = _is_convex(geoms) | (type_id == 4)
     pos = np.arange(geoms.size)
     out = [shapely.buffer(geoms[simple], radii[simple], quad_segs=quad_segs)]
     owners = [pos[simple]]
@@ -462,11 +523,24 @@ def covered_area(
     *,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     quad_segs: int | None = None,
-    tile_m: float = DEFAULT_TILE_M,
 ) -> CoveredArea:
     """Return the area of each land polygon within the radius of any facility.
 
     中文：覆盖面积（居住用地在服务半径内的面积，精确到给定容差）。
+
+    Each land polygon falls in one of three classes, all decided by exact distance tests:
+
+    * every vertex within the radius of one convex facility (point, or convex polygon without
+      holes): wholly served, since distance to a convex set is a convex function whose maximum
+      over the polygon is at a vertex; its area counts exactly;
+    * farther than the radius from every facility: not served, 0 exactly;
+    * otherwise: the buffers (inscribed in the true region: vertices on the arcs) of the
+      facilities within reach are clipped to its padded envelope and unioned there (a grouped,
+      vectorised union), then intersected with it. This figure is a lower bound; the bound adds
+      ``sagitta x length of the union's boundary within the envelope``.
+
+    No union over the whole city is ever formed, so the work grows with the number of parcels
+    that the served region's edge crosses.
 
     Parameters
     ----------
@@ -479,9 +553,7 @@ def covered_area(
     tolerance_m
         Largest radial gap between buffer polygons and true circles (m); sets ``quad_segs``.
     quad_segs
-        Segments per quarter circle, overriding ``tolerance_m`` (tests of nesting use it).
-    tile_m
-        Side of the square tiles of the union (m).
+        Segments per quarter circle, overriding ``tolerance_m``.
 
     Returns
     -------
@@ -501,13 +573,10 @@ def covered_area(
     True
     """
     _check(land, facilities, what_t="land", what_f="facilities")
-    if not tile_m > 0:
-        raise ValueError(f"tile_m must be > 0 metres, got {tile_m!r}.")
     land_geoms, facility_geoms = _geoms(land), _geoms(facilities)
     radii = _radii(radius_m, facility_geoms.size)
     n = land_geoms.size
-    land_missing = shapely.is_missing(land_geoms)
-    land_geoms = np.where(land_missing, shapely.Polygon(), land_geoms)
+    land_geoms = np.where(shapely.is_missing(land_geoms), shapely.Polygon(), land_geoms)
     land_m2 = shapely.area(land_geoms).astype(float)
     usable = ~(shapely.is_missing(facility_geoms) | shapely.is_empty(facility_geoms))
     usable &= ~np.isnan(radii)
@@ -515,41 +584,66 @@ def covered_area(
     q = quad_segs if quad_segs is not None else quad_segs_for_tolerance(max(max_r, 1.0),
                                                                         tolerance_m)
     error_m = sagitta_m(max_r, q)
-    empty = np.full(n, shapely.GeometryCollection(), dtype=object)
-    live = ~shapely.is_empty(land_geoms)
-    if not usable.any() or not live.any():
-        return CoveredArea(land_m2, np.zeros(n), empty, land_geoms.copy(), q, error_m, 0.0)
+    covered_m2 = np.zeros(n)
+    covered = np.full(n, shapely.GeometryCollection(), dtype=object)
+    gaps = land_geoms.copy()
+    live = np.flatnonzero(~shapely.is_empty(land_geoms))
+    if not usable.any() or live.size == 0:
+        return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m, 0.0)
 
-    buffers, _ = _buffer_parts(facility_geoms[usable], radii[usable], q)
-    # Only tiles that hold land matter; build them over the land's extent.
-    tiles, _ = _tiles(shapely.total_bounds(land_geoms[live]), tile_m)
-    tile_tree = shapely.STRtree(tiles)
-    b_idx, t_idx = tile_tree.query(buffers, predicate="intersects")
-    l_idx, lt_idx = tile_tree.query(land_geoms, predicate="intersects")
-    # Tiles without land are dropped before any union work.
-    has_land = np.zeros(tiles.size, dtype=bool)
-    has_land[lt_idx] = True
-    keep = has_land[t_idx]
-    b_idx, t_idx = b_idx[keep], t_idx[keep]
-    pieces = shapely.intersection(buffers[b_idx], tiles[t_idx])
-    union_by_tile = _grouped_union(pieces, t_idx, tiles.size)
+    fac, fac_r = facility_geoms[usable], radii[usable]
+    # Pairs (land, facility) within the radius: the exact distance test, no buffer.
+    l_idx, f_idx = _pairs_within(land_geoms[live], fac, fac_r)
+    l_idx = live[l_idx]
+    near = np.zeros(n, dtype=bool)
+    near[l_idx] = True
+    # Wholly served: every vertex within the radius of one convex facility (distance to a
+    # convex set is a convex function, so its maximum over the polygon is at a vertex).
+    convex = _is_convex(fac)[f_idx]
+    full = np.zeros(n, dtype=bool)
+    if convex.any():
+        cl, cf = l_idx[convex], f_idx[convex]
+        coords, owner = shapely.get_coordinates(land_geoms, return_index=True)
+        n_coords = np.bincount(owner, minlength=n)
+        first = np.cumsum(n_coords) - n_coords
+        reps = n_coords[cl]
+        pair_of_vertex = np.repeat(np.arange(cl.size), reps)
+        vertex = first[cl][pair_of_vertex] + (np.arange(reps.sum()) - np.repeat(
+            np.cumsum(reps) - reps, reps))
+        ok = shapely.dwithin(shapely.points(coords[vertex]), fac[cf[pair_of_vertex]],
+                             fac_r[cf[pair_of_vertex]])
+        whole = np.logical_and.reduceat(ok, np.cumsum(reps) - reps)
+        full[cl[whole]] = True
+    covered_m2[full] = land_m2[full]
+    covered[full] = land_geoms[full]
+    gaps[full] = shapely.Polygon()
 
-    land_in_tile = shapely.intersection(land_geoms[l_idx], tiles[lt_idx])
-    served = union_by_tile[lt_idx]
-    covered_parts = shapely.intersection(land_in_tile, served)
-    gap_parts = shapely.difference(land_in_tile, served)
-    covered_m2 = np.bincount(l_idx, weights=shapely.area(covered_parts), minlength=n)
-    covered_m2 = np.minimum(covered_m2, land_m2)
-    # First-order error bound: the true region exceeds the buffers only within `error_m` of
-    # the buffers' boundary, so the missing area is at most error_m x that boundary's length
-    # inside the land.
-    # (Edges made by the tile cuts are not buffer boundary: take them out.)
-    buffer_edges = shapely.difference(shapely.boundary(served), shapely.boundary(tiles[lt_idx]))
-    boundary_in_land = shapely.intersection(buffer_edges, land_in_tile)
-    bound_m2 = error_m * float(np.nansum(shapely.length(boundary_in_land)))  # None = no edge
-    covered = _grouped_union(covered_parts, l_idx, n)
-    gaps = _grouped_union(gap_parts, l_idx, n)
-    gaps = np.where(live, gaps, land_geoms)
+    partial = np.flatnonzero(near & ~full)
+    bound_m2 = 0.0
+    if partial.size:
+        # Clip the buffers to each parcel's envelope padded well beyond the sagitta, so the clip
+        # edges never count as buffer boundary in the bound below.
+        pad_m = max(1.0, 20.0 * error_m)
+        env = shapely.bounds(land_geoms[partial])
+        clip = shapely.box(env[:, 0] - pad_m, env[:, 1] - pad_m, env[:, 2] + pad_m,
+                           env[:, 3] + pad_m)
+        # Only the facilities within reach of a partial parcel are buffered.
+        needed = np.unique(f_idx[~full[l_idx]])
+        inner, _ = _buffer_parts(fac[needed], fac_r[needed], q)
+        c_idx, b_idx = shapely.STRtree(inner).query(clip, predicate="intersects")
+        pieces = shapely.intersection(inner[b_idx], clip[c_idx])
+        served = _grouped_union(pieces, c_idx, partial.size)
+        parts = shapely.intersection(land_geoms[partial], served)
+        covered[partial] = parts
+        gaps[partial] = shapely.difference(land_geoms[partial], served)
+        covered_m2[partial] = np.minimum(shapely.area(parts), land_m2[partial])
+        # First-order bound: the true region exceeds the inscribed buffers only within
+        # `error_m` of their boundary, so the missing area is at most error_m x the length of
+        # that boundary near the parcel (its envelope grown by error_m).
+        near_box = shapely.box(env[:, 0] - error_m, env[:, 1] - error_m, env[:, 2] + error_m,
+                               env[:, 3] + error_m)
+        edges = shapely.intersection(shapely.boundary(served), near_box)
+        bound_m2 = error_m * float(np.nansum(shapely.length(edges)))  # None = no edge
     return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m, bound_m2)
 
 

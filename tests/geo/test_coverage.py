@@ -181,8 +181,9 @@ def test_straight_edge_coverage_is_exact():
     assert res.covered_m2[0] == pytest.approx(10_000.0, abs=1e-6)
     assert res.share == pytest.approx(0.5, abs=1e-12)
     assert res.gaps[0].area == pytest.approx(10_000.0, abs=1e-6)
-    # Only a straight buffer edge (100 m long) crosses the parcel.
-    assert res.area_error_bound_m2 <= 100 * res.max_radial_error_m
+    # Only a straight buffer edge crosses the parcel: 100 m, plus the sagitta margin each side.
+    err = res.max_radial_error_m
+    assert res.area_error_bound_m2 == pytest.approx((100 + 2 * err) * err)
 
 
 def test_disk_area_within_the_stated_bound():
@@ -238,8 +239,8 @@ def test_area_empty_layers():
 
 
 def test_area_errors():
-    with pytest.raises(ValueError, match=r"tile_m must be > 0 metres"):
-        covered_area(gs(PARK_100), gs(PARK_100), 1.0, tile_m=0)
+    with pytest.raises(ValueError, match=r"tolerance_m must be > 0 metres"):
+        covered_area(gs(PARK_100), gs(PARK_100), 1.0, tolerance_m=-1.0)
 
 
 def test_service_areas_are_display_only_polygons():
@@ -574,7 +575,7 @@ def test_fast_mask_agrees_with_reference(seed, mask_path):
 @pytest.mark.parametrize("seed", range(6))
 def test_fast_area_agrees_with_reference(seed):
     land, parks, radii_m = random_city(seed)
-    got = covered_area(gs(*land), gs(*parks), radii_m, quad_segs=16, tile_m=700.0)
+    got = covered_area(gs(*land), gs(*parks), radii_m, quad_segs=16)
     want = ref_covered_area(land, parks, radii_m, quad_segs=16)
     np.testing.assert_allclose(got.covered_m2, want, rtol=1e-9, atol=1e-6)
     marg = marginal_area(gs(*land), gs(*parks), radii_m, quad_segs=16)
@@ -587,6 +588,21 @@ def test_nearest_agrees_with_reference(seed):
     land, parks, _ = random_city(seed)
     np.testing.assert_allclose(nearest_distance_m(gs(*land), gs(*parks)),
                                ref_nearest_distance(land, parks), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [1, 2, 8])
+def test_nearest_kd_tree_path_agrees_with_reference(seed, k, monkeypatch):
+    """Polygons and points to point stations through the k-d tree (few neighbours force the
+    STRtree fallback for some targets)."""
+    monkeypatch.setattr(cov, "KD_MIN_TARGETS", 0)
+    monkeypatch.setattr(cov, "KD_NEIGHBOURS", k)
+    land, _, _ = random_city(seed, n_land=30)
+    rng = np.random.default_rng(seed)
+    stations = list(shapely.points(rng.uniform(-200, 3200, (25, 2))))
+    targets = land + list(shapely.points(rng.uniform(0, 3000, (20, 2))))
+    np.testing.assert_allclose(nearest_distance_m(gs(*targets), gs(*stations)),
+                               ref_nearest_distance(targets, stations), rtol=0, atol=1e-9)
 
 
 # --- the benchmark's synthetic city is deterministic --------------------------------------------
