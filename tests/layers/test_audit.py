@@ -9,14 +9,18 @@ no greenway layer. Audit year 2024 unless said otherwise.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from shapely.geometry import LineString, Point, box
 
 from tanmap.geo.audit import Status
 from tanmap.geo.errors import CatalogError, UnknownDistrictError
+from tanmap.geo.metric import MetricDef, MetricResult
+from tanmap.geo.registry import METRICS
 from tanmap.layers.audit import (
     AuditCard,
     audit_district,
@@ -372,3 +376,36 @@ def test_per_community_rule_rolls_up_to_subdistricts(store: GeoPackageStore) -> 
                      ("甲街道", 0.5, Status.NOT_MET, ("社区2",))]
     md = card_markdown(card)
     assert "| 甲街道 | 120199-R01 | 目标R01 | 50.0% | >= 100.0% | 未达标 | 社区2 |" in md
+
+
+@dataclass(frozen=True)
+class _NoParams:
+    """No parameters."""
+
+
+def _coverage_like(frames: Any, params: Any, context: Any) -> MetricResult:
+    """A fixed coverage-style result with 街道 and 社区 rows (like park_coverage)."""
+    table = pd.DataFrame({
+        "unit_id": ["s1", "s2", "c1", "c2"], "unit_name": ["甲街道", "乙街道", "社区1", "社区2"],
+        "share": [0.95, 0.6, 1.0, 0.2], "threshold_met": [True, False, True, False],
+        "unit_kind": ["subdistrict", "subdistrict", "community", "community"],
+    })
+    return MetricResult(name="coverage_like", value=0.8, unit="share", per_unit=table,
+                        rule="test (v1)")
+
+
+def test_metric_with_own_subdistrict_rows_is_not_rolled_up(store: GeoPackageStore) -> None:
+    store.write("community", metre_frame(
+        [{"id": "c1", "name": "社区1", "subdistrict": "s1"},
+         {"id": "c2", "name": "社区2", "subdistrict": "s2"}],
+        [box(0, 0, 500, 1000), box(500, 0, 1000, 1000)],
+    ), district=ADCODE, source="communities")
+    metrics = {**METRICS, "coverage_like": MetricDef(
+        name="coverage_like", zh="覆盖率", en="Coverage", inputs=(), params=_NoParams,
+        compute=_coverage_like, unit="share")}
+    catalog = hand_catalog(_target("C01", "coverage_like", {}, 0.9, 2025, unit="share"))
+    card = audit_district(store, ADCODE, year=2024, catalog=catalog, metrics=metrics)
+    units = [(u.unit_name, u.measured, u.status) for u in card.unit_rows
+             if u.target_id.endswith("C01")]
+    assert units == [("乙街道", 0.6, Status.NOT_MET), ("甲街道", 0.95, Status.MET)]
+    assert card.row(f"{ADCODE}-C01").status is Status.NOT_MET
