@@ -173,6 +173,10 @@ class _Raw(Element):
 _HELPER_JS = r"""
 window.tanmap = (function () {
   function txt(v) { return (v === null || v === undefined) ? "" : String(v); }
+  // Our layers share one canvas renderer (fast for thousands of features); the map itself keeps
+  // the SVG default, which the measure tool needs (it styles its vertices' SVG paths).
+  var canvas = null;
+  function renderer() { if (!canvas) { canvas = L.canvas({padding: 0.5}); } return canvas; }
   function styleOf(spec, props) {
     var key = spec.class_field ? txt(props[spec.class_field]) : "";
     return spec.styles[key] || spec.style;
@@ -224,7 +228,7 @@ window.tanmap = (function () {
         var c = d.props[keys[j]], v = c.values[i];
         p[keys[j]] = (c.codes && v !== null) ? c.codes[v] : v;
       }
-      var s = Object.assign({radius: spec.radius, interactive: true}, styleOf(spec, p));
+      var s = Object.assign({radius: spec.radius, renderer: renderer()}, styleOf(spec, p));
       var m = L.circleMarker([d.y[i], d.x[i]], s);
       m.feature = {type: "Feature", properties: p};
       markers[i] = m;
@@ -247,9 +251,11 @@ window.tanmap = (function () {
       data = fromColumns(data);
     }
     var gj = L.geoJSON(data, {
+      renderer: renderer(),
       style: function (f) { return styleOf(spec, f.properties); },
       pointToLayer: function (f, latlng) {
-        var s = Object.assign({radius: spec.radius}, styleOf(spec, f.properties));
+        var s = Object.assign({radius: spec.radius, renderer: renderer()},
+                              styleOf(spec, f.properties));
         return L.circleMarker(latlng, s);
       },
       onEachFeature: function (f, l) {
@@ -303,6 +309,11 @@ def _asset_text(rel: str) -> str:
     return (STATIC_DIR / rel).read_text(encoding="utf-8")
 
 
+def _data_uri(path: Path) -> str:
+    payload = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"data:{_MIME[path.suffix]};base64,{payload}"
+
+
 def _inline_css(rel: str) -> str:
     """Return a vendored stylesheet with its ``url(images/...)`` references as data URIs."""
     folder = (STATIC_DIR / rel).parent
@@ -311,8 +322,7 @@ def _inline_css(rel: str) -> str:
         path = folder / match.group(2)
         if not path.is_file():  # e.g. IE-only VML behaviours: leave untouched
             return match.group(0)
-        payload = base64.b64encode(path.read_bytes()).decode("ascii")
-        return f'url("data:{_MIME[path.suffix]};base64,{payload}")'
+        return f'url("{_data_uri(path)}")'
 
     return _IMG_URL_RE.sub(data_uri, _asset_text(rel))
 
@@ -326,6 +336,18 @@ def _asset_elements(mode: AssetMode, static_url: str) -> list[str]:
         out = [f"<style>/* {rel} */\n{_inline_css(rel)}</style>" for rel in VENDORED_CSS]
         # Vendored files hold no "</script" (checked by tests), so they can be inlined as is.
         out += [f"<script>/* {rel} */\n{_asset_text(rel)}</script>" for rel in VENDORED_JS]
+        # Leaflet finds its default marker images from the stylesheet's URL; inlined as data
+        # URIs that lookup fails (it would request ./marker-icon.png), so name them directly.
+        icons = {
+            key: _data_uri(STATIC_DIR / "leaflet" / "images" / name)
+            for key, name in (("iconUrl", "marker-icon.png"),
+                              ("iconRetinaUrl", "marker-icon-2x.png"),
+                              ("shadowUrl", "marker-shadow.png"))
+        }
+        out.append(
+            "<script>L.Icon.Default.imagePath = '';"
+            f"L.Icon.Default.mergeOptions({json.dumps(icons)});</script>"
+        )
     out.append(f"<style>{_PAGE_CSS}</style>")
     out.append(f"<script>{_HELPER_JS}</script>")
     return out
@@ -723,7 +745,7 @@ def district_map(
     centre = [(south + north) / 2, (west + east) / 2]
 
     m = folium.Map(
-        location=centre, zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True,
+        location=centre, zoom_start=13, tiles=None, control_scale=True,
         maxZoom=MAX_ZOOM,  # map option (folium passes max_zoom to tiles only)
     )
     # Offline: never let folium add its CDN links; the vendored copies are added below.

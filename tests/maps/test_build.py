@@ -450,7 +450,7 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
     rows = [{"title": INJECTION, "status": "met", "measured": "1", "target": "1"}]
     path = tmp_path / "map.html"
-    district_map(district, layers, sample=True, audit_summary=rows).save(str(path))
+    district_map(district, layers, sample=True, audit_summary=rows, lang="en").save(str(path))
     problems: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
@@ -484,7 +484,7 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
         popup = page.locator(".tanmap-popup")
         assert INJECTION in popup.inner_text()
         assert popup.locator("img").count() == 0
-        toggle = page.get_by_text("口袋公园 Pocket gardens (2)").locator("..").locator("input")
+        toggle = page.get_by_text("Pocket gardens 口袋公园 (2)").locator("..").locator("input")
         assert toggle.is_checked()
         toggle.uncheck()
         assert not toggle.is_checked()
@@ -492,5 +492,13 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
             "() => Object.keys(window).filter(k => k.startsWith('tanmap_layer_'))"
             ".filter(k => window[k]._map).length"
         ) == 5
+        # The measure tool draws SVG vertices: it must work next to our canvas layers.
+        page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).closePopup()")
+        page.locator(".leaflet-control-measure").hover()
+        page.click(".js-start")
+        page.mouse.click(500, 400)
+        page.mouse.click(700, 420)
+        page.click(".js-finish")
+        assert "Meters" in page.locator(".leaflet-popup-content").last.inner_text()
         browser.close()
     assert problems == []
