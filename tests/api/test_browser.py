@@ -288,6 +288,9 @@ def test_hostile_attributes_are_shown_as_text_and_never_run(
     assert script["scripts"] == 0
     assert script["imgs"] == 0
 
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-xss-popup.png"))
+
     # Nothing ran: no alert dialog, no global set, no injected <img src=x> anywhere on the page.
     page.wait_for_timeout(300)  # an onerror handler of a broken image would fire by now
     assert log.dialogs == []
