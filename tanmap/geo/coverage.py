@@ -314,16 +314,19 @@ def nearest_distance_m(
 def _nearest_point_distance(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Return the exact distance from each target to the nearest of ``points``.
 
-    A k-d tree over the point coordinates gives, for each target's first vertex ``v``, its
-    ``k`` nearest points. The target's nearest point ``s*`` satisfies
-    ``|v - s*| <= d1 + reach`` (``d1`` = distance from ``v`` to its nearest point), so only
-    those candidates get the exact GEOS distance; targets whose ``k`` neighbours do not reach
-    past that limit fall back to the STRtree nearest search.
+    A k-d tree over the point coordinates gives, for each target's envelope centre ``c``
+    (every point of the target within ``h``, the half diagonal, of it), its ``k`` nearest
+    points. For any point ``s``: ``|c - s| - h <= dist(target, s) <= |c - s| + h``, so the
+    nearest point ``s*`` has ``|c - s*| <= d1 + 2 h`` (``d1`` = distance from ``c`` to its
+    nearest point): only those candidates get the exact GEOS distance; targets whose ``k``
+    neighbours do not reach past that limit fall back to the STRtree nearest search.
     """
     from scipy.spatial import cKDTree
 
     xy = shapely.get_coordinates(points)
-    vertex, reach = _anchor(targets)
+    env = shapely.bounds(targets)
+    vertex = (env[:, :2] + env[:, 2:]) / 2.0
+    reach = np.hypot(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1])  # = 2 h
     k = min(KD_NEIGHBOURS, xy.shape[0])
     dist, idx = cKDTree(xy).query(vertex, k=k, workers=-1)
     dist, idx = dist.reshape(len(vertex), k), idx.reshape(len(vertex), k)
