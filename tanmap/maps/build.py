@@ -22,6 +22,7 @@ from branca.element import Element, Figure
 from folium.elements import ElementAddToElement
 from folium.map import Layer
 
+from tanmap.geo.chinacoords import transform_geometries, wgs84_to_gcj02
 from tanmap.geo.errors import MissingCRSError
 from tanmap.layers.kinds import CHOICE_LABELS, SPECS, GeometryFamily, LayerKind
 from tanmap.maps.i18n import bilingual, check_lang, label
@@ -49,6 +50,7 @@ __all__ = [
     "POINT_CLUSTER_MIN",
     "POLYGON_DETAIL_LIMIT",
     "SAMPLE_DATA_LABEL",
+    "SAMPLE_SOURCE_PREFIX",
     "STATIC_DIR",
     "VENDORED_CSS",
     "VENDORED_JS",
@@ -82,6 +84,9 @@ VENDORED_CSS: tuple[str, ...] = (
 
 #: Label carried by every synthetic feature (``data_label`` property) and shown in the banner.
 SAMPLE_DATA_LABEL = "示例数据 synthetic sample"
+
+#: ``source`` prefix of synthetic features (``tanmap.layers.sample.SAMPLE_LABEL`` starts so).
+SAMPLE_SOURCE_PREFIX = "示例数据"
 
 #: Display-only simplification tolerance, in metres of the planning CRS. 1 m is below what a
 #: screen pixel covers at zoom 17 (≈ 1.2 m/px at 39°N), so nothing visible is lost.
@@ -558,6 +563,15 @@ def _layer_spec_js(
     return escape_json_for_script(json.dumps(spec, ensure_ascii=False))
 
 
+def _sample_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Return which rows carry a 示例数据 ``source`` (tanmap's sample generator marks them)."""
+    if "source" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    source = frame["source"].astype(object)
+    marked = [isinstance(v, str) and v.startswith(SAMPLE_SOURCE_PREFIX) for v in source]
+    return np.asarray(marked, dtype=bool)
+
+
 def _display_columns(frame: gpd.GeoDataFrame, mode: str, class_field: str | None) -> list[str]:
     cols = [c for c in frame.columns if c != frame.geometry.name]
     if mode == "clustered_points":
@@ -708,7 +722,9 @@ def district_map(
         ``"zh"`` (Chinese first, default) or ``"en"``.
     sample
         Whether the layers are synthetic sample data (示例数据): adds a banner and a
-        ``data_label`` property to every feature except the (real) district boundary.
+        ``data_label`` property to every feature except the (real) district boundary. Even
+        with ``sample=False``, features whose ``source`` starts with ``示例数据`` are labelled
+        and the banner is shown: synthetic data is never presented as real.
     basemap
         ``"none"`` (default; works offline), ``"osm"`` (WGS84 tiles) or ``"amap"`` (GCJ-02
         tiles; overlays are shifted WGS84 → GCJ-02 for display only, so they line up).
@@ -769,6 +785,7 @@ def district_map(
         ).add_to(m)
 
     legend: list[str] = []
+    found_sample: list[str] = []
 
     def add(
         frame_in: gpd.GeoDataFrame,
@@ -787,9 +804,13 @@ def district_map(
         frame = prepared.frame
         if synthetic:
             frame = frame.assign(data_label=SAMPLE_DATA_LABEL)
+        else:
+            # Synthetic features are labelled even when the caller forgot ``sample=True``.
+            marked = _sample_rows(frame)
+            if marked.any():
+                frame = frame.assign(data_label=np.where(marked, SAMPLE_DATA_LABEL, None))
+                found_sample.append(name)
         if shift and len(frame):
-            from tanmap.geo.chinacoords import transform_geometries, wgs84_to_gcj02
-
             frame = frame.set_geometry(transform_geometries(frame.geometry, wgs84_to_gcj02))
         cf = class_field if class_field is not None else style.class_field
         columns = _display_columns(frame, prepared.mode, cf)
@@ -877,7 +898,7 @@ def district_map(
     html_root.add_child(_Raw(_legend_html(legend, lang)), name="tanmap_legend")
     if audit_summary:
         html_root.add_child(_Raw(_audit_html(audit_summary, lang)), name="tanmap_audit")
-    if sample:
+    if sample or found_sample:
         html_root.add_child(_Raw(_banner_html(lang)), name="tanmap_banner")
     m.fit_bounds([[south, west], [north, east]])
     return m

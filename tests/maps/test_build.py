@@ -172,6 +172,18 @@ def test_sample_banner_and_data_label_on_every_sample_feature(district, layers) 
             assert labels == {SAMPLE_DATA_LABEL}
 
 
+def test_sample_sources_are_labelled_even_without_the_flag(district, layers) -> None:
+    gardens = layers[LayerKind.POCKET_GARDEN]
+    layers[LayerKind.POCKET_GARDEN] = gardens.assign(
+        source=["示例数据 synthetic sample (tanmap generator v1, seed 0)", "区园林局 2024"])
+    html = render(district, layers, sample=False)
+    assert 'id="tanmap-sample-banner"' in html
+    data, _ = rendered_layers(html)["口袋公园 Pocket gardens"]
+    assert [f["properties"]["data_label"] for f in data["features"]] == [SAMPLE_DATA_LABEL, None]
+    parks, _ = rendered_layers(html)["公园绿地与广场 Parks and squares"]
+    assert "data_label" not in parks["features"][0]["properties"]
+
+
 def test_real_data_has_no_banner_and_no_data_label(district, layers) -> None:
     html = render(district, layers, sample=False)
     assert "tanmap-sample-banner" not in html
