@@ -13,7 +13,7 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -341,6 +341,33 @@ def test_non_json_columns_become_strings(district, layers) -> None:
     assert first["area_m2"] is None
     assert second["area_m2"] is None
     assert second["planned_year"] == 2025
+
+
+@settings(max_examples=15, deadline=None)
+@given(cells=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=40,
+                      unique=True))
+def test_every_point_is_drawn_once_inside_the_district(cells) -> None:
+    """Points on a 100 m grid inside the 3 km district: all drawn, none outside its lon/lat box."""
+    district = gpd.GeoDataFrame({"adcode": ["120101"], "name": ["和平区"]},
+                                geometry=[box(500_000, 4_330_000, 503_000, 4_333_000)], crs=CRS)
+    xy = np.array(cells, dtype=float).reshape(-1, 2) * 100 + (500_050, 4_330_050)
+    stops = gpd.GeoDataFrame({"id": [f"S{i}" for i in range(len(xy))]},
+                             geometry=shapely.points(xy), crs=CRS)
+    html = render(district, {LayerKind.BUS_STOP: stops}, assets="local")
+    data, _ = rendered_layers(html)["公交站点 Bus stops"]
+    assert sorted(f["properties"]["id"] for f in data["features"]) == sorted(stops["id"])
+    west, south, east, north = district.to_crs(4326).total_bounds
+    for f in data["features"]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert west <= lon <= east
+        assert south <= lat <= north
+
+
+def test_empty_layer_is_listed_with_zero_features(district, layers) -> None:
+    layers[LayerKind.GREENWAY] = gpd.GeoDataFrame({"id": []}, geometry=[], crs=CRS)
+    html = render(district, layers)
+    assert "绿道 Greenways (0)" in html
+    assert rendered_layers(html)["绿道 Greenways"][0]["features"] == []
 
 
 # --------------------------------------------------------------------------- large layers
