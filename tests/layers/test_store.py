@@ -641,3 +641,28 @@ def test_written_points_come_back_within_1_mm(points: list[tuple[int, int]]) -> 
     assert version.n_features == len(points)
     assert back["id"].tolist() == frame["id"].tolist()
     assert back.geometry.distance(frame.geometry).max() < 1e-3
+
+
+write_ops = st.lists(st.tuples(st.sampled_from(["replace", "append"]), st.integers(1, 3)),
+                     min_size=1, max_size=5)
+
+
+@settings(max_examples=10, deadline=None)
+@given(ops=write_ops)
+def test_version_and_count_follow_a_sequence_of_writes(ops: list[tuple[str, int]]) -> None:
+    """Any sequence of replace/append writes: version = number of writes, count = the model's."""
+    expected_ids: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        s = open_store(Path(tmp) / "v.gpkg", create=True)
+        s.put_district(district_row(HEPING, 116.8))
+        for step, (mode, n) in enumerate(ops):
+            ids = [f"s{step}-{i}" for i in range(n)]
+            expected_ids = ids if mode == "replace" else expected_ids + ids
+            s.write("bus_stop", plan_frame(LayerKind.BUS_STOP, ids), district=HEPING,
+                    mode=mode)  # type: ignore[arg-type]
+        final = s.version("bus_stop", HEPING)
+        stored_ids = s.read("bus_stop", district=HEPING)["id"].tolist()
+    assert final is not None
+    assert final.version == len(ops)
+    assert final.n_features == len(expected_ids)
+    assert stored_ids == expected_ids
