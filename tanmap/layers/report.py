@@ -43,6 +43,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "measured": ("实测值", "Measured"),
     "target": ("目标值", "Target value"),
+    "comparison": ("比较", "Comparison"),
     "unit": ("单位", "Unit"),
     "gap": ("缺口", "Gap"),
     "planned": ("计入规划项目后", "With planned projects"),
@@ -361,26 +362,34 @@ def _sheet(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[Seque
     return ws
 
 
+_XLSX_COLUMNS = ("status", "id", "title", "category", "measured", "comparison", "target",
+                 "unit", "gap", "planned", "deadline", "departments", "rule", "params",
+                 "missing", "failing_units", "source", "note", "lineage")
+_XLSX_WIDTHS = {"title": 30, "source": 50, "params": 40, "rule": 30, "lineage": 40,
+                "departments": 24, "missing": 24, "failing_units": 24, "note": 30}
+
+
 def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     wb.remove(wb.active)
-    header = [_t(k, lang) for k in _CARD_COLUMNS] + [_t("lineage", lang)]
+    header = [_t(k, lang) for k in _XLSX_COLUMNS]
     body: list[list[Any]] = []
     for row in card.rows:
-        c = _row_cells(row, lang)
-        values: list[Any] = [c[k] for k in _CARD_COLUMNS] + [c["lineage"]]
+        c: dict[str, Any] = {**_row_cells(row, lang), "comparison": row.comparison,
+                             "unit": row.unit}
         # Keep figures numeric in the spreadsheet so planners can compute with them.
-        for key, number in (("measured", row.measured), ("gap", row.gap),
-                            ("planned", row.measured_planned)):
-            values[_CARD_COLUMNS.index(key)] = number
-        values[_CARD_COLUMNS.index("target")] = row.target
-        values[_CARD_COLUMNS.index("deadline")] = row.deadline
-        body.append(values)
+        c.update({"measured": row.measured, "target": row.target, "gap": row.gap,
+                  "planned": row.measured_planned, "deadline": row.deadline})
+        body.append([c[k] for k in _XLSX_COLUMNS])
     ws = _sheet(wb, "评估卡" if lang == "zh" else "Card", header, body)
     for i, row in enumerate(card.rows, start=2):
         ws.cell(row=i, column=1).fill = PatternFill("solid", fgColor=_STATUS_FILL[row.status])
-        ws.cell(row=i, column=_CARD_COLUMNS.index("source") + 1).alignment = Alignment(
+        ws.cell(row=i, column=_XLSX_COLUMNS.index("source") + 1).alignment = Alignment(
             wrap_text=True)
+    for j, key in enumerate(_XLSX_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = _XLSX_WIDTHS.get(key, 12)
     ws.cell(row=len(card.rows) + 3, column=1, value=_t("gap_note", lang))
     uh, ub = _unit_table(card, lang)
     numeric = [[*r[:3], u.measured, u.target, *r[5:]]

@@ -310,6 +310,8 @@ def test_write_card_all_formats(base_store: GeoPackageStore, card: AuditCard,
     assert wb["评估卡"]["A2"].value == "未达标"
     assert wb["评估卡"]["B2"].value == "120199-W02"
     assert wb["评估卡"]["E2"].value == 0.5
+    assert (wb["评估卡"]["F2"].value, wb["评估卡"]["G2"].value) == (">=", 1.0)
+    assert wb["评估卡"]["H2"].value == "share"
     assert wb["情景"]["E1"].value == "2025 实测值"
     assert wb["街道"].max_row == 1 + len(card.unit_rows)
     en = write_card(card, tmp_path / "out", formats=["xlsx"], lang="en")
