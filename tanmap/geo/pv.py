@@ -282,8 +282,8 @@ def pv_building_positions(buildings: gpd.GeoDataFrame, pv: gpd.GeoDataFrame) -> 
     中文：光伏所属建筑。
 
     A PV feature belongs to the building named by its ``building_id``; one without a building id
-    belongs to the building containing its representative point (the first by position when
-    buildings overlap).
+    belongs to the building containing its representative point (when roofs overlap, the one
+    whose ``id`` sorts first).
     """
     require_projected(buildings.geometry, what="buildings")
     owner = np.full(len(pv), -1, dtype=int)
@@ -300,8 +300,11 @@ def pv_building_positions(buildings: gpd.GeoDataFrame, pv: gpd.GeoDataFrame) -> 
     if loose.any():
         points = shapely.point_on_surface(pv.geometry.to_numpy()[loose])
         pv_pos, b_pos = buildings.sindex.query(points, predicate="within")
+        # Overlapping roofs: the building whose id sorts first wins, so row order does not matter.
+        rank = (buildings["id"].astype(str).rank(method="dense").to_numpy()
+                if "id" in buildings.columns else np.arange(len(buildings)))
+        order = np.lexsort((-rank[b_pos], pv_pos))  # per panel, the best-ranked building last
         found = np.full(int(loose.sum()), -1, dtype=int)
-        order = np.argsort(-b_pos, kind="stable")  # later writes win: the smallest position last
         found[pv_pos[order]] = b_pos[order]
         owner[loose] = found
     return owner

@@ -140,12 +140,13 @@ def test_panel_area_uses_the_attribute_and_caps_at_the_roof(buildings):
 
 
 def test_unknown_building_id_and_overlapping_roofs(buildings):
-    """An id matching no building is ignored; a loose panel inside two roofs goes to the first."""
+    """An id matching no building is ignored; a loose panel inside two roofs goes to the roof
+    whose id sorts first, whatever the row order."""
     overlapping = gpd.GeoDataFrame(
         {"id": ["late", "early"]}, geometry=[box(0, 0, 10, 10), box(0, 0, 20, 20)], crs=CRS)
     pv = gpd.GeoDataFrame({"building_id": ["nope", None]},
                           geometry=[box(1, 1, 2, 2), box(2, 2, 4, 4)], crs=CRS)
-    assert pv_building_positions(overlapping, pv).tolist() == [-1, 0]
+    assert pv_building_positions(overlapping, pv).tolist() == [-1, 1]  # "early" < "late"
     assert pv_building_positions(overlapping.iloc[::-1], pv).tolist() == [-1, 0]
 
 
