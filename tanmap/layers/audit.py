@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SCENARIO_YEARS",
+    "SAMPLE_MARK",
     "AuditCard",
     "AuditRow",
     "UnitRow",
@@ -30,6 +31,10 @@ __all__ = [
     "scenario_cards",
     "with_scenarios",
 ]
+
+#: Marker in a layer's ``source`` of synthetic sample data (same value as
+#: ``tanmap.layers.views.SAMPLE_MARK``; views imports this module, so it is not imported here).
+SAMPLE_MARK = "示例数据"
 
 #: Years of the scenario view: end of 十四五 (2025) and of 十五五 (2030).
 DEFAULT_SCENARIO_YEARS: tuple[int, ...] = (2025, 2030)
@@ -175,9 +180,15 @@ class AuditCard:
                                  e.get("year")), e)
         return sorted(seen.values(), key=lambda e: (str(e.get("kind")), str(e.get("district"))))
 
+    @property
+    def sample_data(self) -> bool:
+        """Return whether any layer behind the card is synthetic sample data (示例数据)."""
+        return any(SAMPLE_MARK in str(e.get("source") or "") for e in self.lineage())
+
     def to_dict(self) -> dict[str, Any]:
         """Return the card as JSON: every parameter, rule version, figure and the lineage."""
         return {
+            "sample_data": self.sample_data,
             "adcode": self.adcode,
             "district_zh": self.district_zh,
             "district_en": self.district_en,

@@ -71,8 +71,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "overridden": ("已按覆盖文件修改", "changed by an override"),
     "error": ("无法计算", "Could not compute"),
     "none": ("无", "none"),
-    "sample_note": ("数据为示例数据时，结果仅供演示。",
-                    "With sample data (示例数据) the figures are a demo."),
+    "sample_note": ("⚠ 示例数据：本报告卡基于合成示例图层计算，仅供演示，不代表真实情况。",
+                    "⚠ Synthetic sample (示例数据): computed on synthetic layers for "
+                    "demonstration; these are not real figures."),
 }
 
 _STATUS_FILL = {
@@ -248,6 +249,8 @@ def card_markdown(card: AuditCard, lang: str = "zh") -> str:
     中文：报告卡 Markdown。
     """
     lines = [f"# {_heading(card, lang)}", ""]
+    if card.sample_data:
+        lines += [f"> **{_t('sample_note', lang)}**", ""]
     lines.append(f"- {_t('district', lang)}: {card.district_zh} {card.district_en} "
                  f"({card.adcode}) — {card.plan_title}")
     lines.append(f"- {_t('audit_year', lang)}: {card.year}")
@@ -290,10 +293,12 @@ td.status, td.id { text-align: left; }
 .met { background: #c6efce; } .not_met { background: #ffc7ce; }
 .on_track { background: #ffeb9c; } .no_data { background: #d9d9d9; }
 .quote { color: #444; font-size: 0.85em; }
+.banner { background: #fff3cd; border: 1px solid #e0c060; padding: 0.5em; font-weight: bold; }
 </style>
 </head>
 <body>
 <h1>{{ heading }}</h1>
+{% if card.sample_data %}<p class="banner">{{ t.sample_note }}</p>{% endif %}
 <ul>
 <li>{{ t.district }}: {{ card.district_zh }} {{ card.district_en }} ({{ card.adcode }})
  — {{ card.plan_title }}</li>
@@ -391,6 +396,9 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
     for j, key in enumerate(_XLSX_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = _XLSX_WIDTHS.get(key, 12)
     ws.cell(row=len(card.rows) + 3, column=1, value=_t("gap_note", lang))
+    if card.sample_data:
+        ws.cell(row=len(card.rows) + 4, column=1, value=_t("sample_note", lang)).font = Font(
+            bold=True, color="9C5700")
     uh, ub = _unit_table(card, lang)
     numeric = [[*r[:3], u.measured, u.target, *r[5:]]
                for r, u in zip(ub, card.unit_rows, strict=True)]

@@ -226,3 +226,6 @@ def test_audit_on_sample_data(tmp_path: Path, adcode: str,
     assert all(r["quote"] and r["seed_file"] for r in data["rows"])
     assert data["counts"]["met"] + data["counts"]["not_met"] + data["counts"]["on_track"] > 0
     assert set(data["scenarios"]) == {"2025", "2030"}
+    assert data["sample_data"] is True
+    md = (out_dir / f"audit_{adcode}_2025_zh.md").read_text(encoding="utf-8")
+    assert "⚠ 示例数据" in md

@@ -411,3 +411,20 @@ def test_metric_with_own_subdistrict_rows_is_not_rolled_up(store: GeoPackageStor
              if u.target_id.endswith("C01")]
     assert units == [("乙街道", 0.6, Status.NOT_MET), ("甲街道", 0.95, Status.MET)]
     assert card.row(f"{ADCODE}-C01").status is Status.NOT_MET
+
+
+def test_sample_data_is_labelled_on_every_format(store: GeoPackageStore, tmp_path: Path) -> None:
+    """Real-looking layers give no banner; one layer whose source says 示例数据 gives it."""
+    plain = audit_district(store, ADCODE, year=2024, catalog=hand_catalog())
+    assert plain.sample_data is False
+    assert "示例数据" not in card_markdown(plain)
+    store.write("recycling_point", metre_frame(
+        [{"id": "r1", "status": "existing"}, {"id": "r2", "status": "existing"}],
+        [Point(100, 900), Point(700, 900)],
+    ), district=ADCODE, source="示例数据 synthetic sample, seed 1")
+    card = audit_district(store, ADCODE, year=2024, catalog=hand_catalog())
+    assert card.sample_data is True
+    md, json_path = write_card(card, tmp_path, formats=["md", "json"])
+    assert "> **⚠ 示例数据：本报告卡基于合成示例图层计算" in md.read_text(encoding="utf-8")
+    assert json.loads(json_path.read_text(encoding="utf-8"))["sample_data"] is True
+    assert '<p class="banner">⚠ Synthetic sample (示例数据)' in card_html(card, "en")
