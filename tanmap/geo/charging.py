@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -354,23 +353,27 @@ def route_gaps(
     parts, route_pos = shapely.get_parts(merged, return_index=True)
     part_no = pd.Series(route_pos).groupby(route_pos).cumcount().to_numpy()
     lengths = shapely.length(parts)
-    chain: list[list[float]] = [[0.0, float(length)] for length in lengths]
+    n_parts = len(parts)
+    mark_part = [np.arange(n_parts), np.arange(n_parts)]  # every part's two ends ...
+    mark_at = [np.zeros(n_parts), lengths]
     if len(stations):
         tree = shapely.STRtree(parts)
         st_pos, part_pos = tree.query(stations.to_numpy(), predicate="dwithin",
                                       distance=snap_tolerance_m)
-        along = shapely.line_locate_point(parts[part_pos], stations.to_numpy()[st_pos])
-        for p, s in zip(part_pos.tolist(), along.tolist(), strict=True):
-            chain[p].append(float(s))
-    rows = []
+        mark_part.append(part_pos)  # ... and the chainage of every station snapped to it
+        mark_at.append(shapely.line_locate_point(parts[part_pos], stations.to_numpy()[st_pos]))
+    marks = pd.DataFrame({"part": np.concatenate(mark_part), "at": np.concatenate(mark_at)})
+    marks = marks.sort_values(["part", "at"], kind="stable")
+    start_m = marks.groupby("part")["at"].shift()
+    gaps = marks.assign(start=start_m).dropna(subset=["start"])
+    part_idx = gaps["part"].to_numpy(dtype=int)
+    a_m, b_m = gaps["start"].to_numpy(dtype=float), gaps["at"].to_numpy(dtype=float)
     # substring() is scalar-only in shapely 2; one call per gap, and gaps are few.
-    for p, marks in enumerate(chain):
-        ordered = np.sort(np.asarray(marks))
-        for a, b in itertools.pairwise(ordered):
-            rows.append((ids[route_pos[p]], int(part_no[p]), a / 1e3, b / 1e3, (b - a) / 1e3,
-                         substring(parts[p], a, b)))
-    frame = pd.DataFrame(rows, columns=[*columns, "geometry"])
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=routes.crs)
+    stretches = [substring(parts[p], a, b) for p, a, b in zip(part_idx, a_m, b_m, strict=True)]
+    rows = {"route_id": ids[route_pos[part_idx]], "part": part_no[part_idx].astype(int),
+            "from_km": a_m / 1e3, "to_km": b_m / 1e3, "gap_km": (b_m - a_m) / 1e3,
+            "geometry": stretches}
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=routes.crs)
 
 
 # --------------------------------------------------------------------------------------------
