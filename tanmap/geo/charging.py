@@ -446,7 +446,17 @@ def fast_charge_share(stations: pd.DataFrame) -> float | None:
 
 @dataclass(frozen=True)
 class ChargingSpacingParams:
-    """Parameters of ``charging_spacing``."""
+    """Parameters of ``charging_spacing``.
+
+    中文：充电站间距参数。
+
+    Parameters
+    ----------
+    access
+        Station access types counted (``public``, ``dedicated``, ``private``); empty: all.
+    statuses
+        Plan statuses counted; empty: all the caller passed in.
+    """
 
     access: tuple[str, ...] = ("public",)
     statuses: tuple[str, ...] = ()
@@ -454,7 +464,21 @@ class ChargingSpacingParams:
 
 @dataclass(frozen=True)
 class ChargingServiceRadiusParams:
-    """Parameters of ``charging_service_radius`` (default: Tianjin 中心市区 0.9 km)."""
+    """Parameters of ``charging_service_radius`` (default: Tianjin 中心市区 0.9 km).
+
+    中文：公共充电设施服务半径参数。
+
+    Parameters
+    ----------
+    radius_m
+        Service radius (m), 0–5000; 津市 城区核心区 uses 2000.
+    access
+        Station access types that serve the public (default ``("public",)``).
+    weight
+        ``"zone"``: share of the district area; ``"residential_land"``: share of residential land.
+    statuses
+        Plan statuses counted; empty: all.
+    """
 
     radius_m: float = TIANJIN_CENTRAL_SERVICE_RADIUS_M
     access: tuple[str, ...] = ("public",)
@@ -471,7 +495,23 @@ class ChargingServiceRadiusParams:
 
 @dataclass(frozen=True)
 class ChargingRouteIntervalParams:
-    """Parameters of ``charging_route_interval`` (津市: 间隔少于50公里)."""
+    """Parameters of ``charging_route_interval`` (津市: 间隔少于50公里).
+
+    中文：干线充电站间隔参数。
+
+    Parameters
+    ----------
+    max_interval_km
+        Largest allowed gap between consecutive stations (km).
+    route_classes
+        ``route_class`` values audited (高速公路, 国道, 省道 by default).
+    snap_tolerance_m
+        Largest station-to-route distance (m) for a station to count on a route [verify].
+    access, statuses
+        Stations counted (public by default; empty statuses: all).
+    strict
+        True: a gap equal to the maximum offends ("少于"); False: only longer gaps do.
+    """
 
     max_interval_km: float = JINSHI_ROUTE_INTERVAL_KM
     route_classes: tuple[str, ...] = ("expressway", "national", "provincial")
@@ -491,7 +531,21 @@ class ChargingRouteIntervalParams:
 
 @dataclass(frozen=True)
 class ChargingPilesParams:
-    """Parameters of ``charging_piles`` (e.g. 黄浦: 600 new public/dedicated piles since 2021)."""
+    """Parameters of ``charging_piles`` (e.g. 黄浦: 600 new public/dedicated piles since 2021).
+
+    中文：充电桩数量参数。
+
+    Parameters
+    ----------
+    pile
+        ``"fast"`` (直流快充), ``"slow"`` (交流慢充) or ``"total"``.
+    statuses
+        Plan statuses counted; empty: all.
+    since_year, until_year
+        Inclusive ``completion_year`` range (stations without a year are then left out).
+    access
+        Access types counted; empty: all.
+    """
 
     pile: Literal["fast", "slow", "total"] = "total"
     statuses: tuple[str, ...] = ()
@@ -502,7 +556,19 @@ class ChargingPilesParams:
 
 @dataclass(frozen=True)
 class FastChargeShareParams:
-    """Parameters of ``fast_charge_share`` (黄浦: >= 30 % by 2025, >= 40 % by 2030)."""
+    """Parameters of ``fast_charge_share`` (黄浦: >= 30 % by 2025, >= 40 % by 2030).
+
+    中文：直流快充桩占比参数。
+
+    Parameters
+    ----------
+    access
+        Access types counted (default public).
+    statuses
+        Plan statuses counted; empty: all.
+    since_year
+        Only stations completed in or after this year (new piles), or None for all.
+    """
 
     access: tuple[str, ...] = ("public",)
     statuses: tuple[str, ...] = ()

@@ -188,7 +188,19 @@ def _check_level(level: int | None) -> None:
 
 @dataclass(frozen=True)
 class BlueGreenShareParams:
-    """Parameters of ``blue_green_share`` (东丽: 屏障区 65 %, 一级管控区 85 %)."""
+    """Parameters of ``blue_green_share`` (东丽: 屏障区 65 %, 一级管控区 85 %).
+
+    中文：蓝绿空间占比参数。
+
+    Parameters
+    ----------
+    control_level
+        管控等级 1, 2 or 3; None: every eco zone (the whole 屏障区).
+    count_farmland
+        Count farmland (耕地) as 蓝绿空间.
+    classes
+        Replace the class mapping entirely (``cover_class`` values); empty: the default.
+    """
 
     control_level: int | None = None
     count_farmland: bool = False
@@ -200,7 +212,19 @@ class BlueGreenShareParams:
 
 @dataclass(frozen=True)
 class ForestCoverParams:
-    """Parameters of ``forest_cover``; ``control_level`` None means the whole district."""
+    """Parameters of ``forest_cover``.
+
+    中文：森林覆盖率参数。
+
+    Parameters
+    ----------
+    control_level
+        管控等级 of the eco zones measured; None: the whole district.
+    forest_classes
+        ``cover_class`` values that are forest.
+    min_canopy_closure
+        Minimum 郁闭度 for a forest polygon to count (missing values count).
+    """
 
     control_level: int | None = None
     forest_classes: tuple[str, ...] = FOREST_CLASSES

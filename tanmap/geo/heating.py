@@ -173,7 +173,15 @@ def _per_subdistrict(pipes: gpd.GeoDataFrame, lengths: pd.Series, flags: Mapping
 
 @dataclass(frozen=True)
 class HeatingOldPipesParams:
-    """Parameters of ``heating_old_pipes`` (national default 20 years; 和平 uses 30)."""
+    """Parameters of ``heating_old_pipes`` (national default 20 years; 和平 uses 30).
+
+    中文：老旧供热管网参数。
+
+    Parameters
+    ----------
+    age_threshold_years
+        A pipe at least this old (since installation or last renewal) at the audit year is old.
+    """
 
     age_threshold_years: int = NATIONAL_PIPE_AGE_THRESHOLD_YEARS
 
@@ -188,7 +196,17 @@ class HeatingOldPipesParams:
 
 @dataclass(frozen=True)
 class HeatingRenewalProgressParams:
-    """Parameters of ``heating_renewal_progress``; ``target_km`` optionally sets a plan length."""
+    """Parameters of ``heating_renewal_progress``.
+
+    中文：老旧供热管网改造进度参数。
+
+    Parameters
+    ----------
+    age_threshold_years
+        Pipes at least this old since installation at the audit year are renewal candidates.
+    target_km
+        Optional planned renewal length (km); details then give renewed km / target km.
+    """
 
     age_threshold_years: int = NATIONAL_PIPE_AGE_THRESHOLD_YEARS
     target_km: float | None = None

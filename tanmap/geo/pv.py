@@ -391,7 +391,24 @@ def roof_pv_share(
 
 @dataclass(frozen=True)
 class PvRoofShareParams:
-    """Parameters of ``pv_roof_share`` (黄浦: new public-institution roofs 100 %, existing 50 %)."""
+    """Parameters of ``pv_roof_share`` (黄浦: new public-institution roofs 100 %, existing 50 %).
+
+    中文：屋顶光伏安装比例参数。
+
+    Parameters
+    ----------
+    categories
+        Building ``use_category`` values counted; empty: all.
+    public_institution_only
+        Only buildings flagged ``public_institution`` (公共机构).
+    building_age
+        ``"new"`` / ``"existing"`` (by ``is_new``) or ``"all"``.
+    by
+        ``"area"`` (roof m² of buildings with PV), ``"count"`` (buildings) or ``"panel_area"``
+        (panel m², capped per roof, over roof m²).
+    pv_statuses
+        PV statuses counted; empty: all.
+    """
 
     categories: tuple[str, ...] = ()
     public_institution_only: bool = False
@@ -402,7 +419,17 @@ class PvRoofShareParams:
 
 @dataclass(frozen=True)
 class PvCapacityParams:
-    """Parameters of ``pv_capacity`` (installed and/or planned kWp)."""
+    """Parameters of ``pv_capacity`` (installed and/or planned kWp).
+
+    中文：光伏装机容量参数。
+
+    Parameters
+    ----------
+    statuses
+        PV statuses counted; empty: all.
+    since_year, until_year
+        Inclusive ``completion_year`` range (new capacity), or None.
+    """
 
     statuses: tuple[str, ...] = ()
     since_year: int | None = None
@@ -411,7 +438,29 @@ class PvCapacityParams:
 
 @dataclass(frozen=True)
 class PvPotentialParams:
-    """Parameters of ``pv_potential`` (整县试点 ratios, power density, PVWatts losses, factor)."""
+    """Parameters of ``pv_potential`` (整县试点 ratios, power density, PVWatts losses, factor).
+
+    中文：屋顶光伏潜力参数。
+
+    Parameters
+    ----------
+    ratios
+        Usable share of roof per use category, overriding :data:`NEA_2021_ROOF_RATIOS`.
+    power_density_kwp_per_m2
+        kWp per m² of usable roof [verify].
+    losses_pct
+        PVWatts system losses (%).
+    tilt_deg
+        Panel tilt; None: the latitude.
+    linke_turbidity
+        Constant Linke turbidity; None: pvlib's bundled monthly climatology.
+    performance_ratio
+        Applied to a sampled irradiation column (``irradiation_kwh_m2``) [verify].
+    emission_factor_tco2_per_mwh
+        Grid emission factor; default :data:`GRID_EMISSION_FACTOR` (2022, 生态环境部 2023).
+    categories
+        Building ``use_category`` values counted; empty: all.
+    """
 
     ratios: dict[str, float] | None = None
     power_density_kwp_per_m2: float = POWER_DENSITY_KWP_PER_M2

@@ -298,7 +298,21 @@ def area_share(
 
 @dataclass(frozen=True)
 class PerUnitMinCountParams:
-    """Parameters of ``per_unit_min_count`` (每个社区/街道至少N处)."""
+    """Parameters of ``per_unit_min_count`` (每个社区/街道至少N处).
+
+    中文：每个社区/街道设施数量参数。
+
+    Parameters
+    ----------
+    kind
+        Layer kind of the facilities (e.g. ``recycling_point``, ``transfer_station``).
+    unit_kind
+        ``"community"`` (社区) or ``"subdistrict"`` (街道).
+    min_count
+        Features each unit needs.
+    statuses
+        Plan statuses counted; empty: all.
+    """
 
     kind: str = "recycling_point"
     unit_kind: Literal["community", "subdistrict"] = "community"
@@ -316,7 +330,21 @@ class PerUnitMinCountParams:
 
 @dataclass(frozen=True)
 class FeatureCountParams:
-    """Parameters of ``feature_count`` (e.g. 20 口袋花园: kind=pocket_garden)."""
+    """Parameters of ``feature_count`` (e.g. 20 口袋花园: kind=pocket_garden).
+
+    中文：要素数量参数。
+
+    Parameters
+    ----------
+    kind
+        Layer kind counted.
+    statuses
+        Plan statuses counted; empty: all.
+    field, values
+        Keep features whose ``field`` is one of ``values`` (text, case-insensitive).
+    year_field, since_year, until_year
+        Inclusive year range on ``year_field``.
+    """
 
     kind: str = "pocket_garden"
     statuses: tuple[str, ...] = ()
@@ -329,7 +357,17 @@ class FeatureCountParams:
 
 @dataclass(frozen=True)
 class FeatureLengthParams:
-    """Parameters of ``feature_length`` (e.g. 贯通滨水绿道 km: kind=greenway, field=connected)."""
+    """Parameters of ``feature_length`` (e.g. 贯通滨水绿道 km: kind=greenway, field=connected).
+
+    中文：要素长度参数。
+
+    Parameters
+    ----------
+    kind
+        Line layer kind measured (clipped to the district).
+    statuses, field, values, year_field, since_year, until_year
+        Filters as in :class:`FeatureCountParams`.
+    """
 
     kind: str = "greenway"
     statuses: tuple[str, ...] = ()
@@ -344,8 +382,19 @@ class FeatureLengthParams:
 class AreaShareParams:
     """Parameters of ``area_share``: area of ``kind`` inside the district or inside ``of``.
 
-    ``of`` None or ``"district"`` means the district area; otherwise a layer kind (e.g.
-    ``land_cover`` with ``of_field="cover_class"``, ``of_values=("built",)`` for 建成区).
+    中文：面积占比参数。
+
+    Parameters
+    ----------
+    kind
+        Polygon layer kind whose (dissolved) area is the numerator.
+    of
+        None or ``"district"``: the district area; otherwise a layer kind (e.g. ``land_cover``
+        with ``of_field="cover_class"``, ``of_values=("built",)`` for 建成区).
+    of_field, of_values
+        Filter on the ``of`` layer.
+    statuses
+        Plan statuses of ``kind`` counted; empty: all.
     """
 
     kind: str = "sponge_area"
@@ -361,7 +410,19 @@ class AreaShareParams:
 
 @dataclass(frozen=True)
 class IndicatorParams:
-    """Parameters of ``indicator``: a tracked, user-entered value (no geometry)."""
+    """Parameters of ``indicator``: a tracked, user-entered value (no geometry).
+
+    中文：跟踪指标参数。
+
+    Parameters
+    ----------
+    key
+        Indicator key, e.g. ``"led_share"``.
+    value
+        The entered value, or None when not entered yet (the result is then "no data").
+    unit
+        Unit of the value.
+    """
 
     key: str = ""
     value: float | None = None
