@@ -301,3 +301,13 @@ def test_every_metric_runs_and_is_json_serialisable(mdef):
     if mdef.name != "indicator":
         assert set(missing.missing) <= {*mdef.required_inputs(params), *mdef.optional_inputs}
         assert missing.missing
+
+
+@pytest.mark.parametrize("mdef", _all_h5_defs(), ids=lambda d: d.name)
+def test_every_metric_survives_empty_layers(mdef):
+    """Layers present but with no features (a fresh store) give a figure or None, no error."""
+    empty = {kind: frame.iloc[:0] for kind, frame in _small_city().items()}
+    context = MetricContext(adcode="120101", district=box(0, 0, 300, 100), planning_epsg=CRS,
+                            audit_year=2025, units={"community": three_communities()})
+    res = mdef.compute(empty, mdef.params(), context)
+    assert res.value is None or res.value == 0.0
