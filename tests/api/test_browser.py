@@ -20,7 +20,14 @@ import pytest
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.store import open_store
 
-from .browser_server import MISSING_CHROMIUM, LiveServer, chromium_path, launch_chromium, serve
+from .browser_server import (
+    MISSING_CHROMIUM,
+    LiveServer,
+    chromium_path,
+    free_port,
+    launch_chromium,
+    serve,
+)
 from .conftest import AUTH, TOKEN
 
 if TYPE_CHECKING:
@@ -298,3 +305,22 @@ def test_hostile_attributes_are_shown_as_text_and_never_run(
     assert page.locator("img[src='x']").count() == 0
     assert log.errors == []
     assert log.console_errors() == []
+
+
+def test_missing_chromium_says_run_make_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    from . import browser_server
+
+    monkeypatch.setattr(browser_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(browser_server.os, "access", lambda path, mode: False)
+    assert chromium_path() is None
+    with pytest.raises(FileNotFoundError, match=r"run `make browser`.*never `playwright install`"):
+        launch_chromium(object())  # type: ignore[arg-type]
+
+
+def test_free_port_is_bindable_on_loopback() -> None:
+    import socket
+
+    port = free_port()
+    assert 1024 <= port <= 65535
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", port))
