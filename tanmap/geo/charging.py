@@ -478,12 +478,16 @@ class ChargingServiceRadiusParams:
         ``"zone"``: share of the district area; ``"residential_land"``: share of residential land.
     statuses
         Plan statuses counted; empty: all.
+    zone_unit_ids
+        Audit only these 街道 (``subdistrict`` ids), e.g. the ones forming 城区核心区; empty: the
+        whole district.
     """
 
     radius_m: float = TIANJIN_CENTRAL_SERVICE_RADIUS_M
     access: tuple[str, ...] = ("public",)
     weight: Literal["zone", "residential_land"] = "zone"
     statuses: tuple[str, ...] = ()
+    zone_unit_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.radius_m <= TIANJIN_OUTER_SERVICE_RADIUS_M:
@@ -607,17 +611,30 @@ def _compute_service_radius(frames: Mapping[str, gpd.GeoDataFrame],
     missing = ["charging_station"] if "charging_station" not in frames else []
     if params.weight == "residential_land" and "residential_land" not in frames:
         missing.append("residential_land")
+    sub = context.units.get("subdistrict")
+    if params.zone_unit_ids and (sub is None or len(sub) == 0):
+        missing.append("subdistrict")
     if missing:
         return _no_data(name, "share", params, missing)
+    zone = context.district
+    if params.zone_unit_ids and sub is not None:
+        ids = sub["id"].astype(str)
+        unknown = sorted(set(params.zone_unit_ids) - set(ids))
+        if unknown:
+            raise MetricParameterError(
+                f"zone_unit_ids {unknown} are not 街道 ids of district {context.adcode}; "
+                f"known ids: {sorted(ids)}"
+            )
+        chosen = sub.loc[ids.isin(params.zone_unit_ids).to_numpy()]
+        zone = shapely.intersection(chosen.geometry.union_all(), context.district)
     stations = _stations(frames, params.access, params.statuses)
     residential = frames["residential_land"].geometry if "residential_land" in frames else None
-    audit = service_radius_audit(context.district, stations.geometry, params.radius_m,
+    audit = service_radius_audit(zone, stations.geometry, params.radius_m,
                                  residential=residential)
     value = audit.residential_share if params.weight == "residential_land" else audit.area_share
     per_unit = None
-    sub = context.units.get("subdistrict")
     if sub is not None and len(sub):
-        rows = []
+        rows = []  # a few dozen 街道: one exact audit (Voronoi farthest point) each
         for uid, uname, geom in zip(sub["id"], sub.get("name", sub["id"]), sub.geometry,
                                     strict=True):
             a = service_radius_audit(geom, stations.geometry, params.radius_m)

@@ -420,6 +420,27 @@ def test_service_radius_metric_with_units_and_missing_residential():
     assert (res_land.value, res_land.missing) == (None, ("residential_land",))
 
 
+def test_service_radius_of_a_core_area_made_of_subdistricts():
+    """城区核心区 = 街道 s1 [0,50]x[0,100]; one station at (0,0) with a 100 m radius reaches
+    the quarter disc clipped to that strip: ∫0..50 √(100²−x²) dx ≈ 4783.1 m² of 5000 m²."""
+    d = DEFS["charging_service_radius"]
+    units = {"subdistrict": gpd.GeoDataFrame(
+        {"id": ["s1", "s2"], "name": ["东", "西"]},
+        geometry=[box(0, 0, 50, 100), box(50, 0, 100, 100)], crs=CRS)}
+    frames = {"charging_station": stations_frame([{"x": 0, "y": 0, "access": "public"}])}
+    params = params_from_mapping(d.params, {"radius_m": 100, "zone_unit_ids": "s1"})
+    res = d.compute(frames, params, context(units=units))
+    covered = 50 * math.sqrt(100**2 - 50**2) / 2 + 100**2 / 2 * math.asin(0.5)
+    assert res.details["zone_area_m2"] == 5000.0
+    assert res.value == pytest.approx(covered / 5000, rel=2e-4)
+    assert res.details["farthest_distance_m"] == pytest.approx(math.hypot(50, 100))
+    with pytest.raises(MetricParameterError, match=r"zone_unit_ids \['s9'\] are not 街道 ids"):
+        d.compute(frames, params_from_mapping(d.params, {"zone_unit_ids": "s1,s9"}),
+                  context(units=units))
+    no_units = d.compute(frames, params, context())
+    assert (no_units.value, no_units.missing) == (None, ("subdistrict",))
+
+
 def test_service_radius_param_range():
     with pytest.raises(MetricParameterError, match=r"radius_m must be in \[0, 5000\]"):
         params_from_mapping(DEFS["charging_service_radius"].params, {"radius_m": 9000})
