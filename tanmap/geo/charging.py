@@ -41,6 +41,7 @@ __all__ = [
     "ServiceRadiusAudit",
     "equivalent_radius_m",
     "farthest_point",
+    "farthest_points",
     "fast_charge_share",
     "nearest_neighbour_distances",
     "pile_counts",
@@ -181,23 +182,54 @@ def farthest_point(zone: BaseGeometry, stations: gpd.GeoSeries) -> tuple[float, 
     require_projected(stations, what="stations")
     if len(stations) == 0 or zone.is_empty:
         return None
-    sites = shapely.get_coordinates(stations.to_numpy())
-    sites = np.unique(sites, axis=0)  # duplicates would give degenerate Voronoi cells
+    dist, xy = farthest_points(gpd.GeoSeries([zone], crs=stations.crs), stations)
+    return float(dist[0]), Point(xy[0])
+
+
+def farthest_points(
+    zones: gpd.GeoSeries, stations: gpd.GeoSeries
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per zone, the largest distance to the nearest station (m) and where (x, y).
+
+    中文：各分区内距最近充电站最远的点（批量）。
+
+    One Voronoi diagram serves every zone (see :func:`farthest_point`). Zones that are empty,
+    or all zones when there are no stations, get NaN.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> zones = gpd.GeoSeries([box(0, 0, 4, 2), box(4, 0, 6, 2)], crs=4548)
+    >>> d, xy = farthest_points(zones, gpd.GeoSeries.from_xy([0, 4], [0, 0], crs=4548))
+    >>> d.round(6).tolist(), xy.tolist()
+    ([2.828427, 2.828427], [[2.0, 2.0], [6.0, 2.0]])
+    """
+    require_projected(stations, what="stations")
+    dist = np.full(len(zones), np.nan)
+    xy = np.full((len(zones), 2), np.nan)
+    if len(stations) == 0 or len(zones) == 0:
+        return dist, xy
+    sites = np.unique(shapely.get_coordinates(stations.to_numpy()), axis=0)
+    zone_geoms = zones.to_numpy()
+    everything = shapely.union(shapely.union_all(zone_geoms), shapely.multipoints(sites))
+    frame = shapely.box(*shapely.bounds(everything).tolist()).buffer(1.0)
     if len(sites) == 1:
-        cells = np.array([zone])
-    else:
-        frame = shapely.box(*shapely.bounds(
-            shapely.union(zone, shapely.multipoints(sites))).tolist()).buffer(1.0)
+        cells = np.array([frame])
+    else:  # ordered=True: cell i belongs to sites[i] (duplicates were removed above)
         diagram = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=frame,
                                            ordered=True)
-        cells = shapely.intersection(np.asarray(shapely.get_parts(diagram)), zone)
-    best_d, best_xy = -1.0, (0.0, 0.0)
-    coords, owner = shapely.get_coordinates(cells, return_index=True)
-    if len(coords):
-        d = np.hypot(coords[:, 0] - sites[owner, 0], coords[:, 1] - sites[owner, 1])
-        i = int(np.argmax(d))
-        best_d, best_xy = float(d[i]), (float(coords[i, 0]), float(coords[i, 1]))
-    return best_d, Point(best_xy)
+        cells = np.asarray(shapely.get_parts(diagram))
+    zone_pos, cell_pos = shapely.STRtree(cells).query(zone_geoms, predicate="intersects")
+    pieces = shapely.intersection(zone_geoms[zone_pos], cells[cell_pos])
+    coords, piece = shapely.get_coordinates(pieces, return_index=True)
+    if len(coords) == 0:
+        return dist, xy
+    site_xy = sites[cell_pos[piece]]
+    d = np.hypot(coords[:, 0] - site_xy[:, 0], coords[:, 1] - site_xy[:, 1])
+    best = pd.Series(d).groupby(zone_pos[piece]).idxmax()
+    dist[best.index.to_numpy()] = d[best.to_numpy()]
+    xy[best.index.to_numpy()] = coords[best.to_numpy()]
+    return dist, xy
 
 
 @dataclass(frozen=True)
@@ -220,6 +252,7 @@ class ServiceRadiusAudit:
     equivalent_radius_m: float | None
     covered: BaseGeometry
     uncovered: BaseGeometry
+    reach: BaseGeometry
 
 
 def service_radius_audit(
@@ -291,6 +324,7 @@ def service_radius_audit(
         equivalent_radius_m=equivalent_radius_m(zone_area, n_inside),
         covered=covered,
         uncovered=shapely.difference(zone, reach),
+        reach=reach,
     )
 
 
@@ -634,14 +668,23 @@ def _compute_service_radius(frames: Mapping[str, gpd.GeoDataFrame],
     value = audit.residential_share if params.weight == "residential_land" else audit.area_share
     per_unit = None
     if sub is not None and len(sub):
-        rows = []  # a few dozen 街道: one exact audit (Voronoi farthest point) each
-        for uid, uname, geom in zip(sub["id"], sub.get("name", sub["id"]), sub.geometry,
-                                    strict=True):
-            a = service_radius_audit(geom, stations.geometry, params.radius_m)
-            rows.append({"unit_id": str(uid), "unit_name": str(uname), "share": a.area_share,
-                         "farthest_distance_m": a.farthest_distance_m,
-                         "equivalent_radius_m": a.equivalent_radius_m})
-        per_unit = pd.DataFrame(rows)
+        unit_geoms = sub.geometry.to_numpy()
+        unit_m2 = shapely.area(unit_geoms)
+        covered_m2 = shapely.area(shapely.intersection(unit_geoms, audit.reach))
+        far_m, _ = farthest_points(sub.geometry, stations.geometry)
+        _, unit_hit = shapely.STRtree(unit_geoms).query(stations.geometry.to_numpy(),
+                                                        predicate="covered_by")
+        n_in = np.bincount(unit_hit, minlength=len(sub))
+        per_unit = pd.DataFrame({
+            "unit_id": sub["id"].astype(str).to_numpy(),
+            "unit_name": sub.get("name", sub["id"]).astype(str).to_numpy(),
+            "share": np.divide(covered_m2, unit_m2, out=np.full(len(sub), np.nan),
+                               where=unit_m2 > 0).clip(max=1.0),
+            "farthest_distance_m": far_m,
+            "n_stations": n_in.astype(int),
+            "equivalent_radius_m": [equivalent_radius_m(a, int(n))
+                                    for a, n in zip(unit_m2, n_in, strict=True)],
+        })
     crs = stations.crs
     far = audit.farthest_point
     return MetricResult(

@@ -414,6 +414,10 @@ def test_service_radius_metric_with_units_and_missing_residential():
     assert res.value == 1.0
     assert res.details["farthest_distance_m"] == pytest.approx(math.hypot(75, 50))
     assert res.per_unit["share"].tolist() == [1.0, 1.0]
+    assert res.per_unit["n_stations"].tolist() == [1, 0]  # the (75, 50) station is private
+    assert res.per_unit["farthest_distance_m"].tolist() == pytest.approx(
+        [math.hypot(25, 50), math.hypot(75, 50)])
+    assert res.per_unit["equivalent_radius_m"].isna().tolist() == [False, True]
     assert res.layers["gaps"].geometry.area.sum() == 0.0
     res_land = d.compute(frames, params_from_mapping(d.params, {"weight": "residential_land"}),
                          context())
