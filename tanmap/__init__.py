@@ -1,4 +1,4 @@
-"""tanmap (碳 map): geospatial planning and asset maps for district carbon-peak plans (碳达峰实施方案)."""
+"""tanmap (碳 map): planning and asset maps for district carbon-peak plans (碳达峰实施方案)."""
 
 __all__ = ["__version__"]
 

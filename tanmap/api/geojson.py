@@ -109,7 +109,8 @@ def frame_from_features(collection: Mapping[str, Any], *, what: str) -> gpd.GeoD
             props["id"] = str(feature["id"])
         try:
             geom = shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None
-        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as err:
+        except (KeyError, TypeError, ValueError, AttributeError,
+                shapely.errors.GEOSException) as err:
             raise DataFormatError(
                 f"{what}: feature {i} (id {props.get('id')!r}) has an unreadable geometry "
                 f"({err}); give a GeoJSON geometry with 'type' and 'coordinates'."

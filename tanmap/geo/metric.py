@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import geopandas as gpd
-import pandas as pd
-from shapely.geometry.base import BaseGeometry
+if typing.TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "MetricContext",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from tanmap.geo import charging, coverage, eco, heating, pv, units
 from tanmap.geo.errors import UnknownMetricError
-from tanmap.geo.metric import MetricDef
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tanmap.geo.metric import MetricDef
 
 __all__ = ["METRICS", "get_metric"]
 

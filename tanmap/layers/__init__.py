@@ -1,3 +1,3 @@
-"""The data model: layer kinds and schemas, validation, readers and writers, and the project store."""
+"""The data model: layer kinds, schemas, validation, readers/writers and the project store."""
 
 __all__: list[str] = []

@@ -1,14 +1,18 @@
-"""Fill a store with the five seed districts' real boundaries and labelled sample layers (示例数据)."""
+"""Fill a store with the seed districts' real boundaries and labelled sample layers (示例数据)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tanmap.layers.boundaries import bundled_districts
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.sample import generate_sample
-from tanmap.layers.store import LayerVersion, Store
 from tanmap.layers.views import SAMPLE_MARK
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from tanmap.layers.store import LayerVersion, Store
 
 __all__ = ["DEMO_SEED", "SEED_ADCODES", "load_demo"]
 

@@ -1,4 +1,4 @@
-"""Layer kinds (图层类型) and their declarative schemas: the only place layer ids are spelled out."""
+"""Layer kinds (图层类型) and their declarative schemas: the only place kind ids are spelled."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ class FieldSpec:
     zh, en
         Chinese and English labels for UI, legends and reports.
     unit
-        Unit of the value (``"m"``, ``"m2"``, ``"kW"``, ``"kWp"``, ``"year"``, ``"mm"``...), or None.
+        Unit of the value (``"m"``, ``"m2"``, ``"kW"``, ``"kWp"``, ``"year"``, ``"mm"``...) or None.
     required
         Whether every feature must carry a non-null value.
     choices
@@ -137,7 +137,8 @@ class LayerSpec:
     @property
     def all_fields(self) -> tuple[FieldSpec, ...]:
         """Return the common plan fields (if used) followed by the kind's own fields."""
-        return (COMMON_FIELDS if self.with_common else (_ID_FIELD, _NAME_FIELD)) + self.fields
+        common = COMMON_FIELDS if self.with_common else (_ID_FIELD, _NAME_FIELD)
+        return common + self.fields
 
     @property
     def required(self) -> tuple[str, ...]:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import pandas as pd
 
 from tanmap.geo.errors import TanmapError
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.kinds import LayerKind
+from tanmap.layers.report import format_value
 from tanmap.layers.runner import run_metric
-from tanmap.layers.store import Store
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import pandas as pd
+
+    from tanmap.layers.store import Store
 
 __all__ = [
     "SAMPLE_MARK",
@@ -56,24 +61,29 @@ def layers_signature(store: Store, adcode: str) -> tuple[tuple[str, int], ...]:
 def is_sample(frames: Mapping[Any, gpd.GeoDataFrame]) -> bool:
     """Return True when any feature says it is synthetic sample data (示例数据)."""
     for frame in frames.values():
-        if "source" in frame.columns and frame["source"].astype(str).str.contains(SAMPLE_MARK).any():
+        if "source" in frame.columns and (
+            frame["source"].astype(str).str.contains(SAMPLE_MARK).any()
+        ):
             return True
     return False
 
 
 def audit_summary(card: AuditCard, lang: str = "zh") -> list[dict[str, Any]]:
-    """Return the side-panel rows of an audit card: title, status, measured, target, unit."""
+    """Return the side-panel rows of an audit card, values formatted for display.
+
+    中文：评估摘要（目标、状态、现值、目标值）。
+    """
     rows = []
     for row in card.rows:
         data = row.to_dict()
+        unit = data.get("unit") or ""
+        target = format_value(data.get("target"), unit, lang)
         rows.append({
-            "id": data.get("target_id", data.get("id")),
+            "id": data.get("target_id"),
             "title": row.title(lang),
             "status": data.get("status"),
-            "measured": data.get("measured"),
-            "target": data.get("target"),
-            "unit": data.get("unit"),
-            "comparison": data.get("comparison"),
+            "measured": format_value(data.get("measured"), unit, lang),
+            "target": f"{data.get('comparison') or ''} {target}".strip(),
         })
     return rows
 

@@ -1,4 +1,4 @@
-"""Every endpoint of the HTTP API, with good and bad input; failed writes leave the store unchanged."""
+"""Every endpoint of the HTTP API, good and bad input; failed writes leave the store unchanged."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_layer_paging_counts_and_links(ro_client: TestClient, demo_store_path: P
     assert page["numberMatched"] == n_parks
     assert page["numberReturned"] == 2
     assert len(page["features"]) == 2
-    assert page["links"][0]["href"].endswith(f"limit=2&offset=3")
+    assert page["links"][0]["href"].endswith("limit=2&offset=3")
     last = ro_client.get(f"/api/districts/{HEPING}/layers/park?limit=2&offset={n_parks}").json()
     assert last["features"] == []
     assert "links" not in last
@@ -122,7 +122,8 @@ def test_layer_bbox_filter_returns_only_intersecting_features(ro_client: TestCli
 def test_bad_bbox_is_422_with_the_expected_form(ro_client: TestClient, bbox: str) -> None:
     response = ro_client.get(f"/api/districts/{HEPING}/layers/park?bbox={bbox}")
     assert response.status_code == 422
-    assert "west,south,east,north" in response.json()["detail"] or "west<=east" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert "west,south,east,north" in detail or "west<=east" in detail
 
 
 def test_polygons_follow_the_right_hand_rule(client: TestClient, store_path: Path) -> None:
@@ -138,7 +139,9 @@ def test_polygons_follow_the_right_hand_rule(client: TestClient, store_path: Pat
 # ---------------------------------------------------------------- writing layers
 
 
-def test_write_without_token_is_401_and_changes_nothing(client: TestClient, store_path: Path) -> None:
+def test_write_without_token_is_401_and_changes_nothing(
+    client: TestClient, store_path: Path
+) -> None:
     before = park_version(store_path)
     response = client.post(f"/api/districts/{HEPING}/layers/park",
                            json=collection(park_feature("P-1")))
@@ -253,7 +256,9 @@ def test_upload_geojson_file(client: TestClient, store_path: Path) -> None:
     assert "parks.geojson" in response.json()["layer"]["source"]
 
 
-def test_oversized_upload_is_413_and_store_unchanged(client: TestClient, store_path: Path) -> None:
+def test_oversized_upload_is_413_and_store_unchanged(
+    client: TestClient, store_path: Path
+) -> None:
     before = park_version(store_path)
     padding = "x" * 1_200_000  # the client's limit is 1 MB
     data = json.dumps(collection(park_feature("U-1", name=padding))).encode()
@@ -275,7 +280,7 @@ def test_upload_without_crs_says_which_option_to_pass(client: TestClient, tmp_pa
     frame = gpd.GeoDataFrame({"id": ["a"], "park_class": ["G12"]},
                              geometry=[Polygon([(0, 0), (50, 0), (50, 50)])])
     shp = tmp_path / "parks.shp"
-    with warnings.catch_warnings():  # pyogrio warns that the file will have no CRS: that's the point
+    with warnings.catch_warnings():  # pyogrio warns the file will have no CRS: that's the point
         warnings.simplefilter("ignore", UserWarning)
         frame.to_file(shp, engine="pyogrio")  # no CRS: no .prj written
     buffer = io.BytesIO()
@@ -319,7 +324,9 @@ def test_metric_list_has_every_metric_of_the_engine(ro_client: TestClient) -> No
             "heating_old_pipes", "blue_green_share", "indicator"} <= names
 
 
-def test_feature_count_metric_matches_the_layer(ro_client: TestClient, demo_store_path: Path) -> None:
+def test_feature_count_metric_matches_the_layer(
+    ro_client: TestClient, demo_store_path: Path
+) -> None:
     gardens = open_store(demo_store_path).read(LayerKind.POCKET_GARDEN, district=HEPING)
     built = gardens[gardens["status"].isin(["existing", "completed", "renewed"])
                     & (gardens["completion_year"].isna() | (gardens["completion_year"] <= 2026))]
@@ -376,7 +383,8 @@ def test_map_page_is_offline_and_bilingual(ro_client: TestClient) -> None:
     html = ro_client.get(f"/maps/{HEPING}?year=2026").text
     assert "口袋公园" in html
     assert "示例数据" in html
-    assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+    assert "cdn.jsdelivr" not in html
+    assert "unpkg.com" not in html
     assert "/static/maps/" in html
     english = ro_client.get(f"/maps/{HEPING}?year=2026&lang=en").text
     assert "Pocket gardens" in english

@@ -55,7 +55,9 @@ def _bbox(text: str | None) -> Bounds | None:
 
 
 @router.get("", response_model=list[LayerVersionOut], summary="Stored layers 图层列表")
-def list_layers(adcode: Adcode, store: Annotated[Store, Depends(get_store)]) -> list[LayerVersionOut]:
+def list_layers(
+    adcode: Adcode, store: Annotated[Store, Depends(get_store)]
+) -> list[LayerVersionOut]:
     """Return the current version of every layer stored for the district."""
     store.district(adcode)
     return [version_out(v) for v in store.layers(adcode)]
@@ -127,7 +129,8 @@ async def _save_upload(upload: UploadFile, directory: Path, max_bytes: int) -> P
 async def upload_layer(
     adcode: Adcode,
     kind: Kind,
-    file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile, CSV/XLSX")],
+    file: Annotated[UploadFile,
+                    File(description="GeoJSON, GeoPackage, zipped Shapefile, CSV/XLSX")],
     store: Annotated[Store, Depends(get_store)],
     settings: Annotated[Settings, Depends(get_settings)],
     mode: Mode = "replace",
@@ -163,7 +166,7 @@ def export_layer(
     adcode: Adcode,
     kind: Kind,
     store: Annotated[Store, Depends(get_store)],
-    format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson",  # noqa: A002
+    format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson",
     crs: Annotated[int | None, Query(ge=2000, le=32767,
                                      description="EPSG code for gpkg/shp, e.g. 4548")] = None,
     encoding: Annotated[Literal["utf-8", "gbk"], Query()] = "utf-8",

@@ -12,7 +12,6 @@ from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.api.routers.audit import cached_card
 from tanmap.geo.audit import Status
 from tanmap.geo.errors import TanmapError
-from tanmap.layers.report import format_value
 from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
 from tanmap.layers.views import SAMPLE_MARK, district_view
@@ -78,15 +77,9 @@ def district_page(
     store.district(adcode)
     card = cached_card(request, store, adcode, year)
     view = district_view(store, adcode, year=year, lang=lang, card=card)
-    summary = [
-        {**row,
-         "measured": format_value(row["measured"], row["unit"] or "", lang),
-         "target": f"{row.get('comparison') or ''} {format_value(row['target'], row['unit'] or '', lang)}"}
-        for row in view.audit_summary
-    ]
     fmap = district_map(
         view.district, view.layers, units=view.units, coverage=view.coverage,
-        unit_coverage=view.unit_coverage, audit_summary=summary, lang=lang,
+        unit_coverage=view.unit_coverage, audit_summary=view.audit_summary, lang=lang,
         sample=view.sample, basemap=basemap, assets="local", static_url="/static/maps/",
     )
     return HTMLResponse(fmap.get_root().render())
