@@ -201,32 +201,21 @@ def covered_mask(
     return covered
 
 
-def _anchor(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return each (non-empty) target's first vertex and its reach (largest vertex distance).
-
-    Every point of a target lies within ``reach`` of its first vertex, which lies on it.
-    """
-    coords, owner = shapely.get_coordinates(targets, return_index=True)
-    # Owners come in order and each non-empty target owns >= 1 coordinate.
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    vertex = coords[starts]
-    reach = np.maximum.reduceat(np.hypot(*(coords - vertex[owner]).T), starts)
-    return vertex, reach
-
-
 def _grid_filter(
     targets: np.ndarray, tree: shapely.STRtree, radius_m: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decide most targets from distances of grid-cell centres; return (covered, undecided).
 
-    Distance to the facilities is 1-Lipschitz, so for a vertex ``v`` of a target in a cell with
-    centre ``c`` and exact distance ``D = dist(c, facilities)``: ``dist(target) <= D + |v - c|``
-    and ``dist(target) >= D - |v - c| - reach``, where ``reach`` is the largest distance from
-    ``v`` to another vertex of the target. Targets whose bounds fall clearly on one side of the
-    radius are decided; the others go to the next, finer grid, and those left after the finest
-    grid to the exact distance test. Decisions keep a micrometre margin against rounding.
+    Distance to the facilities is 1-Lipschitz. Every point of a target lies within ``h`` (half
+    its envelope's diagonal) of its envelope centre ``v``; for ``v`` in a grid cell with centre
+    ``c`` and exact distance ``D = dist(c, facilities)``:
+    ``D - |v - c| - h <= dist(target) <= D + |v - c| + h``. Targets whose bounds fall clearly on
+    one side of the radius are decided; the others go to the next, finer grid, and those left
+    after the finest grid to the exact distance test. Decisions keep a micrometre margin.
     """
-    vertex, reach = _anchor(targets)
+    env = shapely.bounds(targets)
+    vertex = (env[:, :2] + env[:, 2:]) / 2.0
+    reach = np.hypot(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1]) / 2.0
     margin_m = 1e-6
     covered = np.zeros(targets.size, dtype=bool)
     undecided = np.arange(targets.size)
@@ -249,7 +238,7 @@ def _grid_filter(
                                             return_distance=True, all_matches=False)
         d_cell[hit] = dist
         d = d_cell[inverse]
-        upper = d + offset
+        upper = d + offset + reach[undecided]
         lower = d - offset - reach[undecided]
         yes = upper <= radius_m - margin_m
         no = lower > radius_m + margin_m
@@ -327,22 +316,27 @@ def _nearest_point_distance(targets: np.ndarray, points: np.ndarray) -> np.ndarr
     env = shapely.bounds(targets)
     vertex = (env[:, :2] + env[:, 2:]) / 2.0
     reach = np.hypot(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1])  # = 2 h
-    k = min(KD_NEIGHBOURS, xy.shape[0])
-    dist, idx = cKDTree(xy).query(vertex, k=k, workers=-1)
-    dist, idx = dist.reshape(len(vertex), k), idx.reshape(len(vertex), k)
-    limit = dist[:, 0] + reach + 1e-9 * (1.0 + dist[:, 0])
-    complete = (dist[:, -1] > limit) if k < xy.shape[0] else np.ones(len(vertex), dtype=bool)
-    rows, cols = np.nonzero((dist <= limit[:, None]) & complete[:, None])
-    exact = shapely.distance(targets[rows], points[idx[rows, cols]])
+    kd_tree = cKDTree(xy)
     out = np.full(len(vertex), np.inf)
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else rows
-    if rows.size:
-        out[rows[starts]] = np.minimum.reduceat(exact, starts)
-    rest = np.flatnonzero(~complete)
-    if rest.size:
+    todo = np.arange(len(vertex))
+    # Two neighbours settle almost every target; the few with a close second point ask for more.
+    for k in sorted({min(2, xy.shape[0]), min(KD_NEIGHBOURS, xy.shape[0])}):
+        if todo.size == 0:
+            break
+        dist, idx = kd_tree.query(vertex[todo], k=k, workers=-1)
+        dist, idx = dist.reshape(todo.size, k), idx.reshape(todo.size, k)
+        limit = dist[:, 0] + reach[todo] + 1e-9 * (1.0 + dist[:, 0])
+        complete = (dist[:, -1] > limit) if k < xy.shape[0] else np.ones(todo.size, dtype=bool)
+        rows, cols = np.nonzero((dist <= limit[:, None]) & complete[:, None])
+        if rows.size:
+            exact = shapely.distance(targets[todo[rows]], points[idx[rows, cols]])
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            out[todo[rows[starts]]] = np.minimum.reduceat(exact, starts)
+        todo = todo[~complete]
+    if todo.size:
         (hit, _), d = shapely.STRtree(points).query_nearest(
-            targets[rest], return_distance=True, all_matches=False)
-        out[rest[hit]] = d
+            targets[todo], return_distance=True, all_matches=False)
+        out[todo[hit]] = d
     return out
 
 
@@ -595,28 +589,38 @@ def covered_area(
         return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m, 0.0)
 
     fac, fac_r = facility_geoms[usable], radii[usable]
-    # Pairs (land, facility) within the radius: the exact distance test, no buffer.
-    l_idx, f_idx = _pairs_within(land_geoms[live], fac, fac_r)
-    l_idx = live[l_idx]
-    near = np.zeros(n, dtype=bool)
-    near[l_idx] = True
     # Wholly served: every vertex within the radius of one convex facility (distance to a
-    # convex set is a convex function, so its maximum over the polygon is at a vertex).
-    convex = _is_convex(fac)[f_idx]
+    # convex set is a convex function, so its maximum over the polygon is at a vertex). The
+    # candidate is the convex facility nearest to the polygon's centre, per radius group; a
+    # polygon served wholly only by another, or by several together, takes the general path.
     full = np.zeros(n, dtype=bool)
-    if convex.any():
-        cl, cf = l_idx[convex], f_idx[convex]
-        coords, owner = shapely.get_coordinates(land_geoms, return_index=True)
-        n_coords = np.bincount(owner, minlength=n)
-        first = np.cumsum(n_coords) - n_coords
+    convex = _is_convex(fac)
+    coords, owner = shapely.get_coordinates(land_geoms, return_index=True)
+    n_coords = np.bincount(owner, minlength=n)
+    first = np.cumsum(n_coords) - n_coords
+    vertex_points = shapely.points(coords)
+    env = shapely.bounds(land_geoms[live])
+    centres = shapely.points((env[:, :2] + env[:, 2:]) / 2.0)
+    for radius in np.unique(fac_r[convex]):
+        group = np.flatnonzero(convex & (fac_r == radius))
+        todo = np.flatnonzero(~full[live])
+        if todo.size == 0:
+            break
+        (t_idx, g_idx) = shapely.STRtree(fac[group]).query_nearest(
+            centres[todo], all_matches=False)
+        cl, cf = live[todo[t_idx]], group[g_idx]
         reps = n_coords[cl]
         pair_of_vertex = np.repeat(np.arange(cl.size), reps)
         vertex = first[cl][pair_of_vertex] + (np.arange(reps.sum()) - np.repeat(
             np.cumsum(reps) - reps, reps))
-        ok = shapely.dwithin(shapely.points(coords[vertex]), fac[cf[pair_of_vertex]],
-                             fac_r[cf[pair_of_vertex]])
-        whole = np.logical_and.reduceat(ok, np.cumsum(reps) - reps)
-        full[cl[whole]] = True
+        ok = shapely.dwithin(vertex_points[vertex], fac[cf[pair_of_vertex]], radius)
+        full[cl[np.logical_and.reduceat(ok, np.cumsum(reps) - reps)]] = True
+    # The others: pairs (land, facility) within the radius, by the exact distance test.
+    rest = live[~full[live]]
+    l_idx, f_idx = _pairs_within(land_geoms[rest], fac, fac_r)
+    l_idx = rest[l_idx]
+    near = np.zeros(n, dtype=bool)
+    near[l_idx] = True
     covered_m2[full] = land_m2[full]
     covered[full] = land_geoms[full]
     gaps[full] = shapely.Polygon()
@@ -635,14 +639,28 @@ def covered_area(
         inner, _ = _buffer_parts(fac[needed], fac_r[needed], q)
         c_idx, b_idx = shapely.STRtree(inner).query(clip, predicate="intersects")
         pieces = shapely.intersection(inner[b_idx], clip[c_idx])
-        served = _grouped_union(pieces, c_idx, partial.size)
-        parts = shapely.intersection(land_geoms[partial], served)
-        covered[partial] = parts
-        gaps[partial] = shapely.difference(land_geoms[partial], served)
-        covered_m2[partial] = np.minimum(shapely.area(parts), land_m2[partial])
+        # A piece that fills its whole box means one inscribed buffer holds the parcel: wholly
+        # served, exactly, with no union needed.
+        box_m2 = shapely.area(clip)
+        fills = shapely.area(pieces) >= box_m2[c_idx] * (1.0 - 1e-12)
+        whole = np.zeros(partial.size, dtype=bool)
+        whole[c_idx[fills]] = True
+        covered_m2[partial[whole]] = land_m2[partial[whole]]
+        covered[partial[whole]] = land_geoms[partial[whole]]
+        gaps[partial[whole]] = shapely.Polygon()
+        keep = ~whole[c_idx]
+        pos = np.flatnonzero(~whole)
+        renumber = np.cumsum(~whole) - 1
+        served = _grouped_union(pieces[keep], renumber[c_idx[keep]], pos.size)
+        cut = partial[pos]
+        parts = shapely.intersection(land_geoms[cut], served)
+        covered[cut] = parts
+        gaps[cut] = shapely.difference(land_geoms[cut], served)
+        covered_m2[cut] = np.minimum(shapely.area(parts), land_m2[cut])
         # First-order bound: the true region exceeds the inscribed buffers only within
         # `error_m` of their boundary, so the missing area is at most error_m x the length of
         # that boundary near the parcel (its envelope grown by error_m).
+        env = env[pos]
         near_box = shapely.box(env[:, 0] - error_m, env[:, 1] - error_m, env[:, 2] + error_m,
                                env[:, 3] + error_m)
         edges = shapely.intersection(shapely.boundary(served), near_box)

@@ -7,6 +7,7 @@ expected value can be checked by hand.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import sys
 from pathlib import Path
@@ -462,6 +463,7 @@ def test_park_coverage_metric(district_layers):
     assert result.details["covered_m2"] == pytest.approx(20_000.0)
     assert set(result.layers) == {"gaps", "service_areas"}
     assert result.per_unit["unit_kind"].tolist() == ["community"]
+    assert json.loads(json.dumps(result.details))["threshold_met"] is False
     by_buildings = mdef.compute(frames, ParkCoverageParams(weight="buildings"), _ctx())
     assert by_buildings.value == 0.5
     no_buildings = mdef.compute({"residential_land": residential, "park": parks},
