@@ -640,6 +640,19 @@ def _audit_html(audit_summary: Sequence[Mapping[str, Any]], lang: str) -> str:
     )
 
 
+def _basemap_links_html(links: Mapping[str, str], current: str, lang: str) -> str:
+    names = {"none": "no_basemap", "osm": "osm", "amap": "amap"}
+    items = []
+    for key, url in links.items():
+        if key not in names:
+            raise ValueError(f"unknown basemap {key!r} in basemap_links; use none, osm or amap")
+        text = _esc(label(names[key], lang))
+        items.append(f"<b>{text}</b>" if key == current
+                     else f'<a href="{_esc(url)}">{text}</a>')
+    head = _esc(bilingual("底图", "Base map", lang))
+    return f'<div class="tanmap-basemaps"><small>{head}: {" · ".join(items)}</small></div>'
+
+
 def _banner_html(lang: str) -> str:
     return (
         '<div class="tanmap-banner" id="tanmap-sample-banner">'
@@ -687,6 +700,7 @@ def district_map(
     basemap: Basemap = "none",
     assets: AssetMode = "inline",
     static_url: str = "/static/maps/",
+    basemap_links: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Return an interactive map of one district with its plan layers and audit results.
 
@@ -733,6 +747,9 @@ def district_map(
         on its own. ``"local"``: the page links them under ``static_url`` (serve ``STATIC_DIR``).
     static_url
         URL prefix of ``STATIC_DIR`` for ``assets="local"``.
+    basemap_links
+        Optional ``{"none"|"osm"|"amap": url}`` of the same page with another base map; shown in
+        the legend as a base-map picker (the current one is marked).
 
     Raises
     ------
@@ -895,6 +912,8 @@ def district_map(
     html_root = root.html
     if shift:
         legend.append(f"<div><small>{_esc(label('gcj_note', lang))}</small></div>")
+    if basemap_links:
+        legend.append(_basemap_links_html(basemap_links, basemap, lang))
     html_root.add_child(_Raw(_legend_html(legend, lang)), name="tanmap_legend")
     if audit_summary:
         html_root.add_child(_Raw(_audit_html(audit_summary, lang)), name="tanmap_audit")

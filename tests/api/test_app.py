@@ -392,6 +392,17 @@ def test_map_page_is_offline_and_bilingual(ro_client: TestClient) -> None:
     assert asset.status_code == 200
 
 
+def test_map_page_offers_base_maps_and_shifts_for_amap(ro_client: TestClient) -> None:
+    offline = ro_client.get(f"/maps/{HEPING}?year=2026").text
+    assert f'href="/maps/{HEPING}?lang=zh&amp;basemap=amap&amp;year=2026"' in offline
+    assert "tile.openstreetmap" not in offline and "autonavi" not in offline
+    amap = ro_client.get(f"/maps/{HEPING}?year=2026&basemap=amap").text
+    assert "autonavi" in amap
+    assert "GCJ-02" in amap
+    osm = ro_client.get(f"/maps/{HEPING}?year=2026&basemap=osm").text
+    assert "tile.openstreetmap" in osm
+
+
 def test_map_page_escapes_attribute_html(client: TestClient) -> None:
     payload = "<img src=x onerror=alert(1)>"
     response = client.post(f"/api/districts/{HEPING}/layers/park?mode=append", headers=AUTH,

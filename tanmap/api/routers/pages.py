@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import APIRouter, Depends, Query, Request
@@ -81,5 +82,9 @@ def district_page(
         view.district, view.layers, units=view.units, coverage=view.coverage,
         unit_coverage=view.unit_coverage, audit_summary=view.audit_summary, lang=lang,
         sample=view.sample, basemap=basemap, assets="local", static_url="/static/maps/",
+        basemap_links={
+            key: f"/maps/{adcode}?" + urlencode({"lang": lang, "basemap": key, "year": year})
+            for key in ("none", "osm", "amap")
+        },
     )
     return HTMLResponse(fmap.get_root().render())
