@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -89,7 +89,7 @@ FACILITY_KINDS: tuple[str, ...] = (
 #: 5 km charging radius, DOMAIN.md §3).
 FACILITY_MARGIN_M = 5000.0
 
-Geoms = gpd.GeoSeries | gpd.GeoDataFrame
+Geoms: TypeAlias = gpd.GeoSeries | gpd.GeoDataFrame
 
 
 def _geoms(obj: Geoms) -> np.ndarray:
@@ -439,7 +439,7 @@ def _is_convex(geoms: np.ndarray) -> np.ndarray:
     area = shapely.area(geoms)
     convex = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
     convex &= shapely.area(shapely.convex_hull(geoms)) - area <= 1e-9 * np.maximum(area, 1.0)
-    return convex | (type_id == 0)
+    return np.asarray(convex | (type_id == 0), dtype=bool)
 
 
 def _buffer_parts(
@@ -934,10 +934,11 @@ def park_coverage(
     quad_segs = 0
     land_m2 = shapely.area(np.where(shapely.is_missing(land), shapely.Polygon(), land))
     default_radii = _park_radii(parks, rule, None, radius_m)
-    for key, idx in groups.items():
+    for tier_key, idx in groups.items():
         if idx.size == 0:
             continue
-        radii = default_radii if key is None else _park_radii(parks, rule, key, radius_m)
+        radii = (default_radii if tier_key is None
+                 else _park_radii(parks, rule, tier_key, radius_m))
         sub = gpd.GeoSeries(land[idx], crs=residential.crs)
         res = covered_area(sub, parks, radii, tolerance_m=tolerance_m)
         covered_m2[idx], covered_geoms[idx], gap_geoms[idx] = res.covered_m2, res.covered, res.gaps
@@ -969,8 +970,9 @@ def park_coverage(
     threshold_met = None if headline_share is None else headline_threshold.met(headline_share)
 
     # Extras: building count and population (labelled as such in details).
-    building_share = population_share = None
-    population_source = None
+    building_share: float | None = None
+    population_share: float | None = None
+    population_source: str | None = None
     b_total = b_cov = 0
     if buildings is not None:
         _check(buildings, parks, what_t="buildings", what_f="parks")
