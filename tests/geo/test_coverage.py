@@ -222,6 +222,18 @@ def test_concave_park_keeps_the_area_inscribed():
     assert res.covered_m2[0] + res.area_error_bound_m2 >= sampled_m2 - 0.05
 
 
+def test_wholly_served_parcels_count_exactly():
+    """Every vertex of the 10 m square within 100 m of the point park: exactly 100 m², no
+    error term. A parcel 100–150 m east of a holed (non-convex) park, within one edge's reach
+    at 300 m: exactly 2500 m²."""
+    res = covered_area(gs(box(0, 0, 10, 10)), gs(Point(5, 5)), 100.0)
+    assert (res.covered_m2.tolist(), res.area_error_bound_m2) == ([100.0], 0.0)
+    park = box(0, 0, 1000, 1000).difference(box(200, 200, 800, 800))
+    res = covered_area(gs(box(1100, 400, 1150, 450)), gs(park), 300.0)
+    assert (res.covered_m2.tolist(), res.area_error_bound_m2) == ([2500.0], 0.0)
+    assert res.gaps[0].is_empty
+
+
 def test_hole_in_park_area():
     """Residential land in a 600 m lake, park radius 300 m: the whole lake is within reach."""
     park = box(0, 0, 1000, 1000).difference(box(200, 200, 800, 800))
