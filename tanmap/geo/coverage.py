@@ -1290,7 +1290,7 @@ METRIC_DEFS: tuple[MetricDef, ...] = (
     MetricDef(
         name="facility_coverage", zh="设施服务半径覆盖率", en="Facility service-radius coverage",
         inputs=(), params=FacilityCoverageParams, compute=_compute_facility_coverage,
-        unit="share", optional_inputs=("residential_land", *FACILITY_KINDS),
-        margin_m=FACILITY_MARGIN_M,
+        unit="share", optional_inputs=("residential_land",), margin_m=FACILITY_MARGIN_M,
+        param_inputs=("kind",),
     ),
 )

@@ -502,6 +502,8 @@ def test_facility_coverage_metric_filters_status():
     result = mdef.compute(frames, FacilityCoverageParams(), _ctx())
     assert result.value == 0.5
     assert result.details["facilities"] == 1
+    assert mdef.required_inputs(FacilityCoverageParams(kind="recycling_point")) == (
+        "recycling_point",)
     missing = mdef.compute({"residential_land": land}, FacilityCoverageParams(), _ctx())
     assert (missing.value, missing.missing) == (None, ("bus_stop",))
     with pytest.raises(ValueError, match=r"kind 'spaceport' is not one of"):
