@@ -124,8 +124,8 @@ def _radii(radius_m: float | Sequence[float] | np.ndarray, n: int) -> np.ndarray
 
 
 def _check(targets: Geoms, facilities: Geoms, *, what_t: str, what_f: str) -> None:
+    # One CRS check suffices once both are known to share it (the check is not free).
     require_projected(targets, what=what_t)
-    require_projected(facilities, what=what_f)
     require_same_crs(targets, facilities, what_a=what_t, what_b=what_f)
 
 
