@@ -140,7 +140,10 @@ def covered_mask(
 
     A target is covered when ``distance(target, facility) <= radius`` for some facility: for
     polygons, any part of the target within the radius of any part of the facility. The test is
-    the exact GEOS distance, inclusive at the radius; no buffer polygon is used.
+    the exact GEOS distance, inclusive at the radius; no buffer polygon is used. With many
+    targets, exact distances from grid-cell centres first decide most of them by the triangle
+    inequality (``_grid_filter``); only those near the radius get the per-target test, so the
+    answer is the same.
 
     Parameters
     ----------
