@@ -25,8 +25,8 @@ run: setup
 browser:
 	bash scripts/install-browser.sh
 
-## Set up and pass the whole suite
-test: setup browser
+## Set up and pass the whole suite (lint and types first: ruff, mypy --strict on geo/ and layers/)
+test: setup browser lint
 	$(VENV)/bin/pytest -q
 
 test-fast: setup
@@ -39,6 +39,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check tanmap tests
+	$(VENV)/bin/mypy tanmap/geo tanmap/layers
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

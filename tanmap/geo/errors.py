@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "CRSError",
@@ -81,9 +85,9 @@ class LayerValidationError(TanmapError, ValueError):
         and ``severity`` attributes (see ``tanmap.layers.validation.Issue``).
     """
 
-    def __init__(self, what: str, issues: object) -> None:
+    def __init__(self, what: str, issues: Iterable[Any]) -> None:
         self.what = what
-        self.issues = tuple(issues)  # type: ignore[call-overload]
+        self.issues: tuple[Any, ...] = tuple(issues)
         lines = "\n".join(f"- {issue}" for issue in self.issues)
         super().__init__(f"{what}: {len(self.issues)} problem(s)\n{lines}")
 

@@ -167,7 +167,8 @@ class LayerSpec:
         return f"{self.zh_name} {self.en_name}"
 
 
-_YEAR = {"minimum": 1900, "maximum": 2100}
+#: Plausible plan years (inclusive): catches two-digit years and typos such as 20250.
+_YEAR_MIN, _YEAR_MAX = 1900.0, 2100.0
 _ID_FIELD = FieldSpec("id", "str", "编号", "ID", required=True)
 _NAME_FIELD = FieldSpec("name", "str", "名称", "Name")
 
@@ -176,8 +177,10 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
     _ID_FIELD,
     _NAME_FIELD,
     FieldSpec("status", "str", "状态", "Status", choices=tuple(s.value for s in Status)),
-    FieldSpec("planned_year", "int", "计划年份", "Planned year", unit="year", **_YEAR),
-    FieldSpec("completion_year", "int", "建成年份", "Completion year", unit="year", **_YEAR),
+    FieldSpec("planned_year", "int", "计划年份", "Planned year", unit="year",
+              minimum=_YEAR_MIN, maximum=_YEAR_MAX),
+    FieldSpec("completion_year", "int", "建成年份", "Completion year", unit="year",
+              minimum=_YEAR_MIN, maximum=_YEAR_MAX),
     FieldSpec("district", "str", "所属区县代码", "District adcode"),
     FieldSpec("source", "str", "数据来源", "Source"),
 )
@@ -265,8 +268,9 @@ SPECS: dict[LayerKind, LayerSpec] = {
             LayerKind.HEATING_PIPE, "供热管网", "Heating pipes", GeometryFamily.LINE,
             (
                 FieldSpec("installation_year", "int", "敷设年份", "Installation year",
-                          unit="year", required=True, **_YEAR),
-                FieldSpec("renewal_year", "int", "改造年份", "Renewal year", unit="year", **_YEAR),
+                          unit="year", required=True, minimum=_YEAR_MIN, maximum=_YEAR_MAX),
+                FieldSpec("renewal_year", "int", "改造年份", "Renewal year", unit="year",
+                          minimum=_YEAR_MIN, maximum=_YEAR_MAX),
                 FieldSpec("dn_mm", "float", "公称直径DN", "Nominal diameter DN", unit="mm",
                           minimum=0, maximum=3000),
                 FieldSpec("length_m", "float", "长度", "Length", unit="m", minimum=0),
