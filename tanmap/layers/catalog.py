@@ -67,7 +67,11 @@ def normalise_plan_text(text: str) -> str:
     >>> normalise_plan_text("到 2025 年,基本补齐既有 — 9 — 居住社区设施短板")
     '到2025年,基本补齐既有居住社区设施短板'
     """
-    return _WHITESPACE.sub("", _PAGE_MARKER.sub("", text))
+    text = _WHITESPACE.sub("", text)
+    # Repeat until stable: removing one marker can join the dashes of a neighbour into another.
+    while (stripped := _PAGE_MARKER.sub("", text)) != text:
+        text = stripped
+    return text
 
 
 class Category(StrEnum):
