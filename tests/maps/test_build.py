@@ -492,7 +492,12 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
     district_map(district, layers, sample=True, audit_summary=rows, lang="en").save(str(path))
     problems: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        # The flags keep Chromium from its own background traffic, which this closed network
+        # refuses (noise that could reach the console on a slow machine).
+        browser = p.chromium.launch(executable_path=str(chromium), args=[
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ])
         page = browser.new_page()
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
