@@ -540,8 +540,12 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
         page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).closePopup()")
         page.locator(".leaflet-control-measure").hover()
         page.click(".js-start")
-        page.mouse.click(500, 400)
-        page.mouse.click(700, 420)
+        page.wait_for_selector(".js-measuringprompt", state="visible")
+        # Pause between clicks: two quick clicks are a double click, which ends the measurement
+        # after one point.
+        for x, y in ((500, 400), (700, 420)):
+            page.mouse.click(x, y)
+            page.wait_for_timeout(400)
         page.click(".js-finish")
         assert "Meters" in page.locator(".leaflet-popup-content").last.inner_text()
         browser.close()
