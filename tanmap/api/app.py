@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from tanmap import __version__
+from tanmap.api.cache import ViewCache
 from tanmap.api.errors import install_error_handlers
 from tanmap.api.routers import audit, districts, layers, metrics, pages
 from tanmap.api.settings import Settings, get_settings
@@ -35,7 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     app = FastAPI(title="tanmap 碳 map API", version=__version__, description=DESCRIPTION)
     app.state.stores = {}
-    app.state.cards = {}
+    app.state.cards = ViewCache(max_items=64)
+    app.state.pages = ViewCache(max_items=16)
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)

@@ -404,6 +404,17 @@ def test_map_page_offers_base_maps_and_shifts_for_amap(ro_client: TestClient) ->
     assert "tile.openstreetmap" in osm
 
 
+def test_cached_map_follows_a_layer_write(client: TestClient, store_path: Path) -> None:
+    before = client.get(f"/maps/{HEPING}?year=2026").text
+    assert "NEW-PARK-1" not in before
+    version = park_version(store_path)
+    response = client.post(f"/api/districts/{HEPING}/layers/park?mode=append", headers=AUTH,
+                           json=collection(park_feature("NEW-PARK-1")))
+    assert response.status_code == 201, response.text
+    assert response.json()["layer"]["version"] == version + 1
+    assert "NEW-PARK-1" in client.get(f"/maps/{HEPING}?year=2026").text
+
+
 def test_map_page_escapes_attribute_html(client: TestClient) -> None:
     payload = "<img src=x onerror=alert(1)>"
     response = client.post(f"/api/districts/{HEPING}/layers/park?mode=append", headers=AUTH,

@@ -74,8 +74,8 @@ def _serve(args: argparse.Namespace, *, year: int | None, cards: dict[str, Any])
     import uvicorn
 
     from tanmap.api.app import create_app
+    from tanmap.api.routers.audit import card_key
     from tanmap.api.settings import Settings
-    from tanmap.layers.views import layers_signature
 
     settings = Settings(store=args.store, lang=args.lang, host=args.host, port=args.port)
     app = create_app(settings)
@@ -83,9 +83,7 @@ def _serve(args: argparse.Namespace, *, year: int | None, cards: dict[str, Any])
         store = store_from_args(args)
         app.state.stores[settings.store] = store
         for adcode, card in cards.items():
-            key = (str(getattr(store, "path", id(store))), adcode, year,
-                   layers_signature(store, adcode))
-            app.state.cards[key] = card
+            app.state.cards.put(card_key(store, adcode, year), card)
     echo(args, f"tanmap: serving http://{args.host}:{args.port}/  (Ctrl+C to stop)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return EXIT_OK

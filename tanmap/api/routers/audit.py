@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
+from tanmap.api.cache import ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.report import card_html, write_card
@@ -17,7 +18,7 @@ from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
 from tanmap.layers.views import layers_signature
 
-__all__ = ["cached_card", "router"]
+__all__ = ["cached_card", "card_key", "router"]
 
 router = APIRouter(prefix="/api/districts/{adcode}", tags=["audit 评估"])
 
@@ -27,12 +28,16 @@ Year = Annotated[int | None, Query(ge=2000, le=2100, description="评估年份 a
 def cached_card(request: Request, store: Store, adcode: str, year: int | None) -> AuditCard:
     """Return the district's audit card, recomputed only when a layer version changed."""
     year = year or current_year()
-    key = (str(getattr(store, "path", id(store))), adcode, year, layers_signature(store, adcode))
-    cards: dict[Any, AuditCard] = request.app.state.cards
-    if key not in cards:
-        store.district(adcode)
-        cards[key] = audit_district(store, adcode, year=year)
-    return cards[key]
+    store.district(adcode)
+    cards: ViewCache[AuditCard] = request.app.state.cards
+    return cards.get_or_compute(
+        card_key(store, adcode, year), lambda: audit_district(store, adcode, year=year)
+    )
+
+
+def card_key(store: Store, adcode: str, year: int) -> tuple[Any, ...]:
+    """Return the cache key of a card: store, district, year and every layer version."""
+    return (str(getattr(store, "path", id(store))), adcode, year, layers_signature(store, adcode))
 
 
 @router.get("/audit", summary="Audit card as JSON 评估结果")

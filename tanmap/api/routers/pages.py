@@ -9,8 +9,9 @@ import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tanmap.api.cache import ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
-from tanmap.api.routers.audit import cached_card
+from tanmap.api.routers.audit import cached_card, card_key
 from tanmap.geo.audit import Status
 from tanmap.geo.errors import TanmapError
 from tanmap.layers.runner import current_year
@@ -75,16 +76,21 @@ def district_page(
 ) -> HTMLResponse:
     """Return the interactive map of a district (works offline; pick a base map when online)."""
     year = year or current_year()
-    store.district(adcode)
     card = cached_card(request, store, adcode, year)
-    view = district_view(store, adcode, year=year, lang=lang, card=card)
-    fmap = district_map(
-        view.district, view.layers, units=view.units, coverage=view.coverage,
-        unit_coverage=view.unit_coverage, audit_summary=view.audit_summary, lang=lang,
-        sample=view.sample, basemap=basemap, assets="local", static_url="/static/maps/",
-        basemap_links={
-            key: f"/maps/{adcode}?" + urlencode({"lang": lang, "basemap": key, "year": year})
-            for key in ("none", "osm", "amap")
-        },
-    )
-    return HTMLResponse(fmap.get_root().render())
+
+    def render() -> str:
+        view = district_view(store, adcode, year=year, lang=lang, card=card)
+        fmap = district_map(
+            view.district, view.layers, units=view.units, coverage=view.coverage,
+            unit_coverage=view.unit_coverage, audit_summary=view.audit_summary, lang=lang,
+            sample=view.sample, basemap=basemap, assets="local", static_url="/static/maps/",
+            basemap_links={
+                key: f"/maps/{adcode}?" + urlencode({"lang": lang, "basemap": key, "year": year})
+                for key in ("none", "osm", "amap")
+            },
+        )
+        return str(fmap.get_root().render())
+
+    pages: ViewCache[str] = request.app.state.pages
+    key = (*card_key(store, adcode, year), lang, basemap)
+    return HTMLResponse(pages.get_or_compute(key, render))
