@@ -340,6 +340,17 @@ def test_feature_count_metric_matches_the_layer(
     assert any(entry["kind"] == "pocket_garden" for entry in body["lineage"])
 
 
+def test_metric_with_default_parameters_names_its_rule(ro_client: TestClient) -> None:
+    body = ro_client.get(f"/api/districts/{HEPING}/metrics/park_coverage?year=2026").json()
+    assert 0.0 <= body["value"] <= 1.0
+    assert body["unit"] == "share"
+    assert "GB/T 51346-2019" in body["rule"]
+    assert body["params"]["rule"] == "gbt51346_2019"
+    assert body["planning_epsg"] == 4548
+    assert {e["kind"] for e in body["lineage"]} >= {"park", "residential_land"}
+    assert body["details"]["covered_m2"] <= body["details"]["residential_m2"]
+
+
 def test_metric_errors(ro_client: TestClient) -> None:
     unknown = ro_client.get(f"/api/districts/{HEPING}/metrics/no_such_metric")
     assert unknown.status_code == 404
