@@ -356,7 +356,7 @@ class FeatureCountParams:
 
 
 @dataclass(frozen=True)
-class FeatureLengthParams:
+class FeatureLengthParams(FeatureCountParams):
     """Parameters of ``feature_length`` (e.g. 贯通滨水绿道 km: kind=greenway, field=connected).
 
     中文：要素长度参数。
@@ -370,12 +370,6 @@ class FeatureLengthParams:
     """
 
     kind: str = "greenway"
-    statuses: tuple[str, ...] = ()
-    field: str | None = None
-    values: tuple[str, ...] = ()
-    year_field: str = "completion_year"
-    since_year: int | None = None
-    until_year: int | None = None
 
 
 @dataclass(frozen=True)
