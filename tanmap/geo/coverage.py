@@ -36,6 +36,14 @@ import shapely
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
+from tanmap.geo.served_region import (
+    Segments,
+    boundary_segments,
+    point_disks,
+    segment_pieces,
+    subdivide,
+)
+from tanmap.geo.tiles import map_tiles, spatial_tiles
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -133,6 +141,8 @@ def covered_mask(
     targets: Geoms,
     facilities: Geoms,
     radius_m: float | Sequence[float] | np.ndarray,
+    *,
+    workers: int | None = None,
 ) -> np.ndarray:
     """Return, per target, whether it lies within the radius of at least one facility.
 
@@ -140,10 +150,14 @@ def covered_mask(
 
     A target is covered when ``distance(target, facility) <= radius`` for some facility: for
     polygons, any part of the target within the radius of any part of the facility. The test is
-    the exact GEOS distance, inclusive at the radius; no buffer polygon is used. With many
-    targets, exact distances from grid-cell centres first decide most of them by the triangle
-    inequality (``_grid_filter``); only those near the radius get the per-target test, so the
-    answer is the same.
+    the exact GEOS distance, inclusive at the radius; no buffer polygon is used. Facilities are
+    indexed as pieces of at most ``MAX_PIECE_VERTICES`` vertices (``served_region.subdivide``), so
+    one city-spanning strip park costs each query only its nearby pieces. With many targets,
+    exact distances from grid-cell centres first decide most of them by the triangle inequality
+    (``_grid_filter``); only those near the radius get the per-target test, and a target within a
+    micrometre of the radius of a cut piece is tested against the whole facility, so the answer
+    is the same. Targets are processed in spatial tiles on ``workers`` threads; the answer does
+    not depend on the number of workers.
 
     Parameters
     ----------
@@ -153,6 +167,8 @@ def covered_mask(
     radius_m
         One service radius (m, >= 0) or one per facility (tiered rules); NaN marks a facility
         that does not count.
+    workers
+        Threads to use (None = every CPU this process may use).
 
     Returns
     -------
@@ -181,26 +197,102 @@ def covered_mask(
     covered = np.zeros(target_geoms.size, dtype=bool)
     usable = ~(shapely.is_missing(facility_geoms) | shapely.is_empty(facility_geoms))
     usable &= ~np.isnan(radii)
-    live = ~(shapely.is_missing(target_geoms) | shapely.is_empty(target_geoms))
+    live = np.flatnonzero(~(shapely.is_missing(target_geoms) | shapely.is_empty(target_geoms)))
+    if not usable.any() or live.size == 0:
+        return covered
+    index = _PieceIndex.build(facility_geoms[usable], radii[usable])
+    tiles = spatial_tiles(target_geoms[live])
+    results = map_tiles(lambda tile: _mask_tile(target_geoms[live[tile]], index), tiles, workers)
+    for tile, result in zip(tiles, results, strict=True):
+        covered[live[tile]] = result
+    return covered
+
+
+#: Distances within this band (m) of the radius, measured to a cut piece of a facility, are
+#: re-measured to the whole facility (cut vertices are rounded to ~1e-10 m).
+_PIECE_BAND_M = 1e-6
+
+
+@dataclass(frozen=True)
+class _RadiusGroup:
+    """The facility pieces of one service radius, with their spatial index."""
+
+    radius_m: float
+    tree: shapely.STRtree
+    pieces: np.ndarray
+    owner: np.ndarray  # piece -> facility position in _PieceIndex.geoms
+
+
+@dataclass(frozen=True)
+class _PieceIndex:
+    """Usable facilities cut into small pieces and indexed per radius (largest radius first)."""
+
+    geoms: np.ndarray
+    radii: np.ndarray
+    cut: np.ndarray  # per facility: indexed as more than one piece
+    groups: tuple[_RadiusGroup, ...]
+
+    @classmethod
+    def build(cls, geoms: np.ndarray, radii: np.ndarray) -> _PieceIndex:
+        pieces, owner = subdivide(geoms)
+        # Whole facilities that were cut are measured prepared (indexed facets) when a distance
+        # falls in the band; copies, so the caller's geometries are left untouched.
+        cut = np.bincount(owner, minlength=geoms.size) > 1
+        geoms = geoms.copy()
+        if cut.any():
+            geoms[cut] = shapely.from_wkb(shapely.to_wkb(geoms[cut]))
+            shapely.prepare(geoms[cut])
+        groups = []
+        for radius in np.unique(radii)[::-1]:
+            mine = radii[owner] == radius
+            groups.append(_RadiusGroup(float(radius), shapely.STRtree(pieces[mine]),
+                                       pieces[mine], owner[mine]))
+        return cls(geoms, radii, cut, tuple(groups))
+
+    def within(self, targets: np.ndarray, group: _RadiusGroup) -> np.ndarray:
+        """Return, per target, whether it is within the group's radius (exact test)."""
+        out = np.zeros(targets.size, dtype=bool)
+        if targets.size == 0:
+            return out
+        radius = group.radius_m
+        if radius == 0:
+            t_idx, p_idx = group.tree.query(targets, predicate="intersects")
+        else:
+            (t_idx, p_idx), dist = group.tree.query_nearest(
+                targets, max_distance=radius + _PIECE_BAND_M, return_distance=True,
+                all_matches=False)
+            sure = dist <= radius - _PIECE_BAND_M
+            out[t_idx[sure]] = True
+            unsure = np.unique(t_idx[~sure])
+            if unsure.size == 0:
+                return out
+            t_idx, p_idx = group.tree.query(targets[unsure], predicate="dwithin",
+                                            distance=radius + _PIECE_BAND_M)
+            t_idx = unsure[t_idx]
+        # The exact test on whole facilities (GEOS distance, inclusive at the radius).
+        pairs = np.unique(np.column_stack([t_idx, group.owner[p_idx]]), axis=0)
+        if pairs.size:
+            t, f = pairs[:, 0], pairs[:, 1]
+            hit = (shapely.intersects(targets[t], self.geoms[f]) if radius == 0
+                   else shapely.dwithin(targets[t], self.geoms[f], radius))
+            out[t[hit]] = True
+        return out
+
+
+def _mask_tile(targets: np.ndarray, index: _PieceIndex) -> np.ndarray:
+    """Return covered flags of one tile of (non-empty) targets."""
+    covered = np.zeros(targets.size, dtype=bool)
     # Largest radius first: each later (smaller) group only tests targets still uncovered.
-    for radius in np.unique(radii[usable])[::-1]:
-        todo = np.flatnonzero(live & ~covered)
+    for group in index.groups:
+        todo = np.flatnonzero(~covered)
         if todo.size == 0:
             break
-        group = facility_geoms[usable & (radii == radius)]
-        if radius == 0:
-            hit = shapely.STRtree(group).query(target_geoms[todo], predicate="intersects")[0]
-            covered[todo[np.unique(hit)]] = True
-            continue
-        tree = shapely.STRtree(group)
-        if todo.size >= GRID_MIN_TARGETS:
-            sure, maybe = _grid_filter(target_geoms[todo], tree, float(radius))
+        if group.radius_m > 0 and todo.size >= GRID_MIN_TARGETS:
+            sure, maybe = _grid_filter(targets[todo], group.tree, group.radius_m)
             covered[todo[sure]] = True
             todo = todo[maybe]
         if todo.size:
-            # The exact test: GEOS distance, inclusive at the radius.
-            hit = tree.query_nearest(target_geoms[todo], max_distance=radius, all_matches=False)[0]
-            covered[todo[hit]] = True
+            covered[todo] = index.within(targets[todo], group)
     return covered
 
 
@@ -408,7 +500,12 @@ def sagitta_m(radius_m: float, quad_segs: int) -> float:
 
 
 def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Union ``geoms`` per group in one vectorised call (rows of a None-padded 2-D array)."""
+    """Union ``geoms`` per group in few vectorised calls.
+
+    Groups are bucketed by size (powers of two) and each bucket is one None-padded 2-D array
+    unioned along its rows, so the padding never exceeds the data (one huge group does not make
+    every row wide).
+    """
     out = np.full(n_groups, shapely.GeometryCollection(), dtype=object)
     if geoms.size == 0:
         return out
@@ -416,69 +513,43 @@ def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> np.n
     g = groups[order]
     counts = np.bincount(g, minlength=n_groups)
     starts = np.cumsum(counts) - counts
-    grid = np.full((n_groups, int(counts.max())), None, dtype=object)
-    grid[g, np.arange(g.size) - starts[g]] = geoms[order]
-    return np.asarray(shapely.union_all(grid, axis=1), dtype=object)
+    width = np.where(counts > 0, 2 ** np.ceil(np.log2(np.maximum(counts, 1))), 0).astype(np.int64)
+    for w in np.unique(width[width > 0]):
+        rows = np.flatnonzero(width == w)
+        row_of = np.full(n_groups, -1)
+        row_of[rows] = np.arange(rows.size)
+        mine = row_of[g] >= 0
+        grid = np.full((rows.size, int(w)), None, dtype=object)
+        grid[row_of[g[mine]], (np.arange(g.size) - starts[g])[mine]] = geoms[order][mine]
+        out[rows] = shapely.union_all(grid, axis=1)
+    return out
 
 
-def _pairs_within(
-    targets: np.ndarray, facilities: np.ndarray, radii: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (target, facility) positions with distance <= the facility's radius."""
-    out_t, out_f = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.intp)]
-    for radius in np.unique(radii):
-        group = np.flatnonzero(radii == radius)
-        t_idx, g_idx = shapely.STRtree(facilities[group]).query(
-            targets, predicate="dwithin" if radius > 0 else "intersects",
-            **({"distance": radius} if radius > 0 else {}))
-        out_t.append(t_idx)
-        out_f.append(group[g_idx])
-    return np.concatenate(out_t), np.concatenate(out_f)
-
-
-def _is_convex(geoms: np.ndarray) -> np.ndarray:
-    """Return whether each geometry is a point or a convex polygon without holes."""
-    type_id = shapely.get_type_id(geoms)
-    area = shapely.area(geoms)
-    convex = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
-    convex &= shapely.area(shapely.convex_hull(geoms)) - area <= 1e-9 * np.maximum(area, 1.0)
-    return np.asarray(convex | (type_id == 0), dtype=bool)
-
-
-def _buffer_parts(
+def _region_pieces(
     geoms: np.ndarray, radii: np.ndarray, quad_segs: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return polygons whose union is the radius-region of each geometry, and their owners.
+    """Return polygons whose union is the (inscribed) served region of each geometry, and owners.
 
-    GEOS may simplify buffer *input* (its BufferInputLineSimplifier drops concave vertices
-    shallower than 1 % of the radius), a heuristic the inscribed guarantee should not rest on.
-    Points and convex polygons without holes have no concave vertex and are buffered directly;
-    any other geometry is represented by its own polygonal part plus one capsule (a buffered
-    two-point segment, which nothing can simplify) per boundary segment. Every returned polygon
-    is then inscribed in the true region (straight offsets exact, arc vertices on the circle).
+    Points get GEOS disks (exact: vertices on the circle); polygons and lines their own polygonal
+    parts plus the rectangles and convex-vertex sectors of ``served_region`` (never GEOS's buffer
+    of a non-convex shape, whose input simplification can reach past the radius).
     """
     type_id = shapely.get_type_id(geoms)
-    simple = _is_convex(geoms) | (type_id == 4)
     pos = np.arange(geoms.size)
-    out = [shapely.buffer(geoms[simple], radii[simple], quad_segs=quad_segs)]
-    owners = [pos[simple]]
-    hard = pos[~simple]
-    if hard.size:
-        parts, part_owner = shapely.get_parts(geoms[hard], return_index=True)
-        part_owner = hard[part_owner]
+    points = (type_id == 0) | (type_id == 4)
+    out, owners = [point_disks(geoms[points], radii[points], quad_segs)], [pos[points]]
+    shaped = pos[~points]
+    if shaped.size:
+        parts, part_owner = shapely.get_parts(geoms[shaped], return_index=True)
         polygonal = shapely.get_type_id(parts) == 3
         out.append(parts[polygonal])
-        owners.append(part_owner[polygonal])
-        rings, ring_owner = shapely.get_rings(parts[polygonal], return_index=True)
-        lines = np.concatenate([rings, parts[~polygonal]])
-        line_owner = np.concatenate([part_owner[polygonal][ring_owner], part_owner[~polygonal]])
-        coords, idx = shapely.get_coordinates(lines, return_index=True)
-        same = (idx[1:] == idx[:-1]) & np.any(coords[1:] != coords[:-1], axis=1)
-        segments = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
-        seg_owner = line_owner[idx[:-1][same]]
-        out.append(shapely.buffer(segments, radii[seg_owner], quad_segs=quad_segs))
-        owners.append(seg_owner)
-    return np.concatenate(out), np.concatenate(owners)
+        owners.append(shaped[part_owner[polygonal]])
+        segments = boundary_segments(geoms[shaped])
+        seg_owner = shaped[segments.owner]
+        pieces, seg_of_piece = segment_pieces(segments, radii[seg_owner], quad_segs)
+        out.append(pieces)
+        owners.append(seg_owner[seg_of_piece])
+    return np.concatenate(out), np.concatenate(owners).astype(np.intp)
 
 
 @dataclass(frozen=True)
@@ -523,24 +594,31 @@ def covered_area(
     *,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     quad_segs: int | None = None,
+    workers: int | None = None,
 ) -> CoveredArea:
     """Return the area of each land polygon within the radius of any facility.
 
     中文：覆盖面积（居住用地在服务半径内的面积，精确到给定容差）。
 
-    Each land polygon falls in one of three classes, all decided by exact distance tests:
+    Each land polygon (or, for a large one, each quarter of it down to ``SPLIT_MIN_M``) falls in
+    one of three classes, all decided by exact tests:
 
-    * every vertex within the radius of one convex facility (point, or convex polygon without
-      holes): wholly served, since distance to a convex set is a convex function whose maximum
-      over the polygon is at a vertex; its area counts exactly;
+    * wholly served: every point within the radius, proved either from grid-cell distances
+      (the triangle inequality of ``_grid_filter``) or because every vertex lies within the
+      radius of one convex part of a facility (a point, a boundary segment, a convex polygon):
+      distance to a convex set is a convex function, so its maximum over the polygon is at a
+      vertex. Its area counts exactly;
     * farther than the radius from every facility: not served, 0 exactly;
-    * otherwise: the buffers (inscribed in the true region: vertices on the arcs) of the
-      facilities within reach are clipped to its padded envelope and unioned there (a grouped,
-      vectorised union), then intersected with it. This figure is a lower bound; the bound adds
+    * otherwise: the pieces of the served region near it (``served_region``: the facility
+      itself, a rectangle per boundary segment within reach and a sector per convex vertex, all
+      inscribed in the true region) are clipped to its padded envelope, unioned there and
+      intersected with it. This figure is a lower bound; the bound adds
       ``sagitta x length of the union's boundary within the envelope``.
 
-    No union over the whole city is ever formed, so the work grows with the number of parcels
-    that the served region's edge crosses.
+    No union over the whole city is ever formed and no buffer of a whole park is drawn, so the
+    work grows with the length of the served region's edge, whatever the parks' shapes. Land is
+    processed in spatial tiles on ``workers`` threads; the answer does not depend on the number
+    of workers.
 
     Parameters
     ----------
@@ -554,6 +632,8 @@ def covered_area(
         Largest radial gap between buffer polygons and true circles (m); sets ``quad_segs``.
     quad_segs
         Segments per quarter circle, overriding ``tolerance_m``.
+    workers
+        Threads to use (None = every CPU this process may use).
 
     Returns
     -------
@@ -591,84 +671,298 @@ def covered_area(
     if not usable.any() or live.size == 0:
         return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m, 0.0)
 
-    fac, fac_r = facility_geoms[usable], radii[usable]
-    # Wholly served: every vertex within the radius of one convex facility (distance to a
-    # convex set is a convex function, so its maximum over the polygon is at a vertex). The
-    # candidate is the convex facility nearest to the polygon's centre, per radius group; a
-    # polygon served wholly only by another, or by several together, takes the general path.
-    full = np.zeros(n, dtype=bool)
-    convex = _is_convex(fac)
-    coords, owner = shapely.get_coordinates(land_geoms, return_index=True)
-    n_coords = np.bincount(owner, minlength=n)
-    first = np.cumsum(n_coords) - n_coords
-    vertex_points = shapely.points(coords)
-    env = shapely.bounds(land_geoms[live])
-    centres = shapely.points((env[:, :2] + env[:, 2:]) / 2.0)
-    for radius in np.unique(fac_r[convex]):
-        group = np.flatnonzero(convex & (fac_r == radius))
-        todo = np.flatnonzero(~full[live])
+    ctx = _AreaContext.build(facility_geoms[usable], radii[usable], q, error_m)
+    tiles = spatial_tiles(land_geoms[live])
+    results = map_tiles(lambda tile: _area_tile(land_geoms[live[tile]], ctx), tiles, workers)
+    bound_per_land = np.zeros(n)
+    for tile, (t_m2, t_covered, t_gaps, t_bound) in zip(tiles, results, strict=True):
+        rows = live[tile]
+        covered_m2[rows] = t_m2
+        covered[rows] = t_covered
+        gaps[rows] = t_gaps
+        bound_per_land[rows] = t_bound
+    # Summed in land order, so the figure does not depend on the tiling or the workers.
+    return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m,
+                       float(np.sum(bound_per_land)))
+
+
+#: Land parts left undecided by the grid are split into quarters while their envelope's diagonal
+#: exceeds this (m), so a large parcel is measured exactly where the served edge crosses it.
+SPLIT_MIN_M = 60.0
+#: Most times an undecided land part is split into quarters.
+SPLIT_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class _AreaContext:
+    """What every tile of :func:`covered_area` shares (read only): indexes and segments."""
+
+    index: _PieceIndex
+    quad_segs: int
+    error_m: float
+    segments: Segments  # of the polygonal and linear facilities
+    seg_radii: np.ndarray
+    seg_groups: tuple[tuple[float, shapely.STRtree, np.ndarray], ...]
+    seg_lines: np.ndarray
+    convex: np.ndarray  # per facility: a point or a convex polygon without holes
+
+    @classmethod
+    def build(cls, geoms: np.ndarray, radii: np.ndarray, quad_segs: int,
+              error_m: float) -> _AreaContext:
+        index = _PieceIndex.build(geoms, radii)
+        segments = boundary_segments(geoms)
+        seg_radii = radii[segments.owner]
+        lines = segments.lines()
+        seg_groups = []
+        for radius in np.unique(seg_radii)[::-1]:
+            mine = np.flatnonzero(seg_radii == radius)
+            seg_groups.append((float(radius), shapely.STRtree(lines[mine]), mine))
+        type_id = shapely.get_type_id(geoms)
+        area = shapely.area(geoms)
+        convex = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+        convex &= shapely.area(shapely.convex_hull(geoms)) - area <= 1e-9 * np.maximum(area, 1.0)
+        return cls(index, quad_segs, error_m, segments, seg_radii, tuple(seg_groups), lines,
+                   np.asarray(convex | (type_id == 0), dtype=bool))
+
+
+def _classify(parts: np.ndarray, ctx: _AreaContext) -> np.ndarray:
+    """Return 1 (wholly within reach), 0 (beyond every radius) or -1 (undecided) per part."""
+    status = np.full(parts.size, -1, dtype=np.int8)
+    beyond_all = np.ones(parts.size, dtype=bool)
+    for group in ctx.index.groups:
+        todo = np.flatnonzero(status != 1)
         if todo.size == 0:
             break
-        (t_idx, g_idx) = shapely.STRtree(fac[group]).query_nearest(
-            centres[todo], all_matches=False)
-        cl, cf = live[todo[t_idx]], group[g_idx]
-        reps = n_coords[cl]
-        pair_of_vertex = np.repeat(np.arange(cl.size), reps)
-        vertex = first[cl][pair_of_vertex] + (np.arange(reps.sum()) - np.repeat(
-            np.cumsum(reps) - reps, reps))
-        ok = shapely.dwithin(vertex_points[vertex], fac[cf[pair_of_vertex]], radius)
-        full[cl[np.logical_and.reduceat(ok, np.cumsum(reps) - reps)]] = True
-    # The others: pairs (land, facility) within the radius, by the exact distance test.
-    rest = live[~full[live]]
-    l_idx, f_idx = _pairs_within(land_geoms[rest], fac, fac_r)
-    l_idx = rest[l_idx]
-    near = np.zeros(n, dtype=bool)
-    near[l_idx] = True
-    covered_m2[full] = land_m2[full]
-    covered[full] = land_geoms[full]
-    gaps[full] = shapely.Polygon()
+        if group.radius_m == 0:
+            beyond_all[todo] = False  # touching is for the exact path
+            continue
+        sure, maybe = _grid_filter(parts[todo], group.tree, group.radius_m)
+        status[todo[sure]] = 1
+        beyond = np.ones(todo.size, dtype=bool)
+        beyond[sure] = False
+        beyond[maybe] = False
+        beyond_all[todo[~beyond]] = False
+    status[(status != 1) & beyond_all] = 0
+    return status
 
-    partial = np.flatnonzero(near & ~full)
-    bound_m2 = 0.0
-    if partial.size:
-        # Clip the buffers to each parcel's envelope padded well beyond the sagitta, so the clip
-        # edges never count as buffer boundary in the bound below.
-        pad_m = max(1.0, 20.0 * error_m)
-        env = shapely.bounds(land_geoms[partial])
-        clip = shapely.box(env[:, 0] - pad_m, env[:, 1] - pad_m, env[:, 2] + pad_m,
-                           env[:, 3] + pad_m)
-        # Only the facilities within reach of a partial parcel are buffered.
-        needed = np.unique(f_idx[~full[l_idx]])
-        inner, _ = _buffer_parts(fac[needed], fac_r[needed], q)
-        c_idx, b_idx = shapely.STRtree(inner).query(clip, predicate="intersects")
-        pieces = shapely.intersection(inner[b_idx], clip[c_idx])
-        # A piece that fills its whole box means one inscribed buffer holds the parcel: wholly
-        # served, exactly, with no union needed.
-        box_m2 = shapely.area(clip)
-        fills = shapely.area(pieces) >= box_m2[c_idx] * (1.0 - 1e-12)
-        whole = np.zeros(partial.size, dtype=bool)
-        whole[c_idx[fills]] = True
-        covered_m2[partial[whole]] = land_m2[partial[whole]]
-        covered[partial[whole]] = land_geoms[partial[whole]]
-        gaps[partial[whole]] = shapely.Polygon()
-        keep = ~whole[c_idx]
-        pos = np.flatnonzero(~whole)
-        renumber = np.cumsum(~whole) - 1
-        served = _grouped_union(pieces[keep], renumber[c_idx[keep]], pos.size)
-        cut = partial[pos]
-        parts = shapely.intersection(land_geoms[cut], served)
-        covered[cut] = parts
-        gaps[cut] = shapely.difference(land_geoms[cut], served)
-        covered_m2[cut] = np.minimum(shapely.area(parts), land_m2[cut])
-        # First-order bound: the true region exceeds the inscribed buffers only within
-        # `error_m` of their boundary, so the missing area is at most error_m x the length of
-        # that boundary near the parcel (its envelope grown by error_m).
-        env = env[pos]
-        near_box = shapely.box(env[:, 0] - error_m, env[:, 1] - error_m, env[:, 2] + error_m,
-                               env[:, 3] + error_m)
-        edges = shapely.intersection(shapely.boundary(served), near_box)
-        bound_m2 = error_m * float(np.nansum(shapely.length(edges)))  # None = no edge
-    return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m, bound_m2)
+
+def _quarters(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split each part into the (non-empty) quarters of its envelope; return parts and owners."""
+    env = shapely.bounds(parts)
+    mid = (env[:, :2] + env[:, 2:]) / 2.0
+    pad = 1.0 + np.maximum(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1])
+    x = [env[:, 0] - pad, mid[:, 0], env[:, 2] + pad]
+    y = [env[:, 1] - pad, mid[:, 1], env[:, 3] + pad]
+    boxes = [shapely.box(x[i], y[j], x[i + 1], y[j + 1]) for i in (0, 1) for j in (0, 1)]
+    pieces = np.concatenate([shapely.intersection(parts, b) for b in boxes])
+    owner = np.tile(np.arange(parts.size), 4)
+    keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
+    return pieces[keep], owner[keep]
+
+
+def _area_tile(
+    land: np.ndarray, ctx: _AreaContext
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return covered m², covered and gap geometries, and area bounds of one tile of land."""
+    n = land.size
+    # 1. Decide whole polygons, then quarters of the undecided large ones, from grid distances.
+    parts, owner = land, np.arange(n)
+    decided_parts, decided_owner, decided_full = [], [], []
+    exact_parts, exact_owner = [], []
+    for depth in range(SPLIT_MAX_DEPTH + 1):
+        status = _classify(parts, ctx)
+        done = status >= 0
+        decided_parts.append(parts[done])
+        decided_owner.append(owner[done])
+        decided_full.append(status[done] == 1)
+        env = shapely.bounds(parts)
+        diag = np.hypot(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1])
+        split = ~done & (diag > SPLIT_MIN_M) & (depth < SPLIT_MAX_DEPTH)
+        stay = ~done & ~split
+        exact_parts.append(parts[stay])
+        exact_owner.append(owner[stay])
+        if not split.any():
+            break
+        quarter, q_owner = _quarters(parts[split])
+        parts, owner = quarter, owner[split][q_owner]
+    d_parts, d_owner = np.concatenate(decided_parts), np.concatenate(decided_owner)
+    d_full = np.concatenate(decided_full)
+    x_parts, x_owner = np.concatenate(exact_parts), np.concatenate(exact_owner)
+
+    # 2. The exact path for the parts the grid could not decide.
+    x_m2, x_covered, x_gaps, x_bound = _exact_parts(x_parts, ctx)
+
+    # 3. Back to land polygons: a polygon whose every part is wholly served counts exactly.
+    all_parts = np.concatenate([d_parts, x_parts])
+    all_owner = np.concatenate([d_owner, x_owner])
+    part_area = shapely.area(all_parts)
+    part_m2 = np.concatenate([np.where(d_full, part_area[:d_parts.size], 0.0), x_m2])
+    part_full = np.concatenate([d_full, x_m2 >= part_area[d_parts.size:]])
+    part_none = np.concatenate([~d_full, (x_m2 <= 0) & (x_bound <= 0)])
+    empty = shapely.Polygon()
+    part_cov = np.concatenate([np.where(d_full, d_parts, empty), x_covered])
+    part_gap = np.concatenate([np.where(d_full, empty, d_parts), x_gaps])
+    n_parts = np.bincount(all_owner, minlength=n)
+    all_full = np.bincount(all_owner, weights=part_full, minlength=n) == n_parts
+    all_none = np.bincount(all_owner, weights=part_none, minlength=n) == n_parts
+    covered_m2 = np.bincount(all_owner, weights=part_m2, minlength=n)
+    bound = np.bincount(x_owner, weights=x_bound, minlength=n)
+    covered_m2 = np.where(all_full, shapely.area(land), covered_m2)
+    covered_m2 = np.minimum(np.where(all_none, 0.0, covered_m2), shapely.area(land))
+    covered = np.full(n, shapely.GeometryCollection(), dtype=object)
+    gaps = np.full(n, empty, dtype=object)
+    covered[all_full] = land[all_full]
+    gaps[all_none] = land[all_none]
+    whole = n_parts == 1
+    single = whole & ~all_full & ~all_none
+    first = np.full(n, -1)
+    first[all_owner[::-1]] = np.arange(all_owner.size)[::-1]
+    covered[single] = part_cov[first[single]]
+    gaps[single] = part_gap[first[single]]
+    mixed = np.flatnonzero(~whole & ~all_full & ~all_none)
+    if mixed.size:
+        renumber = np.full(n, -1)
+        renumber[mixed] = np.arange(mixed.size)
+        sel = renumber[all_owner] >= 0
+        covered[mixed] = _grouped_union(part_cov[sel], renumber[all_owner[sel]], mixed.size)
+        gaps[mixed] = _grouped_union(part_gap[sel], renumber[all_owner[sel]], mixed.size)
+    return covered_m2, covered, gaps, bound
+
+
+def _expand_vertices(parts: np.ndarray, pair_part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return, for pairs naming parts, every vertex of the pair's part and the pair it is for."""
+    coords, c_owner = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(c_owner, minlength=parts.size)
+    first = np.cumsum(counts) - counts
+    reps = counts[pair_part]
+    pair_of_vertex = np.repeat(np.arange(pair_part.size), reps)
+    vertex = first[pair_part][pair_of_vertex] + (
+        np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
+    return shapely.points(coords[vertex]), pair_of_vertex
+
+
+def _all_vertices_within(
+    parts: np.ndarray, pair_part: np.ndarray, things: np.ndarray, radii: np.ndarray
+) -> np.ndarray:
+    """Return, per pair (part, convex thing), whether every vertex of the part is in reach."""
+    if pair_part.size == 0:
+        return np.zeros(0, dtype=bool)
+    points, pair_of_vertex = _expand_vertices(parts, pair_part)
+    ok = shapely.dwithin(points, things[pair_of_vertex], radii[pair_of_vertex])
+    per_pair = np.bincount(pair_of_vertex, weights=~ok, minlength=pair_part.size)
+    return np.asarray(per_pair == 0, dtype=bool)
+
+
+def _exact_parts(
+    parts: np.ndarray, ctx: _AreaContext
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return covered m², covered and gap geometries, and bounds of parts near the served edge."""
+    m = parts.size
+    m2 = np.zeros(m)
+    empty = shapely.Polygon()
+    covered = np.full(m, empty, dtype=object)
+    gaps = parts.copy()
+    bound = np.zeros(m)
+    if m == 0:
+        return m2, covered, gaps, bound
+    index = ctx.index
+    # Which parts have any facility within reach (exact), and the pieces near them.
+    near = np.zeros(m, dtype=bool)
+    none_i, none_o = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object)
+    piece_pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(none_i, none_o, none_i)]
+    seg_pairs: list[tuple[np.ndarray, np.ndarray]] = [(none_i, none_i)]
+    for group in index.groups:
+        near |= index.within(parts, group)
+        reach = group.radius_m + _PIECE_BAND_M
+        p_idx, g_idx = group.tree.query(parts, predicate="dwithin" if reach > 0 else
+                                        "intersects", **({"distance": reach} if reach > 0 else {}))
+        piece_pairs.append((p_idx, group.pieces[g_idx], group.owner[g_idx]))
+    for radius, tree, positions in ctx.seg_groups:
+        p_idx, s_idx = tree.query(parts, predicate="dwithin", distance=radius + _PIECE_BAND_M)
+        seg_pairs.append((p_idx, positions[s_idx]))
+    pp_part = np.concatenate([p for p, _, _ in piece_pairs])
+    pp_piece = np.concatenate([g for _, g, _ in piece_pairs])
+    pp_owner = np.concatenate([o for _, _, o in piece_pairs])
+    sp_part = np.concatenate([p for p, _ in seg_pairs])
+    sp_seg = np.concatenate([s for _, s in seg_pairs])
+
+    # Wholly served: every vertex within reach of one convex thing (a point, a convex facility,
+    # or a boundary segment of any facility), or the part inside a piece of a facility.
+    full = np.zeros(m, dtype=bool)
+    piece_type = shapely.get_type_id(pp_piece)
+    convex_pair = (piece_type == 0) | (ctx.convex[pp_owner] & ~index.cut[pp_owner])
+    cp = np.flatnonzero(convex_pair & near[pp_part])
+    ok = _all_vertices_within(parts, pp_part[cp], pp_piece[cp], index.radii[pp_owner[cp]])
+    full[pp_part[cp[ok]]] = True
+    polygonal = np.flatnonzero((piece_type == 3) & ~full[pp_part])
+    inside = shapely.contains(pp_piece[polygonal], parts[pp_part[polygonal]])
+    full[pp_part[polygonal[inside]]] = True
+    sp = np.flatnonzero(~full[sp_part] & near[sp_part])
+    ok = _all_vertices_within(parts, sp_part[sp], ctx.seg_lines[sp_seg[sp]],
+                              ctx.seg_radii[sp_seg[sp]])
+    full[sp_part[sp[ok]]] = True
+    part_m2 = shapely.area(parts)
+    m2[full] = part_m2[full]
+    covered[full] = parts[full]
+    gaps[full] = empty
+
+    # The rest: union of the inscribed pieces near each part, clipped to its padded envelope.
+    rest = np.flatnonzero(near & ~full)
+    if rest.size == 0:
+        return m2, covered, gaps, bound
+    renumber = np.full(m, -1)
+    renumber[rest] = np.arange(rest.size)
+    pad_m = max(1.0, 20.0 * ctx.error_m)
+    env = shapely.bounds(parts[rest])
+    clip = shapely.box(env[:, 0] - pad_m, env[:, 1] - pad_m, env[:, 2] + pad_m, env[:, 3] + pad_m)
+    # Facility interiors (polygonal pieces) and point disks near the part.
+    sel = renumber[pp_part] >= 0
+    pieces_here, piece_part = pp_piece[sel], renumber[pp_part[sel]]
+    piece_type = shapely.get_type_id(pieces_here)
+    is_point = (piece_type == 0) | (piece_type == 4)
+    disks = point_disks(pieces_here[is_point], index.radii[pp_owner[sel]][is_point],
+                        ctx.quad_segs)
+    region = [pieces_here[piece_type == 3], disks]
+    region_part = [piece_part[piece_type == 3], piece_part[is_point]]
+    # Rectangles and sectors of the boundary segments within reach.
+    sel = renumber[sp_part] >= 0
+    segs, seg_inverse = np.unique(sp_seg[sel], return_inverse=True)
+    seg_pieces, of_seg = segment_pieces(ctx.segments.take(segs), ctx.seg_radii[segs],
+                                        ctx.quad_segs)
+    # (part, segment) pairs -> (part, piece) pairs through the pieces of each segment.
+    order = np.argsort(of_seg, kind="stable")
+    counts = np.bincount(of_seg, minlength=segs.size)
+    starts = np.cumsum(counts) - counts
+    pair_part = renumber[sp_part[sel]]
+    reps = counts[seg_inverse]
+    expanded = np.repeat(np.arange(pair_part.size), reps)
+    k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    region.append(seg_pieces[order[starts[seg_inverse[expanded]] + k]])
+    region_part.append(pair_part[expanded])
+    region_geoms = np.concatenate(region)
+    region_of = np.concatenate(region_part).astype(np.intp)
+    clipped = shapely.intersection(region_geoms, clip[region_of])
+    served = _grouped_union(clipped, region_of, rest.size)
+    cut = parts[rest]
+    whole = shapely.contains(served, cut)
+    m2[rest[whole]] = part_m2[rest[whole]]
+    covered[rest[whole]] = cut[whole]
+    gaps[rest[whole]] = empty
+    edge = rest[~whole]
+    served_edge = served[~whole]
+    inter = shapely.intersection(parts[edge], served_edge)
+    covered[edge] = inter
+    gaps[edge] = shapely.difference(parts[edge], served_edge)
+    m2[edge] = np.minimum(shapely.area(inter), part_m2[edge])
+    # First-order bound: the true region exceeds the inscribed pieces only within `error_m` of
+    # their boundary, so the missing area is at most error_m x the length of that boundary near
+    # the part (its envelope grown by error_m).
+    e = ctx.error_m
+    env = shapely.bounds(parts[edge])
+    near_box = shapely.box(env[:, 0] - e, env[:, 1] - e, env[:, 2] + e, env[:, 3] + e)
+    lengths = shapely.length(shapely.intersection(shapely.boundary(served_edge), near_box))
+    bound[edge] = e * np.nan_to_num(lengths)  # NaN = no edge
+    return m2, covered, gaps, bound
 
 
 def marginal_area(
@@ -716,7 +1010,7 @@ def marginal_area(
         return out
     pos = np.flatnonzero(usable)
     q = quad_segs or quad_segs_for_tolerance(max(float(radii[pos].max()), 1.0), tolerance_m)
-    parts, owners = _buffer_parts(facility_geoms[pos], radii[pos], q)
+    parts, owners = _region_pieces(facility_geoms[pos], radii[pos], q)
     buffers = _grouped_union(parts, owners, pos.size)
     a_idx, b_idx = shapely.STRtree(buffers).query(buffers, predicate="intersects")
     other = a_idx != b_idx
