@@ -166,8 +166,8 @@ def coverage(conn, n: int, radius_m: float) -> np.ndarray:
     return mask
 
 
-def area(conn, n: int, radius_m: float, quad_segs: int) -> np.ndarray:
-    """Covered m² per parcel: ST_Union of buffers, ST_Subdivide, indexed intersection."""
+def area(conn, n: int, radius_m: float, quad_segs: int, land: str = "residential") -> np.ndarray:
+    """Covered m² per land polygon: ST_Union of buffers, ST_Subdivide, indexed intersection."""
     conn.execute("DROP TABLE IF EXISTS served")
     conn.execute(
         "CREATE TEMP TABLE served AS SELECT ST_Subdivide(ST_Union(ST_Buffer(geom, %s, %s)), 256)"
@@ -177,7 +177,7 @@ def area(conn, n: int, radius_m: float, quad_segs: int) -> np.ndarray:
     conn.execute("CREATE INDEX served_gix ON served USING gist (geom)")
     conn.execute("ANALYZE served")
     rows = conn.execute(
-        "SELECT r.gid, SUM(ST_Area(ST_Intersection(r.geom, s.geom))) FROM residential r "
+        f"SELECT r.gid, SUM(ST_Area(ST_Intersection(r.geom, s.geom))) FROM {land} r "
         "JOIN served s ON ST_Intersects(r.geom, s.geom) GROUP BY r.gid"
     ).fetchall()
     out = np.zeros(n)
@@ -186,13 +186,27 @@ def area(conn, n: int, radius_m: float, quad_segs: int) -> np.ndarray:
     return out
 
 
+NEAREST_SQL = (
+    "SELECT b.gid, nn.d FROM buildings b CROSS JOIN LATERAL "
+    "(SELECT ST_Distance(b.geom, s.geom) AS d FROM stations s "
+    "ORDER BY b.geom <-> s.geom LIMIT 1) nn"
+)
+
+
+def parallel_workers_planned(conn, sql: str) -> int:
+    """Return the workers PostgreSQL plans for ``sql`` (0 = a serial plan)."""
+    plan = conn.execute("EXPLAIN (FORMAT JSON) " + sql).fetchone()[0][0]["Plan"]
+    stack, workers = [plan], 0
+    while stack:
+        node = stack.pop()
+        workers = max(workers, int(node.get("Workers Planned", 0)))
+        stack.extend(node.get("Plans", []))
+    return workers
+
+
 def nearest(conn, n: int) -> np.ndarray:
     """Distance from every building to its nearest station: LATERAL KNN with <->."""
-    rows = conn.execute(
-        "SELECT b.gid, nn.d FROM buildings b CROSS JOIN LATERAL "
-        "(SELECT ST_Distance(b.geom, s.geom) AS d FROM stations s "
-        "ORDER BY b.geom <-> s.geom LIMIT 1) nn"
-    ).fetchall()
+    rows = conn.execute(NEAREST_SQL).fetchall()
     out = np.full(n, np.nan)
     for gid, d in rows:
         out[gid] = d

@@ -2,9 +2,18 @@
 
 A square city of street blocks (pitch 250 m, blocks 220 m). About 60 % of the blocks are residential
 land (居住用地); building footprints sit on a 12 x 12 sub-grid of every block (no overlaps); parks
-(公园绿地) are clustered so that some residential land stays uncovered, some are rotated, some have
-holes (lakes); charging stations are uniform points. Everything is in EPSG:4548 (CGCS2000 3° GK,
-CM 117°E, Tianjin), so distances are metres. The same size and seed give the same city, bit for bit.
+(公园绿地) are clustered so that some residential land stays uncovered; charging stations are
+uniform points. Everything is in EPSG:4548 (CGCS2000 3° GK, CM 117°E, Tianjin), so distances are
+metres. The same size, seed and park style give the same city, bit for bit.
+
+Park styles (``parks=``):
+
+* ``"realistic"`` (the default): irregular star-shaped parks of 8–40 vertices (concave), 500 m² to
+  20 ha; 10 % with a lake (a hole); 5 % multipolygons (a park in two parts); 5 % with a gently
+  curved shore of 160–240 vertices (shallow concave vertices: the case where GEOS's buffer
+  simplifies its input); and one meandering riverside strip park, 60 m wide, whose bounding box
+  spans the whole city (about 8,750 vertices).
+* ``"boxes"``: the earlier city (rectangles, 30 % rotated, 10 % with a rectangular hole).
 """
 
 from __future__ import annotations
@@ -48,7 +57,16 @@ SIZES: dict[str, CitySize] = {
     "small": CitySize(20_000, 200, 400),
     "medium": CitySize(200_000, 2_000, 4_000),
     "large": CitySize(1_000_000, 10_000, 20_000),
+    "xlarge": CitySize(4_000_000, 40_000, 80_000),
 }
+#: Park styles of :func:`make_city`.
+PARK_STYLES = ("realistic", "boxes")
+#: Realistic parks: vertex counts, shares with a lake / in two parts / with a curved shore.
+STAR_VERTICES = (8, 40)
+LAKE_SHARE, MULTI_SHARE, CURVED_SHARE = 0.10, 0.05, 0.05
+CURVED_VERTICES = (160, 240)
+STRIP_WIDTH_M = 60.0
+STRIP_POINTS = 4_376
 
 
 @dataclass(frozen=True)
@@ -63,8 +81,10 @@ class SyntheticCity:
     district: shapely.Polygon
 
 
-def make_city(size: str = "small", seed: int = 20231) -> SyntheticCity:
-    """Return the synthetic city of ``size`` (tiny/small/medium/large) for ``seed``."""
+def make_city(size: str = "small", seed: int = 20231, parks: str = "realistic") -> SyntheticCity:
+    """Return the synthetic city of ``size`` (tiny/small/medium/large/xlarge) for ``seed``."""
+    if parks not in PARK_STYLES:
+        raise ValueError(f"parks must be one of {PARK_STYLES}, got {parks!r}")
     spec = SIZES[size]
     rng = np.random.default_rng(seed)
     side_m = np.sqrt(spec.buildings / BUILDINGS_PER_KM2) * 1000.0
@@ -118,23 +138,16 @@ def make_city(size: str = "small", seed: int = 20231) -> SyntheticCity:
         crs=CRS,
     )
 
-    # Parks: clustered around centres; lognormal areas; 30 % rotated; 10 % with a lake (hole).
+    # Parks: clustered around centres; lognormal areas.
     n_clusters = max(1, spec.parks // PARKS_PER_CLUSTER)
     centres = rng.uniform(0, side_m, (n_clusters, 2)) + np.array([ORIGIN_X_M, ORIGIN_Y_M])
     which = rng.integers(0, n_clusters, spec.parks)
     pc = centres[which] + rng.normal(0, CLUSTER_SPREAD_M, (spec.parks, 2))
-    area = np.clip(rng.lognormal(np.log(6000.0), 1.0, spec.parks), 500.0, 400_000.0)
-    aspect = rng.uniform(0.5, 2.0, spec.parks)
-    pw, ph = np.sqrt(area * aspect), np.sqrt(area / aspect)
-    outer = shapely.box(pc[:, 0] - pw / 2, pc[:, 1] - ph / 2, pc[:, 0] + pw / 2, pc[:, 1] + ph / 2)
-    lake = rng.random(spec.parks) < 0.1
-    with_hole = shapely.box(pc[:, 0] - pw / 5, pc[:, 1] - ph / 5, pc[:, 0] + pw / 5,
-                            pc[:, 1] + ph / 5)
-    parks_geom = np.where(lake, shapely.difference(outer, with_hole), outer)
-    rotated = rng.random(spec.parks) < 0.3
-    angle = rng.uniform(0, 90, spec.parks)
-    parks_geom = np.where(rotated, _rotate(parks_geom, angle, pc), parks_geom)
-    parks = gpd.GeoDataFrame(
+    if parks == "boxes":
+        parks_geom = _box_parks(rng, pc, spec.parks)
+    else:
+        parks_geom = _realistic_parks(rng, pc, spec.parks, side_m)
+    parks_gdf = gpd.GeoDataFrame(
         {
             "id": [f"P{i}" for i in range(spec.parks)],
             "park_class": rng.choice(PARK_CLASSES, spec.parks, p=PARK_CLASS_P),
@@ -150,7 +163,81 @@ def make_city(size: str = "small", seed: int = 20231) -> SyntheticCity:
         crs=CRS,
     )
     district = shapely.box(ORIGIN_X_M, ORIGIN_Y_M, ORIGIN_X_M + side_m, ORIGIN_Y_M + side_m)
-    return SyntheticCity(size, residential, buildings, parks, stations, district)
+    return SyntheticCity(size, residential, buildings, parks_gdf, stations, district)
+
+
+def _box_parks(rng: np.random.Generator, pc: np.ndarray, n: int) -> np.ndarray:
+    """Rectangles, 30 % rotated, 10 % with a rectangular lake (the earlier benchmark parks)."""
+    area = np.clip(rng.lognormal(np.log(6000.0), 1.0, n), 500.0, 400_000.0)
+    aspect = rng.uniform(0.5, 2.0, n)
+    pw, ph = np.sqrt(area * aspect), np.sqrt(area / aspect)
+    outer = shapely.box(pc[:, 0] - pw / 2, pc[:, 1] - ph / 2, pc[:, 0] + pw / 2, pc[:, 1] + ph / 2)
+    lake = rng.random(n) < 0.1
+    with_hole = shapely.box(pc[:, 0] - pw / 5, pc[:, 1] - ph / 5, pc[:, 0] + pw / 5,
+                            pc[:, 1] + ph / 5)
+    parks_geom = np.where(lake, shapely.difference(outer, with_hole), outer)
+    rotated = rng.random(n) < 0.3
+    angle = rng.uniform(0, 90, n)
+    return np.where(rotated, _rotate(parks_geom, angle, pc), parks_geom)
+
+
+def _stars(rng: np.random.Generator, centres: np.ndarray, radius_m: np.ndarray,
+           n_vertices: np.ndarray, jitter: float, smooth: bool = False) -> np.ndarray:
+    """Star-shaped polygons: sorted angles, radii in [1 - jitter, 1] x radius (vectorised)."""
+    total = int(n_vertices.sum())
+    poly = np.repeat(np.arange(centres.shape[0]), n_vertices)
+    k = np.arange(total) - np.repeat(np.cumsum(n_vertices) - n_vertices, n_vertices)
+    base = 2 * np.pi * k / n_vertices[poly]
+    if smooth:
+        # A gently curved shore: low-frequency waves, so neighbouring vertices are nearly in line.
+        phase = rng.uniform(0, 2 * np.pi, (centres.shape[0], 3))
+        wave = sum(np.sin((j + 2) * base + phase[poly, j]) for j in range(3)) / 3.0
+        scale = 1.0 - jitter * (0.5 + 0.5 * wave)
+        angle = base
+    else:
+        angle = base + rng.uniform(0, 1, total) * 2 * np.pi / n_vertices[poly] * 0.8
+        scale = 1.0 - jitter * rng.random(total)
+    xy = centres[poly] + (radius_m[poly] * scale)[:, None] * np.column_stack(
+        [np.cos(angle), np.sin(angle)])
+    return np.asarray(shapely.polygons(shapely.linearrings(xy, indices=poly)))
+
+
+def _realistic_parks(rng: np.random.Generator, pc: np.ndarray, n: int,
+                     side_m: float) -> np.ndarray:
+    """Irregular, concave, holed, two-part and curved parks, and one city-spanning strip."""
+    area = np.clip(rng.lognormal(np.log(6000.0), 1.0, n), 500.0, 200_000.0)
+    # A star with radii in [0.55, 1] R has about 0.6 pi R^2 of area.
+    radius = np.sqrt(area / (0.6 * np.pi))
+    style = rng.random(n)
+    curved = style < CURVED_SHARE
+    n_vertices = np.where(curved, rng.integers(*CURVED_VERTICES, n),
+                          rng.integers(STAR_VERTICES[0], STAR_VERTICES[1] + 1, n))
+    stars = np.where(curved, None, None)
+    plain = ~curved
+    stars[plain] = _stars(rng, pc[plain], radius[plain], n_vertices[plain], 0.45)
+    stars[curved] = _stars(rng, pc[curved], radius[curved], n_vertices[curved], 0.2,
+                           smooth=True)
+    lake = (style >= CURVED_SHARE) & (style < CURVED_SHARE + LAKE_SHARE)
+    lakes = _stars(rng, pc[lake], radius[lake] * 0.3, np.full(lake.sum(), 12), 0.3)
+    stars[lake] = shapely.difference(stars[lake], lakes)
+    multi = (style >= CURVED_SHARE + LAKE_SHARE) & (style < CURVED_SHARE + LAKE_SHARE + MULTI_SHARE)
+    angle = rng.uniform(0, 2 * np.pi, multi.sum())
+    offset = (radius[multi] * 2.5)[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    satellites = _stars(rng, pc[multi] + offset, radius[multi] * 0.5,
+                        rng.integers(6, 16, multi.sum()), 0.4)
+    stars[multi] = shapely.multipolygons(np.column_stack([stars[multi], satellites]))
+    # The riverside strip park: a meandering band across the whole city (replaces park 0).
+    x = np.linspace(ORIGIN_X_M, ORIGIN_X_M + side_m, STRIP_POINTS)
+    t = (x - ORIGIN_X_M) / side_m
+    y = ORIGIN_Y_M + side_m * (0.5 + 0.18 * np.sin(2 * np.pi * 3 * t) + 0.05 * np.sin(
+        2 * np.pi * 11 * t))
+    dy = np.gradient(y, x)
+    nx, ny = -dy / np.hypot(1, dy), 1 / np.hypot(1, dy)
+    half = STRIP_WIDTH_M / 2
+    left = np.column_stack([x + nx * half, y + ny * half])
+    right = np.column_stack([x - nx * half, y - ny * half])[::-1]
+    stars[0] = shapely.make_valid(shapely.Polygon(np.concatenate([left, right])))
+    return np.asarray(shapely.make_valid(stars))
 
 
 def _rotate(geoms: np.ndarray, angle_deg: np.ndarray, centres: np.ndarray) -> np.ndarray:
