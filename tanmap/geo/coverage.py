@@ -37,13 +37,12 @@ from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
 from tanmap.geo.served_region import (
-    Segments,
     boundary_segments,
     point_disks,
     segment_pieces,
     subdivide,
 )
-from tanmap.geo.tiles import map_tiles, spatial_tiles
+from tanmap.geo.tiles import MIN_FEATURES_PER_TILE, map_tiles, spatial_tiles
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -201,11 +200,23 @@ def covered_mask(
     if not usable.any() or live.size == 0:
         return covered
     index = _PieceIndex.build(facility_geoms[usable], radii[usable])
-    tiles = spatial_tiles(target_geoms[live])
+    tiles = spatial_tiles(target_geoms[live], min_features=_tile_size(live.size))
     results = map_tiles(lambda tile: _mask_tile(target_geoms[live[tile]], index), tiles, workers)
     for tile, result in zip(tiles, results, strict=True):
         covered[live[tile]] = result
     return covered
+
+
+#: Tiles per call the kernels aim for (enough to keep two or more cores busy); fixed, so the
+#: tiling, and with it every figure, does not depend on the number of workers.
+TILES_PER_CALL = 16
+#: Fewest features in a tile of the area kernel (land parts multiply when they are split).
+AREA_TILE_MIN = 256
+
+
+def _tile_size(n: int, floor: int | None = None) -> int:
+    """Return the fewest features per tile for ``n`` features."""
+    return max(MIN_FEATURES_PER_TILE if floor is None else floor, -(-n // TILES_PER_CALL))
 
 
 #: Distances within this band (m) of the radius, measured to a cut piece of a facility, are
@@ -343,14 +354,21 @@ def _grid_filter(
 
 
 def nearest_distance_m(
-    targets: Geoms, facilities: Geoms, *, max_distance_m: float | None = None
+    targets: Geoms,
+    facilities: Geoms,
+    *,
+    max_distance_m: float | None = None,
+    workers: int | None = None,
 ) -> np.ndarray:
     """Return, per target, the exact distance (m) to the nearest facility.
 
     中文：最近设施距离（如最近充电站距离）。
 
     Distances are exact (GEOS). For many targets and point facilities, a k-d tree over the
-    points narrows each target to a few candidates first (see ``_nearest_point_distance``).
+    points narrows each target to a few candidates first (see ``_nearest_point_distance``);
+    other facilities are indexed as small pieces (``served_region.subdivide``), and a target
+    whose nearest piece belongs to a cut facility is measured again against the whole ones
+    within a micrometre. Targets are processed in spatial tiles on ``workers`` threads.
 
     Parameters
     ----------
@@ -358,6 +376,8 @@ def nearest_distance_m(
         Geometries in the same projected CRS (metres).
     max_distance_m
         Optional search cut-off; targets with no facility that close get ``inf``.
+    workers
+        Threads to use (None = every CPU this process may use).
 
     Returns
     -------
@@ -383,19 +403,49 @@ def nearest_distance_m(
     live = np.flatnonzero(~empty)
     if fac.size == 0 or live.size == 0:
         return out
+    tiles = spatial_tiles(target_geoms[live], min_features=_tile_size(live.size))
     if live.size >= KD_MIN_TARGETS and bool((shapely.get_type_id(fac) == 0).all()):
-        out[live] = _nearest_point_distance(target_geoms[live], fac)
+        from scipy.spatial import cKDTree
+
+        kd_tree = cKDTree(shapely.get_coordinates(fac))
+        results = map_tiles(
+            lambda tile: _nearest_point_distance(target_geoms[live[tile]], fac, kd_tree),
+            tiles, workers)
     else:
-        tree = shapely.STRtree(fac)
-        (idx, _), dist = tree.query_nearest(target_geoms[live], return_distance=True,
-                                            all_matches=False)
-        out[live[idx]] = dist
+        index = _PieceIndex.build(fac, np.zeros(fac.size))
+        results = map_tiles(lambda tile: _nearest_piece_distance(target_geoms[live[tile]], index),
+                            tiles, workers)
+    for tile, dist in zip(tiles, results, strict=True):
+        out[live[tile]] = dist
     if max_distance_m is not None:
         out[out > max_distance_m] = np.inf
     return out
 
 
-def _nearest_point_distance(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
+def _nearest_piece_distance(targets: np.ndarray, index: _PieceIndex) -> np.ndarray:
+    """Return the exact distance from each target to the nearest facility of ``index``."""
+    group = index.groups[0]
+    out = np.full(targets.size, np.inf)
+    (t_idx, p_idx), dist = group.tree.query_nearest(targets, return_distance=True,
+                                                     all_matches=False)
+    out[t_idx] = dist
+    # A cut facility's pieces carry rounded cut vertices: measure the whole facilities whose
+    # pieces come within a micrometre of the nearest one.
+    again = t_idx[index.cut[group.owner[p_idx]]]
+    if again.size:
+        tt, pp = group.tree.query(targets[again], predicate="dwithin",
+                                  distance=out[again] + _PIECE_BAND_M)
+        pairs = np.unique(np.column_stack([again[tt], group.owner[pp]]), axis=0)
+        exact = shapely.distance(targets[pairs[:, 0]], index.geoms[pairs[:, 1]])
+        best = np.full(targets.size, np.inf)
+        np.minimum.at(best, pairs[:, 0], exact)
+        out[again] = best[again]
+    return out
+
+
+def _nearest_point_distance(
+    targets: np.ndarray, points: np.ndarray, kd_tree: Any
+) -> np.ndarray:
     """Return the exact distance from each target to the nearest of ``points``.
 
     A k-d tree over the point coordinates gives, for each target's envelope centre ``c``
@@ -405,20 +455,17 @@ def _nearest_point_distance(targets: np.ndarray, points: np.ndarray) -> np.ndarr
     nearest point): only those candidates get the exact GEOS distance; targets whose ``k``
     neighbours do not reach past that limit fall back to the STRtree nearest search.
     """
-    from scipy.spatial import cKDTree
-
-    xy = shapely.get_coordinates(points)
+    xy = kd_tree.data
     env = shapely.bounds(targets)
     vertex = (env[:, :2] + env[:, 2:]) / 2.0
     reach = np.hypot(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1])  # = 2 h
-    kd_tree = cKDTree(xy)
     out = np.full(len(vertex), np.inf)
     todo = np.arange(len(vertex))
     # Two neighbours settle almost every target; the few with a close second point ask for more.
     for k in sorted({min(2, xy.shape[0]), min(KD_NEIGHBOURS, xy.shape[0])}):
         if todo.size == 0:
             break
-        dist, idx = kd_tree.query(vertex[todo], k=k, workers=-1)
+        dist, idx = kd_tree.query(vertex[todo], k=k, workers=1)
         dist, idx = dist.reshape(todo.size, k), idx.reshape(todo.size, k)
         limit = dist[:, 0] + reach[todo] + 1e-9 * (1.0 + dist[:, 0])
         complete = (dist[:, -1] > limit) if k < xy.shape[0] else np.ones(todo.size, dtype=bool)
@@ -672,7 +719,7 @@ def covered_area(
         return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m, 0.0)
 
     ctx = _AreaContext.build(facility_geoms[usable], radii[usable], q, error_m)
-    tiles = spatial_tiles(land_geoms[live])
+    tiles = spatial_tiles(land_geoms[live], min_features=_tile_size(live.size, AREA_TILE_MIN))
     results = map_tiles(lambda tile: _area_tile(land_geoms[live[tile]], ctx), tiles, workers)
     bound_per_land = np.zeros(n)
     for tile, (t_m2, t_covered, t_gaps, t_bound) in zip(tiles, results, strict=True):
@@ -695,34 +742,16 @@ SPLIT_MAX_DEPTH = 8
 
 @dataclass(frozen=True)
 class _AreaContext:
-    """What every tile of :func:`covered_area` shares (read only): indexes and segments."""
+    """What every tile of :func:`covered_area` shares (read only)."""
 
     index: _PieceIndex
     quad_segs: int
     error_m: float
-    segments: Segments  # of the polygonal and linear facilities
-    seg_radii: np.ndarray
-    seg_groups: tuple[tuple[float, shapely.STRtree, np.ndarray], ...]
-    seg_lines: np.ndarray
-    convex: np.ndarray  # per facility: a point or a convex polygon without holes
 
     @classmethod
     def build(cls, geoms: np.ndarray, radii: np.ndarray, quad_segs: int,
               error_m: float) -> _AreaContext:
-        index = _PieceIndex.build(geoms, radii)
-        segments = boundary_segments(geoms)
-        seg_radii = radii[segments.owner]
-        lines = segments.lines()
-        seg_groups = []
-        for radius in np.unique(seg_radii)[::-1]:
-            mine = np.flatnonzero(seg_radii == radius)
-            seg_groups.append((float(radius), shapely.STRtree(lines[mine]), mine))
-        type_id = shapely.get_type_id(geoms)
-        area = shapely.area(geoms)
-        convex = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
-        convex &= shapely.area(shapely.convex_hull(geoms)) - area <= 1e-9 * np.maximum(area, 1.0)
-        return cls(index, quad_segs, error_m, segments, seg_radii, tuple(seg_groups), lines,
-                   np.asarray(convex | (type_id == 0), dtype=bool))
+        return cls(_PieceIndex.build(geoms, radii), quad_segs, error_m)
 
 
 def _classify(parts: np.ndarray, ctx: _AreaContext) -> np.ndarray:
@@ -829,16 +858,27 @@ def _area_tile(
     return covered_m2, covered, gaps, bound
 
 
-def _expand_vertices(parts: np.ndarray, pair_part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return, for pairs naming parts, every vertex of the pair's part and the pair it is for."""
-    coords, c_owner = shapely.get_coordinates(parts, return_index=True)
-    counts = np.bincount(c_owner, minlength=parts.size)
-    first = np.cumsum(counts) - counts
-    reps = counts[pair_part]
-    pair_of_vertex = np.repeat(np.arange(pair_part.size), reps)
-    vertex = first[pair_part][pair_of_vertex] + (
-        np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
-    return shapely.points(coords[vertex]), pair_of_vertex
+#: Undecided land parts are measured in groups by square cell of this side (m), anchored at
+#: whole multiples of it: one local union serves every part of a cell.
+EXACT_CELL_M = 100.0
+#: Parts whose envelope diagonal is larger than this (m) are measured on their own.
+EXACT_PART_MAX_M = 2.0 * SPLIT_MIN_M
+
+
+def _convex_facilities(geoms: np.ndarray) -> np.ndarray:
+    """Return whether each geometry is a point or a convex polygon without holes."""
+    type_id = shapely.get_type_id(geoms)
+    area = shapely.area(geoms)
+    convex = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    convex &= shapely.area(shapely.convex_hull(geoms)) - area <= 1e-9 * np.maximum(area, 1.0)
+    return np.asarray(convex | (type_id == 0), dtype=bool)
+
+
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (row, k) for k in range(counts[row]) over all rows (a ragged arange)."""
+    row = np.repeat(np.arange(counts.size), counts)
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return row, k
 
 
 def _all_vertices_within(
@@ -847,10 +887,147 @@ def _all_vertices_within(
     """Return, per pair (part, convex thing), whether every vertex of the part is in reach."""
     if pair_part.size == 0:
         return np.zeros(0, dtype=bool)
-    points, pair_of_vertex = _expand_vertices(parts, pair_part)
+    coords, c_owner = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(c_owner, minlength=parts.size)
+    first = np.cumsum(counts) - counts
+    pair_of_vertex, k = _expand(counts[pair_part])
+    points = shapely.points(coords[first[pair_part][pair_of_vertex] + k])
     ok = shapely.dwithin(points, things[pair_of_vertex], radii[pair_of_vertex])
     per_pair = np.bincount(pair_of_vertex, weights=~ok, minlength=pair_part.size)
     return np.asarray(per_pair == 0, dtype=bool)
+
+
+def _cells_of(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group parts by absolute square cell (large parts alone); return boxes and cell of part.
+
+    Each box is the envelope of its cell's parts, so a union over the box serves all of them
+    and covers no more ground than they need.
+    """
+    env = shapely.bounds(parts)
+    diag = np.hypot(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1])
+    centre = (env[:, :2] + env[:, 2:]) / 2.0
+    key = np.floor(centre / EXACT_CELL_M)
+    alone = diag > EXACT_PART_MAX_M
+    # Large parts get a cell of their own (a key no grid cell has).
+    key[alone] = np.column_stack([np.full(alone.sum(), np.inf), np.arange(alone.sum())])
+    _, cell = np.unique(key, axis=0, return_inverse=True)
+    cell = cell.ravel().astype(np.intp)
+    n_cells = int(cell.max()) + 1
+    boxes = np.empty((n_cells, 4))
+    boxes[:, :2] = np.inf
+    boxes[:, 2:] = -np.inf
+    np.minimum.at(boxes[:, 0], cell, env[:, 0])
+    np.minimum.at(boxes[:, 1], cell, env[:, 1])
+    np.maximum.at(boxes[:, 2], cell, env[:, 2])
+    np.maximum.at(boxes[:, 3], cell, env[:, 3])
+    return boxes, cell
+
+
+def _served_in_boxes(
+    boxes: np.ndarray, ctx: _AreaContext
+) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Return the inscribed served region clipped to each box (padded), and convex things.
+
+    The region is the union of the pieces within reach of the box: facility interiors (indexed
+    pieces), point disks, and the rectangles and convex-vertex sectors of the boundary segments
+    of those pieces (``served_region``). The things are (box, geometry, radius) arrays of convex
+    parts of facilities near the box (points, boundary segments, uncut convex facilities), for
+    the vertex test of wholly served parts.
+    """
+    index = ctx.index
+    n_boxes = boxes.shape[0]
+    pad_m = max(1.0, 20.0 * ctx.error_m)
+    clip = shapely.box(boxes[:, 0] - pad_m, boxes[:, 1] - pad_m, boxes[:, 2] + pad_m,
+                       boxes[:, 3] + pad_m)
+    query_boxes = shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
+    region: list[np.ndarray] = []
+    region_box: list[np.ndarray] = []
+    things: list[tuple[Any, ...]] = []
+    for group in index.groups:
+        reach = group.radius_m + _PIECE_BAND_M
+        b_idx, g_idx = group.tree.query(query_boxes, predicate="dwithin", distance=reach)
+        pieces, owner = group.pieces[g_idx], group.owner[g_idx]
+        piece_type = shapely.get_type_id(pieces)
+        polygonal = piece_type == 3
+        region.append(pieces[polygonal])
+        region_box.append(b_idx[polygonal])
+        is_point = (piece_type == 0) | (piece_type == 4)
+        region.append(point_disks(pieces[is_point], np.full(is_point.sum(), group.radius_m),
+                                  ctx.quad_segs))
+        region_box.append(b_idx[is_point])
+        uncut = ~index.cut[owner]
+        convex = np.zeros(pieces.size, dtype=bool)
+        convex[uncut] = _convex_facilities(pieces[uncut])
+        convex |= piece_type == 0
+        nan2 = np.full((int(convex.sum()), 2), np.nan)
+        things.append((b_idx[convex], pieces[convex], np.full(convex.sum(), group.radius_m),
+                       nan2, nan2))
+        # Boundary segments of the pieces near each box (cut edges lie inside the facility,
+        # so their pieces are inside the served region too).
+        uniq, inverse = np.unique(g_idx[~is_point], return_inverse=True)
+        segments = boundary_segments(group.pieces[uniq])
+        if len(segments) == 0:
+            continue
+        order = np.argsort(segments.owner, kind="stable")
+        counts = np.bincount(segments.owner, minlength=uniq.size)
+        starts = np.cumsum(counts) - counts
+        pair_box = b_idx[~is_point]
+        row, k = _expand(counts[inverse.ravel()])
+        seg = order[starts[inverse.ravel()][row] + k]
+        seg_box = pair_box[row]
+        # Keep the segments whose envelope is within reach of the box (a cheap superset).
+        lo = np.minimum(segments.start[seg], segments.end[seg])
+        hi = np.maximum(segments.start[seg], segments.end[seg])
+        box_of = boxes[seg_box]
+        gap_x = np.maximum(0.0, np.maximum(box_of[:, 0] - hi[:, 0], lo[:, 0] - box_of[:, 2]))
+        gap_y = np.maximum(0.0, np.maximum(box_of[:, 1] - hi[:, 1], lo[:, 1] - box_of[:, 3]))
+        keep = np.hypot(gap_x, gap_y) <= reach
+        seg, seg_box = seg[keep], seg_box[keep]
+        things.append((seg_box, np.full(seg.size, None, dtype=object),
+                       np.full(seg.size, group.radius_m), segments.start[seg], segments.end[seg]))
+        # Pieces are drawn only where their envelope can meet the box: the rectangle's corners
+        # bound it exactly; a convex vertex's sector lies within its disk's envelope.
+        radius = group.radius_m
+        box_of = boxes[seg_box]
+        offset = radius * segments.normal[seg]
+        corners = np.stack([segments.start[seg], segments.end[seg],
+                            segments.start[seg] + offset, segments.end[seg] + offset])
+        lo, hi = corners.min(axis=0), corners.max(axis=0)
+        rect_meets = _envelopes_meet(lo, hi, box_of, pad_m)
+        end = segments.end[seg]
+        sector_meets = (segments.turn_rad[seg] > 0) & _envelopes_meet(
+            end - radius, end + radius, box_of, pad_m)
+        use = rect_meets | sector_meets
+        seg, seg_box = seg[use], seg_box[use]
+        used, used_inverse = np.unique(seg, return_inverse=True)
+        seg_pieces, of_seg = segment_pieces(segments.take(used),
+                                            np.full(used.size, radius), ctx.quad_segs)
+        p_order = np.argsort(of_seg, kind="stable")
+        p_counts = np.bincount(of_seg, minlength=used.size)
+        p_starts = np.cumsum(p_counts) - p_counts
+        row, k = _expand(p_counts[used_inverse.ravel()])
+        region.append(seg_pieces[p_order[p_starts[used_inverse.ravel()][row] + k]])
+        region_box.append(seg_box[row])
+    if not region:
+        return np.full(n_boxes, shapely.GeometryCollection(), dtype=object), things
+    region_geoms = np.concatenate(region)
+    region_of = np.concatenate(region_box).astype(np.intp)
+    # Only the pieces that meet their (padded) box are clipped and unioned: first by envelope,
+    # then by the exact predicate.
+    env = shapely.bounds(region_geoms)
+    meets = _envelopes_meet(env[:, :2], env[:, 2:], boxes[region_of], pad_m)
+    region_geoms, region_of = region_geoms[meets], region_of[meets]
+    meets = shapely.intersects(region_geoms, clip[region_of])
+    region_geoms, region_of = region_geoms[meets], region_of[meets]
+    clipped = shapely.intersection(region_geoms, clip[region_of])
+    return _grouped_union(clipped, region_of, n_boxes), things
+
+
+def _envelopes_meet(lo: np.ndarray, hi: np.ndarray, boxes: np.ndarray, pad_m: float) -> np.ndarray:
+    """Return whether envelopes [lo, hi] meet boxes (x0, y0, x1, y1) grown by ``pad_m``."""
+    return np.asarray(
+        (lo[:, 0] <= boxes[:, 2] + pad_m) & (hi[:, 0] >= boxes[:, 0] - pad_m)
+        & (lo[:, 1] <= boxes[:, 3] + pad_m) & (hi[:, 1] >= boxes[:, 1] - pad_m), dtype=bool)
 
 
 def _exact_parts(
@@ -865,91 +1042,16 @@ def _exact_parts(
     bound = np.zeros(m)
     if m == 0:
         return m2, covered, gaps, bound
-    index = ctx.index
-    # Which parts have any facility within reach (exact), and the pieces near them.
-    near = np.zeros(m, dtype=bool)
-    none_i, none_o = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object)
-    piece_pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(none_i, none_o, none_i)]
-    seg_pairs: list[tuple[np.ndarray, np.ndarray]] = [(none_i, none_i)]
-    for group in index.groups:
-        near |= index.within(parts, group)
-        reach = group.radius_m + _PIECE_BAND_M
-        p_idx, g_idx = group.tree.query(parts, predicate="dwithin" if reach > 0 else
-                                        "intersects", **({"distance": reach} if reach > 0 else {}))
-        piece_pairs.append((p_idx, group.pieces[g_idx], group.owner[g_idx]))
-    for radius, tree, positions in ctx.seg_groups:
-        p_idx, s_idx = tree.query(parts, predicate="dwithin", distance=radius + _PIECE_BAND_M)
-        seg_pairs.append((p_idx, positions[s_idx]))
-    pp_part = np.concatenate([p for p, _, _ in piece_pairs])
-    pp_piece = np.concatenate([g for _, g, _ in piece_pairs])
-    pp_owner = np.concatenate([o for _, _, o in piece_pairs])
-    sp_part = np.concatenate([p for p, _ in seg_pairs])
-    sp_seg = np.concatenate([s for _, s in seg_pairs])
-
-    # Wholly served: every vertex within reach of one convex thing (a point, a convex facility,
-    # or a boundary segment of any facility), or the part inside a piece of a facility.
-    full = np.zeros(m, dtype=bool)
-    piece_type = shapely.get_type_id(pp_piece)
-    convex_pair = (piece_type == 0) | (ctx.convex[pp_owner] & ~index.cut[pp_owner])
-    cp = np.flatnonzero(convex_pair & near[pp_part])
-    ok = _all_vertices_within(parts, pp_part[cp], pp_piece[cp], index.radii[pp_owner[cp]])
-    full[pp_part[cp[ok]]] = True
-    polygonal = np.flatnonzero((piece_type == 3) & ~full[pp_part])
-    inside = shapely.contains(pp_piece[polygonal], parts[pp_part[polygonal]])
-    full[pp_part[polygonal[inside]]] = True
-    sp = np.flatnonzero(~full[sp_part] & near[sp_part])
-    ok = _all_vertices_within(parts, sp_part[sp], ctx.seg_lines[sp_seg[sp]],
-                              ctx.seg_radii[sp_seg[sp]])
-    full[sp_part[sp[ok]]] = True
+    boxes, cell = _cells_of(parts)
+    served_box, things = _served_in_boxes(boxes, ctx)
+    served = served_box[cell]
     part_m2 = shapely.area(parts)
-    m2[full] = part_m2[full]
-    covered[full] = parts[full]
-    gaps[full] = empty
-
-    # The rest: union of the inscribed pieces near each part, clipped to its padded envelope.
-    rest = np.flatnonzero(near & ~full)
-    if rest.size == 0:
-        return m2, covered, gaps, bound
-    renumber = np.full(m, -1)
-    renumber[rest] = np.arange(rest.size)
-    pad_m = max(1.0, 20.0 * ctx.error_m)
-    env = shapely.bounds(parts[rest])
-    clip = shapely.box(env[:, 0] - pad_m, env[:, 1] - pad_m, env[:, 2] + pad_m, env[:, 3] + pad_m)
-    # Facility interiors (polygonal pieces) and point disks near the part.
-    sel = renumber[pp_part] >= 0
-    pieces_here, piece_part = pp_piece[sel], renumber[pp_part[sel]]
-    piece_type = shapely.get_type_id(pieces_here)
-    is_point = (piece_type == 0) | (piece_type == 4)
-    disks = point_disks(pieces_here[is_point], index.radii[pp_owner[sel]][is_point],
-                        ctx.quad_segs)
-    region = [pieces_here[piece_type == 3], disks]
-    region_part = [piece_part[piece_type == 3], piece_part[is_point]]
-    # Rectangles and sectors of the boundary segments within reach.
-    sel = renumber[sp_part] >= 0
-    segs, seg_inverse = np.unique(sp_seg[sel], return_inverse=True)
-    seg_pieces, of_seg = segment_pieces(ctx.segments.take(segs), ctx.seg_radii[segs],
-                                        ctx.quad_segs)
-    # (part, segment) pairs -> (part, piece) pairs through the pieces of each segment.
-    order = np.argsort(of_seg, kind="stable")
-    counts = np.bincount(of_seg, minlength=segs.size)
-    starts = np.cumsum(counts) - counts
-    pair_part = renumber[sp_part[sel]]
-    reps = counts[seg_inverse]
-    expanded = np.repeat(np.arange(pair_part.size), reps)
-    k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    region.append(seg_pieces[order[starts[seg_inverse[expanded]] + k]])
-    region_part.append(pair_part[expanded])
-    region_geoms = np.concatenate(region)
-    region_of = np.concatenate(region_part).astype(np.intp)
-    clipped = shapely.intersection(region_geoms, clip[region_of])
-    served = _grouped_union(clipped, region_of, rest.size)
-    cut = parts[rest]
-    whole = shapely.contains(served, cut)
-    m2[rest[whole]] = part_m2[rest[whole]]
-    covered[rest[whole]] = cut[whole]
-    gaps[rest[whole]] = empty
-    edge = rest[~whole]
-    served_edge = served[~whole]
+    whole = shapely.contains(served, parts)
+    m2[whole] = part_m2[whole]
+    covered[whole] = parts[whole]
+    gaps[whole] = empty
+    edge = np.flatnonzero(~whole)
+    served_edge = served[edge]
     inter = shapely.intersection(parts[edge], served_edge)
     covered[edge] = inter
     gaps[edge] = shapely.difference(parts[edge], served_edge)
@@ -962,6 +1064,39 @@ def _exact_parts(
     near_box = shapely.box(env[:, 0] - e, env[:, 1] - e, env[:, 2] + e, env[:, 3] + e)
     lengths = shapely.length(shapely.intersection(shapely.boundary(served_edge), near_box))
     bound[edge] = e * np.nan_to_num(lengths)  # NaN = no edge
+    # Parts that may be wholly served (missing no more than their bound): wholly served exactly
+    # when every vertex is within reach of one convex part of a facility (distance to a convex
+    # set is convex, so its maximum over the part is at a vertex).
+    maybe = edge[m2[edge] + bound[edge] >= part_m2[edge] * (1.0 - 1e-12)]
+    if maybe.size and things:
+        cell_things = np.concatenate([t[0] for t in things]).astype(np.intp)
+        thing_geoms = np.concatenate([t[1] for t in things])
+        thing_radii = np.concatenate([t[2] for t in things])
+        thing_start = np.concatenate([t[3] for t in things])
+        thing_end = np.concatenate([t[4] for t in things])
+        order = np.argsort(cell_things, kind="stable")
+        counts = np.bincount(cell_things, minlength=boxes.shape[0])
+        starts = np.cumsum(counts) - counts
+        row, k = _expand(counts[cell[maybe]])
+        pair_thing = order[starts[cell[maybe]][row] + k]
+        pair_part = maybe[row]
+        # Segments become two-point lines only here, for the few parts that need the test.
+        seg_pairs = np.flatnonzero(thing_geoms[pair_thing] == None)  # noqa: E711
+        thing_geoms = thing_geoms.copy()
+        lines_needed = np.unique(pair_thing[seg_pairs])
+        thing_geoms[lines_needed] = shapely.linestrings(
+            np.stack([thing_start[lines_needed], thing_end[lines_needed]], axis=1))
+        # Necessary: the part's centroid is within reach too (a convex combination).
+        ok = shapely.dwithin(shapely.centroid(parts[pair_part]), thing_geoms[pair_thing],
+                             thing_radii[pair_thing])
+        pair_part, pair_thing = pair_part[ok], pair_thing[ok]
+        full = _all_vertices_within(parts, pair_part, thing_geoms[pair_thing],
+                                    thing_radii[pair_thing])
+        wholly = np.unique(pair_part[full])
+        m2[wholly] = part_m2[wholly]
+        covered[wholly] = parts[wholly]
+        gaps[wholly] = empty
+        bound[wholly] = 0.0
     return m2, covered, gaps, bound
 
 
