@@ -1020,7 +1020,35 @@ def _served_in_boxes(
     meets = shapely.intersects(region_geoms, clip[region_of])
     region_geoms, region_of = region_geoms[meets], region_of[meets]
     clipped = shapely.intersection(region_geoms, clip[region_of])
-    return _grouped_union(clipped, region_of, n_boxes), things
+    return _drop_slivers(_grouped_union(clipped, region_of, n_boxes)), things
+
+
+#: Holes smaller than this (m²) in a union of served pieces are rounding slivers where pieces
+#: meet along shared edges, not places out of reach: they are closed.
+SLIVER_M2 = 1e-6
+
+
+def _drop_slivers(geoms: np.ndarray) -> np.ndarray:
+    """Return the geometries with interior rings smaller than ``SLIVER_M2`` removed."""
+    out = np.asarray(geoms, dtype=object).copy()
+    if out.size == 0:
+        return out
+    for i in np.flatnonzero(shapely.get_num_interior_rings(out) > 0):
+        out[i] = _without_slivers(out[i])
+    for i in np.flatnonzero(shapely.get_type_id(out) == 6):
+        parts = shapely.get_parts(out[i])
+        if (shapely.get_num_interior_rings(parts) > 0).any():
+            out[i] = shapely.multipolygons([_without_slivers(p) for p in parts])
+    return out
+
+
+def _without_slivers(polygon: Any) -> Any:
+    if shapely.get_type_id(polygon) != 3:
+        return polygon
+    holes = [ring for ring in polygon.interiors if shapely.Polygon(ring).area >= SLIVER_M2]
+    if len(holes) == len(polygon.interiors):
+        return polygon
+    return shapely.Polygon(polygon.exterior, holes)
 
 
 def _envelopes_meet(lo: np.ndarray, hi: np.ndarray, boxes: np.ndarray, pad_m: float) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Exact pieces of the region served by facilities (服务范围): subdivision, segments, sectors.
 
 The region within ``r`` of a facility ``g`` is ``R = {p : distance(p, g) <= r}``. No polygon is
-``R`` exactly (its boundary has circular arcs), and GEOS's own buffer is not even a safe inner
-approximation for non-convex input: GEOS first simplifies the input ring, dropping concave vertices
-shallower than 1 % of the distance (its ``BufferInputLineSimplifier``), which can push the buffer
-metres *outside* ``R`` near a gently curved shore or a shallow notch. tanmap therefore builds the
-served region itself from pieces that are each exactly inside ``R``:
+``R`` exactly (its boundary has circular arcs). GEOS's own buffer is drawn from a *simplified*
+input ring (its ``BufferInputLineSimplifier`` may drop concave vertices shallower than 1 % of the
+distance, depending on the GEOS version) and rounds each corner's arc to the nearest whole number
+of steps, so neither its inscription in ``R`` nor the sagitta bound is guaranteed for
+non-convex input. tanmap therefore builds the served region itself from pieces that are each
+exactly inside ``R``:
 
 * the facility itself (polygon interiors are served);
 * for every boundary segment, the rectangle swept by its outward normal over ``r`` (exact:

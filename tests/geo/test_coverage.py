@@ -44,8 +44,10 @@ from tanmap.geo.errors import (
 from tanmap.geo.metric import MetricContext, params_from_mapping
 
 from .reference import (
+    irregular_city,
     random_city,
     ref_covered_area,
+    ref_covered_area_capsules,
     ref_covered_mask,
     ref_marginal_area,
     ref_nearest_distance,
@@ -649,3 +651,72 @@ def test_synthetic_city_is_deterministic():
     assert a.parks.is_valid.all()
     assert a.buildings.crs.to_epsg() == 4548
     assert set(a.residential["area_type"]) <= {"old_city", "new_area"}
+
+
+# --- irregular parks: holes, two parts, curved shores, a strip cut into pieces, a line --------
+
+@pytest.mark.parametrize("seed", range(5))
+def test_mask_on_irregular_parks_agrees_with_reference(seed, mask_path):
+    land, parks, radii_m = irregular_city(seed)
+    rng = np.random.default_rng(seed)
+    targets = land + list(shapely.points(rng.uniform(-500, 3500, (300, 2))))
+    got = covered_mask(gs(*targets), gs(*parks), radii_m)
+    np.testing.assert_array_equal(got, ref_covered_mask(targets, parks, radii_m))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_area_on_irregular_parks_agrees_with_reference(seed):
+    """Against one global union of the parks and a capsule per boundary segment (exact for
+    any shape): both are inscribed lower bounds, so they agree within the stated bound, and
+    neither exceeds the truth (a 256-segment reference plus its own tiny error)."""
+    land, parks, radii_m = irregular_city(seed)
+    got = covered_area(gs(*land), gs(*parks), radii_m, quad_segs=16)
+    want = ref_covered_area_capsules(land, parks, radii_m, quad_segs=16)
+    assert got.covered_m2.sum() > 0
+    assert abs(got.covered_m2.sum() - want.sum()) <= got.area_error_bound_m2 + 1e-6
+    fine = ref_covered_area_capsules(land, parks, radii_m, quad_segs=256)
+    assert (got.covered_m2 <= fine + 1e-3 * np.maximum(1.0, fine / 1e3)).all()
+    # Wholly served or untouched land counts exactly.
+    full = np.isclose(fine, got.land_m2, rtol=0, atol=1e-9)
+    assert (got.covered_m2[full] == got.land_m2[full]).all()
+    assert (got.covered_m2[fine == 0] == 0).all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nearest_on_irregular_parks_agrees_with_reference(seed):
+    land, parks, _ = irregular_city(seed)
+    np.testing.assert_allclose(nearest_distance_m(gs(*land), gs(*parks)),
+                               ref_nearest_distance(land, parks), rtol=0, atol=1e-9)
+
+
+def test_one_worker_equals_two_workers(monkeypatch):
+    """Many small tiles, so the two threads really share the work: identical bits."""
+    monkeypatch.setattr(cov, "MIN_FEATURES_PER_TILE", 50)
+    monkeypatch.setattr(cov, "AREA_TILE_MIN", 20)
+    land, parks, radii_m = irregular_city(7, n_land=600, extent_m=4000.0)
+    targets, facilities = gs(*land), gs(*parks)
+    one = covered_area(targets, facilities, radii_m, workers=1)
+    two = covered_area(targets, facilities, radii_m, workers=2)
+    np.testing.assert_array_equal(one.covered_m2, two.covered_m2)
+    assert one.area_error_bound_m2 == two.area_error_bound_m2
+    assert all(a.equals_exact(b, 0) for a, b in zip(one.gaps, two.gaps, strict=True))
+    np.testing.assert_array_equal(covered_mask(targets, facilities, radii_m, workers=1),
+                                  covered_mask(targets, facilities, radii_m, workers=2))
+    np.testing.assert_array_equal(nearest_distance_m(targets, facilities, workers=1),
+                                  nearest_distance_m(targets, facilities, workers=2))
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        covered_mask(targets, facilities, radii_m, workers=0)
+
+
+def test_strip_park_is_indexed_in_pieces():
+    """A 3 km strip of ~600 vertices: the index holds pieces of <= 64 vertices, and a home
+    exactly 300 m from the strip's edge is covered (inclusive) while one 1 mm farther is not."""
+    strip = shapely.segmentize(shapely.box(0, -10, 3000, 10), 10.0)
+    assert shapely.get_num_coordinates(strip) > 600
+    index = cov._PieceIndex.build(np.array([strip]), np.array([300.0]))
+    assert bool(index.cut[0])
+    assert (shapely.get_num_coordinates(index.groups[0].pieces) <= 64).all()
+    homes = gs(Point(1234.5, 310.0), Point(1234.5, 310.001))
+    assert covered_mask(homes, gs(strip), 300.0).tolist() == [True, False]
+    assert nearest_distance_m(homes, gs(strip)).tolist() == pytest.approx([300.0, 300.001],
+                                                                          abs=1e-9)
