@@ -81,6 +81,8 @@ POCKET_GARDEN_RADIUS_M = 300.0
 GRID_MIN_TARGETS = 5_000
 #: Cell sizes (m) of the successive distance grids that decide most targets of covered_mask.
 GRID_CELLS_M: tuple[float, ...] = (400.0, 100.0, 25.0)
+#: A grid level is skipped when it has more than this many cells per undecided target.
+GRID_SHARE_MIN = 0.5
 #: From this many targets on, nearest distances to points go through a k-d tree (scipy).
 KD_MIN_TARGETS = 1_000
 #: Neighbours fetched per target from the k-d tree before the exact distance test.
@@ -333,6 +335,10 @@ def _grid_filter(
         # One integer key per cell (hash factorisation is O(n), unlike a row-wise unique).
         key = (cell[:, 0] - cell[:, 0].min()) * (cell[:, 1].max() - cell[:, 1].min() + 1)
         inverse, uniques = pd.factorize(key + (cell[:, 1] - cell[:, 1].min()))
+        if uniques.size > GRID_SHARE_MIN * v.shape[0] and cell_m != GRID_CELLS_M[-1]:
+            # Hardly any cell is shared (sparse targets, e.g. parts along the served edge):
+            # a coarse cell would cost a query per target and decide little; go finer.
+            continue
         first_of = np.zeros(uniques.size, dtype=np.int64)
         first_of[inverse[::-1]] = np.arange(inverse.size)[::-1]
         centres = (cell[first_of] + 0.5) * cell_m
