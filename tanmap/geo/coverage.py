@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import geopandas as gpd
@@ -616,7 +617,8 @@ class CoveredArea:
     land_m2, covered_m2
         Per land polygon: its area and the area within the radius (a lower bound, see module).
     covered, gaps
-        Per land polygon: the covered part and the uncovered part (geometries).
+        Per land polygon: the covered part and the uncovered part (geometries). A large polygon
+        measured in parts has its parts dissolved on first access (areas never need it).
     quad_segs
         Segments per quarter circle used for the buffers.
     max_radial_error_m
@@ -627,11 +629,35 @@ class CoveredArea:
 
     land_m2: np.ndarray
     covered_m2: np.ndarray
-    covered: np.ndarray
-    gaps: np.ndarray
+    _covered: np.ndarray
+    _gaps: np.ndarray
     quad_segs: int
     max_radial_error_m: float
     area_error_bound_m2: float
+    #: Rows measured in parts, not yet dissolved: (rows, covered parts, their rows, gap parts,
+    #: their rows).
+    _pending: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+
+    @cached_property
+    def covered(self) -> np.ndarray:
+        """Return the covered part of each land polygon."""
+        return self._dissolved(self._covered, 1)
+
+    @cached_property
+    def gaps(self) -> np.ndarray:
+        """Return the uncovered part of each land polygon."""
+        return self._dissolved(self._gaps, 3)
+
+    def _dissolved(self, geoms: np.ndarray, which: int) -> np.ndarray:
+        if self._pending is None or self._pending[0].size == 0:
+            return geoms
+        rows = self._pending[0]
+        parts, part_rows = self._pending[which], self._pending[which + 1]
+        renumber = np.full(geoms.size, -1)
+        renumber[rows] = np.arange(rows.size)
+        out = geoms.copy()
+        out[rows] = _drop_slivers(_grouped_union(parts, renumber[part_rows], rows.size))
+        return out
 
     @property
     def share(self) -> float | None:
@@ -728,15 +754,21 @@ def covered_area(
     tiles = spatial_tiles(land_geoms[live], min_features=_tile_size(live.size, AREA_TILE_MIN))
     results = map_tiles(lambda tile: _area_tile(land_geoms[live[tile]], ctx), tiles, workers)
     bound_per_land = np.zeros(n)
-    for tile, (t_m2, t_covered, t_gaps, t_bound) in zip(tiles, results, strict=True):
+    pending: list[list[np.ndarray]] = [[], [], [], [], []]
+    for tile, (t_m2, t_covered, t_gaps, t_bound, t_pending) in zip(tiles, results, strict=True):
         rows = live[tile]
         covered_m2[rows] = t_m2
         covered[rows] = t_covered
         gaps[rows] = t_gaps
         bound_per_land[rows] = t_bound
+        mixed, cov_parts, cov_rows, gap_parts, gap_rows = t_pending
+        for k, value in enumerate((rows[mixed], cov_parts, rows[cov_rows], gap_parts,
+                                   rows[gap_rows])):
+            pending[k].append(value)
     # Summed in land order, so the figure does not depend on the tiling or the workers.
     return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m,
-                       float(np.sum(bound_per_land)))
+                       float(np.sum(bound_per_land)),
+                       tuple(np.concatenate(p) for p in pending))
 
 
 #: Land parts left undecided by the grid are split into quarters while their envelope's diagonal
@@ -797,7 +829,7 @@ def _quarters(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _area_tile(
     land: np.ndarray, ctx: _AreaContext
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """Return covered m², covered and gap geometries, and area bounds of one tile of land."""
     n = land.size
     # 1. Decide whole polygons, then quarters of the undecided large ones, from grid distances.
@@ -854,14 +886,13 @@ def _area_tile(
     first[all_owner[::-1]] = np.arange(all_owner.size)[::-1]
     covered[single] = part_cov[first[single]]
     gaps[single] = part_gap[first[single]]
+    # Land measured in parts keeps them; CoveredArea dissolves them only if asked.
     mixed = np.flatnonzero(~whole & ~all_full & ~all_none)
-    if mixed.size:
-        renumber = np.full(n, -1)
-        renumber[mixed] = np.arange(mixed.size)
-        sel = renumber[all_owner] >= 0
-        covered[mixed] = _grouped_union(part_cov[sel], renumber[all_owner[sel]], mixed.size)
-        gaps[mixed] = _grouped_union(part_gap[sel], renumber[all_owner[sel]], mixed.size)
-    return covered_m2, covered, gaps, bound
+    in_mixed = np.zeros(n, dtype=bool)
+    in_mixed[mixed] = True
+    sel = in_mixed[all_owner]
+    pending = (mixed, part_cov[sel], all_owner[sel], part_gap[sel], all_owner[sel])
+    return covered_m2, covered, gaps, bound, pending
 
 
 #: Undecided land parts are measured in groups by square cell of this side (m), anchored at
