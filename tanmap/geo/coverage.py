@@ -43,7 +43,7 @@ from tanmap.geo.served_region import (
     segment_pieces,
     subdivide,
 )
-from tanmap.geo.tiles import MIN_FEATURES_PER_TILE, map_tiles, spatial_tiles
+from tanmap.geo.tiles import MIN_FEATURES_PER_TILE, both, map_tiles, spatial_tiles
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -202,8 +202,10 @@ def covered_mask(
     live = np.flatnonzero(~(shapely.is_missing(target_geoms) | shapely.is_empty(target_geoms)))
     if not usable.any() or live.size == 0:
         return covered
-    index = _PieceIndex.build(facility_geoms[usable], radii[usable])
-    tiles = spatial_tiles(target_geoms[live], min_features=_tile_size(live.size))
+    index, tiles = both(
+        lambda: _PieceIndex.build(facility_geoms[usable], radii[usable]),
+        lambda: spatial_tiles(target_geoms[live], min_features=_tile_size(live.size)),
+        workers)
     results = map_tiles(lambda tile: _mask_tile(target_geoms[live[tile]], index), tiles, workers)
     for tile, result in zip(tiles, results, strict=True):
         covered[live[tile]] = result
@@ -750,8 +752,11 @@ def covered_area(
     if not usable.any() or live.size == 0:
         return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m, 0.0)
 
-    ctx = _AreaContext.build(facility_geoms[usable], radii[usable], q, error_m)
-    tiles = spatial_tiles(land_geoms[live], min_features=_tile_size(live.size, AREA_TILE_MIN))
+    ctx, tiles = both(
+        lambda: _AreaContext.build(facility_geoms[usable], radii[usable], q, error_m),
+        lambda: spatial_tiles(land_geoms[live],
+                              min_features=_tile_size(live.size, AREA_TILE_MIN)),
+        workers)
     results = map_tiles(lambda tile: _area_tile(land_geoms[live[tile]], ctx), tiles, workers)
     bound_per_land = np.zeros(n)
     pending: list[list[np.ndarray]] = [[], [], [], [], []]

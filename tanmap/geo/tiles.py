@@ -19,7 +19,14 @@ import shapely
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["MIN_FEATURES_PER_TILE", "TILE_M", "default_workers", "map_tiles", "spatial_tiles"]
+__all__ = [
+    "MIN_FEATURES_PER_TILE",
+    "TILE_M",
+    "both",
+    "default_workers",
+    "map_tiles",
+    "spatial_tiles",
+]
 
 #: Side of the square tiles features are grouped by (m): large enough that the grid filters of
 #: the coverage kernels reuse their cells, small enough to balance two or more cores.
@@ -29,6 +36,7 @@ TILE_M = 2000.0
 MIN_FEATURES_PER_TILE = 20_000
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def default_workers() -> int:
@@ -94,3 +102,18 @@ def map_tiles(
         return [func(tile) for tile in tiles]
     with ThreadPoolExecutor(max_workers=min(n_workers, len(tiles))) as pool:
         return list(pool.map(func, tiles))
+
+
+def both(
+    first: Callable[[], T], second: Callable[[], U], workers: int | None = None
+) -> tuple[T, U]:
+    """Run two independent preparations at once when two or more workers are allowed.
+
+    中文：并行执行两项独立的准备工作（如建立索引与划分瓦片）。
+    """
+    n_workers = default_workers() if workers is None else int(workers)
+    if n_workers < 2:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        return first(), later.result()
