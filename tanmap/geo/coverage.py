@@ -778,7 +778,7 @@ def covered_area(
 
 #: Land parts left undecided by the grid are split into quarters while their envelope's diagonal
 #: exceeds this (m), so a large parcel is measured exactly where the served edge crosses it.
-SPLIT_MIN_M = 60.0
+SPLIT_MIN_M = 180.0
 #: Most times an undecided land part is split into quarters.
 SPLIT_MAX_DEPTH = 8
 

@@ -185,10 +185,11 @@ def test_straight_edge_coverage_is_exact():
     assert res.share == pytest.approx(0.5, abs=1e-12)
     assert res.gaps[0].area == pytest.approx(10_000.0, abs=1e-6)
     # Only a straight buffer edge crosses the parcel: 100 m, plus the sagitta margin at both ends
-    # of each part it crosses: the 200 m x 100 m parcel is measured in parts of 50 m x 25 m
-    # near the edge (split twice), so four parts of 25 m each.
+    # of each part it crosses: the 200 m x 100 m parcel (diagonal 224 m > SPLIT_MIN_M) is
+    # measured in quarters of 100 m x 50 m, so two parts of 50 m each.
     err = res.max_radial_error_m
-    assert res.area_error_bound_m2 == pytest.approx((100 + 8 * err) * err)
+    assert cov.SPLIT_MIN_M == 180.0
+    assert res.area_error_bound_m2 == pytest.approx((100 + 4 * err) * err)
 
 
 def test_disk_area_within_the_stated_bound():
