@@ -22,6 +22,7 @@ __all__ = [
     "Issue",
     "RepairNote",
     "coerce_types",
+    "feature_ids",
     "repair_geometries",
     "validate",
 ]
@@ -261,7 +262,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _feature_ids(gdf: pd.DataFrame) -> list[str | None]:
+def feature_ids(gdf: pd.DataFrame) -> list[str | None]:
+    """Return each feature's ``id`` as text (None where absent or empty), in row order.
+
+    中文：要素编号列表。
+    """
     if "id" not in gdf.columns:
         return [None] * len(gdf)
     return [None if _is_null(v) else _parse_str(v) for v in gdf["id"].tolist()]
@@ -338,6 +343,14 @@ def _geometry_checks(
     reasons = np.empty(len(geoms), dtype=object)
     if invalid.any():
         reasons[invalid] = shapely.is_valid_reason(geoms[invalid])
+        # A collapsed footprint (all points on a line) is reported by GEOS as a
+        # self-intersection; say plainly that it has no area.
+        flat = np.zeros(len(geoms), dtype=bool)
+        polygonal = invalid & (shapely.get_dimensions(geoms) == 2)
+        with np.errstate(invalid="ignore"):  # NaN coordinates are reported separately
+            flat[polygonal] = shapely.area(shapely.convex_hull(geoms[polygonal])) == 0
+        for pos in np.flatnonzero(flat):
+            reasons[pos] = f"zero area (degenerate polygon; GEOS: {reasons[pos]})"
     expected = " or ".join(sorted(allowed))
     issues: list[Issue] = []
     for i in range(len(geoms)):
@@ -540,7 +553,7 @@ def validate(
             problem=f"layer has no features; expected {spec.zh_name} ({spec.kind.value})",
             fix="check the file, its layer name and any filter applied when exporting",
         )]
-    ids = _feature_ids(gdf)
+    ids = feature_ids(gdf)
     issues = _crs_checks(gdf, source)
     issues += _geometry_checks(gdf, spec, source, ids)
     issues += _field_checks(gdf, spec, source, ids)
@@ -615,7 +628,7 @@ def repair_geometries(
     for j in range(len(bad)):
         mine = parts[keep & (owner == j)]
         repaired[j] = _assemble(mine, int(dims[j]))
-    ids = _feature_ids(out)
+    ids = feature_ids(out)
     notes = [
         RepairNote(
             source=source, row=int(pos) + 1, feature_id=ids[pos], reason=str(reasons[j]),
