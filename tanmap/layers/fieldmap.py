@@ -195,8 +195,10 @@ UNIT_FACTORS: Mapping[str, Mapping[str, float]] = {
     "m3": {"m3": 1.0, "立方米": 1.0, "万立方米": 1e4},
 }
 
+_IGNORED = frozenset(re.sub(r"[\s_\-]+", "", h) for h in IGNORED_HEADERS)
 _DBF_BYTES = 10
-_UNIT_SUFFIX = re.compile(r"^(?P<base>.+?)\s*(?:\((?P<paren>[^()]+)\)|\[(?P<bracket>[^\[\]]+)\]"
+# "面积(公顷)", "面积[ha]", "面积_km2"; "面积(公顷" when a Shapefile cut the name at 10 bytes.
+_UNIT_SUFFIX = re.compile(r"^(?P<base>.+?)\s*(?:\((?P<paren>[^()]+)\)?|\[(?P<bracket>[^\[\]]+)\]"
                           r"|_(?P<underscore>[^_]+))$")
 _YEAR_TEXT = re.compile(r"^\s*(?P<year>\d{4})\s*(?:年.*|[-/.]\d{1,2}(?:[-/.]\d{1,2})?.*)?$")
 _FILE_KEYS = frozenset({"columns", "values", "defaults", "ignore", "kind", "description"})
@@ -504,12 +506,12 @@ def _type_field(spec: LayerSpec) -> FieldSpec | None:
     return next((f for f in spec.fields if f.choices), None)
 
 
-def _alias_table(spec: LayerSpec) -> dict[str, str]:
-    """Return normalised header -> field for ``spec`` (first claim wins)."""
-    table: dict[str, str] = {}
+def _alias_entries(spec: LayerSpec) -> list[tuple[str, str]]:
+    """Return (header, field) pairs of ``spec`` in order of precedence."""
+    entries: list[tuple[str, str]] = []
 
     def claim(alias: str, name: str) -> None:
-        table.setdefault(_norm_header(alias), name)
+        entries.append((alias, name))
 
     fields = spec.all_fields
     for f in fields:
@@ -524,13 +526,23 @@ def _alias_table(spec: LayerSpec) -> dict[str, str]:
     for f in fields:
         for alias in HEADER_ALIASES.get(f.name, ()):
             claim(alias, f.name)
+    return entries
+
+
+def _alias_table(spec: LayerSpec) -> dict[str, str]:
+    """Return normalised header -> field for ``spec`` (first claim wins)."""
+    table: dict[str, str] = {}
+    for alias, name in _alias_entries(spec):
+        table.setdefault(_norm_header(alias), name)
     return table
 
 
-def _dbf_cuts(table: Mapping[str, str]) -> dict[str, str]:
-    """Return Shapefile-cut (10-byte) forms of the aliases that stay unambiguous."""
+def _dbf_cuts(spec: LayerSpec, table: Mapping[str, str]) -> dict[str, str]:
+    """Return Shapefile-cut (10-byte) forms of the aliases that stay unambiguous (normalised)."""
     cuts: dict[str, set[str]] = {}
-    for alias, name in table.items():
+    for alias, name in _alias_entries(spec):
+        if table.get(_norm_header(alias)) != name:
+            continue
         for codec in ("utf-8", "gbk"):
             try:
                 raw = alias.encode(codec)
@@ -538,7 +550,7 @@ def _dbf_cuts(table: Mapping[str, str]) -> dict[str, str]:
                 continue
             if len(raw) <= _DBF_BYTES:
                 continue
-            cut = raw[:_DBF_BYTES].decode(codec, errors="ignore")
+            cut = _norm_header(raw[:_DBF_BYTES].decode(codec, errors="ignore"))
             if cut:
                 cuts.setdefault(cut, set()).add(name)
     return {cut: next(iter(names)) for cut, names in cuts.items()
@@ -639,7 +651,7 @@ def apply_field_map(
     headers = [str(c) for c in gdf.columns if c != geom]
     by_field = {f.name: f for f in spec.all_fields}
     table = _alias_table(spec)
-    cuts = _dbf_cuts(table)
+    cuts = _dbf_cuts(spec, table)
     ignore = {_norm_header(h) for h in fmap.ignore}
     mapped = {str(k): v for k, v in fmap.columns.items()}
 
@@ -664,7 +676,7 @@ def apply_field_map(
                 proposals.append((3, order, match))
             elif key in cuts:
                 proposals.append((4, order, ColumnMatch(header, cuts[key], "dbf")))
-            elif key in IGNORED_HEADERS:
+            elif key in _IGNORED:
                 ignored.append(header)
             else:
                 unmapped.append(header)

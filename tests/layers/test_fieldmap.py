@@ -1,0 +1,246 @@
+"""Tests of tanmap.layers.fieldmap: Chinese header aliases, mapping files, units, value recoding.
+
+Frames are one or two points near Tianjin (EPSG:4326) or unit squares; what is checked is the
+column names and values after mapping, and the report of what was mapped.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely.geometry import Point, box
+
+from tanmap.geo.errors import DataFormatError, LayerValidationError
+from tanmap.layers.fieldmap import (
+    AppliedMapping,
+    FieldMap,
+    apply_field_map,
+    field_map_from_mapping,
+    header_candidates,
+    load_field_map,
+)
+from tanmap.layers.io import load
+from tanmap.layers.kinds import SPECS, LayerKind
+
+PARK = SPECS[LayerKind.PARK]
+STATION = SPECS[LayerKind.CHARGING_STATION]
+BUILDING = SPECS[LayerKind.BUILDING]
+PIPE = SPECS[LayerKind.HEATING_PIPE]
+ROUTE = SPECS[LayerKind.ROUTE]
+
+
+def points(**columns: list[object]) -> gpd.GeoDataFrame:
+    n = len(next(iter(columns.values())))
+    return gpd.GeoDataFrame(columns, geometry=[Point(117.2 + i / 1000, 39.12) for i in range(n)],
+                            crs=4326)
+
+
+def squares(**columns: list[object]) -> gpd.GeoDataFrame:
+    n = len(next(iter(columns.values())))
+    return gpd.GeoDataFrame(
+        columns, geometry=[box(117.2 + i / 100, 39.12, 117.201 + i / 100, 39.121)
+                           for i in range(n)], crs=4326)
+
+
+def gbk_park_shapefile(folder: Path) -> Path:
+    """Two GBK parks (no .cpg): headers 编号 名称 类型 状态 建成年份 面积（公顷） 备注."""
+    frame = squares(**{
+        "编号": ["GY-1", "GY-2"], "名称": ["人民公园", "口袋游园"], "类型": ["综合公园", "游园"],
+        "状态": ["已建成", "规划"], "建成年份": ["2018年", None], "面积（公顷）": [1.5, 0.2],
+        "备注": ["老公园", "新建"],
+    })
+    shp = folder / "公园.shp"
+    with warnings.catch_warnings():
+        # GDAL cuts 面积（公顷） (12 bytes in GBK) to 10 bytes, 面积（公顷, and says so: real
+        # bureau files carry such cut names.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pyogrio.write_dataframe(frame, shp, encoding="GBK")
+    shp.with_suffix(".cpg").unlink()
+    return shp
+
+
+# ------------------------------------------------------------------ built-in aliases
+
+
+def test_gbk_shapefile_with_chinese_headers_and_values_loads_without_a_mapping(tmp_path):
+    shp = gbk_park_shapefile(tmp_path)
+    assert "人民公园".encode("gbk") in shp.with_suffix(".dbf").read_bytes()
+    result = load(LayerKind.PARK, shp)
+    gdf = result.gdf
+    assert gdf["id"].tolist() == ["GY-1", "GY-2"]
+    assert gdf["name"].tolist() == ["人民公园", "口袋游园"]
+    assert gdf["park_class"].tolist() == ["G11", "G14"]
+    assert gdf["status"].tolist() == ["completed", "planned"]
+    assert gdf["completion_year"].tolist()[0] == 2018
+    assert gdf["area_m2"].tolist() == [15_000.0, 2_000.0]  # 公顷 x 10000
+    assert "备注" not in gdf.columns
+    mapped = {c.header: c.field for c in result.mapping.renamed}
+    assert mapped == {"编号": "id", "名称": "name", "类型": "park_class", "状态": "status",
+                      "建成年份": "completion_year", "面积（公顷": "area_m2"}
+    assert result.mapping.unmapped == ("备注",)
+    (warning,) = [w for w in result.warnings if w.code == "unmapped_column"]
+    assert warning.column == "备注"
+    assert "park_class (绿地分类" in warning.fix
+
+
+def test_type_header_follows_the_kind():
+    """类型 is the park class for parks, the access for stations, the use for buildings."""
+    for spec, field in ((PARK, "park_class"), (STATION, "access"), (BUILDING, "use_category"),
+                        (ROUTE, "route_class")):
+        out, _ = apply_field_map(points(类型=["x"]), spec)
+        assert field in out.columns, spec.kind
+
+
+def test_route_number_does_not_steal_the_id():
+    """编号 is the feature id everywhere; a route's own number is 路线编号."""
+    out, applied = apply_field_map(points(编号=["R1"], 路线编号=["G1"], 道路等级=["国道"]), ROUTE)
+    assert out["id"].tolist() == ["R1"]
+    assert out["ref"].tolist() == ["G1"]
+    assert out["route_class"].tolist() == ["national"]
+    assert not applied.unmapped
+
+
+def test_status_values_and_year_text_are_recoded():
+    raw = points(id=["a", "b", "c", "d", "e"],
+                 status=["现状", "已建成", "在建", "规划", "已改造"],
+                 completion_year=["2019年", "2020-05-01", "2021/3", 2022, None])
+    out, applied = apply_field_map(raw, PARK)
+    assert out["status"].tolist() == ["existing", "completed", "under_construction", "planned",
+                                      "renewed"]
+    assert out["completion_year"].tolist()[:4] == ["2019", "2020", "2021", 2022]
+    recoded = {(v.field, v.before, v.after) for v in applied.values}
+    assert ("status", "已建成", "completed", ) in recoded
+    assert ("completion_year", "2019年", "2019") in recoded
+
+
+def test_field_names_take_precedence_over_aliases():
+    out, applied = apply_field_map(points(id=["a"], 编号=["b"]), PARK)
+    assert out["id"].tolist() == ["a"]
+    assert applied.unmapped == ("编号",)
+    assert any("already taken by id" in n for n in applied.notes)
+
+
+def test_full_width_brackets_case_and_separators_are_normalised():
+    out, _ = apply_field_map(squares(**{"Completion Year": [2020], "面积（平方米）": [12.5],
+                                        "ID": ["x"]}), PARK)
+    assert out.loc[0, "completion_year"] == 2020
+    assert out.loc[0, "area_m2"] == 12.5
+    assert out.loc[0, "id"] == "x"
+
+
+@pytest.mark.parametrize(("header", "value", "expected"), [
+    ("面积(亩)", 3.0, 2000.0), ("面积_km2", 0.5, 500_000.0), ("面积(m²)", 7.0, 7.0),
+    ("面积[ha]", 0.01, 100.0),
+], ids=["mu", "km2", "m2-superscript", "ha-brackets"])
+def test_area_units_in_the_header_are_converted(header, value, expected):
+    out, applied = apply_field_map(squares(**{header: [value]}), PARK)
+    assert out.loc[0, "area_m2"] == pytest.approx(expected)
+
+
+def test_an_unknown_unit_is_not_guessed():
+    out, applied = apply_field_map(squares(**{"面积(平方尺)": [3.0]}), PARK)
+    assert "area_m2" not in out.columns
+    assert applied.unmapped == ("面积(平方尺)",)
+    assert any("unit '平方尺'" in n for n in applied.notes)
+
+
+def test_shapefile_names_cut_to_ten_bytes_are_recognised():
+    """tanmap's own export cuts completion_year to 'completion'; UTF-8 建成年份 to 建成年."""
+    out, applied = apply_field_map(
+        squares(id=["a"], completion=[2020], planned_ye=[2030], open_acces=["是"]), PARK)
+    assert {"completion_year", "planned_year", "open_access"} <= set(out.columns)
+    assert {c.how for c in applied.renamed} == {"dbf"}
+    out, _ = apply_field_map(squares(**{"id": ["a"], "installati": [1990]}), PIPE)
+    assert out.loc[0, "installation_year"] == 1990
+
+
+def test_gis_bookkeeping_columns_are_ignored_quietly():
+    _, applied = apply_field_map(squares(id=["a"], OBJECTID=[1], Shape_Area=[0.1]), PARK)
+    assert applied.ignored == ("OBJECTID", "Shape_Area")
+    assert applied.unmapped == ()
+
+
+# ------------------------------------------------------------------ mapping files
+
+
+def test_mapping_file_renames_and_recodes(tmp_path):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "columns:\n  GYBM: id\n  GYMC: name\n  LB: park_class\n  ZT: status\n  BZ: null\n"
+        "values:\n  status: {1: existing, 2: planned}\n  park_class: {综合性公园: G11}\n"
+        "defaults:\n  open_access: true\n",
+        encoding="utf-8",
+    )
+    raw = squares(GYBM=["A", "B"], GYMC=["甲", "乙"], LB=["综合性公园", "社区公园"],
+                  ZT=[1, 2], BZ=["x", "y"])
+    path = tmp_path / "parks.geojson"
+    raw.to_file(path, driver="GeoJSON")
+    result = load("park", path, field_map=mapping)
+    gdf = result.gdf
+    assert gdf["id"].tolist() == ["A", "B"]
+    assert gdf["park_class"].tolist() == ["G11", "G12"]  # mapping file, then built-in alias
+    assert gdf["status"].tolist() == ["existing", "planned"]
+    assert gdf["open_access"].tolist() == [True, True]
+    assert result.mapping.source == "mapping.yaml"
+    assert result.mapping.ignored == ("BZ",)
+    hows = {c.header: c.how for c in result.mapping.renamed}
+    assert hows == {"GYBM": "map", "GYMC": "map", "LB": "map", "ZT": "map"}
+    text = "\n".join(result.mapping.lines("en"))
+    assert "GYBM -> id (mapping file)" in text
+    assert "status: 1 -> existing (1 features, mapping file)" in text
+    assert "park_class: 综合性公园 -> G11" in text
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"columns": {"A": "parkclass"}}, r"A -> 'parkclass' is not a field of park"),
+    ({"values": {"status": {"1": "built"}}}, r"'built' is not one of existing, planned"),
+    ({"defaults": {"park_class": "G9"}}, r"'G9' is not one of G1, G11"),
+    ({"colums": {}}, r"unknown key\(s\) colums"),
+    ({"columns": ["A"]}, r"'columns' must map header: field"),
+], ids=["unknown-field", "bad-code", "bad-default", "typo-key", "list"])
+def test_bad_mapping_files_are_refused_with_the_reason(data, message):
+    with pytest.raises(DataFormatError, match=message):
+        apply_field_map(squares(A=["x"]), PARK, field_map_from_mapping(data))
+
+
+def test_mapping_file_errors(tmp_path):
+    with pytest.raises(DataFormatError, match="no such file"):
+        load_field_map(tmp_path / "none.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="cannot read mapping file bad.yaml"):
+        load_field_map(bad)
+    as_json = tmp_path / "m.json"
+    as_json.write_text('{"columns": {"MC": "name"}}', encoding="utf-8")
+    assert load_field_map(as_json) == FieldMap(columns={"MC": "name"}, source="m.json")
+
+
+# ------------------------------------------------------------------ messages
+
+
+def test_missing_required_field_names_the_header_candidates(tmp_path):
+    path = tmp_path / "parks.geojson"
+    squares(编号=["A"], 公园级别=["G12"]).to_file(path, driver="GeoJSON")
+    with pytest.raises(LayerValidationError) as info:
+        load("park", path)
+    (issue,) = [i for i in info.value.issues if i.code == "missing_field"]
+    assert issue.column == "park_class"
+    assert "绿地分类" in issue.fix and "类型" in issue.fix
+    assert "not recognised: 公园级别" in issue.fix
+    assert "--map" in issue.fix
+
+
+def test_header_candidates_lead_with_the_field_name():
+    assert header_candidates(STATION, "access")[:2] == ["access", "类型"]
+    assert "快充桩数" in header_candidates(STATION, "fast_piles")
+
+
+def test_report_of_a_clean_file_says_no_mapping_was_needed():
+    _, applied = apply_field_map(squares(id=["a"], park_class=["G12"]), PARK)
+    assert applied.lines("en")[1] == "  none needed: every header is a field name"
+    assert applied.lines("zh")[0] == "字段映射 (内置别名):"
+    assert isinstance(applied, AppliedMapping)
