@@ -346,7 +346,7 @@ def _read_gdb(source: str, display: Path, *, layer: str | None) -> gpd.GeoDataFr
             "itself (or a zip of it)."
         ) from err
     spatial = [str(name) for name, gtype in listed if gtype is not None]
-    chosen = _pick(spatial, layer, what="feature class", path=display, option="--layer")
+    chosen = _pick(spatial, layer, what="layer", path=display, option="--layer")
     return _read_ogr(source, display, layer=chosen, encoding=None)
 
 
