@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "EMPTY_GEOMETRY_TYPES",
     "LAT_NAMES",
     "LOCATION_NAMES",
     "LON_NAMES",
@@ -91,6 +92,11 @@ LOCATION_NAMES: tuple[str, ...] = ("location", "lnglat", "lng_lat", "经纬度",
 SHP_FIELD_MAX_BYTES = 10
 #: Columns added to rejected features: 1-based feature number, issue codes, problems and fixes.
 REJECT_COLUMNS: tuple[str, str, str] = ("reject_row", "reject_codes", "reject_problems")
+#: Geometry type written for a layer without features, per geometry family (``family.value``).
+EMPTY_GEOMETRY_TYPES: Mapping[str, str] = {
+    GeometryFamily.POINT.value: "Point", GeometryFamily.LINE.value: "MultiLineString",
+    GeometryFamily.POLYGON.value: "MultiPolygon",
+}
 #: Output formats of :func:`write_layer` and the file suffix each writes.
 VECTOR_FORMATS: Mapping[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip"}
 
@@ -958,7 +964,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
 
 
 def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: str,
-               crs: Any = None) -> Path:
+               crs: Any = None, geometry_type: str | None = None) -> Path:
     """Write (or replace) one layer of a GeoPackage, in its CRS or ``crs``.
 
     中文：导出 GeoPackage 图层（可指定坐标系，如 CGCS2000 高斯投影）。
@@ -973,6 +979,9 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: st
         Layer name.
     crs
         Reproject to this CRS first (e.g. ``"EPSG:4548"``); default: keep the layer's CRS.
+    geometry_type
+        Geometry type of the layer when ``gdf`` has no features (an empty, known-empty layer),
+        e.g. ``"MultiPolygon"`` (see :data:`EMPTY_GEOMETRY_TYPES`); ignored otherwise.
 
     Returns
     -------
@@ -989,7 +998,8 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: st
     out = gdf.to_crs(parse_crs(crs)) if crs is not None else gdf
     path.parent.mkdir(parents=True, exist_ok=True)
     pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG",
-                            promote_to_multi=_promote(out) or None)
+                            promote_to_multi=_promote(out) or None,
+                            geometry_type=geometry_type if len(out) == 0 else None)
     return path
 
 
@@ -1034,6 +1044,7 @@ def write_shapefile_zip(
     *,
     crs: Any = None,
     encoding: Literal["utf-8", "gbk"] = "utf-8",
+    geometry_type: str | None = None,
 ) -> ShapefileReport:
     """Write a zipped Shapefile (.shp .shx .dbf .prj .cpg + fields.csv).
 
@@ -1050,6 +1061,9 @@ def write_shapefile_zip(
     encoding
         DBF text encoding, ``"utf-8"`` (default) or ``"gbk"`` (older Chinese GIS software);
         written to the ``.cpg`` as ``UTF-8`` or ``GBK``.
+    geometry_type
+        Geometry type of the Shapefile when ``gdf`` has no features (GDAL would otherwise pick
+        one), e.g. ``"MultiPolygon"``; ignored otherwise.
 
     Returns
     -------
@@ -1089,7 +1103,8 @@ def write_shapefile_zip(
     with tempfile.TemporaryDirectory(prefix="tanmap-shp-") as tmp_dir:
         shp = Path(tmp_dir) / f"{stem}.shp"
         pyogrio.write_dataframe(out, shp, driver="ESRI Shapefile", encoding=cpg,
-                                promote_to_multi=_promote(out) or None)
+                                promote_to_multi=_promote(out) or None,
+                                geometry_type=geometry_type if len(out) == 0 else None)
         shp.with_suffix(".cpg").write_text(cpg, encoding="ascii")
         listing = io.StringIO()
         writer = csv.writer(listing, lineterminator="\n")

@@ -275,13 +275,18 @@ def run_layers(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the stored layer of (KIND, district) to ``--out`` in ``--format``."""
-    from tanmap.layers.io import write_layer
+    from tanmap.layers.io import EMPTY_GEOMETRY_TYPES, write_layer
+    from tanmap.layers.kinds import spec_for
 
     store = store_from_args(args)
     gdf = store.read(args.kind, district=args.district)
     if gdf.empty and not args.quiet:
-        print(f"tanmap: warning: {args.kind} of district {args.district} has no features; "
-              "the file will be empty (import data with `tanmap import`)", file=sys.stderr)
+        if store.version(args.kind, args.district) is not None:
+            print(f"tanmap: note: {args.kind} of district {args.district} is recorded as empty "
+                  "(known to have none); the file will have no features", file=sys.stderr)
+        else:
+            print(f"tanmap: warning: {args.kind} of district {args.district} has no features; "
+                  "the file will be empty (import data with `tanmap import`)", file=sys.stderr)
     opts: dict[str, Any] = {}
     if args.fmt == "geojson":
         if args.crs and args.crs.upper().replace("EPSG:", "") != "4326":
@@ -297,6 +302,8 @@ def run_export(args: argparse.Namespace) -> int:
         opts["encoding"] = args.encoding
         if args.crs:
             opts["crs"] = args.crs
+    if args.fmt != "geojson":  # a known-empty layer keeps its kind's geometry type
+        opts["geometry_type"] = EMPTY_GEOMETRY_TYPES[spec_for(args.kind).geometry.value]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = write_layer(gdf, args.out, args.fmt, **opts)
     mapping = getattr(report, "field_names", None)

@@ -246,10 +246,13 @@ def export_layer(
     tmp = tempfile.TemporaryDirectory(prefix="tanmap-export-")
     path = Path(tmp.name) / f"{adcode}_{kind.value}{suffix}"
     opts: dict[str, Any] = {}
+    empty_type = io.EMPTY_GEOMETRY_TYPES[SPECS[kind].geometry.value]
     if format == "gpkg":
-        opts = {"layer": kind.value, "crs": f"EPSG:{crs}" if crs else None}
+        opts = {"layer": kind.value, "crs": f"EPSG:{crs}" if crs else None,
+                "geometry_type": empty_type}
     elif format == "shp":
-        opts = {"crs": f"EPSG:{crs}" if crs else None, "encoding": encoding}
+        opts = {"crs": f"EPSG:{crs}" if crs else None, "encoding": encoding,
+                "geometry_type": empty_type}
     try:
         io.write_layer(frame, path, format, **opts)
     except Exception:
