@@ -121,7 +121,8 @@ def test_a_missing_required_field_names_the_headers_to_use(
     assert run(store_path, "validate", "park", str(path)) == EXIT_ERROR
     err = capsys.readouterr().err
     assert "required field park_class" in err
-    assert "绿地分类" in err and "not recognised: 级别" in err
+    assert "绿地分类" in err
+    assert "not recognised: 级别" in err
 
 
 # ------------------------------------------------------------------ --skip-invalid
@@ -133,7 +134,9 @@ def test_without_skip_invalid_nothing_is_stored(
     shp = gbk_buildings(tmp_path, invalid=True)
     assert run(store_path, "import", "building", str(shp), "--district", HEPING) == EXIT_ERROR
     err = capsys.readouterr().err
-    assert "zero area" in err and "Self-intersection" in err and "nothing was written" in err
+    assert "zero area" in err
+    assert "Self-intersection" in err
+    assert "nothing was written" in err
     assert open_store(store_path).version("building", HEPING) is None
     assert not (tmp_path / "楼栋.rejects.geojson").exists()
 
@@ -148,7 +151,8 @@ def test_skip_invalid_stores_the_rest_and_writes_the_rejects_beside_the_input(
     assert "rejected 2 invalid feature(s) (invalid_geometry 2)" in out
     assert "stored 2, rejected 2: written with their problems to" in out
     version = open_store(store_path).version("building", HEPING)
-    assert version is not None and version.n_features == 2
+    assert version is not None
+    assert version.n_features == 2
     assert open_store(store_path).read("building", district=HEPING)["id"].tolist() == ["B1", "B4"]
     rejects = json.loads((tmp_path / "楼栋.rejects.geojson").read_text(encoding="utf-8"))
     props = [f["properties"] for f in rejects["features"]]

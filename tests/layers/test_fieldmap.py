@@ -137,7 +137,7 @@ def test_full_width_brackets_case_and_separators_are_normalised():
     ("面积[ha]", 0.01, 100.0),
 ], ids=["mu", "km2", "m2-superscript", "ha-brackets"])
 def test_area_units_in_the_header_are_converted(header, value, expected):
-    out, applied = apply_field_map(squares(**{header: [value]}), PARK)
+    out, _applied = apply_field_map(squares(**{header: [value]}), PARK)
     assert out.loc[0, "area_m2"] == pytest.approx(expected)
 
 
@@ -212,7 +212,7 @@ def test_mapping_file_errors(tmp_path):
         load_field_map(tmp_path / "none.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("columns: [unclosed\n", encoding="utf-8")
-    with pytest.raises(DataFormatError, match="cannot read mapping file bad.yaml"):
+    with pytest.raises(DataFormatError, match=r"cannot read mapping file bad\.yaml"):
         load_field_map(bad)
     as_json = tmp_path / "m.json"
     as_json.write_text('{"columns": {"MC": "name"}}', encoding="utf-8")
@@ -229,7 +229,8 @@ def test_missing_required_field_names_the_header_candidates(tmp_path):
         load("park", path)
     (issue,) = [i for i in info.value.issues if i.code == "missing_field"]
     assert issue.column == "park_class"
-    assert "绿地分类" in issue.fix and "类型" in issue.fix
+    assert "绿地分类" in issue.fix
+    assert "类型" in issue.fix
     assert "not recognised: 公园级别" in issue.fix
     assert "--map" in issue.fix
 
