@@ -298,8 +298,12 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
             gdbs = sorted({m.group(1) for n in names
                            if (m := re.match(r"^(.*?\.gdb)/", n, re.IGNORECASE))})
             if not shps and gdbs:
-                gdb = _pick(gdbs, None, what="FileGDB folder", path=path, option="--layer")
-                return _read_gdb(f"/vsizip/{path.resolve()}/{gdb}", path, layer=layer)
+                if len(gdbs) > 1:
+                    raise DataFormatError(
+                        f"{path.name} holds {len(gdbs)} File Geodatabases: {', '.join(gdbs)}; "
+                        "zip one .gdb folder per file."
+                    )
+                return _read_gdb(f"/vsizip/{path.resolve()}/{gdbs[0]}", path, layer=layer)
             stems = [Path(n).stem for n in shps]
             stem = _pick(stems, layer, what="Shapefile", path=path, option="--layer")
             member = shps[stems.index(stem)]
@@ -777,9 +781,13 @@ def load(
     fmap = (load_field_map(field_map) if isinstance(field_map, str | os.PathLike)
             else field_map)
     raw = read_vector(path, **read_opts)
+    n_closed = 0
     if path.suffix.lower() == ".dxf" and spec.geometry is GeometryFamily.POLYGON:
-        raw, _n_closed = closed_lines_as_polygons(raw)
+        raw, n_closed = closed_lines_as_polygons(raw)
     gdf, applied = apply_field_map(raw, spec, fmap, source=path.name)
+    if n_closed:
+        applied = dataclasses.replace(applied, notes=(
+            *applied.notes, f"DXF: {n_closed} closed polyline(s) read as polygons"))
     repairs: list[RepairNote] = []
     if repair:
         gdf, repairs = repair_geometries(gdf, spec, source=path.name)

@@ -110,6 +110,7 @@ def test_dxf_closed_polylines_become_polygons_for_polygon_kinds(tmp_path):
     assert areas == [900.0, 2000.0]
     assert result.gdf["id"].notna().all()  # EntityHandle is a unique id within the drawing
     assert result.gdf["park_class"].tolist() == ["G12", "G12"]
+    assert "DXF: 1 closed polyline(s) read as polygons" in result.mapping.notes
 
 
 @pytest.mark.parametrize("location", [
@@ -223,3 +224,20 @@ def test_points_read_as_polygons_are_not_touched(tmp_path):
     with pytest.raises(LayerValidationError, match="geometry type LineString"):
         load("park", path)
     assert Point(0, 0).geom_type == "Point"
+
+
+def test_tanmap_shapefile_export_round_trips_its_cut_field_names(tmp_path):
+    """write_shapefile_zip cuts installation_year to 'installati'; fields.csv restores it."""
+    from tanmap.layers.io import write_shapefile_zip
+
+    pipes = gpd.GeoDataFrame(
+        {"id": ["H1"], "installation_year": [1995], "renewal_year": [2021],
+         "completion_year": [1996]},
+        geometry=[LineString([(X0, Y0), (X0 + 100, Y0)])], crs=4548)
+    report = write_shapefile_zip(pipes, tmp_path / "pipes.zip", encoding="gbk")
+    assert report.field_names["installation_year"] == "installati"
+    result = load("heating_pipe", tmp_path / "pipes.zip")
+    assert result.gdf.loc[0, "installation_year"] == 1995
+    assert result.gdf.loc[0, "renewal_year"] == 2021
+    assert result.gdf.loc[0, "completion_year"] == 1996
+    assert result.mapping.renamed == ()  # restored by the reader, not guessed
