@@ -112,7 +112,8 @@ def _kind_file_args(parser: argparse.ArgumentParser) -> None:
                         help="CRS of a file without one, e.g. EPSG:4548 (never guessed)")
     parser.add_argument("--coord-system", choices=COORD_SYSTEMS,
                         help="source coordinate system of lon/lat data (GCJ-02 for Amap...)")
-    parser.add_argument("--encoding", help="text encoding of a Shapefile DBF or CSV, e.g. gbk")
+    parser.add_argument("--encoding",
+                        help="text encoding of a Shapefile DBF, CSV or DXF, e.g. gbk")
     parser.add_argument("--layer",
                         help="layer inside a GeoPackage / File Geodatabase, CAD layer of a "
                              "DXF, Shapefile in a zip or Excel sheet")
@@ -220,8 +221,10 @@ def run_import(args: argparse.Namespace) -> int:
                f"of {args.district}: version {version.version}, {version.n_features} features "
                f"({args.mode})")
     if n_rejected:
-        echo(args, f"stored {len(result.gdf)}, rejected {n_rejected}: written with their "
-                   f"problems to {rejects_path}")
+        echo(args, f"入库 {len(result.gdf)} 个，剔除 {n_rejected} 个，问题清单见 {rejects_path}"
+             if args.lang == "zh" else
+             f"stored {len(result.gdf)}, rejected {n_rejected}: written with their problems "
+             f"to {rejects_path}")
     return EXIT_OK
 
 
