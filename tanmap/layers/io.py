@@ -236,9 +236,32 @@ def _dbf_text_bytes(dbf: bytes) -> bytes:
     for start in range(32, min(header_len, len(dbf)) - 31, 32):
         if dbf[start] == 0x0D:  # header terminator
             break
-        names.append(dbf[start:start + 11].split(b"\0", 1)[0])
+        names.append(_trim_utf8_tail(dbf[start:start + 11].split(b"\0", 1)[0]))
     records = dbf[header_len:header_len + _DBF_SAMPLE_BYTES].rstrip(b"\x1a")
     return b"\n".join(names) + b"\n" + records
+
+
+def _trim_utf8_tail(name: bytes) -> bytes:
+    """Drop an incomplete UTF-8 sequence that a 10-byte DBF field name was cut in.
+
+    GDAL and others cut UTF-8 names at 10 bytes, mid-character: ``所属区县代码`` becomes
+    ``所属区`` plus one stray byte. That name is still UTF-8, not GBK.
+
+    Examples
+    --------
+    >>> _trim_utf8_tail("所属区县代码".encode()[:10]).decode()
+    '所属区'
+    """
+    if len(name) < SHP_FIELD_MAX_BYTES:
+        return name
+    for back in range(1, 4):
+        lead = name[-back]
+        if lead < 0x80:
+            return name
+        if lead >= 0xC0:  # a lead byte: complete only if followed by all its continuations
+            needed = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+            return name[:-back] if needed > back else name
+    return name
 
 
 def _pick(options: list[str], wanted: str | None, *, what: str, path: Path, option: str) -> str:
@@ -268,6 +291,36 @@ def _read_ogr(
             f"cannot read {display.name} as a vector file: {err}. Check that it is a complete "
             "GeoJSON, GeoPackage or Shapefile (with its .shx and .dbf)."
         ) from err
+    except UnicodeDecodeError as err:
+        if encoding is None or display.suffix.lower() not in {".shp", ".zip"}:
+            raise DataFormatError(
+                f"cannot decode the text of {display.name}: {err}. Pass its encoding "
+                "(--encoding GBK / UTF-8)."
+            ) from err
+        return _read_cut_text(path, layer=layer, encoding=encoding)
+
+
+def _read_cut_text(path: str, *, layer: str | None, encoding: str) -> gpd.GeoDataFrame:
+    """Read a Shapefile whose names or values were cut inside a multi-byte character.
+
+    GDAL hands the raw bytes over as ISO-8859-1 (one character per byte, lossless); they are
+    decoded here with ``encoding``, dropping the stray bytes of a cut field name and marking a
+    cut value with U+FFFD.
+    """
+    gdf = pyogrio.read_dataframe(path, layer=layer, encoding="ISO-8859-1")
+
+    def fix(text: Any, errors: str) -> Any:
+        if not isinstance(text, str):
+            return text
+        return text.encode("latin-1").decode(encoding, errors=errors)
+
+    geometry = gdf.geometry.name
+    for column in gdf.columns:
+        dtype = gdf[column].dtype
+        if column != geometry and (pd.api.types.is_object_dtype(dtype)
+                                   or pd.api.types.is_string_dtype(dtype)):
+            gdf[column] = gdf[column].map(lambda v: fix(v, "replace"))
+    return gdf.rename(columns={c: fix(c, "ignore") for c in gdf.columns if c != geometry})
 
 
 def _read_shapefile(path: Path, *, layer: str | None, encoding: str | None,

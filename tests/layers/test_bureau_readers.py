@@ -241,3 +241,26 @@ def test_tanmap_shapefile_export_round_trips_its_cut_field_names(tmp_path):
     assert result.gdf.loc[0, "renewal_year"] == 2021
     assert result.gdf.loc[0, "completion_year"] == 1996
     assert result.mapping.renamed == ()  # restored by the reader, not guessed
+
+
+@pytest.mark.parametrize("with_cpg", [True, False], ids=["cpg", "no-cpg"])
+def test_utf8_shapefile_with_names_cut_mid_character(tmp_path, with_cpg):
+    """GDAL cuts UTF-8 names at 10 bytes inside a character (所属区县代码 -> 所属区 + 1 byte);
+    pyogrio then cannot decode the file at all. tanmap reads it and maps the cut names."""
+    frame = gpd.GeoDataFrame(
+        {"编号": ["a"], "绿地分类": ["G12"], "建成年份": [2019], "所属区县代码": ["120101"],
+         "是否免费开放": ["是"]},
+        geometry=[box(X0, Y0, X0 + 10, Y0 + 10)], crs=4548)
+    shp = tmp_path / "utf8.shp"
+    with warnings.catch_warnings():  # GDAL says it cut the names
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pyogrio.write_dataframe(frame, shp, encoding="UTF-8")
+    if not with_cpg:
+        shp.with_suffix(".cpg").unlink()
+    with pytest.raises(UnicodeDecodeError):
+        pyogrio.read_dataframe(shp, encoding="UTF-8")
+    result = load("park", shp)
+    row = result.gdf.drop(columns="geometry").iloc[0].to_dict()
+    assert row == {"id": "a", "completion_year": 2019, "district": "120101",
+                   "park_class": "G12", "open_access": True}
+    assert {c.header: c.how for c in result.mapping.renamed}["所属区"] == "dbf"
