@@ -847,11 +847,8 @@ def load(
     if isinstance(district, BaseGeometry):
         district = gpd.GeoSeries([district], crs=target)
     issues = validate(gdf, spec, source=path.name, district=district)
-    issues = [
-        dataclasses.replace(i, fix=missing_field_fix(spec, i.column, applied))
-        if i.code == "missing_field" and i.column else i
-        for i in issues
-    ] + unmapped_issues(applied, spec, source=path.name)
+    issues = [_with_mapping_hint(i, spec, applied) for i in issues]
+    issues += unmapped_issues(applied, spec, source=path.name)
     errors = [i for i in issues if i.severity == "error"]
     warnings = [i for i in issues if i.severity == "warning"]
     rejected: gpd.GeoDataFrame | None = None
@@ -868,6 +865,17 @@ def load(
                                    issues=errors)
     out = coerce_types(gdf, spec).to_crs(target)
     return LoadResult(out, warnings, repairs, applied, rejected, rejects)
+
+
+def _with_mapping_hint(issue: Issue, spec: LayerSpec, applied: AppliedMapping) -> Issue:
+    """Point a missing field or an unknown code at the mapping that would fix it."""
+    if issue.code == "missing_field" and issue.column:
+        return dataclasses.replace(issue, fix=missing_field_fix(spec, issue.column, applied))
+    if issue.code == "not_in_choices" and issue.column:
+        return dataclasses.replace(issue, fix=(
+            f"{issue.fix}; or recode the file's values with a mapping file (--map mapping.yaml "
+            f"with 'values: {{{issue.column}: {{<value in the file>: <code>}}}}')"))
+    return issue
 
 
 def _rejected_positions(gdf: gpd.GeoDataFrame, errors: list[Issue]) -> dict[int, list[Issue]]:

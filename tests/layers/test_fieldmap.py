@@ -245,3 +245,14 @@ def test_report_of_a_clean_file_says_no_mapping_was_needed():
     assert applied.lines("en")[1] == "  none needed: every header is a field name"
     assert applied.lines("zh")[0] == "字段映射 (内置别名):"
     assert isinstance(applied, AppliedMapping)
+
+
+def test_an_unknown_code_points_at_the_values_mapping(tmp_path):
+    path = tmp_path / "parks.geojson"
+    squares(id=["A"], park_class=["湿地公园"]).to_file(path, driver="GeoJSON")
+    with pytest.raises(LayerValidationError) as info:
+        load("park", path)
+    (issue,) = info.value.issues
+    assert issue.code == "not_in_choices"
+    assert "value '湿地公园' is not one of G1, G11" in issue.problem
+    assert "values: {park_class: {<value in the file>: <code>}}" in issue.fix
