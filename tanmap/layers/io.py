@@ -217,9 +217,11 @@ def detect_dbf_encoding(dbf: bytes) -> str:
     ('GB18030', 'UTF-8')
     """
     text = _dbf_text_bytes(dbf)
-    for candidate, codec in (("UTF-8", "utf-8"), ("GB18030", "gb18030")):
+    # A UTF-8 name cut at 10 bytes ends inside a character; judge UTF-8 without that tail.
+    for candidate, codec, sample in (("UTF-8", "utf-8", _dbf_text_bytes(dbf, trim_utf8=True)),
+                                     ("GB18030", "gb18030", text)):
         try:
-            text.decode(codec)
+            sample.decode(codec)
         except UnicodeDecodeError:
             continue
         return candidate
@@ -227,7 +229,7 @@ def detect_dbf_encoding(dbf: bytes) -> str:
     return best.encoding.upper() if best is not None else "ISO-8859-1"
 
 
-def _dbf_text_bytes(dbf: bytes) -> bytes:
+def _dbf_text_bytes(dbf: bytes, *, trim_utf8: bool = False) -> bytes:
     """Return the field names and record bytes of a DBF (the parts that carry text)."""
     if len(dbf) < 32:
         return b""
@@ -236,7 +238,8 @@ def _dbf_text_bytes(dbf: bytes) -> bytes:
     for start in range(32, min(header_len, len(dbf)) - 31, 32):
         if dbf[start] == 0x0D:  # header terminator
             break
-        names.append(_trim_utf8_tail(dbf[start:start + 11].split(b"\0", 1)[0]))
+        name = dbf[start:start + 11].split(b"\0", 1)[0]
+        names.append(_trim_utf8_tail(name) if trim_utf8 else name)
     records = dbf[header_len:header_len + _DBF_SAMPLE_BYTES].rstrip(b"\x1a")
     return b"\n".join(names) + b"\n" + records
 
