@@ -65,7 +65,7 @@ __all__ = [
 #: Extra headers per tanmap field, beyond the field name and its 中文/English labels in
 #: ``kinds.py`` (used only by kinds that have the field; the first field to claim a header wins).
 HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "id": ("编号", "项目编号", "要素编号", "唯一编号", "标识码", "序号", "fid_1", "entityhandle"),
+    "id": ("编号", "项目编号", "要素编号", "唯一编号", "标识码", "序号", "entityhandle"),
     "name": ("名称", "项目名称", "设施名称", "公园名称", "站点名称", "站名", "建筑名称", "名字"),
     "status": ("状态", "建设状态", "项目状态", "建设情况", "现状/规划", "建设性质"),
     "planned_year": ("规划年份", "计划年份", "计划完成年份", "计划建成年份", "规划建成年份",
@@ -603,13 +603,14 @@ def apply_field_map(
 
     中文：应用字段映射（中文表头、单位换算、取值转换）。
 
-    Order of precedence for a field: a column already named like the field, then the mapping
-    file's ``columns``, then the built-in aliases (the field's 中文/English labels in
-    ``kinds.py``, :data:`HEADER_ALIASES`, 类型 for the kind's type field, Shapefile names cut to
-    10 bytes). A header with a unit (``面积（公顷）``) is converted to the field's unit when the
-    unit is known (:data:`UNIT_FACTORS`). Coded fields are recoded from the mapping file's
-    ``values``, :data:`VALUE_ALIASES` and the labels of ``CHOICE_LABELS``; year fields accept
-    ``2019年``/``2019-05-01``. Values that fit nothing are left for :func:`validate` to report.
+    Order of precedence for a field: the mapping file's ``columns`` (and ``ignore``), then a
+    column already named like the field, then the built-in aliases (the field's 中文/English
+    labels in ``kinds.py``, :data:`HEADER_ALIASES`, 类型 for the kind's type field, Shapefile
+    names cut to 10 bytes). A header with a unit (``面积（公顷）``) is converted to the field's
+    unit when the unit is known (:data:`UNIT_FACTORS`). Coded fields are recoded from the
+    mapping file's ``values``, :data:`VALUE_ALIASES` and the labels of ``CHOICE_LABELS``; year
+    fields accept ``2019年``/``2019-05-01``. Values that fit nothing are left for
+    :func:`validate` to report.
 
     Parameters
     ----------
@@ -651,6 +652,7 @@ def apply_field_map(
     headers = [str(c) for c in gdf.columns if c != geom]
     by_field = {f.name: f for f in spec.all_fields}
     table = _alias_table(spec)
+    rank_of = {key: i for i, key in enumerate(table)}  # dicts keep the order of first claims
     cuts = _dbf_cuts(spec, table)
     ignore = {_norm_header(h) for h in fmap.ignore}
     mapped = {str(k): v for k, v in fmap.columns.items()}
@@ -659,17 +661,18 @@ def apply_field_map(
     notes: list[str] = []
     ignored: list[str] = []
     unmapped: list[str] = []
-    proposals: list[tuple[int, int, ColumnMatch]] = []
+    proposals: list[tuple[int, int, ColumnMatch]] = []  # (rank, tie-break, match)
     for order, header in enumerate(headers):
         key = _norm_header(header)
-        if header in by_field:
-            proposals.append((0, order, ColumnMatch(header, header, "field")))
-        elif header in mapped:
-            proposals.append((1, order, ColumnMatch(header, mapped[header], "map")))
+        if header in mapped:
+            proposals.append((0, order, ColumnMatch(header, mapped[header], "map")))
         elif key in ignore:
             ignored.append(header)
+        elif header in by_field:
+            proposals.append((1, order, ColumnMatch(header, header, "field")))
         elif key in table:
-            proposals.append((2, order, ColumnMatch(header, table[key], "alias")))
+            # Among aliases the more specific one wins (编号 before 序号), not the file order.
+            proposals.append((2, rank_of[key], ColumnMatch(header, table[key], "alias")))
         else:
             match = _unit_match(header, table, by_field, notes)
             if match is not None:
@@ -680,6 +683,8 @@ def apply_field_map(
                 ignored.append(header)
             else:
                 unmapped.append(header)
+    notes.extend(f"{fmap.source or 'mapping'}: column {h!r} is not in the file"
+                 for h in mapped if h not in headers)
     for _rank, _order, match in sorted(proposals, key=lambda p: (p[0], p[1])):
         if match.field in taken:
             notes.append(f"{match.header}: also matches {match.field}, already taken by "

@@ -256,3 +256,20 @@ def test_an_unknown_code_points_at_the_values_mapping(tmp_path):
     assert issue.code == "not_in_choices"
     assert "value '湿地公园' is not one of G1, G11" in issue.problem
     assert "values: {park_class: {<value in the file>: <code>}}" in issue.fix
+
+
+def test_the_mapping_file_wins_over_field_names_and_names_absent_headers():
+    fmap = field_map_from_mapping({"columns": {"name": "id", "名字": "name", "XX": "status"},
+                                   "ignore": ["source"]}, source="m.yaml")
+    out, applied = apply_field_map(squares(name=["N-1"], 名字=["甲"], id=["old"], source=["s"]),
+                                   PARK, fmap)
+    assert out[["id", "name"]].values.tolist() == [["N-1", "甲"]]
+    assert applied.unmapped == ("id",)
+    assert applied.ignored == ("source",)
+    assert "m.yaml: column 'XX' is not in the file" in applied.notes
+
+
+def test_the_more_specific_alias_wins_regardless_of_column_order():
+    out, applied = apply_field_map(squares(序号=[1], 编号=["GY-1"]), PARK)
+    assert out["id"].tolist() == ["GY-1"]
+    assert applied.unmapped == ("序号",)
