@@ -551,7 +551,10 @@ def validate(
         return [Issue(
             source=source, row=None, feature_id=None, column=None, code="empty_layer",
             problem=f"layer has no features; expected {spec.zh_name} ({spec.kind.value})",
-            fix="check the file, its layer name and any filter applied when exporting",
+            fix="check the file, its layer name and any filter applied when exporting; if the "
+                "district really has none, record that instead (tanmap import-empty "
+                f"{spec.kind.value} --district ADCODE; API POST "
+                f".../layers/{spec.kind.value}/empty)",
         )]
     ids = feature_ids(gdf)
     issues = _crs_checks(gdf, source)

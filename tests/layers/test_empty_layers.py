@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import box
 
 from tanmap.geo.audit import Status
-from tanmap.geo.errors import StoreError, UnknownDistrictError
+from tanmap.geo.errors import LayerValidationError, StoreError, UnknownDistrictError
 from tanmap.layers.audit import audit_district
 from tanmap.layers.catalog import Catalog
 from tanmap.layers.runner import run_metric
@@ -101,3 +101,11 @@ def test_audit_row_is_not_met_rather_than_no_data(store: GeoPackageStore) -> Non
     row = audit_district(store, ADCODE, year=YEAR, catalog=park_catalog()).rows[0]
     assert row.status is Status.NOT_MET
     assert (row.measured, row.gap, row.missing) == (0.0, 0.9, ())
+
+
+def test_writing_an_empty_frame_points_at_import_empty(store: GeoPackageStore) -> None:
+    empty = metre_frame([], [])
+    with pytest.raises(LayerValidationError, match="layer has no features") as info:
+        store.write("park", empty.iloc[0:0], district=ADCODE)
+    assert "tanmap import-empty park --district ADCODE" in info.value.issues[0].fix
+    assert store.version("park", ADCODE) is None
