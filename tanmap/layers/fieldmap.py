@@ -20,6 +20,7 @@ A mapping file (YAML or JSON; ``tanmap import --map mapping.yaml``)::
     defaults:           # value for features where the field is empty or absent
       park_class: G12
     ignore: [OBJECTID_1]
+    description: 园林局 2026 普查表   # free text, not used
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ _DBF_BYTES = 10
 _UNIT_SUFFIX = re.compile(r"^(?P<base>.+?)\s*(?:\((?P<paren>[^()]+)\)?|\[(?P<bracket>[^\[\]]+)\]"
                           r"|_(?P<underscore>[^_]+))$")
 _YEAR_TEXT = re.compile(r"^\s*(?P<year>\d{4})\s*(?:年.*|[-/.]\d{1,2}(?:[-/.]\d{1,2})?.*)?$")
-_FILE_KEYS = frozenset({"columns", "values", "defaults", "ignore", "kind", "description"})
+_FILE_KEYS = frozenset({"columns", "values", "defaults", "ignore", "description"})
 
 How = Literal["field", "map", "alias", "dbf"]
 
@@ -431,7 +432,8 @@ def field_map_from_mapping(data: Any, *, source: str = "mapping") -> FieldMap:
     if unknown:
         raise DataFormatError(
             f"mapping file {source}: unknown key(s) {', '.join(unknown)}; use columns (header: "
-            "field), values (field: {value: code}), defaults (field: value) and ignore (list)"
+            "field), values (field: {value: code}), defaults (field: value), ignore (list) and "
+            "description (text)"
         )
     columns_raw = data.get("columns") or {}
     values_raw = data.get("values") or {}
@@ -448,6 +450,19 @@ def field_map_from_mapping(data: Any, *, source: str = "mapping") -> FieldMap:
         raise DataFormatError(f"mapping file {source}: 'defaults' must map field: value")
     if not isinstance(ignore_raw, list):
         raise DataFormatError(f"mapping file {source}: 'ignore' must be a list of headers")
+    # Only plain values: nested lists or maps (YAML anchors can make them huge) are refused.
+    nested = [f"columns: {k}" for k, v in columns_raw.items()
+              if not _scalar(k) or not (v is None or _scalar(v))]
+    nested += [f"values: {f}: {k}" for f, m in values_raw.items() for k, v in m.items()
+               if not _scalar(f) or not _scalar(k) or not _scalar(v)]
+    nested += [f"defaults: {k}" for k, v in defaults_raw.items()
+               if not _scalar(k) or not _scalar(v)]
+    nested += ["ignore" for v in ignore_raw if not _scalar(v)][:1]
+    if nested:
+        raise DataFormatError(
+            f"mapping file {source}: expected plain text or numbers, found lists or maps in "
+            f"{'; '.join(str(n)[:80] for n in nested[:5])}"
+        )
     columns = {str(k): str(v).strip() for k, v in columns_raw.items() if v not in (None, "")}
     ignore = tuple(str(v) for v in ignore_raw) + tuple(
         str(k) for k, v in columns_raw.items() if v in (None, "")
@@ -457,6 +472,10 @@ def field_map_from_mapping(data: Any, *, source: str = "mapping") -> FieldMap:
     defaults = {str(k).strip(): v for k, v in defaults_raw.items()}
     return FieldMap(columns=columns, values=values, defaults=defaults, ignore=ignore,
                     source=source)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
 
 
 def _value_key(value: Any) -> str:
@@ -655,7 +674,8 @@ def apply_field_map(
     rank_of = {key: i for i, key in enumerate(table)}  # dicts keep the order of first claims
     cuts = _dbf_cuts(spec, table)
     ignore = {_norm_header(h) for h in fmap.ignore}
-    mapped = {str(k): v for k, v in fmap.columns.items()}
+    mapped = {_norm_header(k): v for k, v in fmap.columns.items()}
+    present = {_norm_header(h) for h in headers}
 
     taken: dict[str, ColumnMatch] = {}
     notes: list[str] = []
@@ -664,8 +684,8 @@ def apply_field_map(
     proposals: list[tuple[int, int, ColumnMatch]] = []  # (rank, tie-break, match)
     for order, header in enumerate(headers):
         key = _norm_header(header)
-        if header in mapped:
-            proposals.append((0, order, ColumnMatch(header, mapped[header], "map")))
+        if key in mapped:
+            proposals.append((0, order, ColumnMatch(header, mapped[key], "map")))
         elif key in ignore:
             ignored.append(header)
         elif header in by_field:
@@ -684,7 +704,7 @@ def apply_field_map(
             else:
                 unmapped.append(header)
     notes.extend(f"{fmap.source or 'mapping'}: column {h!r} is not in the file"
-                 for h in mapped if h not in headers)
+                 for h in fmap.columns if _norm_header(h) not in present)
     for _rank, _order, match in sorted(proposals, key=lambda p: (p[0], p[1])):
         if match.field in taken:
             notes.append(f"{match.header}: also matches {match.field}, already taken by "

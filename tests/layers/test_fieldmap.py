@@ -201,7 +201,8 @@ def test_mapping_file_renames_and_recodes(tmp_path):
     ({"defaults": {"park_class": "G9"}}, r"'G9' is not one of G1, G11"),
     ({"colums": {}}, r"unknown key\(s\) colums"),
     ({"columns": ["A"]}, r"'columns' must map header: field"),
-], ids=["unknown-field", "bad-code", "bad-default", "typo-key", "list"])
+    ({"values": {"status": {"1": ["a", ["b"]]}}}, r"found lists or maps in values: status: 1"),
+], ids=["unknown-field", "bad-code", "bad-default", "typo-key", "list", "nested"])
 def test_bad_mapping_files_are_refused_with_the_reason(data, message):
     with pytest.raises(DataFormatError, match=message):
         apply_field_map(squares(A=["x"]), PARK, field_map_from_mapping(data))
@@ -273,3 +274,22 @@ def test_the_more_specific_alias_wins_regardless_of_column_order():
     out, applied = apply_field_map(squares(序号=[1], 编号=["GY-1"]), PARK)
     assert out["id"].tolist() == ["GY-1"]
     assert applied.unmapped == ("序号",)
+
+
+def test_yaml_alias_bombs_are_refused_before_they_expand(tmp_path):
+    """Nested aliases (a "billion laughs") would expand when turned into text."""
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
+    text = "description:\n  " + "\n  ".join(levels) + "\nvalues: {status: {'1': *i}}\n"
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(text, encoding="utf-8")
+    with pytest.raises(DataFormatError, match="found lists or maps"):
+        load_field_map(bomb)
+
+
+def test_mapping_headers_match_after_normalising_spaces_and_width():
+    fmap = field_map_from_mapping({"columns": {" ＧＹＢＭ ": "id"}})
+    out, applied = apply_field_map(squares(GYBM=["A"]), PARK, fmap)
+    assert out["id"].tolist() == ["A"]
+    assert applied.notes == ()
