@@ -331,7 +331,7 @@ class AppliedMapping:
         >>> print("\n".join(m.lines("en")))
         field mapping (built-in aliases):
           编号 -> id (built-in alias)
-          status: 已建成 -> completed (2 features, built-in alias)
+          status: 已建成 -> completed (2 feature(s), built-in alias)
         """
         zh = lang == "zh"
         how_text = {
@@ -354,7 +354,7 @@ class AppliedMapping:
             unit = f" x{c.factor:g}" if c.factor is not None else ""
             out.append(f"  {c.header} -> {c.field}{unit} ({how(c.how)})")
         for v in self.values:
-            count = f"{v.count} {'个要素' if zh else 'features'}"
+            count = f"{v.count} {'个要素' if zh else 'feature(s)'}"
             out.append(f"  {v.field}: {v.before} -> {v.after} ({count}, {how(v.how)})")
         if self.ignored:
             out.append(f"  {'忽略' if zh else 'ignored'}: {', '.join(self.ignored)}")

@@ -83,7 +83,7 @@ def test_gbk_shapefile_with_chinese_headers_imports_without_a_mapping(
                "--district", HEPING) == EXIT_OK
     out = capsys.readouterr().out
     assert "编号 -> id (built-in alias)" in out
-    assert "status: 已建成 -> completed (1 features, built-in alias)" in out
+    assert "status: 已建成 -> completed (1 feature(s), built-in alias)" in out
     assert "column '备注' is no field of 建筑 (building)" in out
     stored = open_store(store_path).read("building", district=HEPING)
     assert stored["id"].tolist() == ["B1", "B2", "B3", "B4"]

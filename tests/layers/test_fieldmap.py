@@ -191,7 +191,7 @@ def test_mapping_file_renames_and_recodes(tmp_path):
     assert hows == {"GYBM": "map", "GYMC": "map", "LB": "map", "ZT": "map"}
     text = "\n".join(result.mapping.lines("en"))
     assert "GYBM -> id (mapping file)" in text
-    assert "status: 1 -> existing (1 features, mapping file)" in text
+    assert "status: 1 -> existing (1 feature(s), mapping file)" in text
     assert "park_class: 综合性公园 -> G11" in text
 
 
