@@ -119,6 +119,7 @@ TYPE_HEADERS: tuple[str, ...] = ("类型", "类别", "分类", "type")
 IGNORED_HEADERS: frozenset[str] = frozenset({
     "objectid", "fid", "shape_leng", "shape_length", "shape_area", "shape_le_1", "shape_ar_1",
     "layer", "paperspace", "subclasses", "linetype", "text", "extendedentity",
+    "reject_row", "reject_codes", "reject_problems",  # a rejects file imported again
 })
 
 #: Built-in value spellings per field (after NFKC + case folding) -> code. The labels of

@@ -899,7 +899,8 @@ def _rejected_positions(gdf: gpd.GeoDataFrame, errors: list[Issue]) -> dict[int,
 def _rejected_frame(raw: gpd.GeoDataFrame, bad: dict[int, list[Issue]]) -> gpd.GeoDataFrame:
     """Return the rejected features as read (original headers and geometry) + their problems."""
     positions = sorted(bad)
-    out = raw.iloc[positions].copy()
+    # A rejects file imported again after a fix carries these columns already: replace them.
+    out = raw.iloc[positions].drop(columns=[c for c in REJECT_COLUMNS if c in raw.columns])
     out.insert(0, REJECT_COLUMNS[0], [p + 1 for p in positions])
     out.insert(1, REJECT_COLUMNS[1], [",".join(dict.fromkeys(i.code for i in bad[p]))
                                       for p in positions])

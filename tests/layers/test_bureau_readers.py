@@ -264,3 +264,17 @@ def test_utf8_shapefile_with_names_cut_mid_character(tmp_path, with_cpg):
     assert row == {"id": "a", "completion_year": 2019, "district": "120101",
                    "park_class": "G12", "open_access": True}
     assert {c.header: c.how for c in result.mapping.renamed}["所属区"] == "dbf"
+
+
+def test_a_rejects_file_can_be_fixed_and_imported_again(tmp_path):
+    """Loading the rejects file again: the bow-tie is repaired, the zero-area footprint cannot
+    be (make_valid leaves no polygon) and is rejected again, with fresh reject columns."""
+    first = load("building", buildings(tmp_path), skip_invalid=True)
+    rejects = write_rejects(first.rejected, tmp_path / "楼栋.rejects.gpkg")
+    again = load("building", rejects, skip_invalid=True, repair=True)
+    assert again.gdf["id"].tolist() == ["B3"]
+    assert again.gdf.geometry.iloc[0].is_valid
+    assert again.mapping.ignored == ("reject_row", "reject_codes", "reject_problems")
+    assert again.rejected["编号"].tolist() == ["B2"]
+    assert again.rejected[REJECT_COLUMNS[1]].tolist() == ["empty_geometry"]
+    assert list(again.rejected.columns[:4]) == [*REJECT_COLUMNS, "编号"]
