@@ -6,11 +6,15 @@ Uploads are GeoJSON files of 40 m squares inside 和平区, written by the tests
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 from fastapi.testclient import TestClient
+from shapely.geometry import Polygon
 
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.store import open_store
@@ -147,3 +151,25 @@ def test_empty_route_records_a_known_empty_layer(client: TestClient, store_path:
     out.write_bytes(export.content)
     info = pyogrio.read_info(out)
     assert (info["features"], info["geometry_type"]) == (0, "MultiPolygon")
+
+
+def test_upload_of_a_zipped_file_geodatabase_with_chinese_headers(
+    client: TestClient, store_path: Path, tmp_path: Path
+) -> None:
+    gdb = tmp_path / "园林.gdb"
+    parks = gpd.GeoDataFrame({"编号": ["GDB-1"], "名称": ["和平公园"], "类型": ["综合公园"]},
+                             geometry=[Polygon(square(0))], crs=4490)
+    pyogrio.write_dataframe(parks, gdb, layer="公园", driver="OpenFileGDB")
+    pyogrio.write_dataframe(parks, gdb, layer="广场", driver="OpenFileGDB")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for part in gdb.iterdir():
+            zf.write(part, f"园林.gdb/{part.name}")
+    files = {"file": ("园林.zip", buffer.getvalue(), "application/zip")}
+    ambiguous = client.post(URL, headers=AUTH, files=files)
+    assert ambiguous.status_code == 422
+    assert "holds 2 layers: 公园, 广场; choose one with --layer" in ambiguous.json()["detail"]
+    response = client.post(f"{URL}?layer=公园", headers=AUTH, files=files)
+    assert response.status_code == 201, response.text
+    stored = open_store(store_path).read("park", district=HEPING)
+    assert stored[["id", "name", "park_class"]].values.tolist() == [["GDB-1", "和平公园", "G11"]]
