@@ -112,8 +112,9 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 #: Headers a kind's "type" field (its first own field with coded choices, e.g. park_class,
-#: use_category, access, cover_class) also answers to.
-TYPE_HEADERS: tuple[str, ...] = ("类型", "类别", "分类", "type")
+#: use_category, access, cover_class) also answers to. Not the English "type": POI exports
+#: (Amap ``type`` = 汽车服务;充电站) use it for their own categories.
+TYPE_HEADERS: tuple[str, ...] = ("类型", "类别", "分类")
 
 #: Bookkeeping columns of GIS and CAD software, dropped without a warning.
 IGNORED_HEADERS: frozenset[str] = frozenset({
@@ -832,23 +833,30 @@ def _recode_one(value: Any, user: Mapping[str, Any], builtin: Mapping[str, str],
 
 
 def unmapped_issues(applied: AppliedMapping, spec: LayerSpec, *, source: str) -> list[Issue]:
-    """Return one ``unmapped_column`` warning per header the mapping could not place.
+    """Return one ``unmapped_column`` warning naming every header the mapping could not place.
 
-    中文：未识别表头警告。
+    中文：未识别表头警告（列出全部未识别表头与可用表头）。
+
+    One warning, not one per column: a POI export easily has ten extra columns. ``column`` is
+    the header when there is one, else None (the problem text names them all).
     """
+    if not applied.unmapped:
+        return []
     known = "; ".join(
         f"{f.name} ({'/'.join(header_candidates(spec, f.name, limit=3)[1:]) or f.zh})"
         for f in spec.all_fields
     )
-    return [
-        Issue(source=source, row=None, feature_id=None, column=header, severity="warning",
-              code="unmapped_column",
-              problem=f"column {header!r} is no field of {spec.zh_name} ({spec.kind.value}) "
-                      "and matches no known header; it is not stored",
-              fix=f"if it holds a field, rename it or map it (--map mapping.yaml with "
-                  f"'columns: {{{header}: <field>}}'); known headers: {known}")
-        for header in applied.unmapped
-    ]
+    names = ", ".join(repr(h) for h in applied.unmapped)
+    one = len(applied.unmapped) == 1
+    example = applied.unmapped[0]
+    return [Issue(
+        source=source, row=None, feature_id=None, severity="warning", code="unmapped_column",
+        column=example if one else None,
+        problem=(f"column {names} is no field" if one else f"columns {names} are no fields")
+        + f" of {spec.zh_name} ({spec.kind.value}) and match no known header; not stored",
+        fix=f"if one holds a field, rename it or map it (--map mapping.yaml with "
+            f"'columns: {{{example}: <field>}}'); known headers: {known}",
+    )]
 
 
 def missing_field_fix(spec: LayerSpec, name: str, applied: AppliedMapping) -> str:

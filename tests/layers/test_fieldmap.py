@@ -293,3 +293,16 @@ def test_mapping_headers_match_after_normalising_spaces_and_width():
     out, applied = apply_field_map(squares(GYBM=["A"]), PARK, fmap)
     assert out["id"].tolist() == ["A"]
     assert applied.notes == ()
+
+
+def test_many_unknown_headers_give_one_warning_naming_them_all(tmp_path):
+    path = tmp_path / "poi.csv"
+    path.write_text("id,name,type,typecode,address,location\n"
+                    "B1,充电站,汽车服务,011100,和平路1号,\"117.2,39.12\"\n", encoding="utf-8")
+    result = load("charging_station", path, coord_system="gcj02",
+                  field_map=field_map_from_mapping({"defaults": {"access": "public"}}))
+    (warning,) = result.warnings
+    assert warning.code == "unmapped_column"
+    assert warning.column is None
+    assert "columns 'type', 'typecode', 'address' are no fields of 充电站/充电桩" in warning.problem
+    assert "access (类型/" in warning.fix
