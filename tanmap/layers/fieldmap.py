@@ -66,7 +66,7 @@ __all__ = [
 #: Extra headers per tanmap field, beyond the field name and its 中文/English labels in
 #: ``kinds.py`` (used only by kinds that have the field; the first field to claim a header wins).
 HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "id": ("编号", "项目编号", "要素编号", "唯一编号", "标识码", "序号", "entityhandle"),
+    "id": ("编号", "项目编号", "要素编号", "唯一编号", "标识码", "序号", "uid", "entityhandle"),
     "name": ("名称", "项目名称", "设施名称", "公园名称", "站点名称", "站名", "建筑名称", "名字"),
     "status": ("状态", "建设状态", "项目状态", "建设情况", "现状/规划", "建设性质"),
     "planned_year": ("规划年份", "计划年份", "计划完成年份", "计划建成年份", "规划建成年份",

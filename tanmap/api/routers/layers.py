@@ -134,7 +134,8 @@ async def upload_layer(
     adcode: Adcode,
     kind: Kind,
     file: Annotated[UploadFile,
-                    File(description="GeoJSON, GeoPackage, zipped Shapefile, CSV/XLSX")],
+                    File(description="GeoJSON, GeoPackage, zipped Shapefile or File "
+                                     "Geodatabase, DXF, CSV/XLSX")],
     store: Annotated[Store, Depends(get_store)],
     settings: Annotated[Settings, Depends(get_settings)],
     response: Response,
