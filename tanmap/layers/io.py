@@ -64,6 +64,7 @@ __all__ = [
     "REJECT_COLUMNS",
     "SHP_FIELD_MAX_BYTES",
     "VECTOR_FORMATS",
+    "LayerLoadError",
     "LoadResult",
     "ShapefileReport",
     "closed_lines_as_polygons",
@@ -109,6 +110,26 @@ _GDAL_OPTION_LOCK = threading.Lock()
 _DBF_SAMPLE_BYTES = 1024 * 1024
 _PYOGRIO_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 _SOURCE_CRS_HINT = "--source-crs EPSG:xxxx (Python: source_crs='EPSG:xxxx')"
+
+
+class LayerLoadError(LayerValidationError):
+    """A layer file failed validation; ``mapping`` tells how its headers were read.
+
+    中文：图层文件校验未通过（附已应用的字段映射）。
+
+    Parameters
+    ----------
+    what, issues
+        As for :class:`~tanmap.geo.errors.LayerValidationError`.
+    mapping
+        The field mapping applied before validation (a wrong mapping often explains the
+        errors), or None.
+    """
+
+    def __init__(self, what: str, issues: list[Issue], *,
+                 mapping: AppliedMapping | None = None) -> None:
+        super().__init__(what, issues)
+        self.mapping = mapping
 
 
 @dataclass(frozen=True)
@@ -823,8 +844,10 @@ def load(
 
     Raises
     ------
-    LayerValidationError
-        With every error found (``issues``), if any (with ``skip_invalid``: layer-level errors).
+    LayerLoadError
+        A :class:`~tanmap.geo.errors.LayerValidationError` with every error found
+        (``issues``) and the field mapping applied (``mapping``), if any (with
+        ``skip_invalid``: layer-level errors only).
     MissingCRSError, DataFormatError, InputTooLargeError, CRSError
         From :func:`read_vector`; ``DataFormatError`` also for a mapping file that does not
         fit the kind.
@@ -864,8 +887,8 @@ def load(
         gdf = gdf.iloc[[i for i in range(len(gdf)) if i not in bad]]
         warnings = [w for w in warnings if w.row is None or w.row - 1 not in bad]
     if errors:
-        raise LayerValidationError(what=f"{path.name} ({spec.zh_name} {spec.kind.value})",
-                                   issues=errors)
+        raise LayerLoadError(f"{path.name} ({spec.zh_name} {spec.kind.value})", errors,
+                             mapping=applied)
     out = coerce_types(gdf, spec).to_crs(target)
     return LoadResult(out, warnings, repairs, applied, rejected, rejects)
 

@@ -119,7 +119,10 @@ def test_a_missing_required_field_names_the_headers_to_use(
     gpd.GeoDataFrame({"编号": ["A"], "级别": ["G12"]}, geometry=[box(X0, Y0, X0 + 10, Y0 + 10)],
                      crs=4548).to_crs(4326).to_file(path, driver="GeoJSON")
     assert run(store_path, "validate", "park", str(path)) == EXIT_ERROR
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "编号 -> id (内置别名)" in captured.out  # the mapping is shown on failure too
+    assert "未识别（不入库）: 级别" in captured.out
+    err = captured.err
     assert "required field park_class" in err
     assert "绿地分类" in err
     assert "not recognised: 级别" in err

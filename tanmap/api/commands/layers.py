@@ -172,6 +172,13 @@ def _stage_rejects(rejected: Any, target: Path) -> Path:
     return write_rejects(rejected, staged)
 
 
+def _print_mapping(args: argparse.Namespace, exc: LayerValidationError) -> None:
+    """Print the field mapping a failed load applied (it often explains the errors)."""
+    mapping = getattr(exc, "mapping", None)
+    if mapping is not None:
+        echo(args, "\n".join(mapping.lines(args.lang)))
+
+
 def _print_issues(exc: LayerValidationError) -> int:
     return fail(f"{exc}\nnothing was written", EXIT_ERROR)
 
@@ -188,6 +195,7 @@ def run_import(args: argparse.Namespace) -> int:
         result = _load(args, district["geometry"])
     except LayerValidationError as exc:
         progress.finish()
+        _print_mapping(args, exc)
         return _print_issues(exc)
     progress.step(f"read and validated {len(result.gdf)} features from {args.file.name}")
     _report(args, result)
@@ -250,6 +258,7 @@ def run_validate(args: argparse.Namespace) -> int:
     try:
         result = _load(args, district_geometry)
     except LayerValidationError as exc:
+        _print_mapping(args, exc)
         return fail(str(exc), EXIT_ERROR)
     _report(args, result)
     n_warn = len(getattr(result, "warnings", ()) or ())
