@@ -306,3 +306,15 @@ def test_many_unknown_headers_give_one_warning_naming_them_all(tmp_path):
     assert warning.column is None
     assert "columns 'type', 'typecode', 'address' are no fields of 充电站/充电桩" in warning.problem
     assert "access (类型/" in warning.fix
+
+
+@pytest.mark.parametrize(("spec", "header", "value", "field", "expected"), [
+    (PIPE, "长度（km）", 1.25, "length_m", 1250.0),
+    (PIPE, "管径(mm)", 300, "dn_mm", 300.0),
+    (STATION, "总功率(MW)", 1.2, "power_kw", 1200.0),
+    (SPECS[LayerKind.PV_ROOFTOP], "装机容量(万千瓦)", 0.5, "capacity_kwp", 5000.0),
+], ids=["km", "mm", "MW", "wan-kW"])
+def test_length_and_power_units_in_the_header(spec, header, value, field, expected):
+    out, applied = apply_field_map(points(**{header: [value]}), spec)
+    assert out.loc[0, field] == pytest.approx(expected)
+    assert applied.renamed[0].field == field
