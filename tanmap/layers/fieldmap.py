@@ -39,7 +39,7 @@ import yaml
 
 from tanmap.geo.errors import DataFormatError
 from tanmap.layers.kinds import CHOICE_LABELS, FieldSpec, LayerSpec
-from tanmap.layers.validation import Issue
+from tanmap.layers.validation import Issue, parse_number
 
 if TYPE_CHECKING:
     import os
@@ -755,11 +755,9 @@ def _unit_match(header: str, table: Mapping[str, str], by_field: Mapping[str, Fi
 
 
 def _scale(value: Any, factor: float) -> Any:
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        return value  # left for validate() to report as not a number
-    return number * factor if math.isfinite(number) else value
+    # The same number rule as validate(): what it would read as a number is scaled here.
+    number = parse_number(value)
+    return value if number is None else number * factor
 
 
 def _value_aliases(fspec: FieldSpec) -> dict[str, str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
@@ -23,6 +25,7 @@ __all__ = [
     "RepairNote",
     "coerce_types",
     "feature_ids",
+    "parse_number",
     "repair_geometries",
     "validate",
 ]
@@ -42,6 +45,7 @@ class _Where(TypedDict):
     column: str | None
 
 
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FAMILY_DIM = {GeometryFamily.POINT: 0, GeometryFamily.LINE: 1, GeometryFamily.POLYGON: 2}
 _DIM_FAMILY = {v: k for k, v in _FAMILY_DIM.items()}
 _REPAIR_FIX = (
@@ -182,13 +186,32 @@ def _parse_float(value: Any) -> float | None:
     if isinstance(value, int | float | np.integer | np.floating):
         number = float(value)
     elif isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()  # full-width digits (１２３)
+        if _THOUSANDS.fullmatch(text):  # spreadsheet text such as "1,234.5"
+            text = text.replace(",", "")
         try:
-            number = float(value.strip())
+            number = float(text)
         except ValueError:
             return None
     else:
         return None
     return number if math.isfinite(number) else None
+
+
+def parse_number(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None if it is not a number.
+
+    中文：数值解析（含千分位、全角数字）。
+
+    Accepts numbers and text such as ``" 12.5 "``, ``"1,234.5"`` (thousands separators) and
+    full-width digits; the same rule :func:`validate` and :func:`coerce_types` apply.
+
+    Examples
+    --------
+    >>> parse_number("1,234.5"), parse_number("１２"), parse_number("12,34"), parse_number(True)
+    (1234.5, 12.0, None, None)
+    """
+    return _parse_float(value)
 
 
 def _parse_bool(value: Any) -> bool | None:

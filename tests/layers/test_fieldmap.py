@@ -134,8 +134,8 @@ def test_full_width_brackets_case_and_separators_are_normalised():
 
 @pytest.mark.parametrize(("header", "value", "expected"), [
     ("面积(亩)", 3.0, 2000.0), ("面积_km2", 0.5, 500_000.0), ("面积(m²)", 7.0, 7.0),
-    ("面积[ha]", 0.01, 100.0),
-], ids=["mu", "km2", "m2-superscript", "ha-brackets"])
+    ("面积[ha]", 0.01, 100.0), ("面积（公顷）", "1,234.5", 12_345_000.0),
+], ids=["mu", "km2", "m2-superscript", "ha-brackets", "thousands-text"])
 def test_area_units_in_the_header_are_converted(header, value, expected):
     out, _applied = apply_field_map(squares(**{header: [value]}), PARK)
     assert out.loc[0, "area_m2"] == pytest.approx(expected)
