@@ -561,7 +561,7 @@ def _read_table(path: Path, *, layer: str | None, encoding: str | None) -> pd.Da
 
 def _points_from_table(
     path: Path, table: pd.DataFrame, *, lon_col: str | None, lat_col: str | None,
-    source_crs: Any, coord_system: str | None,
+    source_crs: Any, coord_system: str | None, allow_missing_coordinates: bool = False,
 ) -> gpd.GeoDataFrame:
     columns = [str(c) for c in table.columns]
     table.columns = columns
@@ -581,10 +581,12 @@ def _points_from_table(
             "the source system with --coord-system wgs84|gcj02|bd09|cgcs2000 (Amap/Gaode and "
             f"Tencent: gcj02, Baidu: bd09), or a CRS with {_SOURCE_CRS_HINT}."
         )
-    x = pd.to_numeric(table[xcol].astype(object).map(_strip), errors="coerce").to_numpy(float)
-    y = pd.to_numeric(table[ycol].astype(object).map(_strip), errors="coerce").to_numpy(float)
+    x = pd.to_numeric(table[xcol].astype(object).map(_strip), errors="coerce").to_numpy(
+        float, copy=True)
+    y = pd.to_numeric(table[ycol].astype(object).map(_strip), errors="coerce").to_numpy(
+        float, copy=True)
     bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
-    if bad.size:
+    if bad.size and not allow_missing_coordinates:
         shown = ", ".join(
             f"row {i + 1} ({location}={table[location].iloc[i]!r})" if location is not None
             else f"row {i + 1} ({xcol}={table[xcol].iloc[i]!r}, {ycol}={table[ycol].iloc[i]!r})"
@@ -597,9 +599,12 @@ def _points_from_table(
         )
     attrs = table.drop(columns=[xcol, ycol] + ([location] if location is not None else []))
     crs = _table_crs(path, source_crs, coord_system)
+    x[bad], y[bad] = 0.0, 0.0  # placeholders: those rows get no geometry below
     if coord_system is not None and _system_key(coord_system) in {"gcj02", "bd09"}:
         x, y = to_wgs84(x, y, coord_system)
-    return gpd.GeoDataFrame(attrs, geometry=gpd.points_from_xy(x, y), crs=crs)
+    points = np.array(gpd.points_from_xy(x, y), dtype=object)
+    points[bad] = None
+    return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(points, index=attrs.index), crs=crs)
 
 
 def _location_column(columns: list[str]) -> str | None:
@@ -714,6 +719,7 @@ def read_vector(
     lon_col: str | None = None,
     lat_col: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_missing_coordinates: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector file or a lon/lat point table into a GeoDataFrame with a CRS.
 
@@ -744,6 +750,9 @@ def read_vector(
         :data:`LAT_NAMES` present (case-insensitive). The columns are dropped from the result.
     max_bytes
         Refuse inputs larger than this (bytes).
+    allow_missing_coordinates
+        Give table rows without numeric coordinates a null geometry instead of refusing the
+        table (``load(..., skip_invalid=True)`` then rejects those rows).
 
     Returns
     -------
@@ -778,7 +787,8 @@ def read_vector(
     if suffix in {".csv", ".xlsx", ".xlsm"}:
         table = _read_table(path, layer=layer, encoding=encoding)
         return _points_from_table(path, table, lon_col=lon_col, lat_col=lat_col,
-                                  source_crs=source_crs, coord_system=coord_system)
+                                  source_crs=source_crs, coord_system=coord_system,
+                                  allow_missing_coordinates=allow_missing_coordinates)
     if suffix == ".zip":
         gdf = _read_zip(path, layer=layer, encoding=encoding)
     elif suffix == ".gpkg":
@@ -859,7 +869,7 @@ def load(
     target = parse_crs(target_crs)
     fmap = (load_field_map(field_map) if isinstance(field_map, str | os.PathLike)
             else field_map)
-    raw = read_vector(path, **read_opts)
+    raw = read_vector(path, **{"allow_missing_coordinates": skip_invalid, **read_opts})
     n_closed = 0
     if path.suffix.lower() == ".dxf" and spec.geometry is GeometryFamily.POLYGON:
         raw, n_closed = closed_lines_as_polygons(raw)

@@ -136,6 +136,13 @@ def test_poi_csv_location_errors_name_the_rows(tmp_path):
         path, index=False)
     with pytest.raises(DataFormatError, match=r"row 2 \(location='unknown'\)"):
         read_vector(path, coord_system="gcj02")
+    # With --skip-invalid the row is rejected instead of refusing the table.
+    path.write_text("id,name,location,access\nA,a,\"116.4,39.9\",public\nB,b,unknown,public\n",
+                    encoding="utf-8")
+    result = load("charging_station", path, coord_system="gcj02", skip_invalid=True)
+    assert result.gdf["id"].tolist() == ["A"]
+    assert result.rejected["id"].tolist() == ["B"]
+    assert result.rejected[REJECT_COLUMNS[1]].tolist() == ["empty_geometry"]
     with pytest.raises(MissingCRSError, match="gcj02"):
         read_vector(path)
 
