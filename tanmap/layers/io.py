@@ -894,7 +894,9 @@ def load(
         rejected = _rejected_frame(raw, bad)
         rejects = [dataclasses.replace(i, row=pos + 1) for pos in sorted(bad) for i in bad[pos]]
         errors = []
-        gdf = gdf.iloc[[i for i in range(len(gdf)) if i not in bad]]
+        keep = np.ones(len(gdf), dtype=bool)
+        keep[list(bad)] = False
+        gdf = gdf.iloc[np.flatnonzero(keep)]
         warnings = [w for w in warnings if w.row is None or w.row - 1 not in bad]
     if errors:
         raise LayerLoadError(f"{path.name} ({spec.zh_name} {spec.kind.value})", errors,
@@ -919,11 +921,13 @@ def _rejected_positions(gdf: gpd.GeoDataFrame, errors: list[Issue]) -> dict[int,
 
     A duplicated id rejects every feature carrying it: which one is right cannot be known.
     """
-    ids = feature_ids(gdf)
+    positions_of: dict[str | None, list[int]] = {}
+    for pos, fid in enumerate(feature_ids(gdf)):
+        positions_of.setdefault(fid, []).append(pos)
     bad: dict[int, list[Issue]] = {}
     for issue in errors:
-        rows = ([i for i, fid in enumerate(ids) if fid == issue.feature_id]
-                if issue.code == "duplicate_id" else [int(issue.row or 0) - 1])
+        rows = (positions_of.get(issue.feature_id, []) if issue.code == "duplicate_id"
+                else [int(issue.row or 0) - 1])
         for pos in rows:
             bad.setdefault(pos, []).append(issue)
     return bad
