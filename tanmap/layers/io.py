@@ -64,6 +64,7 @@ __all__ = [
     "REJECT_COLUMNS",
     "SHP_FIELD_MAX_BYTES",
     "VECTOR_FORMATS",
+    "WKT_NAMES",
     "LayerLoadError",
     "LoadResult",
     "ShapefileReport",
@@ -89,6 +90,9 @@ LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "纬度", "y")
 #: Columns holding both coordinates as one "lng,lat" text (Amap/Baidu POI exports), used when
 #: no separate lon/lat columns are found (compared case-insensitively, in this priority).
 LOCATION_NAMES: tuple[str, ...] = ("location", "lnglat", "lng_lat", "经纬度", "坐标")
+#: Columns holding a WKT geometry (a rejects CSV, a database dump), used when a table has no
+#: coordinate columns (compared case-insensitively).
+WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom", "shape")
 #: dBase III field names hold at most 10 bytes (in the file's encoding).
 SHP_FIELD_MAX_BYTES = 10
 #: Columns added to rejected features: 1-based feature number, issue codes, problems and fixes.
@@ -565,6 +569,9 @@ def _points_from_table(
 ) -> gpd.GeoDataFrame:
     columns = [str(c) for c in table.columns]
     table.columns = columns
+    wkt = _wkt_column(columns) if lon_col is None and lat_col is None else None
+    if wkt is not None:
+        return _wkt_table(path, table, wkt, source_crs=source_crs, coord_system=coord_system)
     location = _location_column(columns) if lon_col is None and lat_col is None else None
     if location is not None:
         x_text, y_text = _split_location(table[location])
@@ -605,6 +612,32 @@ def _points_from_table(
     points = np.array(gpd.points_from_xy(x, y), dtype=object)
     points[bad] = None
     return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(points, index=attrs.index), crs=crs)
+
+
+def _wkt_column(columns: list[str]) -> str | None:
+    """Return the WKT column of a table that has no coordinate columns at all."""
+    lowered = {c.strip().lower(): c for c in columns}
+    if any(n in lowered for n in (*LON_NAMES, *LAT_NAMES, *LOCATION_NAMES)):
+        return None
+    return next((lowered[n] for n in WKT_NAMES if n in lowered), None)
+
+
+def _wkt_table(path: Path, table: pd.DataFrame, column: str, *, source_crs: Any,
+               coord_system: str | None) -> gpd.GeoDataFrame:
+    """Return a table with a WKT column as features (unparsable WKT -> null geometry)."""
+    if source_crs is None and coord_system is None:
+        raise MissingCRSError(
+            f"{path.name} holds WKT geometry ({column}) but no CRS; tanmap never guesses one. "
+            f"Declare it with {_SOURCE_CRS_HINT} (a rejects file keeps its input's CRS)."
+        )
+    text = table[column].astype(object).where(table[column].notna(), None).to_numpy()
+    geoms = shapely.from_wkt(text, on_invalid="ignore")
+    gdf = gpd.GeoDataFrame(table.drop(columns=[column]), geometry=geoms,
+                           crs=_table_crs(path, source_crs, coord_system))
+    if coord_system is not None and _system_key(coord_system) in {"gcj02", "bd09"}:
+        gdf = gdf.set_geometry(transform_geometries(
+            gdf.geometry, lambda x, y: to_wgs84(x, y, coord_system)))
+    return gdf
 
 
 def _location_column(columns: list[str]) -> str | None:

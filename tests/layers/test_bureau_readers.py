@@ -285,3 +285,14 @@ def test_a_rejects_file_can_be_fixed_and_imported_again(tmp_path):
     assert again.rejected["编号"].tolist() == ["B2"]
     assert again.rejected[REJECT_COLUMNS[1]].tolist() == ["empty_geometry"]
     assert list(again.rejected.columns[:4]) == [*REJECT_COLUMNS, "编号"]
+
+
+def test_a_rejects_csv_reads_back_with_its_wkt_and_the_declared_crs(tmp_path):
+    first = load("building", buildings(tmp_path), skip_invalid=True)
+    csv_path = write_rejects(first.rejected, tmp_path / "rejects.csv")
+    with pytest.raises(MissingCRSError, match=r"WKT geometry \(wkt\) but no CRS"):
+        read_vector(csv_path)
+    again = read_vector(csv_path, source_crs="EPSG:4548")
+    assert again.crs.to_epsg() == 4548
+    assert again.geometry.iloc[1].equals(first.rejected.geometry.iloc[1])  # the bow-tie
+    assert again["编号"].tolist() == ["B2", "B3"]
