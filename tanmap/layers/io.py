@@ -935,7 +935,48 @@ def load(
         raise LayerLoadError(f"{path.name} ({spec.zh_name} {spec.kind.value})", errors,
                              mapping=applied)
     out = coerce_types(gdf, spec).to_crs(target)
+    warnings += _area_unit_warnings(out, spec, path.name, applied)
     return LoadResult(out, warnings, repairs, applied, rejected, rejects)
+
+
+#: Area units a bureau's 面积 column is often in, with their size in m² (1 亩 = 10000/15 m²).
+_AREA_UNITS_M2: tuple[tuple[str, float], ...] = (
+    ("公顷 ha", 1e4), ("亩 mu", 1e4 / 15), ("平方公里 km²", 1e6), ("万平方米", 1e4),
+)
+#: A typed-in area this far (factor) from the drawn area, for most features, is a unit problem.
+_AREA_RATIO_TOLERANCE = 5.0
+
+
+def _area_unit_warnings(gdf: gpd.GeoDataFrame, spec: LayerSpec, source: str,
+                        applied: AppliedMapping) -> list[Issue]:
+    """Warn when ``area_m2`` is, for most features, far from the drawn area (a unit slip)."""
+    if spec.geometry is not GeometryFamily.POLYGON or "area_m2" not in gdf.columns:
+        return []
+    given = gdf["area_m2"].to_numpy(dtype=float, na_value=np.nan)
+    usable = np.isfinite(given) & (given > 0)
+    if usable.sum() == 0 or gdf.crs is None:
+        return []
+    metric = gdf.loc[usable].to_crs(gdf.estimate_utm_crs()) if gdf.crs.is_geographic else \
+        gdf.loc[usable]
+    drawn = shapely.area(np.asarray(metric.geometry.array))
+    ratio = given[usable][drawn > 0] / drawn[drawn > 0]
+    if ratio.size == 0:
+        return []
+    median = float(np.median(ratio))
+    if 1 / _AREA_RATIO_TOLERANCE <= median <= _AREA_RATIO_TOLERANCE:
+        return []
+    header = next((c.header for c in applied.columns if c.field == "area_m2"), "area_m2")
+    guess = min(_AREA_UNITS_M2, key=lambda u: abs(np.log(median * u[1])))
+    likely = (f"; they look like {guess[0]} (x{guess[1]:g} m²)"
+              if abs(np.log(median * guess[1])) < np.log(2) else "")
+    return [Issue(
+        source=source, row=None, feature_id=None, column="area_m2", severity="warning",
+        code="area_unit_mismatch",
+        problem=f"column {header!r} (area_m2) is on median {median:.3g} x the drawn area of "
+                f"the features{likely}",
+        fix="name the unit in the header, e.g. 面积（公顷） or 面积（亩）, so it is converted, or "
+            "correct the values (m²); metrics use the drawn geometry, not this column",
+    )]
 
 
 def _with_mapping_hint(issue: Issue, spec: LayerSpec, applied: AppliedMapping) -> Issue:

@@ -318,3 +318,27 @@ def test_length_and_power_units_in_the_header(spec, header, value, field, expect
     out, applied = apply_field_map(points(**{header: [value]}), spec)
     assert out.loc[0, field] == pytest.approx(expected)
     assert applied.renamed[0].field == field
+
+
+@pytest.mark.parametrize(("header", "factor", "expect"), [
+    ("面积", 1e-4, "they look like 公顷 ha"), ("面积", 15e-4, "they look like 亩 mu"),
+    ("面积", 1.0, None), ("面积（公顷）", 1e-4, None),
+], ids=["hectares-as-m2", "mu-as-m2", "m2", "hectares-declared"])
+def test_an_area_column_in_the_wrong_unit_is_flagged(tmp_path, header, factor, expect):
+    """Two parks of 100 m x 100 m and 50 m x 50 m (EPSG:4548); their 面积 typed in m² x factor."""
+    x0, y0 = 516_500.0, 4_331_500.0
+    parks = gpd.GeoDataFrame(
+        {"id": ["A", "B"], "park_class": ["G12", "G14"], header: [1e4 * factor, 2500 * factor]},
+        geometry=[box(x0, y0, x0 + 100, y0 + 100), box(x0 + 200, y0, x0 + 250, y0 + 50)],
+        crs=4548)
+    path = tmp_path / "parks.gpkg"
+    parks.to_file(path, layer="parks")
+    result = load("park", path)
+    flagged = [w for w in result.warnings if w.code == "area_unit_mismatch"]
+    if expect is None:
+        assert flagged == []
+        assert result.gdf["area_m2"].round(3).tolist() == [10_000.0, 2_500.0]
+    else:
+        (warning,) = flagged
+        assert expect in warning.problem
+        assert f"column {header!r} (area_m2)" in warning.problem
