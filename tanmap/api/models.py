@@ -44,10 +44,18 @@ class LayerVersionOut(_Model):
 
 
 class ImportOut(_Model):
-    """Result of an accepted feature import."""
+    """Result of an accepted feature import (or of a dry run: ``layer`` is then the current one)."""
 
-    layer: LayerVersionOut
+    layer: LayerVersionOut | None
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    dry_run: bool = False
+    n_valid: int | None = Field(default=None, description="features that passed (stored unless "
+                                                          "dry_run)")
+    rejected: list[dict[str, Any]] = Field(
+        default_factory=list, description="skip_invalid: features left out, with problems")
+    repairs: list[str] = Field(default_factory=list)
+    mapping: dict[str, Any] | None = Field(default=None,
+                                           description="field mapping applied (字段映射)")
 
 
 class FeatureCollectionIn(_Model):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
+import re
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +32,20 @@ from tanmap.geo.errors import (
     LayerValidationError,
     MissingCRSError,
 )
-from tanmap.layers.kinds import LayerKind, LayerSpec, spec_for
+from tanmap.layers.fieldmap import (
+    AppliedMapping,
+    FieldMap,
+    apply_field_map,
+    load_field_map,
+    missing_field_fix,
+    unmapped_issues,
+)
+from tanmap.layers.kinds import GeometryFamily, LayerKind, LayerSpec, spec_for
 from tanmap.layers.validation import (
     Issue,
     RepairNote,
     coerce_types,
+    feature_ids,
     repair_geometries,
     validate,
 )
@@ -45,12 +57,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "EMPTY_GEOMETRY_TYPES",
     "LAT_NAMES",
+    "LOCATION_NAMES",
     "LON_NAMES",
+    "REJECT_COLUMNS",
     "SHP_FIELD_MAX_BYTES",
     "VECTOR_FORMATS",
+    "WKT_NAMES",
+    "LayerLoadError",
     "LoadResult",
     "ShapefileReport",
+    "closed_lines_as_polygons",
+    "default_rejects_path",
     "detect_dbf_encoding",
     "load",
     "read_vector",
@@ -58,6 +77,7 @@ __all__ = [
     "write_geojson",
     "write_gpkg",
     "write_layer",
+    "write_rejects",
     "write_shapefile_zip",
 ]
 
@@ -67,16 +87,53 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 LON_NAMES: tuple[str, ...] = ("lon", "lng", "longitude", "long", "经度", "x")
 #: Column names recognised as latitude (compared case-insensitively, in this priority).
 LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "纬度", "y")
+#: Columns holding both coordinates as one "lng,lat" text (Amap/Baidu POI exports), used when
+#: no separate lon/lat columns are found (compared case-insensitively, in this priority).
+LOCATION_NAMES: tuple[str, ...] = ("location", "lnglat", "lng_lat", "经纬度", "坐标")
+#: Columns holding a WKT geometry (a rejects CSV, a database dump), used when a table has no
+#: coordinate columns (compared case-insensitively).
+WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom", "shape")
 #: dBase III field names hold at most 10 bytes (in the file's encoding).
 SHP_FIELD_MAX_BYTES = 10
+#: Columns added to rejected features: 1-based feature number, issue codes, problems and fixes.
+REJECT_COLUMNS: tuple[str, str, str] = ("reject_row", "reject_codes", "reject_problems")
+#: Geometry type written for a layer without features, per geometry family (``family.value``).
+EMPTY_GEOMETRY_TYPES: Mapping[str, str] = {
+    GeometryFamily.POINT.value: "Point", GeometryFamily.LINE.value: "MultiLineString",
+    GeometryFamily.POLYGON.value: "MultiPolygon",
+}
 #: Output formats of :func:`write_layer` and the file suffix each writes.
 VECTOR_FORMATS: Mapping[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip"}
 
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-_READERS = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".csv", ".xlsx", ".xlsm"}
+_READERS = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".csv", ".xlsx", ".xlsm", ".gdb",
+            ".dxf"}
+#: Columns of GDAL's DXF reader that only describe the drawing (the CAD layer is chosen first).
+_DXF_BOOKKEEPING = ("Layer", "PaperSpace", "SubClasses", "Linetype")
+_GDAL_OPTION_LOCK = threading.Lock()
 _DBF_SAMPLE_BYTES = 1024 * 1024
 _PYOGRIO_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 _SOURCE_CRS_HINT = "--source-crs EPSG:xxxx (Python: source_crs='EPSG:xxxx')"
+
+
+class LayerLoadError(LayerValidationError):
+    """A layer file failed validation; ``mapping`` tells how its headers were read.
+
+    中文：图层文件校验未通过（附已应用的字段映射）。
+
+    Parameters
+    ----------
+    what, issues
+        As for :class:`~tanmap.geo.errors.LayerValidationError`.
+    mapping
+        The field mapping applied before validation (a wrong mapping often explains the
+        errors), or None.
+    """
+
+    def __init__(self, what: str, issues: list[Issue], *,
+                 mapping: AppliedMapping | None = None) -> None:
+        super().__init__(what, issues)
+        self.mapping = mapping
 
 
 @dataclass(frozen=True)
@@ -93,11 +150,23 @@ class LoadResult:
         Issues of severity ``"warning"`` (e.g. features outside the district).
     repairs
         One note per geometry repaired (only with ``repair=True``).
+    mapping
+        The field mapping applied (headers renamed, values recoded, unmapped headers).
+    rejected
+        With ``skip_invalid=True``: the features left out, as read (original headers and
+        geometry, source CRS), with ``reject_row`` (1-based), ``reject_codes`` and
+        ``reject_problems``; None otherwise.
+    rejects
+        The errors of the rejected features, one per (feature, problem): a duplicated id gives
+        one issue per feature carrying it.
     """
 
     gdf: gpd.GeoDataFrame
     warnings: list[Issue] = field(default_factory=list)
     repairs: list[RepairNote] = field(default_factory=list)
+    mapping: AppliedMapping | None = None
+    rejected: gpd.GeoDataFrame | None = None
+    rejects: list[Issue] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -173,9 +242,11 @@ def detect_dbf_encoding(dbf: bytes) -> str:
     ('GB18030', 'UTF-8')
     """
     text = _dbf_text_bytes(dbf)
-    for candidate, codec in (("UTF-8", "utf-8"), ("GB18030", "gb18030")):
+    # A UTF-8 name cut at 10 bytes ends inside a character; judge UTF-8 without that tail.
+    for candidate, codec, sample in (("UTF-8", "utf-8", _dbf_text_bytes(dbf, trim_utf8=True)),
+                                     ("GB18030", "gb18030", text)):
         try:
-            text.decode(codec)
+            sample.decode(codec)
         except UnicodeDecodeError:
             continue
         return candidate
@@ -183,7 +254,7 @@ def detect_dbf_encoding(dbf: bytes) -> str:
     return best.encoding.upper() if best is not None else "ISO-8859-1"
 
 
-def _dbf_text_bytes(dbf: bytes) -> bytes:
+def _dbf_text_bytes(dbf: bytes, *, trim_utf8: bool = False) -> bytes:
     """Return the field names and record bytes of a DBF (the parts that carry text)."""
     if len(dbf) < 32:
         return b""
@@ -192,9 +263,33 @@ def _dbf_text_bytes(dbf: bytes) -> bytes:
     for start in range(32, min(header_len, len(dbf)) - 31, 32):
         if dbf[start] == 0x0D:  # header terminator
             break
-        names.append(dbf[start:start + 11].split(b"\0", 1)[0])
+        name = dbf[start:start + 11].split(b"\0", 1)[0]
+        names.append(_trim_utf8_tail(name) if trim_utf8 else name)
     records = dbf[header_len:header_len + _DBF_SAMPLE_BYTES].rstrip(b"\x1a")
     return b"\n".join(names) + b"\n" + records
+
+
+def _trim_utf8_tail(name: bytes) -> bytes:
+    """Drop an incomplete UTF-8 sequence that a 10-byte DBF field name was cut in.
+
+    GDAL and others cut UTF-8 names at 10 bytes, mid-character: ``所属区县代码`` becomes
+    ``所属区`` plus one stray byte. That name is still UTF-8, not GBK.
+
+    Examples
+    --------
+    >>> _trim_utf8_tail("所属区县代码".encode()[:10]).decode()
+    '所属区'
+    """
+    if len(name) < SHP_FIELD_MAX_BYTES:
+        return name
+    for back in range(1, 4):
+        lead = name[-back]
+        if lead < 0x80:
+            return name
+        if lead >= 0xC0:  # a lead byte: complete only if followed by all its continuations
+            needed = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+            return name[:-back] if needed > back else name
+    return name
 
 
 def _pick(options: list[str], wanted: str | None, *, what: str, path: Path, option: str) -> str:
@@ -224,6 +319,36 @@ def _read_ogr(
             f"cannot read {display.name} as a vector file: {err}. Check that it is a complete "
             "GeoJSON, GeoPackage or Shapefile (with its .shx and .dbf)."
         ) from err
+    except UnicodeDecodeError as err:
+        if encoding is None or display.suffix.lower() not in {".shp", ".zip"}:
+            raise DataFormatError(
+                f"cannot decode the text of {display.name}: {err}. Pass its encoding "
+                "(--encoding GBK / UTF-8)."
+            ) from err
+        return _read_cut_text(path, layer=layer, encoding=encoding)
+
+
+def _read_cut_text(path: str, *, layer: str | None, encoding: str) -> gpd.GeoDataFrame:
+    """Read a Shapefile whose names or values were cut inside a multi-byte character.
+
+    GDAL hands the raw bytes over as ISO-8859-1 (one character per byte, lossless); they are
+    decoded here with ``encoding``, dropping the stray bytes of a cut field name and marking a
+    cut value with U+FFFD.
+    """
+    gdf = pyogrio.read_dataframe(path, layer=layer, encoding="ISO-8859-1")
+
+    def fix(text: Any, errors: str) -> Any:
+        if not isinstance(text, str):
+            return text
+        return text.encode("latin-1").decode(encoding, errors=errors)
+
+    geometry = gdf.geometry.name
+    for column in gdf.columns:
+        dtype = gdf[column].dtype
+        if column != geometry and (pd.api.types.is_object_dtype(dtype)
+                                   or pd.api.types.is_string_dtype(dtype)):
+            gdf[column] = gdf[column].map(lambda v: fix(v, "replace"))
+    return gdf.rename(columns={c: fix(c, "ignore") for c in gdf.columns if c != geometry})
 
 
 def _read_shapefile(path: Path, *, layer: str | None, encoding: str | None,
@@ -251,6 +376,15 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
             shps = sorted(n for n in names if n.lower().endswith(".shp"))
+            gdbs = sorted({m.group(1) for n in names
+                           if (m := re.match(r"^(.*?\.gdb)/", n, re.IGNORECASE))})
+            if not shps and gdbs:
+                if len(gdbs) > 1:
+                    raise DataFormatError(
+                        f"{path.name} holds {len(gdbs)} File Geodatabases: {', '.join(gdbs)}; "
+                        "zip one .gdb folder per file."
+                    )
+                return _read_gdb(f"/vsizip/{path.resolve()}/{gdbs[0]}", path, layer=layer)
             stems = [Path(n).stem for n in shps]
             stem = _pick(stems, layer, what="Shapefile", path=path, option="--layer")
             member = shps[stems.index(stem)]
@@ -269,9 +403,99 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
                 else:
                     with zf.open(by_lower[(base + ".dbf").lower()]) as fh:
                         encoding = detect_dbf_encoding(fh.read(_DBF_SAMPLE_BYTES))
+            listing = by_lower.get(str(Path(base).parent / "fields.csv").lower().lstrip("./"))
+            originals = _field_listing(zf.read(listing)) if listing else {}
     except zipfile.BadZipFile as err:
         raise DataFormatError(f"cannot read {path.name}: not a valid zip file ({err}).") from err
-    return _read_ogr(f"/vsizip/{path.resolve()}/{member}", path, layer=None, encoding=encoding)
+    gdf = _read_ogr(f"/vsizip/{path.resolve()}/{member}", path, layer=None, encoding=encoding)
+    # tanmap's own Shapefile export lists the full names of the fields it cut to 10 bytes.
+    return gdf.rename(columns={k: v for k, v in originals.items() if k in gdf.columns})
+
+
+def _field_listing(raw: bytes) -> dict[str, str]:
+    """Return DBF name -> original name from a ``fields.csv`` written by write_shapefile_zip."""
+    try:
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error):
+        return {}
+    if not rows or [c.strip() for c in rows[0]] != ["field", "original"]:
+        return {}
+    return {r[0]: r[1] for r in rows[1:] if len(r) == 2 and r[0] and r[1]}
+
+
+def _tree_size(path: Path) -> list[Path]:
+    return [p for p in path.rglob("*") if p.is_file()]
+
+
+def _read_gdb(source: str, display: Path, *, layer: str | None) -> gpd.GeoDataFrame:
+    """Read one feature class of an Esri File Geodatabase folder (GDAL OpenFileGDB)."""
+    try:
+        listed = pyogrio.list_layers(source)
+    except _PYOGRIO_ERRORS as err:
+        raise DataFormatError(
+            f"cannot read {display.name} as a File Geodatabase: {err}. Give the .gdb folder "
+            "itself (or a zip of it)."
+        ) from err
+    spatial = [str(name) for name, gtype in listed if gtype is not None]
+    chosen = _pick(spatial, layer, what="layer", path=display, option="--layer")
+    return _read_ogr(source, display, layer=chosen, encoding=None)
+
+
+def _read_dxf(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    """Read the entities of one CAD layer of a DXF drawing (GDAL DXF driver)."""
+    # GDAL decodes DXF text by the drawing's $DWGCODEPAGE (ANSI_936 = GBK); DXF_ENCODING
+    # overrides it. The option is process-wide: hold a lock while it is set.
+    with _GDAL_OPTION_LOCK:
+        previous = pyogrio.get_gdal_config_option("DXF_ENCODING")
+        if encoding is not None:
+            pyogrio.set_gdal_config_options({"DXF_ENCODING": encoding})
+        try:
+            gdf = _read_ogr(str(path), path, layer=None, encoding=None)
+        finally:
+            pyogrio.set_gdal_config_options({"DXF_ENCODING": previous})
+    if "Layer" not in gdf.columns:
+        return gdf
+    cad = gdf["Layer"].astype(object).where(gdf["Layer"].notna(), "")
+    counts = cad[~gdf.geometry.isna()].value_counts()
+    names = sorted(str(n) for n in counts.index)
+    if layer is None and len(names) > 1:
+        listing = ", ".join(f"{n} ({int(counts[n])})" for n in names)
+        raise DataFormatError(
+            f"{path.name} holds {len(names)} CAD layers (图层): {listing}; choose one with "
+            "--layer (Python: layer=...)."
+        )
+    chosen = _pick(names, layer, what="CAD layer", path=path, option="--layer")
+    out = gdf[(cad == chosen).to_numpy()]
+    return out.drop(columns=[c for c in _DXF_BOOKKEEPING if c in out.columns])
+
+
+def closed_lines_as_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Turn closed LineStrings (CAD polylines) into Polygons; return the copy and the count.
+
+    中文：闭合多段线转面（CAD 图纸）。
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> ring = LineString([(0, 0), (2, 0), (2, 2), (0, 0)])
+    >>> out, n = closed_lines_as_polygons(gpd.GeoDataFrame(geometry=[ring], crs=4548))
+    >>> out.geometry.iloc[0].geom_type, out.geometry.iloc[0].area, n
+    ('Polygon', 2.0, 1)
+    """
+    geoms = np.asarray(gdf.geometry.array)
+    lines = shapely.get_type_id(geoms) == 1
+    closed = np.zeros(len(geoms), dtype=bool)
+    closed[lines] = shapely.is_closed(geoms[lines]) & (
+        shapely.get_num_coordinates(geoms[lines]) >= 4
+    )
+    if not closed.any():
+        return gdf, 0
+    new = geoms.copy()
+    coords, owner = shapely.get_coordinates(geoms[closed], return_index=True)
+    new[closed] = shapely.polygons(shapely.linearrings(coords, indices=owner))
+    out = gdf.copy()
+    out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
+    return out, int(closed.sum())
 
 
 def _read_gpkg(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
@@ -341,26 +565,38 @@ def _read_table(path: Path, *, layer: str | None, encoding: str | None) -> pd.Da
 
 def _points_from_table(
     path: Path, table: pd.DataFrame, *, lon_col: str | None, lat_col: str | None,
-    source_crs: Any, coord_system: str | None,
+    source_crs: Any, coord_system: str | None, allow_missing_coordinates: bool = False,
 ) -> gpd.GeoDataFrame:
     columns = [str(c) for c in table.columns]
     table.columns = columns
-    xcol = _find_column(columns, lon_col, LON_NAMES, what="longitude (x)", option="--lon-col",
-                        path=path)
-    ycol = _find_column(columns, lat_col, LAT_NAMES, what="latitude (y)", option="--lat-col",
-                        path=path)
+    wkt = _wkt_column(columns) if lon_col is None and lat_col is None else None
+    if wkt is not None:
+        return _wkt_table(path, table, wkt, source_crs=source_crs, coord_system=coord_system)
+    location = _location_column(columns) if lon_col is None and lat_col is None else None
+    if location is not None:
+        x_text, y_text = _split_location(table[location])
+        table = table.assign(**{_LOCATION_X: x_text, _LOCATION_Y: y_text})
+        xcol, ycol = _LOCATION_X, _LOCATION_Y
+    else:
+        xcol = _find_column(columns, lon_col, LON_NAMES, what="longitude (x)",
+                            option="--lon-col", path=path)
+        ycol = _find_column(columns, lat_col, LAT_NAMES, what="latitude (y)",
+                            option="--lat-col", path=path)
     if source_crs is None and coord_system is None:
         raise MissingCRSError(
             f"{path.name} is a coordinate table with no CRS; tanmap never guesses one. Declare "
             "the source system with --coord-system wgs84|gcj02|bd09|cgcs2000 (Amap/Gaode and "
             f"Tencent: gcj02, Baidu: bd09), or a CRS with {_SOURCE_CRS_HINT}."
         )
-    x = pd.to_numeric(table[xcol].astype(object).map(_strip), errors="coerce").to_numpy(float)
-    y = pd.to_numeric(table[ycol].astype(object).map(_strip), errors="coerce").to_numpy(float)
+    x = pd.to_numeric(table[xcol].astype(object).map(_strip), errors="coerce").to_numpy(
+        float, copy=True)
+    y = pd.to_numeric(table[ycol].astype(object).map(_strip), errors="coerce").to_numpy(
+        float, copy=True)
     bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
-    if bad.size:
+    if bad.size and not allow_missing_coordinates:
         shown = ", ".join(
-            f"row {i + 1} ({xcol}={table[xcol].iloc[i]!r}, {ycol}={table[ycol].iloc[i]!r})"
+            f"row {i + 1} ({location}={table[location].iloc[i]!r})" if location is not None
+            else f"row {i + 1} ({xcol}={table[xcol].iloc[i]!r}, {ycol}={table[ycol].iloc[i]!r})"
             for i in bad[:10]
         )
         more = f" and {bad.size - 10} more" if bad.size > 10 else ""
@@ -368,11 +604,86 @@ def _points_from_table(
             f"{path.name}: {bad.size} row(s) without numeric coordinates: {shown}{more}. "
             "Fill in or delete those rows (rows count data lines, header excluded)."
         )
-    attrs = table.drop(columns=[xcol, ycol])
+    attrs = table.drop(columns=[xcol, ycol] + ([location] if location is not None else []))
     crs = _table_crs(path, source_crs, coord_system)
+    x[bad], y[bad] = 0.0, 0.0  # placeholders: those rows get no geometry below
     if coord_system is not None and _system_key(coord_system) in {"gcj02", "bd09"}:
         x, y = to_wgs84(x, y, coord_system)
-    return gpd.GeoDataFrame(attrs, geometry=gpd.points_from_xy(x, y), crs=crs)
+    points = np.array(gpd.points_from_xy(x, y), dtype=object)
+    points[bad] = None
+    return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(points, index=attrs.index), crs=crs)
+
+
+def _wkt_column(columns: list[str]) -> str | None:
+    """Return the WKT column of a table that has no coordinate columns at all."""
+    lowered = {c.strip().lower(): c for c in columns}
+    if any(n in lowered for n in (*LON_NAMES, *LAT_NAMES, *LOCATION_NAMES)):
+        return None
+    return next((lowered[n] for n in WKT_NAMES if n in lowered), None)
+
+
+def _wkt_table(path: Path, table: pd.DataFrame, column: str, *, source_crs: Any,
+               coord_system: str | None) -> gpd.GeoDataFrame:
+    """Return a table with a WKT column as features (unparsable WKT -> null geometry)."""
+    if source_crs is None and coord_system is None:
+        raise MissingCRSError(
+            f"{path.name} holds WKT geometry ({column}) but no CRS; tanmap never guesses one. "
+            f"Declare it with {_SOURCE_CRS_HINT} (a rejects file keeps its input's CRS)."
+        )
+    text = table[column].astype(object).where(table[column].notna(), None).to_numpy()
+    geoms = shapely.from_wkt(text, on_invalid="ignore")
+    gdf = gpd.GeoDataFrame(table.drop(columns=[column]), geometry=geoms,
+                           crs=_table_crs(path, source_crs, coord_system))
+    if coord_system is not None and _system_key(coord_system) in {"gcj02", "bd09"}:
+        gdf = gdf.set_geometry(transform_geometries(
+            gdf.geometry, lambda x, y: to_wgs84(x, y, coord_system)))
+    return gdf
+
+
+def _location_column(columns: list[str]) -> str | None:
+    """Return the combined "lng,lat" column when the table has no separate lon/lat columns."""
+    lowered = {c.strip().lower(): c for c in columns}
+    if any(n in lowered for n in LON_NAMES) and any(n in lowered for n in LAT_NAMES):
+        return None
+    return next((lowered[n] for n in LOCATION_NAMES if n in lowered), None)
+
+
+_LOCATION_X, _LOCATION_Y = "\0location_x", "\0location_y"
+_LOCATION_TEXT = re.compile(
+    r"^\s*[\[(]?\s*(?P<x>[-+]?\d+(?:\.\d*)?)\s*[,，;\s]\s*(?P<y>[-+]?\d+(?:\.\d*)?)\s*[\])]?\s*$"
+)
+_LOCATION_KEYS = re.compile(
+    r"[\"']?(?P<key>lng|lon|lat)[\"']?\s*[:=]\s*(?P<value>[-+]?\d+(?:\.\d*)?)", re.IGNORECASE
+)
+
+
+def _split_location(values: pd.Series) -> tuple[list[float | None], list[float | None]]:
+    """Split "lng,lat" texts (Amap/Baidu POI ``location``) into x and y (None if unparsable).
+
+    Accepts ``"116.397,39.908"`` (Amap), the same with ``;``/space/full-width comma, and
+    Baidu's ``{"lng": 116.40, "lat": 39.91}``.
+
+    Examples
+    --------
+    >>> _split_location(pd.Series(["116.397,39.908", '{"lat": 39.9, "lng": 116.4}', "x"]))
+    ([116.397, 116.4, None], [39.908, 39.9, None])
+    """
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for value in values.tolist():
+        text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+        keyed = {m["key"].lower(): float(m["value"]) for m in _LOCATION_KEYS.finditer(text)}
+        plain = _LOCATION_TEXT.match(text)
+        if "lat" in keyed and ("lng" in keyed or "lon" in keyed):
+            xs.append(keyed.get("lng", keyed.get("lon")))
+            ys.append(keyed["lat"])
+        elif plain is not None:
+            xs.append(float(plain["x"]))
+            ys.append(float(plain["y"]))
+        else:
+            xs.append(None)
+            ys.append(None)
+    return xs, ys
 
 
 def _strip(value: Any) -> Any:
@@ -441,6 +752,7 @@ def read_vector(
     lon_col: str | None = None,
     lat_col: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_missing_coordinates: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector file or a lon/lat point table into a GeoDataFrame with a CRS.
 
@@ -450,13 +762,16 @@ def read_vector(
     ----------
     path
         ``.geojson``/``.json``, ``.gpkg``, ``.shp`` (with .shx/.dbf beside it), ``.zip`` (a zipped
-        Shapefile), ``.csv`` or ``.xlsx`` (points from lon/lat columns).
+        Shapefile or File Geodatabase), a ``.gdb`` folder (Esri File Geodatabase), ``.dxf`` (CAD
+        drawing), ``.csv`` or ``.xlsx`` (points from lon/lat columns, or one ``location``
+        column ``"lng,lat"`` as in Amap/Baidu POI exports).
     layer
-        GeoPackage layer, Shapefile name inside a zip (without ``.shp``) or Excel sheet; needed
-        only when the file holds several (the error lists them).
+        GeoPackage layer, File Geodatabase feature class, CAD layer of a DXF (its ``Layer``
+        value), Shapefile name inside a zip (without ``.shp``) or Excel sheet; needed only when
+        the file holds several (the error lists them).
     encoding
-        Text encoding of a Shapefile's DBF or a CSV. Default: the ``.cpg``, else detected
-        (UTF-8, else GB18030/GBK).
+        Text encoding of a Shapefile's DBF, a CSV or a DXF. Default: the ``.cpg``, else
+        detected (UTF-8, else GB18030/GBK); a DXF's own ``$DWGCODEPAGE``.
     source_crs
         CRS of the coordinates (``"EPSG:4548"``, ``4490``, ``"cgcs2000"``...). Required when the
         file has none (a Shapefile without .prj, a CSV in metres); overrides the file's own.
@@ -468,6 +783,9 @@ def read_vector(
         :data:`LAT_NAMES` present (case-insensitive). The columns are dropped from the result.
     max_bytes
         Refuse inputs larger than this (bytes).
+    allow_missing_coordinates
+        Give table rows without numeric coordinates a null geometry instead of refusing the
+        table (``load(..., skip_invalid=True)`` then rejects those rows).
 
     Returns
     -------
@@ -498,15 +816,20 @@ def read_vector(
     if suffix == ".shp":
         gdf = _read_shapefile(path, layer=layer, encoding=encoding, max_bytes=max_bytes)
         return _apply_crs(gdf, path, source_crs, coord_system)
-    _check_size(path, max_bytes)
+    _check_size(path, max_bytes, _tree_size(path) if path.is_dir() else None)
     if suffix in {".csv", ".xlsx", ".xlsm"}:
         table = _read_table(path, layer=layer, encoding=encoding)
         return _points_from_table(path, table, lon_col=lon_col, lat_col=lat_col,
-                                  source_crs=source_crs, coord_system=coord_system)
+                                  source_crs=source_crs, coord_system=coord_system,
+                                  allow_missing_coordinates=allow_missing_coordinates)
     if suffix == ".zip":
         gdf = _read_zip(path, layer=layer, encoding=encoding)
     elif suffix == ".gpkg":
         gdf = _read_gpkg(path, layer=layer)
+    elif suffix == ".gdb":
+        gdf = _read_gdb(str(path), path, layer=layer)
+    elif suffix == ".dxf":
+        gdf = _read_dxf(path, layer=layer, encoding=encoding)
     else:
         gdf = _read_ogr(str(path), path, layer=layer, encoding=encoding)
     return _apply_crs(gdf, path, source_crs, coord_system)
@@ -519,11 +842,18 @@ def load(
     target_crs: Any = "EPSG:4326",
     repair: bool = False,
     district: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+    field_map: FieldMap | str | os.PathLike[str] | None = None,
+    skip_invalid: bool = False,
     **read_opts: Any,
 ) -> LoadResult:
-    """Read, optionally repair, validate, coerce and reproject one layer file.
+    """Read, map fields, optionally repair, validate, coerce and reproject one layer file.
 
-    中文：导入图层（读取 → 几何修复 → 校验 → 类型转换 → 坐标转换）。
+    中文：导入图层（读取 → 字段映射 → 几何修复 → 校验 → 类型转换 → 坐标转换）。
+
+    Headers and values are mapped first (:func:`tanmap.layers.fieldmap.apply_field_map`:
+    built-in Chinese aliases, or ``field_map``); headers that fit no field give
+    ``unmapped_column`` warnings. A DXF read for a polygon kind has its closed polylines
+    turned into polygons.
 
     Parameters
     ----------
@@ -538,6 +868,13 @@ def load(
     district
         District boundary for the outside-district warning: a GeoSeries/GeoDataFrame with a CRS,
         or a shapely geometry in ``target_crs``.
+    field_map
+        A mapping file (YAML/JSON) or :class:`~tanmap.layers.fieldmap.FieldMap`; None uses the
+        built-in aliases only.
+    skip_invalid
+        Keep the valid features and return the others in ``rejected`` (with their problems)
+        instead of raising. Layer-level problems (no CRS, a required field missing, swapped
+        axes, no features) still raise.
     **read_opts
         Passed to :func:`read_vector` (``layer``, ``encoding``, ``source_crs``,
         ``coord_system``, ``lon_col``, ``lat_col``, ``max_bytes``).
@@ -545,33 +882,196 @@ def load(
     Returns
     -------
     LoadResult
-        The layer in ``target_crs``, warnings and repair notes.
+        The layer in ``target_crs``, warnings, repair notes, the mapping applied and (with
+        ``skip_invalid``) the rejected features.
 
     Raises
     ------
-    LayerValidationError
-        With every error found (``issues``), if any.
+    LayerLoadError
+        A :class:`~tanmap.geo.errors.LayerValidationError` with every error found
+        (``issues``) and the field mapping applied (``mapping``), if any (with
+        ``skip_invalid``: layer-level errors only).
     MissingCRSError, DataFormatError, InputTooLargeError, CRSError
-        From :func:`read_vector`.
+        From :func:`read_vector`; ``DataFormatError`` also for a mapping file that does not
+        fit the kind.
     ValueError
         If ``kind`` is unknown.
     """
     spec: LayerSpec = spec_for(kind)
     path = Path(path)
     target = parse_crs(target_crs)
-    gdf = read_vector(path, **read_opts)
+    fmap = (load_field_map(field_map) if isinstance(field_map, str | os.PathLike)
+            else field_map)
+    raw = read_vector(path, **{"allow_missing_coordinates": skip_invalid, **read_opts})
+    n_closed = 0
+    if path.suffix.lower() == ".dxf" and spec.geometry is GeometryFamily.POLYGON:
+        raw, n_closed = closed_lines_as_polygons(raw)
+    gdf, applied = apply_field_map(raw, spec, fmap, source=path.name)
+    if n_closed:
+        applied = dataclasses.replace(applied, notes=(
+            *applied.notes, f"DXF: {n_closed} closed polyline(s) read as polygons"))
     repairs: list[RepairNote] = []
     if repair:
         gdf, repairs = repair_geometries(gdf, spec, source=path.name)
     if isinstance(district, BaseGeometry):
         district = gpd.GeoSeries([district], crs=target)
     issues = validate(gdf, spec, source=path.name, district=district)
+    issues = [_with_mapping_hint(i, spec, applied) for i in issues]
+    issues += unmapped_issues(applied, spec, source=path.name)
     errors = [i for i in issues if i.severity == "error"]
+    warnings = [i for i in issues if i.severity == "warning"]
+    rejected: gpd.GeoDataFrame | None = None
+    rejects: list[Issue] = []
+    if errors and skip_invalid and all(i.row is not None for i in errors):
+        bad = _rejected_positions(gdf, errors)
+        rejected = _rejected_frame(raw, bad)
+        rejects = [dataclasses.replace(i, row=pos + 1) for pos in sorted(bad) for i in bad[pos]]
+        errors = []
+        keep = np.ones(len(gdf), dtype=bool)
+        keep[list(bad)] = False
+        gdf = gdf.iloc[np.flatnonzero(keep)]
+        warnings = [w for w in warnings if w.row is None or w.row - 1 not in bad]
     if errors:
-        raise LayerValidationError(what=f"{path.name} ({spec.zh_name} {spec.kind.value})",
-                                   issues=errors)
+        raise LayerLoadError(f"{path.name} ({spec.zh_name} {spec.kind.value})", errors,
+                             mapping=applied)
     out = coerce_types(gdf, spec).to_crs(target)
-    return LoadResult(out, [i for i in issues if i.severity == "warning"], repairs)
+    warnings += _area_unit_warnings(out, spec, path.name, applied)
+    return LoadResult(out, warnings, repairs, applied, rejected, rejects)
+
+
+#: Area units a bureau's 面积 column is often in, with their size in m² (1 亩 = 10000/15 m²).
+_AREA_UNITS_M2: tuple[tuple[str, float], ...] = (
+    ("公顷 ha", 1e4), ("亩 mu", 1e4 / 15), ("平方公里 km²", 1e6), ("万平方米", 1e4),
+)
+#: A typed-in area this far (factor) from the drawn area, for most features, is a unit problem.
+_AREA_RATIO_TOLERANCE = 5.0
+
+
+def _area_unit_warnings(gdf: gpd.GeoDataFrame, spec: LayerSpec, source: str,
+                        applied: AppliedMapping) -> list[Issue]:
+    """Warn when ``area_m2`` is, for most features, far from the drawn area (a unit slip)."""
+    if spec.geometry is not GeometryFamily.POLYGON or "area_m2" not in gdf.columns:
+        return []
+    given = gdf["area_m2"].to_numpy(dtype=float, na_value=np.nan)
+    usable = np.isfinite(given) & (given > 0)
+    if usable.sum() == 0 or gdf.crs is None:
+        return []
+    metric = gdf.loc[usable].to_crs(gdf.estimate_utm_crs()) if gdf.crs.is_geographic else \
+        gdf.loc[usable]
+    drawn = shapely.area(np.asarray(metric.geometry.array))
+    ratio = given[usable][drawn > 0] / drawn[drawn > 0]
+    if ratio.size == 0:
+        return []
+    median = float(np.median(ratio))
+    if 1 / _AREA_RATIO_TOLERANCE <= median <= _AREA_RATIO_TOLERANCE:
+        return []
+    header = next((c.header for c in applied.columns if c.field == "area_m2"), "area_m2")
+    guess = min(_AREA_UNITS_M2, key=lambda u: abs(np.log(median * u[1])))
+    likely = (f"; they look like {guess[0]} (x{guess[1]:g} m²)"
+              if abs(np.log(median * guess[1])) < np.log(2) else "")
+    return [Issue(
+        source=source, row=None, feature_id=None, column="area_m2", severity="warning",
+        code="area_unit_mismatch",
+        problem=f"column {header!r} (area_m2) is on median {median:.3g} x the drawn area of "
+                f"the features{likely}",
+        fix="name the unit in the header, e.g. 面积（公顷） or 面积（亩）, so it is converted, or "
+            "correct the values (m²); metrics use the drawn geometry, not this column",
+    )]
+
+
+def _with_mapping_hint(issue: Issue, spec: LayerSpec, applied: AppliedMapping) -> Issue:
+    """Point a missing field or an unknown code at the mapping that would fix it."""
+    if issue.code == "missing_field" and issue.column:
+        return dataclasses.replace(issue, fix=missing_field_fix(spec, issue.column, applied))
+    if issue.code == "not_in_choices" and issue.column:
+        return dataclasses.replace(issue, fix=(
+            f"{issue.fix}; or recode the file's values with a mapping file (--map mapping.yaml "
+            f"with 'values: {{{issue.column}: {{<value in the file>: <code>}}}}')"))
+    return issue
+
+
+def _rejected_positions(gdf: gpd.GeoDataFrame, errors: list[Issue]) -> dict[int, list[Issue]]:
+    """Return 0-based position -> errors of each rejected feature.
+
+    A duplicated id rejects every feature carrying it: which one is right cannot be known.
+    """
+    positions_of: dict[str | None, list[int]] = {}
+    for pos, fid in enumerate(feature_ids(gdf)):
+        positions_of.setdefault(fid, []).append(pos)
+    bad: dict[int, list[Issue]] = {}
+    for issue in errors:
+        rows = (positions_of.get(issue.feature_id, []) if issue.code == "duplicate_id"
+                else [int(issue.row or 0) - 1])
+        for pos in rows:
+            bad.setdefault(pos, []).append(issue)
+    return bad
+
+
+def _rejected_frame(raw: gpd.GeoDataFrame, bad: dict[int, list[Issue]]) -> gpd.GeoDataFrame:
+    """Return the rejected features as read (original headers and geometry) + their problems."""
+    positions = sorted(bad)
+    # A rejects file imported again after a fix carries these columns already: replace them.
+    out = raw.iloc[positions].drop(columns=[c for c in REJECT_COLUMNS if c in raw.columns])
+    out.insert(0, REJECT_COLUMNS[0], [p + 1 for p in positions])
+    out.insert(1, REJECT_COLUMNS[1], [",".join(dict.fromkeys(i.code for i in bad[p]))
+                                      for p in positions])
+    out.insert(2, REJECT_COLUMNS[2], [
+        "; ".join(f"{i.column + ': ' if i.column else ''}{i.problem} — fix: {i.fix}"
+                  for i in bad[p]) for p in positions
+    ])
+    return out.reset_index(drop=True)
+
+
+def default_rejects_path(path: str | os.PathLike[str]) -> Path:
+    """Return where the rejects of ``path`` go by default: ``<stem>.rejects.geojson`` beside it.
+
+    中文：剔除要素文件的默认位置（与输入文件同目录）。
+
+    Examples
+    --------
+    >>> default_rejects_path("data/楼栋.shp").as_posix()
+    'data/楼栋.rejects.geojson'
+    """
+    path = Path(path)
+    return path.with_name(f"{path.stem}.rejects.geojson")
+
+
+def write_rejects(rejected: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write rejected features with their problems (``reject_row``, ``reject_codes``, ...).
+
+    中文：写出被剔除的要素及其问题（GeoJSON、GeoPackage 或 CSV）。
+
+    The features keep their original headers, values, geometry and CRS, so the file can be
+    opened next to the input in a GIS, fixed and imported again. ``.csv`` writes the geometry as
+    WKT (UTF-8 with BOM, for Excel), ``.gpkg`` a GeoPackage, anything else GeoJSON.
+
+    Parameters
+    ----------
+    rejected
+        :attr:`LoadResult.rejected`.
+    path
+        Output file (replaced atomically).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table = pd.DataFrame(rejected.drop(columns=rejected.geometry.name))
+        table["wkt"] = [None if g is None else g.wkt for g in rejected.geometry]
+        _atomic_write(path, lambda tmp: tmp.write_text(
+            table.to_csv(index=False), encoding="utf-8-sig"))
+        return path
+    driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
+    _atomic_write(path, lambda tmp: pyogrio.write_dataframe(
+        rejected, tmp, driver=driver, layer=path.stem if driver == "GPKG" else None,
+        geometry_type="Unknown",
+        layer_options={"WRITE_NAME": "NO"} if driver == "GeoJSON" else None,
+    ))
+    return path
 
 
 # --------------------------------------------------------------------------- writers
@@ -648,7 +1148,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
 
 
 def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: str,
-               crs: Any = None) -> Path:
+               crs: Any = None, geometry_type: str | None = None) -> Path:
     """Write (or replace) one layer of a GeoPackage, in its CRS or ``crs``.
 
     中文：导出 GeoPackage 图层（可指定坐标系，如 CGCS2000 高斯投影）。
@@ -663,6 +1163,9 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: st
         Layer name.
     crs
         Reproject to this CRS first (e.g. ``"EPSG:4548"``); default: keep the layer's CRS.
+    geometry_type
+        Geometry type of the layer when ``gdf`` has no features (an empty, known-empty layer),
+        e.g. ``"MultiPolygon"`` (see :data:`EMPTY_GEOMETRY_TYPES`); ignored otherwise.
 
     Returns
     -------
@@ -679,7 +1182,8 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: st
     out = gdf.to_crs(parse_crs(crs)) if crs is not None else gdf
     path.parent.mkdir(parents=True, exist_ok=True)
     pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG",
-                            promote_to_multi=_promote(out) or None)
+                            promote_to_multi=_promote(out) or None,
+                            geometry_type=geometry_type if len(out) == 0 else None)
     return path
 
 
@@ -724,6 +1228,7 @@ def write_shapefile_zip(
     *,
     crs: Any = None,
     encoding: Literal["utf-8", "gbk"] = "utf-8",
+    geometry_type: str | None = None,
 ) -> ShapefileReport:
     """Write a zipped Shapefile (.shp .shx .dbf .prj .cpg + fields.csv).
 
@@ -740,6 +1245,9 @@ def write_shapefile_zip(
     encoding
         DBF text encoding, ``"utf-8"`` (default) or ``"gbk"`` (older Chinese GIS software);
         written to the ``.cpg`` as ``UTF-8`` or ``GBK``.
+    geometry_type
+        Geometry type of the Shapefile when ``gdf`` has no features (GDAL would otherwise pick
+        one), e.g. ``"MultiPolygon"``; ignored otherwise.
 
     Returns
     -------
@@ -779,7 +1287,8 @@ def write_shapefile_zip(
     with tempfile.TemporaryDirectory(prefix="tanmap-shp-") as tmp_dir:
         shp = Path(tmp_dir) / f"{stem}.shp"
         pyogrio.write_dataframe(out, shp, driver="ESRI Shapefile", encoding=cpg,
-                                promote_to_multi=_promote(out) or None)
+                                promote_to_multi=_promote(out) or None,
+                                geometry_type=geometry_type if len(out) == 0 else None)
         shp.with_suffix(".cpg").write_text(cpg, encoding="ascii")
         listing = io.StringIO()
         writer = csv.writer(listing, lineterminator="\n")

@@ -191,6 +191,12 @@ class Store(Protocol):
         """Validate and store ``gdf`` as the next version of (kind, district); all or nothing."""
         ...
 
+    def write_empty(
+        self, kind: LayerKind | str, *, district: str, source: str = ""
+    ) -> LayerVersion:
+        """Store an empty next version of (kind, district): known to have no features."""
+        ...
+
     def indicators(self, district: str) -> pd.DataFrame:
         """Return the tracked indicator values of a district."""
         ...
@@ -535,6 +541,54 @@ class GeoPackageStore:
                     )
             with self._copy_on_write() as tmp:
                 return _apply_write(tmp, spec, district, frame, mode, source)
+
+    def write_empty(
+        self, kind: LayerKind | str, *, district: str, source: str = ""
+    ) -> LayerVersion:
+        """Record that ``district`` has no features of ``kind``: an empty, versioned layer.
+
+        中文：登记"已确认无此类要素"（空图层，有版本号；区别于"未导入/数据不足"）。
+
+        A layer never written is *no data* (数据不足): metrics that need it report it missing.
+        An empty layer is a fact: the metrics see an empty frame and count zero (e.g. park
+        coverage with no park is 0 %). A later :meth:`write` replaces or appends as usual.
+
+        Parameters
+        ----------
+        kind
+            Layer kind (not ``district``).
+        district
+            Adcode of a district already in the store.
+        source
+            Who confirmed it and how (kept in the version record).
+
+        Returns
+        -------
+        LayerVersion
+            The new version, with ``n_features == 0``.
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        StoreError
+            For ``kind="district"`` (a boundary cannot be empty), or if the write failed; the
+            store is unchanged.
+        """
+        spec = spec_for(kind)
+        if spec.kind is LayerKind.DISTRICT:
+            raise StoreError("a district boundary cannot be an empty layer; add it with "
+                             "put_district (tanmap boundaries import|add)")
+        district = str(district).strip()
+        frame = _to_storage(_empty_frame(spec), spec, district)
+        with self._lock():
+            if not self.exists():
+                self._unknown(district)
+            self._check_schema()
+            with self._connect() as con:
+                self._require_district(con, district)
+            with self._copy_on_write() as tmp:
+                return _apply_write(tmp, spec, district, frame, "replace", source)
 
     # ---------------------------------------------------------------- indicators
 

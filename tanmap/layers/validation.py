@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
@@ -22,6 +24,8 @@ __all__ = [
     "Issue",
     "RepairNote",
     "coerce_types",
+    "feature_ids",
+    "parse_number",
     "repair_geometries",
     "validate",
 ]
@@ -41,6 +45,7 @@ class _Where(TypedDict):
     column: str | None
 
 
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FAMILY_DIM = {GeometryFamily.POINT: 0, GeometryFamily.LINE: 1, GeometryFamily.POLYGON: 2}
 _DIM_FAMILY = {v: k for k, v in _FAMILY_DIM.items()}
 _REPAIR_FIX = (
@@ -181,13 +186,32 @@ def _parse_float(value: Any) -> float | None:
     if isinstance(value, int | float | np.integer | np.floating):
         number = float(value)
     elif isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()  # full-width digits (１２３)
+        if _THOUSANDS.fullmatch(text):  # spreadsheet text such as "1,234.5"
+            text = text.replace(",", "")
         try:
-            number = float(value.strip())
+            number = float(text)
         except ValueError:
             return None
     else:
         return None
     return number if math.isfinite(number) else None
+
+
+def parse_number(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None if it is not a number.
+
+    中文：数值解析（含千分位、全角数字）。
+
+    Accepts numbers and text such as ``" 12.5 "``, ``"1,234.5"`` (thousands separators) and
+    full-width digits; the same rule :func:`validate` and :func:`coerce_types` apply.
+
+    Examples
+    --------
+    >>> parse_number("1,234.5"), parse_number("１２"), parse_number("12,34"), parse_number(True)
+    (1234.5, 12.0, None, None)
+    """
+    return _parse_float(value)
 
 
 def _parse_bool(value: Any) -> bool | None:
@@ -261,7 +285,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _feature_ids(gdf: pd.DataFrame) -> list[str | None]:
+def feature_ids(gdf: pd.DataFrame) -> list[str | None]:
+    """Return each feature's ``id`` as text (None where absent or empty), in row order.
+
+    中文：要素编号列表。
+    """
     if "id" not in gdf.columns:
         return [None] * len(gdf)
     return [None if _is_null(v) else _parse_str(v) for v in gdf["id"].tolist()]
@@ -338,6 +366,14 @@ def _geometry_checks(
     reasons = np.empty(len(geoms), dtype=object)
     if invalid.any():
         reasons[invalid] = shapely.is_valid_reason(geoms[invalid])
+        # A collapsed footprint (all points on a line) is reported by GEOS as a
+        # self-intersection; say plainly that it has no area.
+        flat = np.zeros(len(geoms), dtype=bool)
+        polygonal = invalid & (shapely.get_dimensions(geoms) == 2)
+        with np.errstate(invalid="ignore"):  # NaN coordinates are reported separately
+            flat[polygonal] = shapely.area(shapely.convex_hull(geoms[polygonal])) == 0
+        for pos in np.flatnonzero(flat):
+            reasons[pos] = f"zero area (degenerate polygon; GEOS: {reasons[pos]})"
     expected = " or ".join(sorted(allowed))
     issues: list[Issue] = []
     for i in range(len(geoms)):
@@ -538,9 +574,12 @@ def validate(
         return [Issue(
             source=source, row=None, feature_id=None, column=None, code="empty_layer",
             problem=f"layer has no features; expected {spec.zh_name} ({spec.kind.value})",
-            fix="check the file, its layer name and any filter applied when exporting",
+            fix="check the file, its layer name and any filter applied when exporting; if the "
+                "district really has none, record that instead (tanmap import-empty "
+                f"{spec.kind.value} --district ADCODE; API POST "
+                f".../layers/{spec.kind.value}/empty)",
         )]
-    ids = _feature_ids(gdf)
+    ids = feature_ids(gdf)
     issues = _crs_checks(gdf, source)
     issues += _geometry_checks(gdf, spec, source, ids)
     issues += _field_checks(gdf, spec, source, ids)
@@ -615,7 +654,7 @@ def repair_geometries(
     for j in range(len(bad)):
         mine = parts[keep & (owner == j)]
         repaired[j] = _assemble(mine, int(dims[j]))
-    ids = _feature_ids(out)
+    ids = feature_ids(out)
     notes = [
         RepairNote(
             source=source, row=int(pos) + 1, feature_id=ids[pos], reason=str(reasons[j]),

@@ -330,6 +330,18 @@ def test_coerce_types_table():
     assert gdf["planned_year"].iloc[0] == "2025"  # input not modified
 
 
+def test_spreadsheet_numbers_with_thousands_separators_and_full_width_digits():
+    gdf = gpd.GeoDataFrame({"id": ["a", "b", "c"], "park_class": ["G12"] * 3,
+                            "area_m2": ["1,234.5", "１２０", "12,34"],
+                            "planned_year": ["2,025", "２０３０", None]},
+                           geometry=[unit(0), unit(1), unit(2)], crs=EPSG_M)
+    issues = validate(gdf, PARK)
+    assert [(i.row, i.column) for i in issues] == [(3, "area_m2")]  # 12,34 is no number
+    out = coerce_types(gdf.iloc[:2], PARK)
+    assert out["area_m2"].tolist() == [1234.5, 120.0]
+    assert out["planned_year"].tolist() == [2025, 2030]
+
+
 def test_coerce_types_rejects_bad_value():
     gdf = gpd.GeoDataFrame({"id": ["a"], "planned_year": ["soon"]},
                            geometry=[unit(0)], crs=EPSG_M)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,26 @@ def register(subparsers: Any) -> None:
                      help="repair invalid geometries with shapely.make_valid (几何修复)")
     imp.add_argument("--dry-run", action="store_true",
                      help="validate only and print every issue; write nothing")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="store the valid features and write the invalid ones, with their "
+                          "problems, to a rejects file (剔除无效要素); default: all or nothing")
+    imp.add_argument("--rejects", type=Path, metavar="PATH",
+                     help="rejects file for --skip-invalid (.geojson, .gpkg or .csv; default "
+                          "FILE's name + .rejects.geojson beside it)")
     imp.set_defaults(func=run_import)
+
+    emp = subparsers.add_parser(
+        "import-empty",
+        help="record that a district has no features of a kind (已确认无此类要素)",
+        description="Store an empty layer of KIND for the district as its next version: the "
+                    "district is known to have none (metrics count zero), which differs from a "
+                    "layer never imported (数据不足 no data).",
+    )
+    emp.add_argument("kind", choices=KIND_CHOICES, metavar="KIND", help="layer kind")
+    emp.add_argument("--district", required=True, metavar="ADCODE", help="district code")
+    emp.add_argument("--source", default="",
+                     help="who confirmed it and how, e.g. '2026 园林局普查'")
+    emp.set_defaults(func=run_import_empty)
 
     val = subparsers.add_parser(
         "validate", help="check a file against a layer kind's schema (校验图层)",
@@ -86,13 +106,20 @@ def _kind_file_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=KIND_CHOICES, metavar="KIND",
                         help=f"layer kind, one of: {', '.join(KIND_CHOICES)}")
     parser.add_argument("file", type=Path, metavar="FILE",
-                        help="GeoJSON, GeoPackage, Shapefile (.shp/.zip), CSV or XLSX")
+                        help="GeoJSON, GeoPackage, Shapefile (.shp/.zip), File Geodatabase "
+                             "(.gdb folder), DXF, CSV or XLSX")
     parser.add_argument("--source-crs", metavar="CRS",
                         help="CRS of a file without one, e.g. EPSG:4548 (never guessed)")
     parser.add_argument("--coord-system", choices=COORD_SYSTEMS,
                         help="source coordinate system of lon/lat data (GCJ-02 for Amap...)")
-    parser.add_argument("--encoding", help="text encoding of a Shapefile DBF or CSV, e.g. gbk")
-    parser.add_argument("--layer", help="layer name inside a GeoPackage")
+    parser.add_argument("--encoding",
+                        help="text encoding of a Shapefile DBF, CSV or DXF, e.g. gbk")
+    parser.add_argument("--layer",
+                        help="layer inside a GeoPackage / File Geodatabase, CAD layer of a "
+                             "DXF, Shapefile in a zip or Excel sheet")
+    parser.add_argument("--map", type=Path, metavar="MAPPING", dest="field_map",
+                        help="field mapping file (YAML/JSON: columns, values, defaults, "
+                             "ignore); built-in Chinese aliases apply without it")
     parser.add_argument("--lon-col", help="longitude column of a CSV/XLSX table")
     parser.add_argument("--lat-col", help="latitude column of a CSV/XLSX table")
 
@@ -111,14 +138,45 @@ def _load(args: argparse.Namespace, district_geometry: Any) -> Any:
     if not args.file.exists():
         raise FileNotFoundError(2, "no such file", str(args.file))
     return load(args.kind, args.file, target_crs="EPSG:4326", repair=args.repair,
-                district=district_geometry, **_read_opts(args))
+                district=district_geometry, field_map=args.field_map,
+                skip_invalid=getattr(args, "skip_invalid", False), **_read_opts(args))
 
 
 def _report(args: argparse.Namespace, result: Any) -> None:
+    mapping = getattr(result, "mapping", None)
+    if mapping is not None:
+        echo(args, "\n".join(mapping.lines(args.lang)))
     for note in getattr(result, "repairs", ()) or ():
         echo(args, f"repaired: {note}")
     for issue in getattr(result, "warnings", ()) or ():
         echo(args, str(issue))
+
+
+def _rejects_summary(rejected: Any, lang: str) -> str:
+    from tanmap.layers.io import REJECT_COLUMNS
+
+    counts: dict[str, int] = {}
+    for codes in rejected[REJECT_COLUMNS[1]]:
+        for code in str(codes).split(","):
+            counts[code] = counts.get(code, 0) + 1
+    by_code = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
+    return (f"剔除 {len(rejected)} 个无效要素 ({by_code})" if lang == "zh"
+            else f"rejected {len(rejected)} invalid feature(s) ({by_code})")
+
+
+def _stage_rejects(rejected: Any, target: Path) -> Path:
+    """Write the rejects next to ``target`` under a temporary name (renamed after the store)."""
+    from tanmap.layers.io import write_rejects
+
+    staged = target.with_name(f".{target.stem}.{os.getpid()}.staged{target.suffix}")
+    return write_rejects(rejected, staged)
+
+
+def _print_mapping(args: argparse.Namespace, exc: LayerValidationError) -> None:
+    """Print the field mapping a failed load applied (it often explains the errors)."""
+    mapping = getattr(exc, "mapping", None)
+    if mapping is not None:
+        echo(args, "\n".join(mapping.lines(args.lang)))
 
 
 def _print_issues(exc: LayerValidationError) -> int:
@@ -127,6 +185,8 @@ def _print_issues(exc: LayerValidationError) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Validate FILE and store it (or only validate with ``--dry-run``)."""
+    from tanmap.layers.io import default_rejects_path, write_rejects
+
     store = store_from_args(args)
     progress = Progress(2 if args.dry_run else 3, quiet=args.quiet, title="import")
     district = store.district(args.district)
@@ -135,19 +195,58 @@ def run_import(args: argparse.Namespace) -> int:
         result = _load(args, district["geometry"])
     except LayerValidationError as exc:
         progress.finish()
+        _print_mapping(args, exc)
         return _print_issues(exc)
     progress.step(f"read and validated {len(result.gdf)} features from {args.file.name}")
     _report(args, result)
+    rejected = result.rejected
+    n_rejected = 0 if rejected is None else len(rejected)
+    if n_rejected:
+        echo(args, _rejects_summary(rejected, args.lang))
     if args.dry_run:
         echo(args, f"dry run: {len(result.gdf)} features of {kind_label(args.kind, args.lang)} "
-                   f"are valid; nothing was written")
+                   f"are valid{f', {n_rejected} rejected' if n_rejected else ''}; "
+                   "nothing was written")
         return EXIT_OK
-    version = store.write(args.kind, result.gdf, district=args.district, mode=args.mode,
-                          source=args.file.name)
+    rejects_path = args.rejects or default_rejects_path(args.file)
+    if n_rejected and len(result.gdf) == 0:
+        progress.finish()
+        write_rejects(rejected, rejects_path)
+        return fail(f"all {n_rejected} features of {args.file.name} are invalid; nothing was "
+                    f"stored. The problems are listed in {rejects_path}", EXIT_ERROR)
+    staged = _stage_rejects(rejected, rejects_path) if n_rejected else None
+    try:
+        version = store.write(args.kind, result.gdf, district=args.district, mode=args.mode,
+                              source=args.file.name)
+    except BaseException:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        raise
+    if staged is not None:
+        os.replace(staged, rejects_path)
     progress.step(f"stored version {version.version}")
     echo(args, f"imported {len(result.gdf)} features into {kind_label(args.kind, args.lang)} "
                f"of {args.district}: version {version.version}, {version.n_features} features "
                f"({args.mode})")
+    if n_rejected:
+        echo(args, f"入库 {len(result.gdf)} 个，剔除 {n_rejected} 个，问题清单见 {rejects_path}"
+             if args.lang == "zh" else
+             f"stored {len(result.gdf)}, rejected {n_rejected}: written with their problems "
+             f"to {rejects_path}")
+    return EXIT_OK
+
+
+def run_import_empty(args: argparse.Namespace) -> int:
+    """Record that the district has no features of KIND (an empty, versioned layer)."""
+    store = store_from_args(args)
+    store.district(args.district)
+    version = store.write_empty(args.kind, district=args.district,
+                                source=args.source or "import-empty")
+    zh = args.lang == "zh"
+    echo(args, (f"已记录 {args.district} 无{kind_label(args.kind, args.lang)}：版本 "
+                f"{version.version}（0 个要素，指标按零计）") if zh else
+               (f"recorded that {args.district} has no {kind_label(args.kind, args.lang)}: "
+                f"version {version.version} (0 features; metrics count zero)"))
     return EXIT_OK
 
 
@@ -159,6 +258,7 @@ def run_validate(args: argparse.Namespace) -> int:
     try:
         result = _load(args, district_geometry)
     except LayerValidationError as exc:
+        _print_mapping(args, exc)
         return fail(str(exc), EXIT_ERROR)
     _report(args, result)
     n_warn = len(getattr(result, "warnings", ()) or ())
@@ -178,21 +278,27 @@ def run_layers(args: argparse.Namespace) -> int:
         ("图层 kind", "区县 district", "版本 version", "要素 features", "更新 updated_at (UTC)")
         if zh else ("kind", "district", "version", "features", "updated_at (UTC)")
     )
-    rows = [(kind_label(v.kind, args.lang), v.district, v.version, v.n_features, v.updated_at)
-            for v in versions]
+    empty = "0 (已确认为空)" if zh else "0 (known empty)"
+    rows = [(kind_label(v.kind, args.lang), v.district, v.version, v.n_features or empty,
+             v.updated_at) for v in versions]
     echo(args, format_table(header, rows))
     return EXIT_OK
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the stored layer of (KIND, district) to ``--out`` in ``--format``."""
-    from tanmap.layers.io import write_layer
+    from tanmap.layers.io import EMPTY_GEOMETRY_TYPES, write_layer
+    from tanmap.layers.kinds import spec_for
 
     store = store_from_args(args)
     gdf = store.read(args.kind, district=args.district)
     if gdf.empty and not args.quiet:
-        print(f"tanmap: warning: {args.kind} of district {args.district} has no features; "
-              "the file will be empty (import data with `tanmap import`)", file=sys.stderr)
+        if store.version(args.kind, args.district) is not None:
+            print(f"tanmap: note: {args.kind} of district {args.district} is recorded as empty "
+                  "(known to have none); the file will have no features", file=sys.stderr)
+        else:
+            print(f"tanmap: warning: {args.kind} of district {args.district} has no features; "
+                  "the file will be empty (import data with `tanmap import`)", file=sys.stderr)
     opts: dict[str, Any] = {}
     if args.fmt == "geojson":
         if args.crs and args.crs.upper().replace("EPSG:", "") != "4326":
@@ -208,6 +314,8 @@ def run_export(args: argparse.Namespace) -> int:
         opts["encoding"] = args.encoding
         if args.crs:
             opts["crs"] = args.crs
+    if args.fmt != "geojson":  # a known-empty layer keeps its kind's geometry type
+        opts["geometry_type"] = EMPTY_GEOMETRY_TYPES[spec_for(args.kind).geometry.value]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = write_layer(gdf, args.out, args.fmt, **opts)
     mapping = getattr(report, "field_names", None)

@@ -15,8 +15,8 @@ from tanmap.api.geojson import frame_from_features, geojson_response
 from tanmap.api.models import FeatureCollectionIn, ImportOut, LayerVersionOut
 from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.crs import Bounds
-from tanmap.geo.errors import DataFormatError, InputTooLargeError
-from tanmap.layers import io
+from tanmap.geo.errors import DataFormatError, InputTooLargeError, LayerValidationError
+from tanmap.layers import fieldmap, io
 from tanmap.layers.kinds import SPECS
 from tanmap.layers.store import LayerVersion, Store
 
@@ -25,7 +25,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/districts/{adcode}/layers", tags=["layers 图层"])
 
 Mode = Annotated[Literal["replace", "append"], Query(description="replace 替换 | append 追加")]
-UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".xlsx")
+UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".xlsx", ".dxf")
+MAPPING_SUFFIXES = (".yaml", ".yml", ".json")
+_MAPPING_MAX_BYTES = 1 << 20
 _CHUNK = 1 << 20
 
 
@@ -103,13 +105,15 @@ def import_features(
     return ImportOut(layer=version_out(version))
 
 
-async def _save_upload(upload: UploadFile, directory: Path, max_bytes: int) -> Path:
+async def _save_upload(upload: UploadFile, directory: Path, max_bytes: int,
+                       suffixes: tuple[str, ...] = UPLOAD_SUFFIXES) -> Path:
     name = Path(upload.filename or "upload").name
-    if not name.lower().endswith(UPLOAD_SUFFIXES):
+    if not name.lower().endswith(suffixes):
         raise DataFormatError(
-            f"upload {name!r}: unsupported file type; send one of {', '.join(UPLOAD_SUFFIXES)} "
-            "(a Shapefile as a .zip with .shp/.shx/.dbf/.prj/.cpg)."
+            f"upload {name!r}: unsupported file type; send one of {', '.join(suffixes)} "
+            "(a Shapefile or File Geodatabase as a .zip)."
         )
+    directory.mkdir(parents=True, exist_ok=True)
     target = directory / name
     size = 0
     with target.open("wb") as out:
@@ -130,29 +134,94 @@ async def upload_layer(
     adcode: Adcode,
     kind: Kind,
     file: Annotated[UploadFile,
-                    File(description="GeoJSON, GeoPackage, zipped Shapefile, CSV/XLSX")],
+                    File(description="GeoJSON, GeoPackage, zipped Shapefile or File "
+                                     "Geodatabase, DXF, CSV/XLSX")],
     store: Annotated[Store, Depends(get_store)],
     settings: Annotated[Settings, Depends(get_settings)],
+    response: Response,
     mode: Mode = "replace",
     source_crs: Annotated[str | None, Query(max_length=100)] = None,
     coord_system: Annotated[Literal["wgs84", "gcj02", "bd09", "cgcs2000"] | None, Query()] = None,
     encoding: Annotated[Literal["utf-8", "gbk", "gb18030"] | None, Query()] = None,
     layer: Annotated[str | None, Query(max_length=200)] = None,
+    dry_run: Annotated[bool, Query(description="validate only; store nothing")] = False,
+    repair: Annotated[bool, Query(description="repair invalid geometries (几何修复)")] = False,
+    skip_invalid: Annotated[bool, Query(description="store the valid features, return the "
+                                                    "rejected ones (剔除无效要素)")] = False,
+    mapping: Annotated[UploadFile | None,
+                       File(description="field mapping, YAML or JSON (字段映射)")] = None,
 ) -> ImportOut:
-    """Validate an uploaded file like ``tanmap import`` and store it atomically."""
+    """Validate an uploaded file like ``tanmap import`` and store it atomically.
+
+    ``dry_run`` stores nothing (the version does not change); ``skip_invalid`` stores the
+    valid features and lists the rejected ones with their problems; ``mapping`` is a field
+    mapping file (built-in Chinese header aliases apply without it).
+    """
     district = store.district(adcode)
     max_bytes = int(settings.max_upload_mb * 1e6)
     with tempfile.TemporaryDirectory(prefix="tanmap-upload-") as tmp:
         path = await _save_upload(file, Path(tmp), max_bytes)
+        field_map = None
+        if mapping is not None:
+            field_map = fieldmap.load_field_map(
+                await _save_upload(mapping, Path(tmp) / "mapping", _MAPPING_MAX_BYTES,
+                                   suffixes=MAPPING_SUFFIXES)
+            )
         loaded = io.load(kind, path, district=district["geometry"], source_crs=source_crs,
                          coord_system=coord_system, encoding=encoding, layer=layer,
-                         max_bytes=max_bytes)
-    version = store.write(kind, loaded.gdf, district=adcode, mode=mode,
-                          source=f"API upload {path.name}")
-    warnings = [{k: getattr(w, k, None) for k in ("row", "feature_id", "column", "problem",
-                                                   "fix", "severity", "code")}
-                for w in loaded.warnings]
-    return ImportOut(layer=version_out(version), warnings=warnings)
+                         max_bytes=max_bytes, repair=repair, skip_invalid=skip_invalid,
+                         field_map=field_map)
+    if skip_invalid and loaded.rejected is not None and len(loaded.gdf) == 0:
+        raise LayerValidationError(f"{path.name} ({SPECS[kind].zh_name} {kind.value}): every "
+                                   "feature is invalid; nothing was stored", loaded.rejects)
+    if dry_run:
+        current = store.version(kind, adcode)
+        version = None if current is None else version_out(current)
+        response.status_code = 200
+    else:
+        version = version_out(store.write(kind, loaded.gdf, district=adcode, mode=mode,
+                                          source=f"API upload {path.name}"))
+    return ImportOut(
+        layer=version, warnings=[_issue_out(w) for w in loaded.warnings], dry_run=dry_run,
+        n_valid=len(loaded.gdf), rejected=_rejected_out(loaded), repairs=[
+            str(n) for n in loaded.repairs],
+        mapping=None if loaded.mapping is None else loaded.mapping.as_dict(),
+    )
+
+
+def _issue_out(issue: Any) -> dict[str, Any]:
+    return {k: getattr(issue, k, None)
+            for k in ("row", "feature_id", "column", "problem", "fix", "severity", "code")}
+
+
+def _rejected_out(loaded: io.LoadResult) -> list[dict[str, Any]]:
+    if loaded.rejected is None:
+        return []
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for issue in loaded.rejects:
+        by_row.setdefault(int(issue.row or 0), []).append(_issue_out(issue))
+    row_col, codes_col, _ = io.REJECT_COLUMNS
+    out = []
+    for row, codes in zip(loaded.rejected[row_col].tolist(), loaded.rejected[codes_col].tolist(),
+                          strict=True):
+        out.append({"row": int(row), "codes": str(codes).split(","),
+                    "problems": by_row.get(int(row), [])})
+    return out
+
+
+@router.post("/{kind}/empty", response_model=ImportOut, status_code=201,
+             dependencies=[Depends(require_token)],
+             summary="Record that the district has none of this kind 登记为空图层")
+def mark_empty(
+    adcode: Adcode,
+    kind: Kind,
+    store: Annotated[Store, Depends(get_store)],
+    source: Annotated[str, Query(max_length=200, description="who confirmed it, how")] = "",
+) -> ImportOut:
+    """Store an empty next version: the district has no such features (metrics count zero)."""
+    store.district(adcode)
+    version = store.write_empty(kind, district=adcode, source=source or "API import-empty")
+    return ImportOut(layer=version_out(version), n_valid=0)
 
 
 EXPORT_MEDIA = {"geojson": ("application/geo+json", ".geojson"),
@@ -178,10 +247,13 @@ def export_layer(
     tmp = tempfile.TemporaryDirectory(prefix="tanmap-export-")
     path = Path(tmp.name) / f"{adcode}_{kind.value}{suffix}"
     opts: dict[str, Any] = {}
+    empty_type = io.EMPTY_GEOMETRY_TYPES[SPECS[kind].geometry.value]
     if format == "gpkg":
-        opts = {"layer": kind.value, "crs": f"EPSG:{crs}" if crs else None}
+        opts = {"layer": kind.value, "crs": f"EPSG:{crs}" if crs else None,
+                "geometry_type": empty_type}
     elif format == "shp":
-        opts = {"crs": f"EPSG:{crs}" if crs else None, "encoding": encoding}
+        opts = {"crs": f"EPSG:{crs}" if crs else None, "encoding": encoding,
+                "geometry_type": empty_type}
     try:
         io.write_layer(frame, path, format, **opts)
     except Exception:
