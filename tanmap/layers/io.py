@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
+import stat
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,9 +52,11 @@ __all__ = [
     "LON_NAMES",
     "SHP_FIELD_MAX_BYTES",
     "VECTOR_FORMATS",
+    "ZIP_MEMBER_MODE",
     "LoadResult",
     "ShapefileReport",
     "detect_dbf_encoding",
+    "export_target",
     "load",
     "read_vector",
     "shapefile_field_names",
@@ -71,6 +76,12 @@ LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "纬度", "y")
 SHP_FIELD_MAX_BYTES = 10
 #: Output formats of :func:`write_layer` and the file suffix each writes.
 VECTOR_FORMATS: Mapping[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip"}
+#: Permissions of the files inside an exported zip (rw-r--r--, as ``zip`` gives them).
+ZIP_MEMBER_MODE = 0o644
+#: File suffixes each output format may be written to (:func:`export_target`).
+_FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
+    "geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "shp": (".zip",),
+}
 
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _READERS = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".csv", ".xlsx", ".xlsm"}
@@ -775,7 +786,8 @@ def write_shapefile_zip(
     if codec == "gbk":
         _check_encodable(out, columns, codec, path)
     out = out.rename(columns=mapping)
-    stem = path.stem
+    # "parks.shp.zip" holds parks.shp, not parks.shp.shp.
+    stem = path.stem[:-4] if path.stem.lower().endswith(".shp") else path.stem
     with tempfile.TemporaryDirectory(prefix="tanmap-shp-") as tmp_dir:
         shp = Path(tmp_dir) / f"{stem}.shp"
         pyogrio.write_dataframe(out, shp, driver="ESRI Shapefile", encoding=cpg,
@@ -789,12 +801,25 @@ def write_shapefile_zip(
         def write_zip(tmp: Path) -> None:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 for suffix in _SHP_SIDECARS:
-                    zf.write(shp.with_suffix(suffix), f"{stem}{suffix}")
-                zf.writestr("fields.csv", "\ufeff" + listing.getvalue())
+                    member = shp.with_suffix(suffix)
+                    info = _zip_member(f"{stem}{suffix}", member.stat().st_size)
+                    with member.open("rb") as src, zf.open(info, "w") as dst:
+                        shutil.copyfileobj(src, dst)
+                text = ("\ufeff" + listing.getvalue()).encode("utf-8")
+                zf.writestr(_zip_member("fields.csv", len(text)), text)
 
         _atomic_write(path, write_zip)
     return ShapefileReport(path=path, field_names=mapping, encoding=cpg, n_features=len(out),
                            crs=out.crs.to_string())
+
+
+def _zip_member(name: str, size: int) -> zipfile.ZipInfo:
+    """Return a zip entry of a regular file readable by everyone (``writestr`` alone gives 0600)."""
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (stat.S_IFREG | ZIP_MEMBER_MODE) << 16
+    info.file_size = size
+    return info
 
 
 def _check_encodable(gdf: gpd.GeoDataFrame, columns: list[str], codec: str, path: Path) -> None:
@@ -819,6 +844,79 @@ def _check_encodable(gdf: gpd.GeoDataFrame, columns: list[str], codec: str, path
             f"characters GBK lacks: {'; '.join(problems[:10])}. Write UTF-8 instead "
             "(encoding='utf-8') or replace those characters."
         )
+
+
+def export_target(path: str | os.PathLike[str], fmt: str | None = None) -> tuple[Path, str]:
+    """Return the output path and format of an export, each derived from the other if missing.
+
+    中文：导出文件名与格式（扩展名与格式必须一致）。
+
+    A file whose extension contradicts its format (a zip named ``.shp``, a GeoPackage named
+    ``.geojson``) is refused: GIS software picks the reader by extension and cannot open it.
+
+    Parameters
+    ----------
+    path
+        Output file. Without an extension, the format's own (:data:`VECTOR_FORMATS`) is added.
+    fmt
+        ``"geojson"``, ``"gpkg"`` or ``"shp"`` (a zipped Shapefile); None derives it from the
+        extension (``.geojson``/``.json``, ``.gpkg``, ``.zip``).
+
+    Returns
+    -------
+    tuple[Path, str]
+        The path to write and the format.
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not a known format.
+    DataFormatError
+        If the extension does not fit ``fmt``, or ``fmt`` is None and the extension names no
+        format (the message gives the file name to use instead).
+
+    Examples
+    --------
+    >>> export_target("parks.gpkg")
+    (PosixPath('parks.gpkg'), 'gpkg')
+    >>> export_target("parks", "shp")
+    (PosixPath('parks.zip'), 'shp')
+    >>> export_target("parks.geojson", "gpkg")
+    Traceback (most recent call last):
+    ...
+    tanmap.geo.errors.DataFormatError: cannot write the layer as GeoPackage to parks.geojson: \
+the file would be a GeoPackage named .geojson, which GIS software cannot open. Name it \
+parks.gpkg, or write GeoJSON with --format geojson.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    by_suffix = {s: f for f, suffixes in _FORMAT_SUFFIXES.items() for s in suffixes}
+    if fmt is not None and fmt not in VECTOR_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(VECTOR_FORMATS)}")
+    known = ", ".join(f"{s} ({f})" for s, f in by_suffix.items())
+    if fmt is None:
+        if suffix not in by_suffix:
+            raise DataFormatError(
+                f"cannot tell the format of {path.name} from its extension "
+                f"{suffix or '(none)'!r}; use one of {known}, or give the format "
+                "(--format geojson|gpkg|shp)."
+            )
+        return path, by_suffix[suffix]
+    if not suffix:
+        return path.with_name(path.name + VECTOR_FORMATS[fmt]), fmt
+    if suffix not in _FORMAT_SUFFIXES[fmt]:
+        labels = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "shp": "zipped Shapefile"}
+        what = "a zip" if fmt == "shp" else f"a {labels[fmt]}"
+        other = by_suffix.get(suffix)
+        hint = (f", or write {labels[other]} with --format {other}" if other else
+                " (a Shapefile is several files, .shp .shx .dbf .prj .cpg, delivered together "
+                "in one zip)" if fmt == "shp" else "")
+        raise DataFormatError(
+            f"cannot write the layer as {labels[fmt]} to {path.name}: the file would be {what} "
+            f"named {suffix}, which GIS software cannot open. Name it "
+            f"{path.with_suffix(VECTOR_FORMATS[fmt]).name}{hint}."
+        )
+    return path, fmt
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str,
@@ -848,7 +946,10 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str,
     ------
     ValueError
         If ``fmt`` is not a known format (the message lists them).
+    DataFormatError
+        If the file name's extension does not fit ``fmt`` (see :func:`export_target`).
     """
+    path, fmt = export_target(path, fmt)
     if fmt == "geojson":
         return write_geojson(gdf, path, **opts)
     if fmt == "gpkg":

@@ -72,9 +72,11 @@ def register(subparsers: Any) -> None:
     )
     exp.add_argument("kind", choices=KIND_CHOICES, metavar="KIND", help="layer kind")
     exp.add_argument("--district", required=True, metavar="ADCODE", help="district code")
-    exp.add_argument("--format", choices=EXPORT_FORMATS, required=True, dest="fmt",
-                     help="geojson (RFC 7946, EPSG:4326), gpkg, or shp (zip)")
-    exp.add_argument("--out", required=True, type=Path, metavar="PATH", help="output file")
+    exp.add_argument("--format", choices=EXPORT_FORMATS, dest="fmt",
+                     help="geojson (RFC 7946, EPSG:4326), gpkg, or shp (zip) "
+                          "[default: from the --out extension]")
+    exp.add_argument("--out", required=True, type=Path, metavar="PATH",
+                     help="output file: .geojson/.json, .gpkg or .zip (must fit --format)")
     exp.add_argument("--crs", metavar="EPSG",
                      help="output CRS for gpkg/shp, e.g. EPSG:4548 or 4490 (default EPSG:4326)")
     exp.add_argument("--encoding", choices=("utf-8", "gbk"), default="utf-8",
@@ -186,8 +188,9 @@ def run_layers(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the stored layer of (KIND, district) to ``--out`` in ``--format``."""
-    from tanmap.layers.io import write_layer
+    from tanmap.layers.io import export_target, write_layer
 
+    args.out, args.fmt = export_target(args.out, args.fmt)  # before reading: fail fast
     store = store_from_args(args)
     gdf = store.read(args.kind, district=args.district)
     if gdf.empty and not args.quiet:
