@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DETECTED_ENCODING_ATTR",
     "LAT_NAMES",
     "LON_NAMES",
     "SHP_FIELD_MAX_BYTES",
@@ -72,6 +73,8 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 LON_NAMES: tuple[str, ...] = ("lon", "lng", "longitude", "long", "经度", "x")
 #: Column names recognised as latitude (compared case-insensitively, in this priority).
 LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "纬度", "y")
+#: ``GeoDataFrame.attrs`` key of a DBF encoding that was detected, not declared (no .cpg).
+DETECTED_ENCODING_ATTR = "tanmap_detected_encoding"
 #: dBase III field names hold at most 10 bytes (in the file's encoding).
 SHP_FIELD_MAX_BYTES = 10
 #: Output formats of :func:`write_layer` and the file suffix each writes.
@@ -239,6 +242,7 @@ def _read_ogr(
 
 def _read_shapefile(path: Path, *, layer: str | None, encoding: str | None,
                     max_bytes: int) -> gpd.GeoDataFrame:
+    detected: str | None = None
     siblings = [path.with_suffix(s) for s in _SHP_SIDECARS]
     _check_size(path, max_bytes, siblings)
     missing = [s for s in (".shx", ".dbf") if not path.with_suffix(s).exists()]
@@ -253,11 +257,12 @@ def _read_shapefile(path: Path, *, layer: str | None, encoding: str | None,
             encoding = cpg.read_text(encoding="ascii", errors="replace").strip() or None
         else:
             with path.with_suffix(".dbf").open("rb") as fh:
-                encoding = detect_dbf_encoding(fh.read(_DBF_SAMPLE_BYTES))
-    return _read_ogr(str(path), path, layer=layer, encoding=encoding)
+                encoding = detected = _detected_encoding(fh.read(_DBF_SAMPLE_BYTES))
+    return _mark_detected(_read_ogr(str(path), path, layer=layer, encoding=encoding), detected)
 
 
 def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    detected: str | None = None
     try:
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
@@ -279,10 +284,24 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
                     encoding = zf.read(cpg).decode("ascii", errors="replace").strip() or None
                 else:
                     with zf.open(by_lower[(base + ".dbf").lower()]) as fh:
-                        encoding = detect_dbf_encoding(fh.read(_DBF_SAMPLE_BYTES))
+                        encoding = detected = _detected_encoding(fh.read(_DBF_SAMPLE_BYTES))
     except zipfile.BadZipFile as err:
         raise DataFormatError(f"cannot read {path.name}: not a valid zip file ({err}).") from err
-    return _read_ogr(f"/vsizip/{path.resolve()}/{member}", path, layer=None, encoding=encoding)
+    gdf = _read_ogr(f"/vsizip/{path.resolve()}/{member}", path, layer=None, encoding=encoding)
+    return _mark_detected(gdf, detected)
+
+
+def _detected_encoding(dbf: bytes) -> str:
+    encoding = detect_dbf_encoding(dbf)
+    # Pure ASCII reads the same in every encoding: nothing worth reporting.
+    return encoding if not _dbf_text_bytes(dbf).isascii() else ""
+
+
+def _mark_detected(gdf: gpd.GeoDataFrame, detected: str | None) -> gpd.GeoDataFrame:
+    """Record a detected (not declared) DBF encoding in ``gdf.attrs`` for :func:`load`."""
+    if detected:
+        gdf.attrs[DETECTED_ENCODING_ATTR] = detected
+    return gdf
 
 
 def _read_gpkg(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
@@ -571,18 +590,33 @@ def load(
     path = Path(path)
     target = parse_crs(target_crs)
     gdf = read_vector(path, **read_opts)
+    detected = gdf.attrs.get(DETECTED_ENCODING_ATTR)
     repairs: list[RepairNote] = []
     if repair:
         gdf, repairs = repair_geometries(gdf, spec, source=path.name)
     if isinstance(district, BaseGeometry):
         district = gpd.GeoSeries([district], crs=target)
     issues = validate(gdf, spec, source=path.name, district=district)
+    if detected:
+        issues.append(_encoding_note(path, detected))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise LayerValidationError(what=f"{path.name} ({spec.zh_name} {spec.kind.value})",
                                    issues=errors)
     out = coerce_types(gdf, spec).to_crs(target)
     return LoadResult(out, [i for i in issues if i.severity == "warning"], repairs)
+
+
+def _encoding_note(path: Path, encoding: str) -> Issue:
+    """The warning that says which DBF encoding was detected for a Shapefile without .cpg."""
+    return Issue(
+        source=path.name, row=None, feature_id=None, column=None, severity="warning",
+        code="encoding_detected",
+        problem=f"the Shapefile has no .cpg; its text was detected as {encoding}"
+                + (" (GBK)" if encoding == "GB18030" else "") + " and read so",
+        fix="if names look garbled, pass the right encoding (--encoding GBK or UTF-8; API: "
+            "encoding=...), or put a .cpg file with the encoding name next to the .shp",
+    )
 
 
 # --------------------------------------------------------------------------- writers
