@@ -160,7 +160,7 @@ def _whole(value: float) -> bool:
 
 
 def _plain(value: float) -> str:
-    """A number without unit: integers with separators, floats with up to 6 significant digits."""
+    """Return a unitless number: integers with separators, floats to 6 significant digits."""
     if isinstance(value, int) or (math.isfinite(value) and float(value).is_integer()):
         return format_number(float(value), 0)
     if abs(value) >= 1000:

@@ -434,7 +434,7 @@ def _read_boundary_polygons(
     path: Path, *, layer: str | None, source_crs: Any, coord_system: str | None,
     per_feature: bool = False,
 ) -> tuple[gpd.GeoDataFrame, str, bool]:
-    """Read a boundary file: its polygon features in EPSG:4326, a source label, lon/lat source?
+    """Return a boundary file's polygons in EPSG:4326, a source label, whether it was lon/lat.
 
     With ``per_feature`` every feature must be a polygon (the rows are districts); otherwise
     features without polygons are left out.

@@ -608,7 +608,7 @@ def load(
 
 
 def _encoding_note(path: Path, encoding: str) -> Issue:
-    """The warning that says which DBF encoding was detected for a Shapefile without .cpg."""
+    """Return the warning that names the DBF encoding detected for a Shapefile without .cpg."""
     return Issue(
         source=path.name, row=None, feature_id=None, column=None, severity="warning",
         code="encoding_detected",

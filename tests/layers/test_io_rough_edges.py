@@ -154,8 +154,9 @@ def test_metres_of_the_wrong_zone_are_caught_too(parks_m):
 
 
 def test_a_district_spilling_into_the_next_zone_still_loads(parks_m):
-    """About 1° west of zone 4548 (EPSG:4548 x ≈ 413 km at 39°N): inside the 3° margin."""
-    parks_m.loc[0, "geometry"] = box(413_000, Y0, 413_001, Y0 + 1)
+    """x = 300 km in EPSG:4548 at 39°N is 114.7 °E, 0.8° west of the zone (115.5–118.5 °E):
+    inside the 3° margin, so a district crossing the zone edge is not refused."""
+    parks_m.loc[0, "geometry"] = box(300_000, Y0, 300_001, Y0 + 1)
     assert validate(parks_m, PARK) == []
 
 

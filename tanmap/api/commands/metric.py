@@ -155,7 +155,7 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
 
 
 def _records_table(records: list[dict[str, Any]], lang: str) -> str:
-    """A table of records with figures formatted by column name (``*_m2``, ``share``...)."""
+    """Return a table of records, figures formatted by column name (``*_m2``, ``share``...)."""
     header = list(dict.fromkeys(k for rec in records for k in rec))
     rows = [[format_value_for_key(h, rec.get(h), lang) for h in header] for rec in records]
     align = "".join("r" if any(isinstance(rec.get(h), int | float)
