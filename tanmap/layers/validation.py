@@ -171,11 +171,15 @@ area 0 m² -> 12,345.7 m² (EPSG:4548)
         )
 
 
+#: Areas below this (m²) print as 0: reprojection leaves such crumbs of a zero-area bow-tie.
+_AREA_ZERO_M2 = 0.005
+
+
 def _m2_text(area_m2: float) -> str:
-    """Return ``12,345.7 m²``; tiny non-zero areas keep 3 significant digits (``0.0042 m²``)."""
-    if area_m2 == 0:
+    """Return ``12,345.7 m²``, ``0.18 m²`` below 1 m², ``0 m²`` below 0.005 m²."""
+    if abs(area_m2) < _AREA_ZERO_M2:
         return "0 m²"
-    return f"{area_m2:,.1f} m²" if abs(area_m2) >= 1 else f"{area_m2:.3g} m²"
+    return f"{area_m2:,.1f} m²" if abs(area_m2) >= 1 else f"{area_m2:.2f} m²"
 
 
 # --------------------------------------------------------------------------- value parsing
