@@ -76,13 +76,15 @@ def _check_raster(src: DatasetReader, what: str) -> None:
     try:
         require_projected(gpd.GeoSeries([], crs=src.crs.to_wkt()), what=f"{what} raster")
     except GeographicCRSError as err:
+        method = ("near", "nearest neighbour keeps class codes") if what == "land-cover" else \
+            ("bilinear", "bilinear suits continuous values")
         raise GeographicCRSError(
             f"{what} raster {src.name!r} is in {src.crs.to_string()}"
             f"{' (degrees)' if src.crs.is_geographic else ''}, not an equal-scale projected CRS "
             "in metres, so its cells differ in area. A raster has no to_crs: reproject the file, "
-            "e.g. `gdalwarp -t_srs EPSG:4548 -r near in.tif out.tif` (nearest neighbour keeps "
-            "class codes; use the district's planning CRS) or rasterio.warp.reproject, or let "
-            "tanmap warp it on the fly with target_crs='EPSG:4548'."
+            f"e.g. `gdalwarp -t_srs EPSG:4548 -r {method[0]} in.tif out.tif` ({method[1]}; use "
+            "the district's planning CRS) or rasterio.warp.reproject, or let tanmap warp it on "
+            "the fly with target_crs='EPSG:4548'."
         ) from err
     if src.transform.b != 0 or src.transform.d != 0:
         raise ValueError(
@@ -213,7 +215,7 @@ def eco_shares_from_raster(
 
 
 def sample_irradiation_kwh_m2(
-    buildings: gpd.GeoDataFrame, raster: RasterLike, *, band: int = 1
+    buildings: gpd.GeoDataFrame, raster: RasterLike, *, band: int = 1, target_crs: Any = None
 ) -> pd.Series:
     """Return each building's mean annual irradiation (kWh/m²) from a raster (exact fractions).
 
@@ -221,18 +223,19 @@ def sample_irradiation_kwh_m2(
 
     The raster holds annual plane-of-array (or global horizontal, as the user states)
     irradiation in kWh/m² per cell; a footprint inside one cell gets that cell's value. NaN where
-    the footprint covers no valid cell.
+    the footprint covers no valid cell. ``target_crs`` warps a raster in degrees to that
+    projected CRS first (in memory, bilinear).
 
     Raises
     ------
     MissingCRSError
         If the raster or the buildings have no CRS.
     GeographicCRSError
-        If the raster is in degrees.
+        If the raster is in degrees and no ``target_crs`` is given.
     """
     out = pd.Series(np.nan, index=buildings.index, dtype=float, name=IRRADIATION_COLUMN)
     with ExitStack() as stack:
-        src = _open(stack, raster)
+        src = _open(stack, raster, target_crs, Resampling.bilinear)
         _check_raster(src, "irradiation")
         frame = _zones_in(buildings, src)
         if len(frame) == 0:
@@ -245,11 +248,12 @@ def sample_irradiation_kwh_m2(
     return out
 
 
-def with_irradiation(buildings: gpd.GeoDataFrame, raster: RasterLike) -> gpd.GeoDataFrame:
+def with_irradiation(buildings: gpd.GeoDataFrame, raster: RasterLike, *,
+                     target_crs: Any = None) -> gpd.GeoDataFrame:
     """Return a copy of ``buildings`` with the sampled ``irradiation_kwh_m2`` column.
 
     中文：为建筑附加年辐照量字段（供屋顶光伏潜力计算）。
     """
     out = buildings.copy()
-    out[IRRADIATION_COLUMN] = sample_irradiation_kwh_m2(buildings, raster)
+    out[IRRADIATION_COLUMN] = sample_irradiation_kwh_m2(buildings, raster, target_crs=target_crs)
     return out

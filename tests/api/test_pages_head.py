@@ -1,4 +1,4 @@
-"""``HEAD`` on the HTML pages (issue 15, point 7): link checkers and ``curl -I`` get 200, no body."""
+"""``HEAD`` on the HTML pages (issue 15, point 7): link checkers and ``curl -I`` get 200."""
 
 from __future__ import annotations
 

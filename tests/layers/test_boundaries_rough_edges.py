@@ -56,8 +56,8 @@ def test_missing_column_lists_the_columns(two_districts):
 
 
 def test_empty_codes_and_conflicting_names_are_listed(tmp_path):
-    path = _file(tmp_path, "bad.geojson", {"code": ["T1", None, "T1"], "name": ["一区", "x", "壹区"]},
-                 SQUARES)
+    path = _file(tmp_path, "bad.geojson",
+                 {"code": ["T1", None, "T1"], "name": ["一区", "x", "壹区"]}, SQUARES)
     with pytest.raises(DataFormatError, match=r"bad\.geojson: 2 problem\(s\) with code/name: "
                                               r"row 2: empty code; code T1 has different names: "
                                               r"row 1 '一区', row 3 '壹区'"):

@@ -206,6 +206,21 @@ def test_sample_irradiation_per_building(irradiation_raster):
     assert values.iloc[2:].isna().all()
 
 
+def test_degree_irradiation_raster_is_warped_with_target_crs(tmp_path):
+    """A uniform 1500 kWh/m² raster in EPSG:4326: refused with the bilinear remedy, then read
+    through target_crs, where a building inside it gets exactly 1500."""
+    path = tmp_path / "ghi.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
+                       crs=4326, transform=Affine(0.0001, 0, 117.0, 0, -0.0001, 39.1)) as dst:
+        dst.write(np.full((20, 20), 1500.0, dtype="float32"), 1)
+    centre = gpd.GeoSeries([Point(117.001, 39.099)], crs=4326).to_crs(CRS).iloc[0]
+    buildings = gpd.GeoDataFrame(geometry=[centre.buffer(5, cap_style="square")], crs=CRS)
+    with pytest.raises(GeographicCRSError, match=r"gdalwarp -t_srs EPSG:4548 -r bilinear"):
+        sample_irradiation_kwh_m2(buildings, path)
+    out = with_irradiation(buildings, path, target_crs=4548)
+    assert out[IRRADIATION_COLUMN].tolist() == pytest.approx([1500.0])
+
+
 def test_sampled_irradiation_feeds_pv_potential(irradiation_raster):
     """A 10 x 10 m party_gov roof in a 1600 cell: 50 m² x 0.12 = 6 kWp x 1600 x 0.8."""
     buildings = gpd.GeoDataFrame({"use_category": ["party_gov"]},
