@@ -33,8 +33,9 @@ Year = Annotated[int | None, Query(ge=2000, le=2100, description="评估年份 a
 
 
 # HEAD too: link checkers and `curl -I` probe pages before fetching them (GET-only answers 405).
-@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse,
-                  summary="Index of districts 首页")
+# A separate HEAD route kept out of the OpenAPI schema (one route for both duplicates its ids).
+@router.head("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/", response_class=HTMLResponse, summary="Index of districts 首页")
 def index(
     request: Request, store: Annotated[Store, Depends(get_store)], lang: Lang = "zh",
     year: Year = None,
@@ -67,8 +68,8 @@ def favicon() -> Response:
     return Response(status_code=204)
 
 
-@router.api_route("/maps/{adcode}", methods=["GET", "HEAD"], response_class=HTMLResponse,
-                  summary="District map 区县地图")
+@router.head("/maps/{adcode}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/maps/{adcode}", response_class=HTMLResponse, summary="District map 区县地图")
 def district_page(
     adcode: Adcode,
     request: Request,
