@@ -181,9 +181,10 @@ def test_boundaries_add_one_district_per_feature(tmp_path, five_districts, capsy
     store = tmp_path / "new.gpkg"
     assert run(store, "boundaries", "add", str(five_districts), "--code-field", "adcode",
                "--name-field", "name") == EXIT_OK
-    captured = capsys.readouterr()
-    assert captured.out.splitlines() == ["5 district(s) added from five.geojson"]
-    assert "5/5 district 120105 河北区 stored" in captured.err
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "district 120101 和平区 stored (version 1, planning CRS EPSG:4548)"
+    assert lines[4] == "district 120105 河北区 stored (version 1, planning CRS EPSG:4548)"
+    assert lines[5:] == ["5 districts added from five.geojson"]
     districts = open_store(store).districts()
     assert sorted(districts["adcode"]) == ["120101", "120102", "120103", "120104", "120105"]
     assert districts.set_index("adcode").loc["120102", "name"] == "河东区"
@@ -197,6 +198,13 @@ def test_boundaries_add_is_silent_with_q(tmp_path, five_districts, capsys):
                "--code", "T5", "--name", "五区") == EXIT_OK
     assert capsys.readouterr() == ("", "")
     assert len(open_store(tmp_path / "new.gpkg").districts()) == 6
+
+
+def test_import_district_points_to_boundaries_add(store, five_districts, capsys):
+    assert run(store, "import", "district", str(five_districts), "--district", "X1") == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("tanmap: note: to add district boundaries to the store, use `tanmap "
+                          "boundaries add FILE --code-field COL --name-field COL`")
 
 
 @pytest.mark.parametrize(

@@ -129,14 +129,13 @@ def run_add(args: argparse.Namespace) -> int:
         rows = read_user_boundary(args.file, code=args.code, name=args.name,
                                   name_en=args.name_en, **opts)
     store = store_from_args(args, create=True)
-    progress = Progress(len(rows), quiet=args.quiet, title="boundaries add")
     for i in range(len(rows)):
         row = rows.iloc[[i]]
         version = store.put_district(row)
-        progress.step(_stored_message(row, version.version))
-    progress.finish()
-    if not args.quiet:
-        echo(args, f"{len(rows)} district(s) added from {args.file.name}")
+        if not args.quiet:  # -q: silent, as for every status line
+            echo(args, _stored_message(row, version.version))
+    if len(rows) > 1 and not args.quiet:
+        echo(args, f"{len(rows)} districts added from {args.file.name}")
     return EXIT_OK
 
 

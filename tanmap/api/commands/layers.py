@@ -129,6 +129,10 @@ def _print_issues(exc: LayerValidationError) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Validate FILE and store it (or only validate with ``--dry-run``)."""
+    if args.kind == "district" and not args.quiet:  # what a new user reaches for first
+        print("tanmap: note: to add district boundaries to the store, use `tanmap boundaries add "
+              "FILE --code-field COL --name-field COL` (one district per feature); `import "
+              "district` stores a layer of an existing district", file=sys.stderr)
     store = store_from_args(args)
     progress = Progress(2 if args.dry_run else 3, quiet=args.quiet, title="import")
     district = store.district(args.district)
