@@ -256,3 +256,15 @@ def test_boundaries_add_hints_at_gcj02_and_names_the_flag(tmp_path, capsys):
     assert run(store, "-q", "boundaries", "add", str(path), "--code", HEPING,
                "--name", "和平区") == EXIT_OK
     assert capsys.readouterr().err == ""
+
+
+def test_a_closed_pipe_is_not_an_error(store, monkeypatch, capsys):
+    """`tanmap metric --list | head`: the reader leaves early; exit quietly, no traceback."""
+    from tanmap.api.commands import metric as metric_cmd
+
+    def closed(*_args, **_kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(metric_cmd, "metric_table", closed)
+    assert run(store, "metric", "--list") == EXIT_OK
+    assert capsys.readouterr().err == ""

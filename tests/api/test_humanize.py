@@ -114,3 +114,11 @@ def test_format_table_wraps_long_cells_and_right_aligns_numbers():
         "    five six",
         "b   短          1234",
     ]
+
+
+def test_the_examples_in_the_docstrings_hold():
+    """api/ is outside ``--doctest-modules``' testpaths: run humanize's examples here."""
+    import doctest
+
+    failures, tried = doctest.testmod(_humanize())
+    assert (failures, tried > 10) == (0, True)
