@@ -21,7 +21,7 @@ from tanmap.geo.crs import (
     planning_epsg,
     require_projected,
 )
-from tanmap.geo.errors import GeographicCRSError
+from tanmap.geo.errors import CRSError, GeographicCRSError
 from tanmap.layers.kinds import CHOICE_LABELS, FieldSpec, GeometryFamily, LayerSpec
 
 __all__ = [
@@ -130,7 +130,8 @@ class RepairNote:
         Geometry types before and after the repair.
     area_before_m2, area_after_m2
         Areas in m², measured in ``area_crs``; shapely's area of an invalid polygon (e.g. a
-        symmetric bow-tie gives 0). None if the layer has no CRS.
+        symmetric bow-tie gives 0). None if the layer has no CRS (or, in degrees, lies where
+        no planning CRS is defined, e.g. near a pole).
     parts_dropped
         Number of parts of another dimension dropped (e.g. stray lines from a polygon repair).
     area_crs
@@ -161,7 +162,7 @@ area 0 m² -> 12,345.7 m² (EPSG:4548)
         fid = f" (id {self.feature_id})" if self.feature_id is not None else ""
         dropped = f", dropped {self.parts_dropped} part(s)" if self.parts_dropped else ""
         if self.area_before_m2 is None or self.area_after_m2 is None:
-            area = "area not measured (no CRS)"
+            area = "area not measured (no CRS, or no metric CRS for the place)"
         else:
             area = (f"area {_m2_text(self.area_before_m2)} -> {_m2_text(self.area_after_m2)} "
                     f"({self.area_crs})")
@@ -723,7 +724,10 @@ def _metric_crs(geoms: np.ndarray, crs: Any, area_crs: Any) -> CRS | None:
     west, south, east, north = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).total_bounds
     if not np.isfinite([west, south, east, north]).all():
         return None
-    return CRS.from_epsg(planning_epsg((west + east) / 2, (south + north) / 2))
+    try:
+        return CRS.from_epsg(planning_epsg((west + east) / 2, (south + north) / 2))
+    except CRSError:  # e.g. polar: no UTM zone; the repair itself still stands
+        return None
 
 
 def _areas_m2(geoms: np.ndarray, crs: Any, metric: CRS | None) -> np.ndarray | None:

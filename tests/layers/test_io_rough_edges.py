@@ -130,6 +130,15 @@ def test_repair_measures_in_a_given_area_crs():
     assert str(note).endswith("-> 2.0 m² (EPSG:4548)")
 
 
+@pytest.mark.parametrize("crs", [None, 4326], ids=["no-crs", "polar-lonlat"])
+def test_repair_without_a_metric_crs_says_so(crs):
+    """No CRS, or lon/lat at 85°N where no planning zone (UTM) is defined: no area is made up."""
+    gdf = gpd.GeoDataFrame(geometry=[Polygon([(0, 85), (1, 86), (1, 85), (0, 86)])], crs=crs)
+    _, (note,) = repair_geometries(gdf)
+    assert (note.area_before_m2, note.area_after_m2, note.area_crs) == (None, None, None)
+    assert str(note).endswith("area not measured (no CRS, or no metric CRS for the place)")
+
+
 # ------------------------------------------------------------------ 3. area of use
 
 
