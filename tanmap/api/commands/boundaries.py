@@ -59,7 +59,8 @@ def register(subparsers: Any) -> None:
     add.add_argument("--layer", help="layer name inside a GeoPackage")
     add.add_argument("--source-crs", metavar="CRS", help="CRS of a file without one")
     add.add_argument("--coord-system", choices=COORD_SYSTEMS,
-                     help="source coordinate system (gcj02 for Amap data)")
+                     help="source coordinate system: gcj02 for Amap/Tencent data, bd09 for "
+                          "Baidu; wgs84/cgcs2000 to confirm plain lon/lat (no web-map hint)")
     add.set_defaults(func=run_add)
 
 
