@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_ERROR, EXIT_USAGE, fail, missing_dependency
@@ -14,7 +17,7 @@ from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import project as project_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.settings import get_settings
-from tanmap.geo.errors import TanmapError
+from tanmap.geo.errors import PlanWarning, TanmapError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -94,16 +97,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        return int(args.func(args))
+        return _run(args)
     except TanmapError as exc:
         return fail(str(exc), EXIT_USAGE if missing_dependency(exc) else EXIT_ERROR)
     except ModuleNotFoundError as exc:
         return fail(f"optional dependency {exc.name!r} is not installed: {exc}", EXIT_USAGE)
+    except BrokenPipeError:  # `tanmap metric --list | head`: the reader left early
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         return fail(f"{exc.strerror or exc}{where}", EXIT_ERROR)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; print plan warnings as ``tanmap: warning: ...`` (none with ``-q``)."""
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if not issubclass(category, PlanWarning):
+            shown(message, category, filename, lineno, file, line)
+        elif not args.quiet:
+            print(f"tanmap: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PlanWarning)
+        warnings.showwarning = show  # restored when the block ends
+        return int(args.func(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

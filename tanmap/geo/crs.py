@@ -27,6 +27,7 @@ from tanmap.geo.chinacoords import out_of_china
 from tanmap.geo.errors import CRSError, CRSMismatchError, GeographicCRSError, MissingCRSError
 
 __all__ = [
+    "AREA_OF_USE_MARGIN_DEG",
     "CRS_ALIASES",
     "GK_EPSG_FIRST",
     "GK_EPSG_LAST",
@@ -35,6 +36,7 @@ __all__ = [
     "gk_central_meridian",
     "looks_like_degrees",
     "looks_swapped",
+    "outside_area_of_use",
     "parse_crs",
     "planning_epsg",
     "require_crs",
@@ -50,6 +52,13 @@ _GK_ZONE_WIDTH_DEG = 3.0
 #: UTM is defined between 80 °S and 84 °N; beyond, a polar CRS must be chosen by hand.
 _UTM_SOUTH_DEG = -80.0
 _UTM_NORTH_DEG = 84.0
+
+#: How far (degrees) beyond a CRS's area of use coordinates may lie before they count as "far
+#: outside": one 3° GK zone, so a district that spills into the neighbouring zone still loads.
+AREA_OF_USE_MARGIN_DEG = 3.0
+#: A projected point whose lon/lat round trip moves it by more than this (CRS units) is not a
+#: point of the projection's domain (e.g. a transverse Mercator far beyond its zone wraps around).
+_ROUND_TRIP_TOLERANCE = 1.0
 
 #: Friendly names accepted by :func:`parse_crs` (lower case, ``-``/``_``/space removed).
 CRS_ALIASES: dict[str, int] = {
@@ -457,3 +466,62 @@ def looks_swapped(x: npt.ArrayLike, y: npt.ArrayLike) -> bool:
     as_given = ~out_of_china(xa, ya)
     swapped = ~out_of_china(ya, xa)
     return bool(np.all(swapped) and not np.any(as_given))
+
+
+def outside_area_of_use(
+    x: npt.ArrayLike, y: npt.ArrayLike, crs: Any, *, margin_deg: float = AREA_OF_USE_MARGIN_DEG
+) -> npt.NDArray[np.bool_]:
+    """Return True where a point of ``crs`` lies far outside the CRS's area of use.
+
+    中文：坐标是否远超坐标系适用范围（如把错误单位或错误坐标系的数值当作投影坐标）。
+
+    A point is "far outside" when it is not finite, cannot be converted to the CRS's lon/lat
+    (or does not survive the round trip back), or its lon/lat lies more than ``margin_deg``
+    beyond the bounds of pyproj's ``CRS.area_of_use``. A CRS without an area of use only gets
+    the first two tests. Such coordinates become infinite or wrap around when reprojected.
+
+    Parameters
+    ----------
+    x, y
+        Coordinates in ``crs`` (x = easting or longitude).
+    crs
+        Anything :func:`parse_crs` accepts.
+    margin_deg
+        Tolerance beyond the area of use, in degrees.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One value per (broadcast) point.
+
+    Examples
+    --------
+    >>> outside_area_of_use([516_500.0, 1e12, 2e6], [4_331_500.0, 1e12, 4_331_500.0],
+    ...                     "EPSG:4548").tolist()   # 和平区; huge; 16° east of the zone
+    [False, True, True]
+    """
+    parsed = parse_crs(crs)
+    xa, ya = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    outside = ~(np.isfinite(xa) & np.isfinite(ya))
+    geodetic = parsed.geodetic_crs
+    if parsed.is_geographic or geodetic is None:
+        lon, lat = xa, ya
+    else:
+        forward = pyproj.Transformer.from_crs(parsed, geodetic, always_xy=True)
+        with np.errstate(invalid="ignore"):
+            lon, lat = (np.asarray(v, dtype=np.float64)
+                        for v in forward.transform(xa, ya, errcheck=False))
+            back_x, back_y = forward.transform(lon, lat, direction="INVERSE", errcheck=False)
+            moved = np.hypot(np.asarray(back_x) - xa, np.asarray(back_y) - ya)
+        outside |= ~(np.isfinite(lon) & np.isfinite(lat)) | ~(moved <= _ROUND_TRIP_TOLERANCE)
+    area = parsed.area_of_use
+    if area is None:
+        return np.asarray(outside)
+    west, south, east, north = area.bounds
+    with np.errstate(invalid="ignore"):
+        lat_ok = (lat >= south - margin_deg) & (lat <= north + margin_deg)
+        if west <= east:
+            lon_ok = (lon >= west - margin_deg) & (lon <= east + margin_deg)
+        else:  # the area crosses the antimeridian
+            lon_ok = (lon >= west - margin_deg) | (lon <= east + margin_deg)
+    return np.asarray(outside | ~(lat_ok & lon_ok))

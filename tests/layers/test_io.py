@@ -344,7 +344,11 @@ def test_load_bowtie_reports_every_error_then_repairs():
     assert isinstance(result, LoadResult)
     (note,) = result.repairs
     assert note.feature_id == "P-01"
-    assert note.area_after == pytest.approx(0.5 * 0.01 * 0.01)  # two triangles, degrees^2
+    # Two triangles, half of 0.01° x 0.01° at 39.1°N: 0.01° of longitude is 111.32 km x
+    # cos(39.1°) / 100 = 864 m, 0.01° of latitude 1110 m; half of 864 m x 1110 m = 479,500 m²,
+    # measured in the planning CRS of the place (not 5e-05 square degrees).
+    assert note.area_crs == "EPSG:4548"
+    assert note.area_after_m2 == pytest.approx(479_500, rel=0.005)
     assert result.gdf["status"].tolist() == ["existing", "existing"]  # 现状 -> code
     assert result.gdf.crs.to_epsg() == 4326
 
@@ -509,7 +513,7 @@ def test_shapefile_promotes_mixed_single_and_multi(tmp_path, parks_m):
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp"])
 def test_writers_require_a_crs(tmp_path, parks_m, fmt):
     with pytest.raises(MissingCRSError, match=r"has no CRS; call gdf\.set_crs"):
-        write_layer(parks_m.set_crs(None, allow_override=True), tmp_path / f"x.{fmt}", fmt)
+        write_layer(parks_m.set_crs(None, allow_override=True), tmp_path / "x", fmt)
 
 
 def test_write_layer_unknown_format(tmp_path, parks_m):

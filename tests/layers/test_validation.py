@@ -259,10 +259,10 @@ def test_repair_bowtie_reports_area_before_and_after(parks):
     assert parks.geometry.iloc[1].equals(BOWTIE)  # input not modified
     (note,) = notes
     assert isinstance(note, RepairNote)
-    assert (note.row, note.feature_id, note.area_before, note.area_after) == (2, "P-02", 0, 2)
+    assert (note.row, note.feature_id, note.area_before_m2, note.area_after_m2) == (2, "P-02", 0, 2)
     assert note.reason.startswith("Self-intersection")
     assert str(note).startswith("parks.geojson row 2 (id P-02): repaired Self-intersection")
-    assert "area 0 -> 2" in str(note)
+    assert "area 0 m² -> 2.0 m² (EPSG:4548)" in str(note)
 
 
 def test_repair_drops_a_stray_spike_line(parks):
@@ -275,7 +275,7 @@ def test_repair_drops_a_stray_spike_line(parks):
     assert fixed.geometry.iloc[0].geom_type == "Polygon"
     assert fixed.geometry.iloc[0].area == pytest.approx(4.0)
     assert note.parts_dropped == 1
-    assert (note.area_before, note.area_after) == (4.0, 4.0)
+    assert (note.area_before_m2, note.area_after_m2) == (4.0, 4.0)
 
 
 def test_repair_family_inferred_per_feature(parks):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from tanmap.geo.eco import METRIC_DEFS as ECO_DEFS
 from tanmap.geo.eco import class_areas_m2
@@ -131,10 +131,40 @@ def test_zones_in_another_crs_are_reprojected(land_raster, eco_zones):
     assert areas.loc[1, "built"] == pytest.approx(300.0, rel=1e-6)
 
 
-def test_degree_raster_is_rejected(tmp_path, eco_zones):
+def test_degree_raster_is_rejected_with_the_real_remedies(tmp_path, eco_zones):
     path = write_raster(tmp_path / "deg.tif", CODES, crs=4326)
-    with pytest.raises(GeographicCRSError, match="degrees"):
+    with pytest.raises(GeographicCRSError, match="degrees") as info:
         raster_class_areas_m2(eco_zones, path)
+    text = str(info.value)
+    assert "to_crs(" not in text  # rasters have no to_crs
+    assert "A raster has no to_crs: reproject the file, e.g. `gdalwarp -t_srs EPSG:4548 -r near " \
+           "in.tif out.tif`" in text
+    assert "rasterio.warp.reproject" in text
+    assert "target_crs='EPSG:4548'" in text
+
+
+def test_degree_raster_is_warped_with_target_crs(tmp_path):
+    """A 40 x 40 raster of 0.0001° cells (8.6 m x 11.1 m at 39.1°N) in EPSG:4326: water in the
+    west half, tree cover in the east half. A 200 m square zone centred on the split, warped
+    to EPSG:4548 in memory (nearest neighbour), gets each class's share of the exact overlay
+    within one cell width along the 200 m split line (8.7 m x 200 m = 1,740 m²)."""
+    lon0, lat0, cell_deg = 117.0, 39.1, 0.0001
+    data = np.full((40, 40), 80, dtype="uint8")
+    data[:, 20:] = 10
+    path = tmp_path / "deg.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=40, width=40, count=1, dtype="uint8",
+                       crs=4326, nodata=0,
+                       transform=Affine(cell_deg, 0, lon0, 0, -cell_deg, lat0)) as dst:
+        dst.write(data, 1)
+    split = lon0 + 20 * cell_deg
+    west = gpd.GeoSeries([box(lon0, lat0 - 0.004, split, lat0)], crs=4326).to_crs(CRS).iloc[0]
+    centre = gpd.GeoSeries([Point(split, lat0 - 0.002)], crs=4326).to_crs(CRS).iloc[0]
+    zone = gpd.GeoSeries([centre.buffer(100, cap_style="square")], crs=CRS)
+    areas = raster_class_areas_m2(zone, path, target_crs="EPSG:4548")
+    exact_water = zone.iloc[0].intersection(west).area
+    assert exact_water == pytest.approx(20_000, rel=0.01)
+    assert areas.loc[0, "water"] == pytest.approx(exact_water, abs=1_740)
+    assert areas.loc[0, "water"] + areas.loc[0, "forest"] == pytest.approx(40_000, rel=1e-6)
 
 
 def test_raster_without_crs_is_rejected(tmp_path, eco_zones):
@@ -174,6 +204,21 @@ def test_sample_irradiation_per_building(irradiation_raster):
     assert values.index.tolist() == [10, 11, 12, 13]
     assert values.iloc[:2].tolist() == pytest.approx([1000.0, 1300.0])
     assert values.iloc[2:].isna().all()
+
+
+def test_degree_irradiation_raster_is_warped_with_target_crs(tmp_path):
+    """A uniform 1500 kWh/m² raster in EPSG:4326: refused with the bilinear remedy, then read
+    through target_crs, where a building inside it gets exactly 1500."""
+    path = tmp_path / "ghi.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
+                       crs=4326, transform=Affine(0.0001, 0, 117.0, 0, -0.0001, 39.1)) as dst:
+        dst.write(np.full((20, 20), 1500.0, dtype="float32"), 1)
+    centre = gpd.GeoSeries([Point(117.001, 39.099)], crs=4326).to_crs(CRS).iloc[0]
+    buildings = gpd.GeoDataFrame(geometry=[centre.buffer(5, cap_style="square")], crs=CRS)
+    with pytest.raises(GeographicCRSError, match=r"gdalwarp -t_srs EPSG:4548 -r bilinear"):
+        sample_irradiation_kwh_m2(buildings, path)
+    out = with_irradiation(buildings, path, target_crs=4548)
+    assert out[IRRADIATION_COLUMN].tolist() == pytest.approx([1500.0])
 
 
 def test_sampled_irradiation_feeds_pv_potential(irradiation_raster):

@@ -7,6 +7,7 @@ carries the global options ``store`` (path), ``lang`` ("zh"|"en") and ``quiet``.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -81,19 +82,106 @@ def kind_label(kind: LayerKind | str, lang: str = "zh") -> str:
     return f"{spec.en_name} {spec.zh_name}" if lang == "en" else f"{spec.zh_name} {spec.en_name}"
 
 
-def format_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def format_table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    max_width: int | None = None,
+    align: str | None = None,
+    notes: Sequence[str | None] | None = None,
+) -> str:
     """Return a plain-text table with columns padded to their widest cell (CJK counted double).
 
-    中文：格式化文本表格。
+    中文：格式化文本表格（可按终端宽度折行）。
+
+    Parameters
+    ----------
+    header, rows
+        Column titles and cells (``None`` prints empty).
+    max_width
+        Terminal columns to fit: the widest columns (never the first) are narrowed and their
+        cells wrapped onto more lines. None: no limit.
+    align
+        One letter per column, ``"l"`` (default) or ``"r"`` (numbers).
+    notes
+        Optional text per row, printed on indented lines under it (wrapped to ``max_width``).
     """
     body = [[("" if v is None else str(v)) for v in row] for row in rows]
     table = [list(header), *body]
     widths = [max(_width(r[i]) for r in table) for i in range(len(header))]
+    if max_width is not None:
+        widths = _fit_widths(widths, [_width(h) for h in header], max_width)
+    sides = (align or "").ljust(len(header), "l")
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True))
+    def lines(cells: Sequence[str]) -> list[str]:
+        wrapped = [_wrap(c, w) for c, w in zip(cells, widths, strict=True)]
+        height = max(len(w) for w in wrapped)
+        out = []
+        for k in range(height):
+            parts = []
+            for col, (chunks, w) in enumerate(zip(wrapped, widths, strict=True)):
+                text = chunks[k] if k < len(chunks) else ""
+                pad = " " * (w - _width(text))
+                parts.append(pad + text if sides[col] == "r" else text + pad)
+            out.append("  ".join(parts).rstrip())
+        return out
 
-    return "\n".join(line(r).rstrip() for r in [table[0], ["-" * w for w in widths], *table[1:]])
+    out = [*lines(table[0]), "  ".join("-" * w for w in widths)]
+    for i, row in enumerate(table[1:]):
+        out += lines(row)
+        note = notes[i] if notes is not None and i < len(notes) else None
+        if note:  # indented; wrapped lines hang two columns further in
+            room = max(max_width - 6, 20) if max_width is not None else 10**9
+            out += [("    " if k == 0 else "      ") + chunk
+                    for k, chunk in enumerate(_wrap(note, room))]
+    return "\n".join(out)
+
+
+#: A column is never narrowed below this many terminal columns (nor below its title).
+_MIN_COLUMN_WIDTH = 8
+
+
+def _fit_widths(widths: list[int], titles: list[int], max_width: int) -> list[int]:
+    """Narrow the widest columns (not the first, which holds keys) until the table fits."""
+    out = list(widths)
+    room = max_width - 2 * (len(out) - 1)
+    floor = [out[0]] + [min(w, max(t, _MIN_COLUMN_WIDTH)) for w, t in zip(out[1:], titles[1:],
+                                                                         strict=True)]
+    while sum(out) > room:
+        candidates = [i for i in range(len(out)) if out[i] > floor[i]]
+        if not candidates:
+            break  # cannot fit: overflow rather than lose text
+        widest = max(candidates, key=lambda i: out[i])
+        out[widest] -= 1
+    return out
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Split ``text`` into lines of at most ``width`` terminal columns (at spaces or CJK)."""
+    if _width(text) <= width:
+        return [text]
+    tokens = re.findall(r"\s+|[\u1100-\uffff]|[^\s\u1100-\uffff]+", text)
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        if token.isspace():
+            current += " " if current else ""
+            continue
+        if _width(current + token) <= width:
+            current += token
+            continue
+        if current.strip():
+            lines.append(current.rstrip())
+        while _width(token) > width:  # a word longer than the column: cut it
+            cut = len(token)
+            while cut > 1 and _width(token[:cut]) > width:
+                cut -= 1
+            lines.append(token[:cut])
+            token = token[cut:]
+        current = token
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [""]
 
 
 def _width(text: str) -> int:

@@ -92,9 +92,11 @@ def register(subparsers: Any) -> None:
     )
     exp.add_argument("kind", choices=KIND_CHOICES, metavar="KIND", help="layer kind")
     exp.add_argument("--district", required=True, metavar="ADCODE", help="district code")
-    exp.add_argument("--format", choices=EXPORT_FORMATS, required=True, dest="fmt",
-                     help="geojson (RFC 7946, EPSG:4326), gpkg, or shp (zip)")
-    exp.add_argument("--out", required=True, type=Path, metavar="PATH", help="output file")
+    exp.add_argument("--format", choices=EXPORT_FORMATS, dest="fmt",
+                     help="geojson (RFC 7946, EPSG:4326), gpkg, or shp (zip) "
+                          "[default: from the --out extension]")
+    exp.add_argument("--out", required=True, type=Path, metavar="PATH",
+                     help="output file: .geojson/.json, .gpkg or .zip (must fit --format)")
     exp.add_argument("--crs", metavar="EPSG",
                      help="output CRS for gpkg/shp, e.g. EPSG:4548 or 4490 (default EPSG:4326)")
     exp.add_argument("--encoding", choices=("utf-8", "gbk"), default="utf-8",
@@ -187,6 +189,10 @@ def run_import(args: argparse.Namespace) -> int:
     """Validate FILE and store it (or only validate with ``--dry-run``)."""
     from tanmap.layers.io import default_rejects_path, write_rejects
 
+    if args.kind == "district" and not args.quiet:  # what a new user reaches for first
+        print("tanmap: note: to add district boundaries to the store, use `tanmap boundaries add "
+              "FILE --code-field COL --name-field COL` (one district per feature); `import "
+              "district` stores a layer of an existing district", file=sys.stderr)
     store = store_from_args(args)
     progress = Progress(2 if args.dry_run else 3, quiet=args.quiet, title="import")
     district = store.district(args.district)
@@ -287,9 +293,10 @@ def run_layers(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the stored layer of (KIND, district) to ``--out`` in ``--format``."""
-    from tanmap.layers.io import EMPTY_GEOMETRY_TYPES, write_layer
+    from tanmap.layers.io import EMPTY_GEOMETRY_TYPES, export_target, write_layer
     from tanmap.layers.kinds import spec_for
 
+    args.out, args.fmt = export_target(args.out, args.fmt)  # before reading: fail fast
     store = store_from_args(args)
     gdf = store.read(args.kind, district=args.district)
     if gdf.empty and not args.quiet:

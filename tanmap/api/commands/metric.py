@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_OK, EXIT_USAGE, echo, fail, format_table, store_from_args
+from tanmap.api.humanize import format_quantity, format_value_for_key
 from tanmap.geo.registry import METRICS
 from tanmap.layers.runner import RunOutcome, run_metric
 
@@ -68,12 +70,20 @@ def parse_params(items: list[str]) -> dict[str, str]:
     return out
 
 
-def metric_table(lang: str = "zh") -> str:
+def metric_table(lang: str = "zh", width: int | None = None) -> str:
     """Return the list of registered metrics with their inputs and parameter defaults.
 
     中文：指标清单。
+
+    Parameters
+    ----------
+    lang
+        ``"zh"`` or ``"en"`` labels.
+    width
+        Terminal columns to fit (long cells wrap; the parameters go on indented lines under
+        each metric). None: one unwrapped line per metric.
     """
-    rows = []
+    rows, notes = [], []
     for name in sorted(METRICS):
         d = METRICS[name]
         params = ", ".join(
@@ -82,10 +92,14 @@ def metric_table(lang: str = "zh") -> str:
         title = f"{d.en} {d.zh}" if lang == "en" else f"{d.zh} {d.en}"
         inputs = ", ".join(d.inputs) + (f" [+{', '.join(d.optional_inputs)}]"
                                         if d.optional_inputs else "")
-        rows.append([name, title, d.unit, inputs or "-", params or "-"])
-    header = (["metric", "name", "unit", "inputs", "parameters (default)"] if lang == "en" else
-              ["指标 metric", "名称", "单位", "输入图层", "参数（默认值）"])
-    return format_table(header, rows) if rows else "(no metrics registered)"
+        rows.append([name, title, d.unit, inputs.strip() or "-"])
+        notes.append(f"{'parameters (default)' if lang == 'en' else '参数（默认值）'}: "
+                     f"{params or '-'}")
+    header = (["metric", "name", "unit", "inputs"] if lang == "en" else
+              ["指标 metric", "名称", "单位", "输入图层"])
+    if not rows:
+        return "(no metrics registered)"
+    return format_table(header, rows, max_width=width, notes=notes)
 
 
 def _default(f: dataclasses.Field[Any]) -> str:
@@ -103,7 +117,7 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
     """
     r = outcome.result
     en = lang == "en"
-    value = "—" if r.value is None else f"{r.value:.6g}"
+    value = format_quantity(r.value, r.unit, lang, wan=True)
     title = f"{outcome.metric_en} ({outcome.metric_zh})" if en else \
         f"{outcome.metric_zh} ({outcome.metric_en})"
     lines = [
@@ -113,7 +127,7 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
         f"{'Planning CRS' if en else '规划坐标系'}: EPSG:{outcome.planning_epsg}"
         + (f"   {'planned until' if en else '计入规划项目至'}: {outcome.include_planned_until}"
            if outcome.include_planned_until is not None else ""),
-        f"{'Value' if en else '结果'}: {value} {r.unit}",
+        f"{'Value' if en else '结果'}: {value}",
         f"{'Rule' if en else '规则'}: {r.rule or '—'}",
         f"{'Parameters' if en else '参数'}: "
         + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
@@ -123,10 +137,13 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
         lines.append(f"{'Missing data' if en else '数据不足，缺少'}: {', '.join(r.missing)}")
     data = outcome.to_dict()
     for key, val in data["details"].items():
-        lines.append(f"  {key}: {json.dumps(val, ensure_ascii=False)}")
+        if isinstance(val, list) and val and all(isinstance(v, dict) for v in val):
+            lines.append(f"  {key}:")
+            lines += ["    " + line for line in _records_table(val, lang).splitlines()]
+        else:
+            lines.append(f"  {key}: {format_value_for_key(key, val, lang)}")
     if data["per_unit"]:
-        header = list(data["per_unit"][0])
-        lines += ["", format_table(header, [[rec[h] for h in header] for rec in data["per_unit"]])]
+        lines += ["", _records_table(data["per_unit"], lang)]
     lines += ["", "Lineage (layer versions):" if en else "数据来源（图层版本）:"]
     for e in outcome.lineage:
         version = "-" if e.get("version") is None else e.get("version")
@@ -137,13 +154,23 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+def _records_table(records: list[dict[str, Any]], lang: str) -> str:
+    """Return a table of records, figures formatted by column name (``*_m2``, ``share``...)."""
+    header = list(dict.fromkeys(k for rec in records for k in rec))
+    rows = [[format_value_for_key(h, rec.get(h), lang) for h in header] for rec in records]
+    align = "".join("r" if any(isinstance(rec.get(h), int | float)
+                               and not isinstance(rec.get(h), bool) for rec in records)
+                    else "l" for h in header)
+    return format_table(header, rows, align=align)
+
+
 def run_metric_command(args: argparse.Namespace) -> int:
     """Handle ``tanmap metric``.
 
     中文：执行指标计算命令。
     """
     if args.list_metrics:
-        echo(args, metric_table(args.lang))
+        echo(args, metric_table(args.lang, width=shutil.get_terminal_size().columns))
         return EXIT_OK
     if not args.name or not args.district:
         return fail("give a metric NAME and --district ADCODE, or --list to see the metrics",

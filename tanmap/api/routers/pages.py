@@ -32,6 +32,9 @@ _ENV = jinja2.Environment(
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="评估年份 audit year")]
 
 
+# HEAD too: link checkers and `curl -I` probe pages before fetching them (GET-only answers 405).
+# A separate HEAD route kept out of the OpenAPI schema (one route for both duplicates its ids).
+@router.head("/", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/", response_class=HTMLResponse, summary="Index of districts 首页")
 def index(
     request: Request, store: Annotated[Store, Depends(get_store)], lang: Lang = "zh",
@@ -65,6 +68,7 @@ def favicon() -> Response:
     return Response(status_code=204)
 
 
+@router.head("/maps/{adcode}", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/maps/{adcode}", response_class=HTMLResponse, summary="District map 区县地图")
 def district_page(
     adcode: Adcode,
