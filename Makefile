@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STORE  ?= var/tanmap.gpkg
 
-.PHONY: setup run demo-data test test-fast browser bench lint clean
+.PHONY: setup run demo-data test test-fast browser bench bench-scaling lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,10 +32,14 @@ test: setup browser lint
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow and not browser"
 
-## Benchmarks: tanmap against naive geopandas, PostGIS and DuckDB (SIZE=small|medium|large)
+## Benchmarks: tanmap against naive geopandas, PostGIS and DuckDB (SIZE=small|medium|large|xlarge)
 SIZE ?= small
 bench: setup
 	$(PY) benchmarks/run.py --size $(SIZE)
+
+## tanmap alone on 1M and 4M buildings: the time ratio (near-linear scaling)
+bench-scaling: setup
+	$(PY) benchmarks/run.py --scaling
 
 lint: setup
 	$(VENV)/bin/ruff check tanmap tests
