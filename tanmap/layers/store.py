@@ -47,7 +47,7 @@ from tanmap.layers.kinds import SPECS, LayerKind, LayerSpec, spec_for
 from tanmap.layers.validation import Issue, coerce_types, validate
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 __all__ = [
     "DEFAULT_FILE_NAME",
@@ -189,6 +189,16 @@ class Store(Protocol):
         source: str = "",
     ) -> LayerVersion:
         """Validate and store ``gdf`` as the next version of (kind, district); all or nothing."""
+        ...
+
+    def write_many(
+        self,
+        layers: Mapping[LayerKind | str, gpd.GeoDataFrame],
+        *,
+        district: str,
+        source: str = "",
+    ) -> list[LayerVersion]:
+        """Replace several layers of one district in one atomic step; all layers or none."""
         ...
 
     def indicators(self, district: str) -> pd.DataFrame:
@@ -535,6 +545,73 @@ class GeoPackageStore:
                     )
             with self._copy_on_write() as tmp:
                 return _apply_write(tmp, spec, district, frame, mode, source)
+
+    def write_many(
+        self,
+        layers: Mapping[LayerKind | str, gpd.GeoDataFrame],
+        *,
+        district: str,
+        source: str = "",
+    ) -> list[LayerVersion]:
+        """Validate several layers and store them all as new versions in one atomic step.
+
+        中文：一次写入多个图层（全部成功或全部不变）。
+
+        Every frame replaces the district's features of its kind, as ``write(mode="replace")``
+        does, but all of them go into one private copy of the store that replaces the file once:
+        a failure at any layer leaves every layer as it was.
+
+        Parameters
+        ----------
+        layers
+            Kind -> features (any CRS); each must pass its kind's schema.
+        district
+            Adcode of a district already in the store; the ``district`` kind is not accepted.
+        source
+            Where the data came from; kept in every version record.
+
+        Returns
+        -------
+        list of LayerVersion
+            The new versions, in the order of ``layers``.
+
+        Raises
+        ------
+        LayerValidationError
+            If any frame fails its schema; the problems of every layer are listed. Nothing is
+            written.
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        StoreError
+            If ``layers`` holds the ``district`` kind, or the write failed for another reason;
+            the store is unchanged.
+        """
+        district = str(district).strip()
+        label = source or "features"
+        frames: list[tuple[LayerSpec, gpd.GeoDataFrame]] = []
+        errors: list[Issue] = []
+        for kind, gdf in layers.items():
+            spec = spec_for(kind)
+            if spec.kind is LayerKind.DISTRICT:
+                raise StoreError("write_many does not take district boundaries; use "
+                                 "put_district(row)")
+            issues = validate(gdf, spec, source=f"{label} [{spec.kind.value}]")
+            found = [i for i in issues if i.severity == "error"]
+            errors += found
+            if not found:
+                frames.append((spec, _to_storage(coerce_types(gdf, spec), spec, district)))
+        if errors:
+            kinds = ", ".join(spec_for(k).kind.value for k in layers)
+            raise LayerValidationError(f"{label} ({kinds})", errors)
+        with self._lock():
+            if not self.exists():
+                self._unknown(district)
+            self._check_schema()
+            with self._connect() as con:
+                self._require_district(con, district)
+            with self._copy_on_write() as tmp:
+                return [_apply_write(tmp, spec, district, frame, "replace", source)
+                        for spec, frame in frames]
 
     # ---------------------------------------------------------------- indicators
 
