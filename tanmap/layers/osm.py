@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
     from shapely.geometry.base import BaseGeometry
 
+    from tanmap.layers.store import LayerVersion, Store
+
 __all__ = [
     "DEFAULT_TAG_TABLE",
     "ENTRANCE_SNAP_M",
@@ -57,7 +59,10 @@ __all__ = [
     "OsmImport",
     "TagTable",
     "charging_piles",
+    "default_margin_m",
     "extract_bounds",
+    "extract_district",
+    "import_osm",
     "load_tag_table",
     "osm_layers",
     "osm_source",
@@ -908,3 +913,113 @@ def _entrances_on_parks(
     out = entrances.iloc[first.index.to_numpy()].copy()
     out["park_id"] = parks["id"].to_numpy()[first.to_numpy()]
     return out.reset_index(drop=True)
+
+
+def default_margin_m() -> float:
+    """Return the import margin (m): the largest ``margin_m`` of the registered metrics.
+
+    Every metric then finds the neighbouring features it would load from the store.
+    """
+    from tanmap.geo.registry import METRICS
+
+    return max((m.margin_m for m in METRICS.values()), default=0.0)
+
+
+def import_osm(
+    store: Store,
+    path: str | Path,
+    district: str,
+    *,
+    kinds: Iterable[LayerKind | str] = OSM_KINDS,
+    margin_m: float | None = None,
+    table: TagTable | None = None,
+    dry_run: bool = False,
+) -> tuple[OsmImport, list[LayerVersion]]:
+    """Import an OSM file into the layers of ``district``, all layers in one atomic write.
+
+    中文：导入 OSM 数据到区县图层（一次原子写入：全部成功或全部不变）。
+
+    Kinds with no feature in the district are reported (``counts`` 0) and not written: the
+    store keeps what it had for them.
+
+    Parameters
+    ----------
+    store
+        The project store; ``district`` must be in it (its boundary and planning CRS are used).
+    path
+        The OSM extract.
+    district
+        District code.
+    kinds
+        Kinds to import (default :data:`OSM_KINDS`).
+    margin_m
+        Margin beyond the district (m); default :func:`default_margin_m`.
+    table
+        Tag table (default :func:`tag_table`).
+    dry_run
+        Build the layers but write nothing.
+
+    Returns
+    -------
+    tuple
+        The :class:`OsmImport` and the layer versions written (empty for a dry run).
+
+    Raises
+    ------
+    UnknownDistrictError
+        If the store has no such district.
+    DataFormatError
+        If the file is not OSM data.
+    LayerValidationError
+        If a layer fails its schema; nothing is written.
+    """
+    row = store.district(district)
+    epsg = row["planning_epsg"]
+    if epsg is None:
+        from tanmap.geo.crs import district_planning_epsg
+
+        epsg = district_planning_epsg(row["geometry"])
+    result = osm_layers(path, row["geometry"], int(epsg),
+                        margin_m=default_margin_m() if margin_m is None else margin_m,
+                        kinds=kinds, table=table)
+    to_write = {kind: frame for kind, frame in result.layers.items() if len(frame)}
+    if not to_write and sum(result.dropped_outside.values()):
+        west, south, east, north = extract_bounds(path)
+        raise DataFormatError(
+            f"{Path(path).name}: none of its {sum(result.dropped_outside.values())} features "
+            f"lies in district {district} ({row['name']}); the file covers lon {west:.4f}–"
+            f"{east:.4f}, lat {south:.4f}–{north:.4f}. Use an extract that covers the district."
+        )
+    if dry_run or not to_write:
+        return result, []
+    return result, store.write_many(to_write, district=district, source=result.source)
+
+
+def extract_district(
+    path: str | Path, *, code: str, name: str, name_en: str | None = None
+) -> gpd.GeoDataFrame:
+    """Return a district row whose boundary is the extent of an OSM extract.
+
+    中文：以 OSM 数据范围作为自定义区县边界（境外数据用 UTM 规划坐标系）。
+
+    For an extract with no usable administrative boundary (relations cut at the extract's edge
+    cannot be assembled); the planning CRS is the GK zone in China, the UTM zone elsewhere.
+
+    Raises
+    ------
+    DataFormatError
+        If the file cannot be read or ``code``/``name`` is empty.
+    """
+    from tanmap.geo.crs import district_planning_epsg
+
+    code, name = str(code).strip(), str(name).strip()
+    if not code or not name:
+        raise DataFormatError(f"a district needs a code and a name; got {code!r}, {name!r}")
+    bounds = extract_bounds(path)
+    geom = shapely.box(*bounds)
+    return gpd.GeoDataFrame([{
+        "adcode": code, "name": name, "name_en": name_en or name, "province": "", "city": "",
+        "planning_epsg": district_planning_epsg(geom),
+        "source": f"extent (bounding box) of {osm_source(path)}",
+        "geometry": geom,
+    }], geometry="geometry", crs=4326)
