@@ -883,7 +883,7 @@ def osm_layers(
     for kind in (LayerKind.PARK, LayerKind.RESIDENTIAL_LAND):
         if kind in layers:
             layers[kind]["area_m2"] = layers[kind].geometry.area
-    if LayerKind.PARK in layers:
+    if LayerKind.PARK in layers and len(layers[LayerKind.PARK]):
         layers[LayerKind.PARK]["park_class"] = _park_classes(layers[LayerKind.PARK], table)
     if LayerKind.PARK_ENTRANCE in layers:
         layers[LayerKind.PARK_ENTRANCE] = _entrances_on_parks(
