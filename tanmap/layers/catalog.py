@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATALOG_DIR",
-    "STANDARDS_CATALOG_DIR",
     "EDITABLE_FIELDS",
     "INDICATOR_METRIC",
+    "STANDARDS_CATALOG_DIR",
     "Baseline",
     "Catalog",
     "CatalogProblem",

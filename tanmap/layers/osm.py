@@ -25,6 +25,7 @@ plus the file name: OpenStreetMap data is licensed under the ODbL 1.0 and must b
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -37,7 +38,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import yaml
-from pyproj import Transformer
 
 from tanmap.geo.crs import Bounds
 from tanmap.geo.errors import DataFormatError, MissingDependencyError
@@ -154,7 +154,7 @@ DEFAULT_TAG_TABLE: dict[str, Any] = {
     ],
     "walk_open": ["foot=yes", "foot=designated", "foot=permissive"],
     "walk_closed": ["foot=no", "access=no", "access=private", "area=yes"],
-    # Charging: socket type (OSM socket:<type>=<count>) -> fast (直流快充, DC) / slow (交流慢充, AC).
+    # Charging: socket type (socket:<type>=<count>) -> fast (直流快充, DC) / slow (交流慢充, AC).
     "charging_sockets": {
         "type2_combo": "fast", "type1_combo": "fast", "chademo": "fast", "gb_dc": "fast",
         "tesla_supercharger": "fast", "tesla_supercharger_ccs": "fast", "nacs": "fast",
@@ -257,14 +257,16 @@ class TagTable:
 
     def walkable(self, tags: Mapping[str, str]) -> bool:
         """Return whether a way with ``tags`` belongs to the walkable network."""
-        if "highway" not in tags or self.any(self.walk_closed, tags) and not self.any(
-            self.walk_open, tags
-        ):
+        if "highway" not in tags:
+            return False
+        if self.any(self.walk_closed, tags) and not self.any(self.walk_open, tags):
             return False
         return tags["highway"] in self.walk_highways or self.any(self.walk_open, tags)
 
 
-def _rules(raw: Any, section: str, allowed: Sequence[str] | None) -> tuple[tuple[_Match, str], ...]:
+def _rules(
+    raw: Any, section: str, allowed: Sequence[str] | None
+) -> tuple[tuple[_Match, str], ...]:
     if not isinstance(raw, list):
         raise DataFormatError(f"OSM tag table section {section!r} must be a list of "
                               f"[match, value] pairs, got {type(raw).__name__}")
@@ -777,7 +779,7 @@ def _network_edges(ways: gpd.GeoDataFrame, planning_epsg: int) -> gpd.GeoDataFra
     ):
         cut = [0] + [i for i in range(1, len(node_ids) - 1) if uses[int(node_ids[i])] > 1]
         cut.append(len(node_ids) - 1)
-        for seq, (a, b) in enumerate(zip(cut[:-1], cut[1:], strict=True)):
+        for seq, (a, b) in enumerate(itertools.pairwise(cut)):
             ids.append(f"w{way_id}-{seq}")
             highway.append(hw)
             from_node.append(int(node_ids[a]))
@@ -982,11 +984,14 @@ def import_osm(
     result = osm_layers(path, row["geometry"], int(epsg),
                         margin_m=default_margin_m() if margin_m is None else margin_m,
                         kinds=kinds, table=table)
-    to_write = {kind: frame for kind, frame in result.layers.items() if len(frame)}
-    if not to_write and sum(result.dropped_outside.values()):
+    to_write: dict[LayerKind | str, gpd.GeoDataFrame] = {
+        kind: frame for kind, frame in result.layers.items() if len(frame)
+    }
+    if not to_write and any(result.dropped_outside.values()):
         west, south, east, north = extract_bounds(path)
+        n_outside = sum(n for n in result.dropped_outside.values())
         raise DataFormatError(
-            f"{Path(path).name}: none of its {sum(result.dropped_outside.values())} features "
+            f"{Path(path).name}: none of its {n_outside} features "
             f"lies in district {district} ({row['name']}); the file covers lon {west:.4f}–"
             f"{east:.4f}, lat {south:.4f}–{north:.4f}. Use an extract that covers the district."
         )

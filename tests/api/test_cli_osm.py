@@ -31,7 +31,8 @@ def test_import_osm_writes_every_kind_and_prints_counts(setup, capsys) -> None:
     assert run(store, "--lang", "en", "import-osm", str(pbf), "--district", DISTRICT_CODE,
                "--margin-m", "500") == EXIT_OK
     out = capsys.readouterr().out
-    assert "Parks and squares" in out and "9 layers written in one step" in out
+    assert "Parks and squares" in out
+    assert "9 layers written in one step" in out
     assert "© OpenStreetMap contributors, ODbL 1.0" in out
     versions = {v.kind: v for v in open_store(store).layers(DISTRICT_CODE)}
     assert versions[LayerKind.PARK].n_features == 6

@@ -367,7 +367,8 @@ def test_odd_tag_values_are_unknown_not_failures(tmp_path: Path) -> None:
     assert layers[LayerKind.BUILDING]["floors"].isna().all()
     assert list(layers[LayerKind.BUILDING]["name"].dropna()) == ["<b>x</b>"]  # kept as text
     station = layers[LayerKind.CHARGING_STATION].iloc[0]
-    assert pd.isna(station["slow_piles"]) and station["fast_piles"] == 0
+    assert pd.isna(station["slow_piles"])
+    assert station["fast_piles"] == 0
 
 
 # --------------------------------------------------------------------------- store
@@ -394,7 +395,8 @@ def test_import_only_the_kinds_asked_for_and_a_dry_run_writes_nothing(store, ext
     path, _ = extract
     before = _file_digest(store.path)
     result, versions = import_osm(store, path, DISTRICT_CODE, margin_m=MARGIN_M, dry_run=True)
-    assert versions == [] and result.counts[LayerKind.PARK] == 6
+    assert versions == []
+    assert result.counts[LayerKind.PARK] == 6
     assert _file_digest(store.path) == before
     _, versions = import_osm(store, path, DISTRICT_CODE, kinds=["bus_stop", "park"])
     assert sorted(v.kind.value for v in versions) == ["bus_stop", "park"]
@@ -435,7 +437,9 @@ def test_write_many_validates_every_layer_before_writing(store) -> None:
         store.write_many({"park": bad_parks, "bus_stop": bad_stops}, district=DISTRICT_CODE,
                          source="x.pbf")
     text = str(err.value)
-    assert "[park]" in text and "G99" in text and "[bus_stop]" in text
+    assert "[park]" in text
+    assert "G99" in text
+    assert "[bus_stop]" in text
     assert _file_digest(store.path) == before
     with pytest.raises(StoreError, match="does not take district boundaries"):
         store.write_many({"district": district_row()}, district=DISTRICT_CODE)
@@ -453,8 +457,10 @@ def test_import_into_a_district_the_file_does_not_cover(tmp_path: Path, extract)
 
 def test_extract_bounds_of_a_written_file(extract) -> None:
     west, south, east, north = extract_bounds(extract[0])
-    assert west < east and south < north
-    assert 117.0 < west < 117.3 and 39.0 < south < 39.2
+    assert west < east
+    assert south < north
+    assert 117.0 < west < 117.3
+    assert 39.0 < south < 39.2
 
 
 # --------------------------------------------------------------------------- demo district

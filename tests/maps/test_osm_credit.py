@@ -29,7 +29,8 @@ def _stops(source: str) -> gpd.GeoDataFrame:
 def test_osm_layers_add_the_credit_and_their_source() -> None:
     html = district_map(_district(), {LayerKind.BUS_STOP: _stops(OSM_SOURCE)}).get_root().render()
     assert f"attributionControl.addAttribution({json.dumps(OSM_CREDIT_HTML)})" in html
-    assert "openstreetmap.org/copyright" in OSM_CREDIT_HTML and "ODbL 1.0" in OSM_CREDIT_HTML
+    assert "openstreetmap.org/copyright" in OSM_CREDIT_HTML
+    assert "ODbL 1.0" in OSM_CREDIT_HTML
     assert "数据来源: OpenStreetMap x.osm.pbf (© OpenStreetMap contributors, ODbL 1.0)" in html
 
 

@@ -20,7 +20,8 @@ def _kinds(text: str) -> list[str]:
     bad = [k for k in kinds if k not in allowed]
     if bad or not kinds:
         raise argparse.ArgumentTypeError(
-            f"unknown kind(s) {', '.join(bad) or '(none)'}; choose from {', '.join(sorted(allowed))}"
+            f"unknown kind(s) {', '.join(bad) or '(none)'}; "
+            f"choose from {', '.join(sorted(allowed))}"
         )
     return kinds
 
@@ -71,8 +72,8 @@ def run_import_osm(args: argparse.Namespace) -> int:
               else ("kind", "features", "outside", "version"))
     rows = []
     for kind, n in result.counts.items():
-        version = (f"v{written[kind]}" if kind in written
-                   else ("-" if args.dry_run else ("未写入（空）" if zh else "not written (empty)")))
+        empty = "未写入（空）" if zh else "not written (empty)"
+        version = f"v{written[kind]}" if kind in written else ("-" if args.dry_run else empty)
         rows.append((kind_label(kind, args.lang), n, result.dropped_outside.get(kind, 0), version))
     echo(args, format_table(header, rows))
     action = "dry run, nothing written" if args.dry_run else f"{len(versions)} layers written"
