@@ -609,8 +609,10 @@ class GeoPackageStore:
             self._check_schema()
             with self._connect() as con:
                 self._require_district(con, district)
+            updated_at = _utc_now()  # one write, one time stamp for every layer
             with self._copy_on_write() as tmp:
-                return [_apply_write(tmp, spec, district, frame, "replace", source)
+                return [_apply_write(tmp, spec, district, frame, "replace", source,
+                                     updated_at=updated_at)
                         for spec, frame in frames]
 
     # ---------------------------------------------------------------- indicators
@@ -925,7 +927,7 @@ def _stored_digest(con: sqlite3.Connection, table: str, district: str) -> tuple[
 
 def _apply_write(
     tmp: Path, spec: LayerSpec, district: str, frame: gpd.GeoDataFrame, mode: WriteMode,
-    source: str,
+    source: str, *, updated_at: str | None = None,
 ) -> LayerVersion:
     """Change the private copy ``tmp``: features first, then the version record."""
     table = spec.kind.value
@@ -946,7 +948,7 @@ def _apply_write(
         kind=spec.kind,
         district=district,
         version=(previous[0] if previous else 0) + 1,
-        updated_at=_utc_now(),
+        updated_at=updated_at or _utc_now(),
         n_features=n_features,
         source=source,
         checksum=checksum,

@@ -32,7 +32,7 @@ def test_import_osm_writes_every_kind_and_prints_counts(setup, capsys) -> None:
                "--margin-m", "500") == EXIT_OK
     out = capsys.readouterr().out
     assert "Parks and squares" in out
-    assert "9 layers written in one step" in out
+    assert "9 layers written in one step (" in out
     assert "© OpenStreetMap contributors, ODbL 1.0" in out
     versions = {v.kind: v for v in open_store(store).layers(DISTRICT_CODE)}
     assert versions[LayerKind.PARK].n_features == 6

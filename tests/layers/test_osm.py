@@ -384,6 +384,7 @@ def test_import_writes_every_layer_in_one_step(store, extract) -> None:
     assert {v.kind for v in versions} == set(OSM_KINDS)
     assert all(v.version == 1 for v in versions)
     assert all(v.source == result.source for v in versions)
+    assert len({v.updated_at for v in versions}) == 1  # one write, one time stamp
     assert {v.kind: v.n_features for v in versions} == result.counts
     parks = store.read(LayerKind.PARK, district=DISTRICT_CODE)
     assert sorted(parks["park_class"]) == ["G11", "G12", "G13", "G14", "G14", "G3"]

@@ -76,7 +76,8 @@ def run_import_osm(args: argparse.Namespace) -> int:
         version = f"v{written[kind]}" if kind in written else ("-" if args.dry_run else empty)
         rows.append((kind_label(kind, args.lang), n, result.dropped_outside.get(kind, 0), version))
     echo(args, format_table(header, rows))
-    action = "dry run, nothing written" if args.dry_run else f"{len(versions)} layers written"
-    echo(args, f"{args.file.name} -> {args.district}: {action} in one step "
-               f"({elapsed_s:.1f} s). Source: {result.source}")
+    action = ("dry run, nothing written" if args.dry_run
+              else f"{len(versions)} layers written in one step")
+    echo(args, f"{args.file.name} -> {args.district}: {action} ({elapsed_s:.1f} s). "
+               f"Source: {result.source}")
     return EXIT_OK
