@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                 page.goto(f"{live.url}/maps/{OSM_DEMO_CODE}?lang=zh", timeout=120_000)
                 page.wait_for_function(_READY_JS, timeout=60_000)
                 page.wait_for_timeout(800)
+                # Show the OSM layers themselves: switch the service-radius overlay off.
+                page.locator("label", has_text="服务半径范围").locator("input").uncheck()
+                page.wait_for_timeout(300)
                 size = _write(page, args.out / FILE_NAME, args.max_kb)
             finally:
                 browser.close()
