@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -519,7 +520,8 @@ class _Raw:
     rows: dict[LayerKind, list[dict[str, Any]]] = field(
         default_factory=lambda: {k: [] for k in OSM_KINDS if k is not LayerKind.WALK_NETWORK}
     )
-    ways: list[tuple[int, str, list[int], list[float], list[float]]] = field(default_factory=list)
+    ways: list[tuple[int, str, array[int], array[float], array[float]]] = field(
+        default_factory=list)
     entrances: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -582,7 +584,8 @@ def _scan(path: Path, table: TagTable, kinds: frozenset[LayerKind]) -> _Raw:
         tags = {t.k: t.v for t in obj.tags}
         if obj.is_way():
             if want_network and table.walkable(tags):
-                ids, lons, lats = [], [], []
+                # Typed arrays, not lists: 8 bytes a value instead of a Python object.
+                ids, lons, lats = array("q"), array("d"), array("d")
                 for n in obj.nodes:
                     if n.location.valid():
                         ids.append(n.ref)
@@ -679,6 +682,7 @@ class OsmImport:
     source: str
     counts: dict[LayerKind, int]
     dropped_outside: dict[LayerKind, int]
+    skipped_invalid: dict[LayerKind, int] = field(default_factory=dict)
 
 
 def osm_source(path: str | Path) -> str:
@@ -745,14 +749,14 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
-def _ways_frame(ways: list[tuple[int, str, list[int], list[float], list[float]]]
+def _ways_frame(ways: list[tuple[int, str, array[int], array[float], array[float]]]
                 ) -> gpd.GeoDataFrame:
     """One row per walkable way: way id, highway, node ids and the lon/lat line."""
     usable = [w for w in ways if len(w[2]) >= 2]
     lines = [shapely.linestrings(np.column_stack([w[3], w[4]])) for w in usable]
     return gpd.GeoDataFrame(
         {"way_id": [w[0] for w in usable], "highway": [w[1] for w in usable],
-         "node_ids": [np.asarray(w[2], dtype=np.int64) for w in usable]},
+         "node_ids": [np.frombuffer(w[2], dtype=np.int64) for w in usable]},
         geometry=gpd.GeoSeries(lines, crs=4326), crs=4326,
     )
 
@@ -860,11 +864,13 @@ def osm_layers(
     shapely.prepare(clip_m)
     layers: dict[LayerKind, gpd.GeoDataFrame] = {}
     dropped: dict[LayerKind, int] = {}
+    skipped: dict[LayerKind, int] = {}
     for kind, frame in frames.items():
         if kind is LayerKind.WALK_NETWORK:
             frame = _network_edges(frame, planning_epsg)
         else:
             frame = frame.to_crs(crs)
+        frame, skipped[kind] = _without_degenerate(frame, SPECS[kind].geometry.value)
         geoms = frame.geometry.to_numpy()
         if kind in _INSIDE_POINT:
             keep = shapely.contains_xy(district_m, *shapely.get_coordinates(
@@ -897,7 +903,31 @@ def osm_layers(
         frame["status"] = "existing"
         frame["source"] = source
     counts = {kind: len(frame) for kind, frame in layers.items()}
-    return OsmImport(layers=layers, source=source, counts=counts, dropped_outside=dropped)
+    return OsmImport(layers=layers, source=source, counts=counts, dropped_outside=dropped,
+                     skipped_invalid=skipped)
+
+
+def _without_degenerate(frame: gpd.GeoDataFrame, family: str) -> tuple[gpd.GeoDataFrame, int]:
+    """Repair invalid polygons (``make_valid``, polygonal part) and drop what stays degenerate.
+
+    osmium already refuses most broken areas (bow-ties, unclosed rings); this is the safety net
+    for what projection or odd mapping leaves: one bad object must not stop an import.
+    """
+    if family == "point" or frame.empty:
+        return frame, 0
+    geoms = frame.geometry.to_numpy().copy()
+    bad = ~shapely.is_valid(geoms)
+    for i in np.flatnonzero(bad):
+        parts = shapely.get_parts(shapely.make_valid(geoms[i]))
+        keep = [g for g in parts if g.geom_type == ("Polygon" if family == "polygon"
+                                                    else "LineString")]
+        geoms[i] = shapely.union_all(keep) if keep else shapely.Polygon()
+    measure = shapely.area if family == "polygon" else shapely.length
+    ok = ~shapely.is_empty(geoms) & (measure(geoms) > 0) & shapely.is_valid(geoms)
+    if ok.all():
+        return frame.set_geometry(geoms, crs=frame.crs) if bad.any() else frame, 0
+    out = frame.set_geometry(geoms, crs=frame.crs)[ok].reset_index(drop=True)
+    return out, int((~ok).sum())
 
 
 def _entrances_on_parks(

@@ -493,3 +493,44 @@ def test_demo_district_is_built_from_osm_only_and_audited(tmp_path: Path) -> Non
     rows = {r.target_id: r for r in card.rows}
     assert rows["246091-G01"].status.value in {"met", "not_met"}  # measured, not no_data
     assert rows["246091-V02"].status.value == "no_data"  # no socket tags: unknown, not 0
+
+
+# --------------------------------------------------------------------------- broken objects
+
+
+def test_broken_osm_objects_do_not_stop_the_import(store, tmp_path: Path) -> None:
+    """A zero-area building, a bow-tie, a way to missing nodes and a zero-length footway edge
+    are skipped; the valid building and footway edge are stored."""
+    b = OsmBuilder()
+    flat = [b.node(0, 0), b.node(10, 0), b.node(20, 0)]
+    b.way([*flat, flat[0]], building="yes")                       # zero area
+    tie = [b.node(100, 100), b.node(120, 120), b.node(120, 100), b.node(100, 120)]
+    b.way([*tie, tie[0]], building="yes")                         # bow-tie
+    b.way([9999, 9998, 9997, 9999], building="yes")               # nodes not in the file
+    good = b.box(200, 200, 220, 220, building="yes")
+    p, q, r = b.node(300, 300), b.node(300, 300), b.node(400, 300)  # p and q coincide
+    b.way([p, q, r], highway="footway")
+    b.way([q, b.node(300, 350)], highway="footway")               # q is a junction
+    path = b.write(tmp_path / "broken.osm.pbf")
+    result, versions = import_osm(store, path, DISTRICT_CODE, margin_m=0,
+                                  kinds=["building", "walk_network"])
+    assert list(result.layers[LayerKind.BUILDING]["id"]) == [f"w{good}"]
+    edges = result.layers[LayerKind.WALK_NETWORK]
+    assert sorted(edges["length_m"].round(2)) == [50.0, 100.0]
+    assert result.skipped_invalid[LayerKind.WALK_NETWORK] == 1  # the 0 m edge p-q
+    assert {v.kind: v.n_features for v in versions} == {LayerKind.BUILDING: 1,
+                                                        LayerKind.WALK_NETWORK: 2}
+
+
+def test_invalid_polygons_are_repaired_and_empty_ones_dropped() -> None:
+    from tanmap.layers.osm import _without_degenerate
+
+    bow_tie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    flat = shapely.Polygon([(0, 0), (1, 0), (2, 0)])
+    frame = gpd.GeoDataFrame({"id": ["tie", "flat", "ok"]},
+                             geometry=[bow_tie, flat, shapely.box(0, 0, 1, 1)], crs=EPSG)
+    out, skipped = _without_degenerate(frame, "polygon")
+    assert list(out["id"]) == ["tie", "ok"]
+    assert skipped == 1
+    assert out.geometry.iloc[0].area == pytest.approx(2.0)  # two 1 m² triangles
+    assert out.geometry.is_valid.all()

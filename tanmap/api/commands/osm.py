@@ -76,6 +76,10 @@ def run_import_osm(args: argparse.Namespace) -> int:
         version = f"v{written[kind]}" if kind in written else ("-" if args.dry_run else empty)
         rows.append((kind_label(kind, args.lang), n, result.dropped_outside.get(kind, 0), version))
     echo(args, format_table(header, rows))
+    skipped = {k: n for k, n in result.skipped_invalid.items() if n}
+    if skipped:
+        listing = ", ".join(f"{k.value} {n}" for k, n in skipped.items())
+        echo(args, f"skipped (degenerate geometry: zero area or length): {listing}")
     action = ("dry run, nothing written" if args.dry_run
               else f"{len(versions)} layers written in one step")
     echo(args, f"{args.file.name} -> {args.district}: {action} ({elapsed_s:.1f} s). "
