@@ -234,6 +234,8 @@ SPECS: dict[LayerKind, LayerSpec] = {
                 FieldSpec("is_new", "bool", "新建", "New building"),
                 FieldSpec("public_institution", "bool", "公共机构", "Public institution"),
                 FieldSpec("floors", "int", "层数", "Floors", minimum=0, maximum=200),
+                FieldSpec("floor_area_m2", "float", "建筑面积", "Gross floor area", unit="m2",
+                          minimum=0),
                 FieldSpec("population", "float", "居住人口", "Residents", unit="person",
                           minimum=0),
             ),

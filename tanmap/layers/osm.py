@@ -885,9 +885,11 @@ def osm_layers(
             frame = frame.set_geometry(shapely.point_on_surface(frame.geometry.to_numpy()),
                                        crs=crs)
         layers[kind] = frame
-    if LayerKind.BUILDING in layers:
+    if LayerKind.BUILDING in layers and len(layers[LayerKind.BUILDING]):
         b = layers[LayerKind.BUILDING]
         b["roof_area_m2"] = b.geometry.area  # footprint = horizontal roof area
+        # Gross floor area where the levels are tagged: footprint x building:levels.
+        b["floor_area_m2"] = b["roof_area_m2"] * pd.to_numeric(b["floors"], errors="coerce")
     for kind in (LayerKind.PARK, LayerKind.RESIDENTIAL_LAND):
         if kind in layers:
             layers[kind]["area_m2"] = layers[kind].geometry.area

@@ -938,8 +938,17 @@ def _apply_write(
         previous = con.execute(
             "SELECT version FROM tanmap_layers WHERE kind = ? AND district = ?", (table, district)
         ).fetchone()
+        order: list[str] = []
+        if exists:
+            _add_missing_columns(con, table, spec)
+            order = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
         if exists and mode == "replace":
             con.execute(f'DELETE FROM "{table}" WHERE {_DISTRICT_COL} = ?', (district,))
+    if order:
+        # GDAL appends fields by position, not name: follow the table's column order (a field
+        # added to a kind later sits at the end of an older table).
+        names = [c for c in order if c in frame.columns]
+        frame = frame[[*names, *(c for c in frame.columns if c not in names)]]
     if len(frame) or not exists:
         _write_features(tmp, table, frame)
     with _connect_copy(tmp) as con:
@@ -960,6 +969,18 @@ def _apply_write(
              record.source, record.checksum),
         )
     return record
+
+
+#: SQLite column types of the spec dtypes (as GDAL's GeoPackage driver creates them).
+_SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
+
+
+def _add_missing_columns(con: sqlite3.Connection, table: str, spec: LayerSpec) -> None:
+    """Add the spec fields a table written by an older tanmap lacks (new fields are nullable)."""
+    have = {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}
+    for f in spec.all_fields:
+        if f.name not in have:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{f.name}" {_SQL_TYPES[f.dtype]}')
 
 
 def _id_clashes(

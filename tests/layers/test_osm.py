@@ -84,6 +84,10 @@ def test_building_use_levels_and_roof_area(layers, extract, key, use, floors, ro
     assert row["use_category"] == use
     assert (pd.isna(row["floors"]) if floors is None else row["floors"] == floors)
     assert row["roof_area_m2"] == pytest.approx(roof_m2, abs=0.5)  # 1e-7° ≈ 1 cm per vertex
+    if floors is None:  # floor area only where the levels are known
+        assert pd.isna(row["floor_area_m2"])
+    else:
+        assert row["floor_area_m2"] == pytest.approx(roof_m2 * floors, abs=3.0)
 
 
 def test_building_outside_the_district_is_not_imported(layers, extract) -> None:
@@ -336,6 +340,16 @@ def test_not_an_osm_file_is_a_clear_error(tmp_path: Path) -> None:
     fake.write_bytes(b"this is not a protocol buffer" * 10)
     with pytest.raises(DataFormatError, match=r"fake\.osm\.pbf: not a readable OSM file"):
         read_osm(fake)
+    with pytest.raises(DataFormatError, match=r"fake\.osm\.pbf: not a readable OSM file"):
+        extract_bounds(fake)
+
+
+def test_chinese_file_name_reads(tmp_path: Path) -> None:
+    b = OsmBuilder()
+    b.node(10, 10, highway="bus_stop", name="和平路站")
+    path = b.write(tmp_path / "天津 和平区.osm.pbf")
+    stops = read_osm(path, kinds=["bus_stop"])[LayerKind.BUS_STOP]
+    assert list(stops["name"]) == ["和平路站"]
 
 
 def test_missing_file_and_unknown_kind(tmp_path: Path, extract) -> None:
@@ -534,3 +548,24 @@ def test_invalid_polygons_are_repaired_and_empty_ones_dropped() -> None:
     assert skipped == 1
     assert out.geometry.iloc[0].area == pytest.approx(2.0)  # two 1 m² triangles
     assert out.geometry.is_valid.all()
+
+
+def test_store_written_before_a_new_field_gets_the_column(store, extract) -> None:
+    """A building table from an older tanmap (no floor_area_m2) takes the import."""
+    import sqlite3
+
+    path, ids = extract
+    import_osm(store, path, DISTRICT_CODE, kinds=["building"], margin_m=0)
+    with sqlite3.connect(store.path) as con:
+        con.execute('ALTER TABLE "building" DROP COLUMN "floor_area_m2"')
+        columns = [r[1] for r in con.execute('PRAGMA table_info("building")')]
+    assert "floor_area_m2" not in columns
+    import_osm(store, path, DISTRICT_CODE, kinds=["building"], margin_m=0)
+    stored = store.read(LayerKind.BUILDING, district=DISTRICT_CODE).set_index("id")
+    b1 = stored.loc[f"w{ids['B1']}"]
+    # GDAL appends by position: the new column sits last in the old table, values must not
+    # slide into population.
+    assert b1["floor_area_m2"] == pytest.approx(2400.0, abs=3.0)
+    assert b1["floors"] == 6
+    assert pd.isna(b1["population"])
+    assert store.version(LayerKind.BUILDING, DISTRICT_CODE).version == 2
