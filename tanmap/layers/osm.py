@@ -247,14 +247,15 @@ class TagTable:
     def first(self, rules: Sequence[tuple[_Match, str]], tags: Mapping[str, str]) -> str | None:
         """Return the value of the first rule in ``rules`` that ``tags`` match, or None."""
         for match, value in rules:
-            if _matches(match, tags):
+            # The first key's membership test is inline: most rules fail on it, cheaply.
+            if match[0][0] in tags and _matches(match, tags):
                 return value
         return None
 
     @staticmethod
     def any(matches: Iterable[_Match], tags: Mapping[str, str]) -> bool:
         """Return whether ``tags`` match any of ``matches``."""
-        return any(_matches(m, tags) for m in matches)
+        return any(m[0][0] in tags and _matches(m, tags) for m in matches)
 
     def walkable(self, tags: Mapping[str, str]) -> bool:
         """Return whether a way with ``tags`` belongs to the walkable network."""
@@ -581,9 +582,14 @@ def _scan(path: Path, table: TagTable, kinds: frozenset[LayerKind]) -> _Raw:
         .with_filter(osmium.filter.KeyFilter(*sorted(table.keys)))
     )
     for obj in processor:
-        tags = {t.k: t.v for t in obj.tags}
+        if obj.is_relation():
+            continue  # multipolygons come back as areas
         if obj.is_way():
-            if want_network and table.walkable(tags):
+            # Closed ways come back as areas too; a way matters here only as a walkable path.
+            if not want_network or obj.tags.get("highway") is None:
+                continue
+            tags = {t.k: t.v for t in obj.tags}
+            if table.walkable(tags):
                 # Typed arrays, not lists: 8 bytes a value instead of a Python object.
                 ids, lons, lats = array("q"), array("d"), array("d")
                 for n in obj.nodes:
@@ -593,8 +599,7 @@ def _scan(path: Path, table: TagTable, kinds: frozenset[LayerKind]) -> _Raw:
                         lats.append(n.location.lat)
                 raw.ways.append((obj.id, tags["highway"], ids, lons, lats))
             continue
-        if obj.is_relation():
-            continue
+        tags = {t.k: t.v for t in obj.tags}
         if obj.is_node():
             osm_id = f"n{obj.id}"
             make = None
@@ -650,7 +655,7 @@ def _classify(raw: _Raw, kinds: frozenset[LayerKind], table: TagTable, tags: dic
         found.append((LayerKind.RECYCLING_POINT, {}))
     if LayerKind.LIVING_CIRCLE_FACILITY in kinds:
         for match, facility in table.living_circle_facility:
-            if _matches(match, tags):
+            if match[0][0] in tags and _matches(match, tags):
                 tag = ";".join(f"{k}={v if v is not None else '*'}" for k, v in match)
                 found.append((LayerKind.LIVING_CIRCLE_FACILITY,
                               {"facility_type": facility, "osm_tag": tag}))
