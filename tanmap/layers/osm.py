@@ -559,6 +559,8 @@ def extract_bounds(path: str | Path) -> Bounds:
                           box.top_right.lon, box.top_right.lat)
         lons, lats = [], []
         for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            if not node.location.valid():
+                continue
             lons.append(node.location.lon)
             lats.append(node.location.lat)
     except RuntimeError as err:
@@ -575,6 +577,7 @@ def _scan(path: Path, table: TagTable, kinds: frozenset[LayerKind]) -> _Raw:
     wkb = osmium.geom.WKBFactory()
     want_network = LayerKind.WALK_NETWORK in kinds
     want_entrances = LayerKind.PARK_ENTRANCE in kinds
+    geometry_errors = (RuntimeError, osmium.InvalidLocationError)
     processor = (
         osmium.FileProcessor(str(path))
         .with_locations()
@@ -599,6 +602,8 @@ def _scan(path: Path, table: TagTable, kinds: frozenset[LayerKind]) -> _Raw:
                         lats.append(n.location.lat)
                 raw.ways.append((obj.id, tags["highway"], ids, lons, lats))
             continue
+        if obj.is_node() and not obj.location.valid():
+            continue  # a node without coordinates (e.g. a deleted one) has no place on a map
         tags = {t.k: t.v for t in obj.tags}
         if obj.is_node():
             osm_id = f"n{obj.id}"
@@ -612,7 +617,7 @@ def _scan(path: Path, table: TagTable, kinds: frozenset[LayerKind]) -> _Raw:
         else:  # an area: a closed way or a multipolygon relation
             osm_id = f"{'w' if obj.from_way() else 'r'}{obj.orig_id()}"
             make = obj
-        _classify(raw, kinds, table, tags, osm_id, obj, make, wkb)
+        _classify(raw, kinds, table, tags, osm_id, obj, make, wkb, geometry_errors)
     return raw
 
 
@@ -623,7 +628,8 @@ def _entrance_type(tags: Mapping[str, str]) -> str:
 
 
 def _classify(raw: _Raw, kinds: frozenset[LayerKind], table: TagTable, tags: dict[str, str],
-              osm_id: str, obj: Any, area: Any, wkb: Any) -> None:
+              osm_id: str, obj: Any, area: Any, wkb: Any,
+              geometry_errors: tuple[type[BaseException], ...]) -> None:
     """Add the feature to every kind it belongs to (a school building is also a facility)."""
     found: list[tuple[LayerKind, dict[str, Any]]] = []
     name = tags.get("name")
@@ -667,7 +673,7 @@ def _classify(raw: _Raw, kinds: frozenset[LayerKind], table: TagTable, tags: dic
     else:
         try:
             geom = shapely.from_wkb(wkb.create_multipolygon(area))
-        except RuntimeError:  # an area osmium could not assemble: skip it, as osmium does
+        except geometry_errors:  # an area osmium could not build: skip it, as osmium does
             return
     for kind, attrs in found:
         raw.rows[kind].append({"id": osm_id, "name": name, "geometry": geom, **attrs})
