@@ -93,6 +93,9 @@ OSM_KINDS: tuple[LayerKind, ...] = (
 #: outline; nodes shared with the outline are at ~0 m, the tolerance absorbs rounding.
 ENTRANCE_SNAP_M = 0.5
 
+#: Column that must agree for a node inside an area to count as the same facility.
+_SAME_FACILITY = {LayerKind.LIVING_CIRCLE_FACILITY: "facility_type"}
+
 # Clipping rule per kind (see the module docstring).
 _INSIDE_POINT = frozenset({LayerKind.BUILDING})
 _INTERSECTS_DISTRICT = frozenset({LayerKind.RESIDENTIAL_LAND})
@@ -694,6 +697,7 @@ class OsmImport:
     counts: dict[LayerKind, int]
     dropped_outside: dict[LayerKind, int]
     skipped_invalid: dict[LayerKind, int] = field(default_factory=dict)
+    merged_duplicates: dict[LayerKind, int] = field(default_factory=dict)
 
 
 def osm_source(path: str | Path) -> str:
@@ -876,6 +880,7 @@ def osm_layers(
     layers: dict[LayerKind, gpd.GeoDataFrame] = {}
     dropped: dict[LayerKind, int] = {}
     skipped: dict[LayerKind, int] = {}
+    duplicates: dict[LayerKind, int] = {}
     for kind, frame in frames.items():
         if kind is LayerKind.WALK_NETWORK:
             frame = _network_edges(frame, planning_epsg)
@@ -892,6 +897,10 @@ def osm_layers(
             keep = shapely.intersects(clip_m, geoms)
         dropped[kind] = int((~keep).sum())
         frame = frame[keep].reset_index(drop=True)
+        if SPECS[kind].geometry.value == "point" and kind is not LayerKind.PARK_ENTRANCE:
+            twin = _nodes_inside_same_areas(frame, _SAME_FACILITY.get(kind))
+            duplicates[kind] = int(twin.sum())
+            frame = frame[~twin].reset_index(drop=True)
         if SPECS[kind].geometry.value == "point":
             frame = frame.set_geometry(shapely.point_on_surface(frame.geometry.to_numpy()),
                                        crs=crs)
@@ -917,7 +926,26 @@ def osm_layers(
         frame["source"] = source
     counts = {kind: len(frame) for kind, frame in layers.items()}
     return OsmImport(layers=layers, source=source, counts=counts, dropped_outside=dropped,
-                     skipped_invalid=skipped)
+                     skipped_invalid=skipped, merged_duplicates=duplicates)
+
+
+def _nodes_inside_same_areas(frame: gpd.GeoDataFrame, by: str | None) -> np.ndarray:
+    """Return which node features lie inside an area feature of the same class (one place
+    mapped twice, e.g. a school as a node and as its grounds): those nodes are dropped."""
+    twin = np.zeros(len(frame), dtype=bool)
+    if frame.empty:
+        return twin
+    is_area = ~frame["id"].astype(str).str.startswith("n").to_numpy()
+    if not is_area.any() or is_area.all():
+        return twin
+    areas, nodes = frame[is_area], frame[~is_area]
+    n_idx, a_idx = shapely.STRtree(areas.geometry.to_numpy()).query(
+        nodes.geometry.to_numpy(), predicate="within")
+    if by is not None:
+        same = nodes[by].to_numpy()[n_idx] == areas[by].to_numpy()[a_idx]
+        n_idx = n_idx[same]
+    twin[np.flatnonzero(~is_area)[n_idx]] = True
+    return twin
 
 
 def _without_degenerate(frame: gpd.GeoDataFrame, family: str) -> tuple[gpd.GeoDataFrame, int]:

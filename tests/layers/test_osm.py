@@ -569,3 +569,23 @@ def test_store_written_before_a_new_field_gets_the_column(store, extract) -> Non
     assert b1["floors"] == 6
     assert pd.isna(b1["population"])
     assert store.version(LayerKind.BUILDING, DISTRICT_CODE).version == 2
+
+
+def test_a_place_mapped_as_node_and_area_counts_once(tmp_path: Path) -> None:
+    """A school node inside the school grounds is the same school; a clinic node inside
+    them is another facility; a bus-stop node inside a platform area is the same stop."""
+    b = OsmBuilder()
+    grounds = b.box(100, 100, 200, 200, amenity="school")
+    b.node(150, 150, amenity="school", name="一中")
+    clinic = b.node(160, 160, amenity="clinic")
+    platform = b.box(300, 300, 310, 303, public_transport="platform", bus="yes")
+    b.node(305, 301, highway="bus_stop")
+    path = b.write(tmp_path / "twins.osm.pbf")
+    district = district_row().to_crs(4326).geometry.iloc[0]
+    result = osm_layers(path, district, EPSG, margin_m=0,
+                        kinds=["living_circle_facility", "bus_stop"])
+    facilities = result.layers[LayerKind.LIVING_CIRCLE_FACILITY]
+    assert sorted(facilities["id"]) == sorted([f"w{grounds}", f"n{clinic}"])
+    assert list(result.layers[LayerKind.BUS_STOP]["id"]) == [f"w{platform}"]
+    assert result.merged_duplicates == {LayerKind.LIVING_CIRCLE_FACILITY: 1,
+                                        LayerKind.BUS_STOP: 1}

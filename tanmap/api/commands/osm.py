@@ -80,6 +80,10 @@ def run_import_osm(args: argparse.Namespace) -> int:
     if skipped:
         listing = ", ".join(f"{k.value} {n}" for k, n in skipped.items())
         echo(args, f"skipped (degenerate geometry: zero area or length): {listing}")
+    merged = {k: n for k, n in result.merged_duplicates.items() if n}
+    if merged:
+        listing = ", ".join(f"{k.value} {n}" for k, n in merged.items())
+        echo(args, f"mapped twice (node inside its own area), counted once: {listing}")
     action = ("dry run, nothing written" if args.dry_run
               else f"{len(versions)} layers written in one step")
     echo(args, f"{args.file.name} -> {args.district}: {action} ({elapsed_s:.1f} s). "
