@@ -589,3 +589,15 @@ def test_a_place_mapped_as_node_and_area_counts_once(tmp_path: Path) -> None:
     assert list(result.layers[LayerKind.BUS_STOP]["id"]) == [f"w{platform}"]
     assert result.merged_duplicates == {LayerKind.LIVING_CIRCLE_FACILITY: 1,
                                         LayerKind.BUS_STOP: 1}
+
+
+def test_demo_district_catalog_applies_the_chinese_standards() -> None:
+    from tanmap.layers.catalog import load_catalog, validate_catalog_params
+
+    catalog = load_catalog(OSM_DEMO_CODE)
+    assert validate_catalog_params(catalog) == []
+    rules = {t.id: (t.metric, t.params.get("rule"), t.comparison, t.target)
+             for t in catalog.targets}
+    assert rules["246091-G01"] == ("park_coverage", "gbt51346_2019", ">", 0.9)
+    assert rules["246091-G02"] == ("park_coverage", "gb55014_2021", ">", 0.8)
+    assert all(t.spatial and t.note for t in catalog.targets)
