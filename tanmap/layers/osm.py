@@ -930,8 +930,10 @@ def osm_layers(
 
 
 def _nodes_inside_same_areas(frame: gpd.GeoDataFrame, by: str | None) -> np.ndarray:
-    """Return which node features lie inside an area feature of the same class (one place
-    mapped twice, e.g. a school as a node and as its grounds): those nodes are dropped."""
+    """Return which node features lie inside an area feature of the same class.
+
+    One place mapped twice (a school as a node and as its grounds) counts once: the node goes.
+    """
     twin = np.zeros(len(frame), dtype=bool)
     if frame.empty:
         return twin

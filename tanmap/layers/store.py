@@ -588,6 +588,9 @@ class GeoPackageStore:
         """
         district = str(district).strip()
         label = source or "features"
+        kinds = [spec_for(k).kind for k in layers]  # keys are unique: LayerKind is a StrEnum
+        if not kinds:
+            return []
         frames: list[tuple[LayerSpec, gpd.GeoDataFrame]] = []
         errors: list[Issue] = []
         for kind, gdf in layers.items():
@@ -601,8 +604,8 @@ class GeoPackageStore:
             if not found:
                 frames.append((spec, _to_storage(coerce_types(gdf, spec), spec, district)))
         if errors:
-            kinds = ", ".join(spec_for(k).kind.value for k in layers)
-            raise LayerValidationError(f"{label} ({kinds})", errors)
+            listing = ", ".join(k.value for k in kinds)
+            raise LayerValidationError(f"{label} ({listing})", errors)
         with self._lock():
             if not self.exists():
                 self._unknown(district)

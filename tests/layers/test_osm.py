@@ -458,6 +458,8 @@ def test_write_many_validates_every_layer_before_writing(store) -> None:
     assert _file_digest(store.path) == before
     with pytest.raises(StoreError, match="does not take district boundaries"):
         store.write_many({"district": district_row()}, district=DISTRICT_CODE)
+    assert store.write_many({}, district=DISTRICT_CODE) == []
+    assert _file_digest(store.path) == before
 
 
 def test_import_into_a_district_the_file_does_not_cover(tmp_path: Path, extract) -> None:
