@@ -12,7 +12,7 @@ STORE  ?= var/tanmap.gpkg
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q -e '.[test,bench,demo]'
 	touch $(STAMP)
 
 setup: $(STAMP)

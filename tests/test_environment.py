@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 #: pip names whose conda-forge package has another name.
-CONDA_NAME = {"psycopg[binary]": "psycopg"}
+CONDA_NAME = {"psycopg[binary]": "psycopg", "osmium": "pyosmium"}
 
 
 def _name(req: str) -> str:
@@ -22,7 +22,7 @@ def _name(req: str) -> str:
 def test_environment_matches_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     wanted = {_name(r) for r in project["dependencies"]}
-    for extra in ("test", "bench", "boundaries"):
+    for extra in ("test", "bench", "boundaries", "demo"):
         wanted |= {_name(r) for r in project["optional-dependencies"][extra]}
 
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from tanmap.api.commands import audit as audit_cmd
 from tanmap.api.commands import boundaries as boundaries_cmd
 from tanmap.api.commands import layers as layers_cmd
 from tanmap.api.commands import metric as metric_cmd
+from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.settings import get_settings
@@ -29,6 +30,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     project_cmd,
     layers_cmd,
+    osm_cmd,
     boundaries_cmd,
     metric_cmd,
     audit_cmd,

@@ -22,6 +22,7 @@ __all__ = [
     "CATALOG_DIR",
     "EDITABLE_FIELDS",
     "INDICATOR_METRIC",
+    "STANDARDS_CATALOG_DIR",
     "Baseline",
     "Catalog",
     "CatalogProblem",
@@ -38,6 +39,9 @@ __all__ = [
 
 #: Where the bundled catalog files live, one ``<adcode>.yaml`` per district.
 CATALOG_DIR: Path = Path(__file__).resolve().parents[1] / "data" / "targets"
+#: Catalogs that apply the national standards to a district with no seed plan (the OSM demo
+#: district); :func:`load_catalog` looks here after :data:`CATALOG_DIR`.
+STANDARDS_CATALOG_DIR: Path = CATALOG_DIR / "standards"
 
 #: The metric of targets with no geometry: a tracked value the user enters (跟踪指标).
 INDICATOR_METRIC = "indicator"
@@ -337,6 +341,8 @@ def load_catalog(
     """
     folder = Path(directory) if directory is not None else CATALOG_DIR
     path = folder / f"{adcode}.yaml"
+    if directory is None and not path.is_file():
+        path = STANDARDS_CATALOG_DIR / f"{adcode}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "(none)"
         raise UnknownDistrictError(

@@ -46,6 +46,9 @@ class LayerKind(StrEnum):
     ROUTE = "route"                            # 路线（高速公路/国省干线）
     BUS_STOP = "bus_stop"                      # 公交站点
     SPONGE_AREA = "sponge_area"                # 海绵城市达标区
+    PARK_ENTRANCE = "park_entrance"            # 公园出入口
+    WALK_NETWORK = "walk_network"              # 步行网络（路段）
+    LIVING_CIRCLE_FACILITY = "living_circle_facility"  # 生活圈配套设施 (GB 50180-2018)
 
 
 class Status(StrEnum):
@@ -231,6 +234,8 @@ SPECS: dict[LayerKind, LayerSpec] = {
                 FieldSpec("is_new", "bool", "新建", "New building"),
                 FieldSpec("public_institution", "bool", "公共机构", "Public institution"),
                 FieldSpec("floors", "int", "层数", "Floors", minimum=0, maximum=200),
+                FieldSpec("floor_area_m2", "float", "建筑面积", "Gross floor area", unit="m2",
+                          minimum=0),
                 FieldSpec("population", "float", "居住人口", "Residents", unit="person",
                           minimum=0),
             ),
@@ -336,6 +341,36 @@ SPECS: dict[LayerKind, LayerSpec] = {
             LayerKind.SPONGE_AREA, "海绵城市达标区", "Sponge-city compliant areas",
             GeometryFamily.POLYGON, (_AREA,),
         ),
+        LayerSpec(
+            LayerKind.PARK_ENTRANCE, "公园出入口", "Park entrances", GeometryFamily.POINT,
+            (
+                FieldSpec("park_id", "str", "所属公园", "Park ID"),
+                FieldSpec("entrance_type", "str", "出入口类型", "Entrance type"),
+            ),
+        ),
+        LayerSpec(
+            # One edge between two junctions (or ends) of the walkable network, for walking
+            # distances; from_node/to_node are the junction ids (OSM node ids for OSM data).
+            LayerKind.WALK_NETWORK, "步行网络", "Walking network", GeometryFamily.LINE,
+            (
+                FieldSpec("highway", "str", "道路类型", "Way type"),
+                FieldSpec("from_node", "int", "起点节点", "From node"),
+                FieldSpec("to_node", "int", "终点节点", "To node"),
+                FieldSpec("length_m", "float", "长度", "Length", unit="m", required=True,
+                          minimum=0),
+            ),
+        ),
+        LayerSpec(
+            # GB 50180-2018 配套设施 of the 5/10/15-minute living circles (生活圈).
+            LayerKind.LIVING_CIRCLE_FACILITY, "生活圈配套设施", "Living-circle facilities",
+            GeometryFamily.POINT,
+            (
+                FieldSpec("facility_type", "str", "设施类型", "Facility type", required=True,
+                          choices=("school", "kindergarten", "clinic", "market",
+                                   "elderly_care", "sports_ground")),
+                FieldSpec("osm_tag", "str", "OSM标签", "OSM tag"),
+            ),
+        ),
     )
 }
 
@@ -369,6 +404,12 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "provincial": ("省道", "Provincial road"),
     "trunk": ("城市干道", "Trunk road"),
     "riverside": ("滨水", "Riverside"),
+    "school": ("中小学", "School"),
+    "kindergarten": ("幼儿园", "Kindergarten"),
+    "clinic": ("社区卫生服务", "Clinic"),
+    "market": ("菜市场/生鲜超市", "Market"),
+    "elderly_care": ("养老设施", "Elderly care"),
+    "sports_ground": ("运动场地", "Sports ground"),
     "urban": ("城市", "Urban"),
     "country": ("郊野", "Country"),
     **{s.value: lab for s, lab in STATUS_LABELS.items()},

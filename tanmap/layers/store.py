@@ -47,7 +47,7 @@ from tanmap.layers.kinds import SPECS, LayerKind, LayerSpec, spec_for
 from tanmap.layers.validation import Issue, coerce_types, validate
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 __all__ = [
     "DEFAULT_FILE_NAME",
@@ -195,6 +195,16 @@ class Store(Protocol):
         self, kind: LayerKind | str, *, district: str, source: str = ""
     ) -> LayerVersion:
         """Store an empty next version of (kind, district): known to have no features."""
+        ...
+
+    def write_many(
+        self,
+        layers: Mapping[LayerKind | str, gpd.GeoDataFrame],
+        *,
+        district: str,
+        source: str = "",
+    ) -> list[LayerVersion]:
+        """Replace several layers of one district in one atomic step; all layers or none."""
         ...
 
     def indicators(self, district: str) -> pd.DataFrame:
@@ -590,6 +600,78 @@ class GeoPackageStore:
             with self._copy_on_write() as tmp:
                 return _apply_write(tmp, spec, district, frame, "replace", source)
 
+    def write_many(
+        self,
+        layers: Mapping[LayerKind | str, gpd.GeoDataFrame],
+        *,
+        district: str,
+        source: str = "",
+    ) -> list[LayerVersion]:
+        """Validate several layers and store them all as new versions in one atomic step.
+
+        中文：一次写入多个图层（全部成功或全部不变）。
+
+        Every frame replaces the district's features of its kind, as ``write(mode="replace")``
+        does, but all of them go into one private copy of the store that replaces the file once:
+        a failure at any layer leaves every layer as it was.
+
+        Parameters
+        ----------
+        layers
+            Kind -> features (any CRS); each must pass its kind's schema.
+        district
+            Adcode of a district already in the store; the ``district`` kind is not accepted.
+        source
+            Where the data came from; kept in every version record.
+
+        Returns
+        -------
+        list of LayerVersion
+            The new versions, in the order of ``layers``.
+
+        Raises
+        ------
+        LayerValidationError
+            If any frame fails its schema; the problems of every layer are listed. Nothing is
+            written.
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        StoreError
+            If ``layers`` holds the ``district`` kind, or the write failed for another reason;
+            the store is unchanged.
+        """
+        district = str(district).strip()
+        label = source or "features"
+        kinds = [spec_for(k).kind for k in layers]  # keys are unique: LayerKind is a StrEnum
+        if not kinds:
+            return []
+        frames: list[tuple[LayerSpec, gpd.GeoDataFrame]] = []
+        errors: list[Issue] = []
+        for kind, gdf in layers.items():
+            spec = spec_for(kind)
+            if spec.kind is LayerKind.DISTRICT:
+                raise StoreError("write_many does not take district boundaries; use "
+                                 "put_district(row)")
+            issues = validate(gdf, spec, source=f"{label} [{spec.kind.value}]")
+            found = [i for i in issues if i.severity == "error"]
+            errors += found
+            if not found:
+                frames.append((spec, _to_storage(coerce_types(gdf, spec), spec, district)))
+        if errors:
+            listing = ", ".join(k.value for k in kinds)
+            raise LayerValidationError(f"{label} ({listing})", errors)
+        with self._lock():
+            if not self.exists():
+                self._unknown(district)
+            self._check_schema()
+            with self._connect() as con:
+                self._require_district(con, district)
+            updated_at = _utc_now()  # one write, one time stamp for every layer
+            with self._copy_on_write() as tmp:
+                return [_apply_write(tmp, spec, district, frame, "replace", source,
+                                     updated_at=updated_at)
+                        for spec, frame in frames]
+
     # ---------------------------------------------------------------- indicators
 
     def indicators(self, district: str) -> pd.DataFrame:
@@ -902,7 +984,7 @@ def _stored_digest(con: sqlite3.Connection, table: str, district: str) -> tuple[
 
 def _apply_write(
     tmp: Path, spec: LayerSpec, district: str, frame: gpd.GeoDataFrame, mode: WriteMode,
-    source: str,
+    source: str, *, updated_at: str | None = None,
 ) -> LayerVersion:
     """Change the private copy ``tmp``: features first, then the version record."""
     table = spec.kind.value
@@ -913,8 +995,17 @@ def _apply_write(
         previous = con.execute(
             "SELECT version FROM tanmap_layers WHERE kind = ? AND district = ?", (table, district)
         ).fetchone()
+        order: list[str] = []
+        if exists:
+            _add_missing_columns(con, table, spec)
+            order = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
         if exists and mode == "replace":
             con.execute(f'DELETE FROM "{table}" WHERE {_DISTRICT_COL} = ?', (district,))
+    if order:
+        # GDAL appends fields by position, not name: follow the table's column order (a field
+        # added to a kind later sits at the end of an older table).
+        names = [c for c in order if c in frame.columns]
+        frame = frame[[*names, *(c for c in frame.columns if c not in names)]]
     if len(frame) or not exists:
         _write_features(tmp, table, frame)
     with _connect_copy(tmp) as con:
@@ -923,7 +1014,7 @@ def _apply_write(
         kind=spec.kind,
         district=district,
         version=(previous[0] if previous else 0) + 1,
-        updated_at=_utc_now(),
+        updated_at=updated_at or _utc_now(),
         n_features=n_features,
         source=source,
         checksum=checksum,
@@ -935,6 +1026,18 @@ def _apply_write(
              record.source, record.checksum),
         )
     return record
+
+
+#: SQLite column types of the spec dtypes (as GDAL's GeoPackage driver creates them).
+_SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
+
+
+def _add_missing_columns(con: sqlite3.Connection, table: str, spec: LayerSpec) -> None:
+    """Add the spec fields a table written by an older tanmap lacks (new fields are nullable)."""
+    have = {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}
+    for f in spec.all_fields:
+        if f.name not in have:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{f.name}" {_SQL_TYPES[f.dtype]}')
 
 
 def _id_clashes(

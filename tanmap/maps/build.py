@@ -46,6 +46,8 @@ __all__ = [
     "DISPLAY_SIMPLIFY_M",
     "HIDDEN_AT_START",
     "MAX_ZOOM",
+    "OSM_CREDIT_HTML",
+    "OSM_CREDIT_MARK",
     "OSM_TILES",
     "POINT_CLUSTER_MIN",
     "POLYGON_DETAIL_LIMIT",
@@ -105,8 +107,18 @@ MAX_ZOOM = 19
 #: Layers listed in the layer control but switched off when the page opens (busy or bulky).
 HIDDEN_AT_START: frozenset[LayerKind] = frozenset(
     {LayerKind.COMMUNITY, LayerKind.LAND_COVER, LayerKind.SPONGE_AREA, LayerKind.BUS_STOP,
-     LayerKind.RECYCLING_POINT}
+     LayerKind.RECYCLING_POINT, LayerKind.WALK_NETWORK}
 )
+
+#: Text in a feature's ``source`` that marks OpenStreetMap data (tanmap.layers.osm.OSM_ATTRIBUTION).
+OSM_CREDIT_MARK = "© OpenStreetMap contributors"
+#: The credit added to the map's attribution control when OSM-derived layers are shown.
+OSM_CREDIT_HTML = (
+    'Data &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+    "contributors (ODbL 1.0)"
+)
+#: At most this many distinct sources are listed in the legend.
+_MAX_SOURCES = 6
 
 #: WGS84 (OpenStreetMap) tiles: (url, attribution).
 OSM_TILES = (
@@ -803,6 +815,7 @@ def district_map(
 
     legend: list[str] = []
     found_sample: list[str] = []
+    sources: dict[str, None] = {}  # distinct feature sources, in order (shown in the legend)
 
     def add(
         frame_in: gpd.GeoDataFrame,
@@ -819,6 +832,10 @@ def district_map(
     ) -> None:
         prepared = _prepare(frame_in, family, planning_epsg, name)
         frame = prepared.frame
+        if kind is not None and "source" in frame.columns:
+            sources.update(dict.fromkeys(
+                str(v) for v in frame["source"].dropna().unique()[:_MAX_SOURCES] if str(v)
+            ))
         if synthetic:
             frame = frame.assign(data_label=SAMPLE_DATA_LABEL)
         else:
@@ -910,6 +927,18 @@ def district_map(
         plugin.add_to(m)
 
     html_root = root.html
+    if sources:
+        shown = list(sources)[:_MAX_SOURCES]
+        legend.append(f'<div class="tanmap-sources"><small>{_esc(label("sources", lang))}: '
+                      f"{'; '.join(_esc(s) for s in shown)}</small></div>")
+    if any(OSM_CREDIT_MARK in s for s in sources):
+        # ODbL 1.0 asks for the credit wherever OSM data is shown: on the map itself too.
+        # After the map's own script has defined it (parser scripts run before the event).
+        root.script.add_child(_Raw(
+            'document.addEventListener("DOMContentLoaded", function () { '
+            f"{m.get_name()}.attributionControl.addAttribution({json.dumps(OSM_CREDIT_HTML)});"
+            " });"
+        ), name="tanmap_osm_credit")
     if shift:
         legend.append(f"<div><small>{_esc(label('gcj_note', lang))}</small></div>")
     if basemap_links:

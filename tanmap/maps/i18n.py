@@ -19,6 +19,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Layers are generated sample data, not real data",
     ),
     "legend": ("图例", "Legend"),
+    "sources": ("数据来源", "Sources"),
     "audit": ("目标核查", "Plan-target audit"),
     "audit_title": ("指标", "Target"),
     "audit_status": ("状态", "Status"),

@@ -135,6 +135,10 @@ STYLES: dict[LayerKind, LayerStyle] = {
     ),
     LayerKind.BUS_STOP: LayerStyle("#283593", "#7986cb", radius_px=3.0, fill_opacity=0.9),
     LayerKind.SPONGE_AREA: LayerStyle("#0277bd", "#81d4fa", weight_px=1.0, fill_opacity=0.35),
+    LayerKind.PARK_ENTRANCE: LayerStyle("#1b5e20", "#ffffff", radius_px=3.0, fill_opacity=1.0),
+    LayerKind.WALK_NETWORK: LayerStyle("#8d6e63", "#8d6e63", weight_px=1.0, fill_opacity=0.0),
+    LayerKind.LIVING_CIRCLE_FACILITY: LayerStyle("#ad1457", "#f48fb1", radius_px=4.0,
+                                                 fill_opacity=0.9),
 }
 
 #: Styles of computed overlays (results of geo/coverage), keyed by result-layer name.

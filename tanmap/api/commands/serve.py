@@ -18,8 +18,8 @@ def register(subparsers: Any) -> None:
     """
     for name, help_text in (
         ("serve", "serve the web app and API for the store (启动地图与接口服务)"),
-        ("demo", "load the five seed districts with sample layers, audit them, and serve "
-                 "(载入示例并启动服务)"),
+        ("demo", "load the five seed districts with sample layers and one district built "
+                 "from OpenStreetMap data, audit them, and serve (载入示例并启动服务)"),
     ):
         parser = subparsers.add_parser(name, help=help_text, description=help_text)
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -37,7 +37,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """Load the seed districts, write their report cards, then serve."""
     from tanmap.layers.audit import audit_district
     from tanmap.layers.boundaries import bundled_districts
-    from tanmap.layers.demo import SEED_ADCODES, load_demo
+    from tanmap.layers.demo import OSM_DEMO_CODE, SEED_ADCODES, load_demo, load_osm_demo
     from tanmap.layers.report import write_card
     from tanmap.layers.runner import current_year
 
@@ -47,11 +47,15 @@ def run_demo(args: argparse.Namespace) -> int:
     for i in range(len(bundled)):
         if str(bundled["adcode"].iloc[i]) not in known:
             store.put_district(bundled.iloc[[i]])
-    progress = Progress(2 * len(SEED_ADCODES), quiet=args.quiet, title="demo")
+    progress = Progress(2 * len(SEED_ADCODES) + 2, quiet=args.quiet, title="demo")
     load_demo(store, progress=progress.step)
+    load_osm_demo(store, progress=progress.step)
+    loaded = set(store.districts()["adcode"].astype(str))
     year = args.year or current_year()
     cards = {}
-    for adcode in SEED_ADCODES:
+    for adcode in (*SEED_ADCODES, OSM_DEMO_CODE):
+        if adcode not in loaded:
+            continue
         card = audit_district(store, adcode, year=year)
         cards[adcode] = card
         files = write_card(card, Path(args.reports) / adcode, lang=args.lang)
