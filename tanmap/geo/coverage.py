@@ -35,7 +35,14 @@ import shapely
 
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
-from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
+from tanmap.geo.rules import (
+    AREA_TYPES,
+    BUILTIN_RULES,
+    CoverageRule,
+    get_rule,
+    rule_from_mapping,
+    rule_to_mapping,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -1165,9 +1172,14 @@ class ParkCoverageParams:
     """Parameters of the ``park_coverage`` metric.
 
     中文：公园绿地服务半径覆盖率参数。
+
+    ``rule`` is a built-in rule id or a user rule as a mapping (name, version, citation,
+    park_classes, tiers, thresholds ...; see :func:`tanmap.geo.rules.rule_from_mapping`); a
+    mapping is validated and kept in its normalised form, so the result's parameters carry the
+    whole rule that was applied.
     """
 
-    rule: str = "gbt51346_2019"
+    rule: str | dict[str, Any] = "gbt51346_2019"
     radius_m: float | None = None
     include_pocket_gardens: bool = False
     pocket_radius_m: float = POCKET_GARDEN_RADIUS_M
@@ -1176,8 +1188,13 @@ class ParkCoverageParams:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.rule not in BUILTIN_RULES:
-            problems.append(f"rule {self.rule!r} is not one of {sorted(BUILTIN_RULES)}")
+        if isinstance(self.rule, str):
+            if self.rule not in BUILTIN_RULES:
+                problems.append(f"rule {self.rule!r} is not one of {sorted(BUILTIN_RULES)}; "
+                                "or give a user rule (a mapping, e.g. from --rule-file)")
+        else:
+            # CoverageRuleError (a ValueError) lists every problem of the user rule.
+            object.__setattr__(self, "rule", rule_to_mapping(rule_from_mapping(self.rule)))
         if self.radius_m is not None and not self.radius_m > 0:
             problems.append(f"radius_m must be > 0 metres, got {self.radius_m!r}")
         if not self.pocket_radius_m > 0:
@@ -1186,6 +1203,20 @@ class ParkCoverageParams:
             problems.append(f"area_type {self.area_type!r} is not one of {list(AREA_TYPES)}")
         if problems:
             raise ValueError("; ".join(problems))
+
+    def coverage_rule(self) -> CoverageRule:
+        """Return the rule these parameters name (built-in or user)."""
+        if isinstance(self.rule, str):
+            return get_rule(self.rule)
+        return rule_from_mapping(self.rule)
+
+    @property
+    def required_margin_m(self) -> float:
+        """Return how far beyond the district parks must be loaded: the largest radius used."""
+        radii = [self.coverage_rule().max_radius_m, self.radius_m or 0.0]
+        if self.include_pocket_gardens:
+            radii.append(self.pocket_radius_m)
+        return max(radii)
 
 
 @dataclass(frozen=True)
@@ -1222,10 +1253,20 @@ def _units(context: MetricContext) -> dict[str, gpd.GeoDataFrame]:
     return {k: v for k, v in context.units.items() if v is not None and len(v)}
 
 
+def _rule_summary(rule: CoverageRule) -> dict[str, Any]:
+    """Return what a card shows of the rule: id, name, version, citation, source, tiers."""
+    return {
+        "id": rule.id, "name": rule.title_zh, "name_en": rule.title_en, "version": rule.version,
+        "citation": rule.clause, "source": rule.source,
+        "tiers": [str(t) for t in rule.tiers],
+        "thresholds": {k: str(t) for k, t in rule.thresholds.items()},
+    }
+
+
 def _compute_park_coverage(
     frames: Mapping[str, gpd.GeoDataFrame], params: ParkCoverageParams, context: MetricContext
 ) -> MetricResult:
-    rule = get_rule(params.rule)
+    rule = params.coverage_rule()
     report = park_coverage(
         frames["residential_land"], frames["park"], rule=rule,
         buildings=frames.get("building"),
@@ -1247,9 +1288,10 @@ def _compute_park_coverage(
         missing = (*missing, "pocket_garden")
     tables = [t.assign(unit_kind=name) for name, t in report.per_unit.items()]
     per_unit = pd.concat(tables, ignore_index=True) if tables else None
+    details = {**report.details, "rule": _rule_summary(rule)}
     return MetricResult(
         name="park_coverage", value=value, unit="share", params=params_to_dict(params),
-        rule=rule.citation, details=dict(report.details), per_unit=per_unit,
+        rule=rule.citation, details=details, per_unit=per_unit,
         layers={"gaps": report.gaps, "service_areas": report.service_areas}, missing=missing,
     )
 

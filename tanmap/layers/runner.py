@@ -363,7 +363,7 @@ def run_metric(
             if kind in required:
                 missing.append(kind)
             continue
-        frame, versions = _load_kind(store, kind, district, district_m, mdef.margin_m, epsg)
+        frame, versions = _load_kind(store, kind, district, district_m, mdef.margin_for(p), epsg)
         frames[kind] = apply_planned_renewals(
             filter_as_of(frame, year, include_planned_until), include_planned_until
         )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_OK, EXIT_USAGE, echo, fail, format_table, store_from_args
 from tanmap.geo.registry import METRICS
+from tanmap.layers.rule_files import RULE_METRICS, load_rule_file
 from tanmap.layers.runner import RunOutcome, run_metric
 
 if TYPE_CHECKING:
@@ -40,6 +42,9 @@ def register(subparsers: Any) -> None:
                    help="also count planned/under-construction projects due by YEAR (情景)")
     p.add_argument("--epsg", type=int, metavar="EPSG",
                    help="override the district's planning CRS (a projected CRS in metres)")
+    p.add_argument("--rule-file", type=Path, metavar="FILE",
+                   help="YAML/JSON coverage rule (name, version, citation, park_classes, tiers, "
+                        "thresholds) used instead of a built-in rule (自定义规则; park_coverage)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=run_metric_command)
 
@@ -149,9 +154,17 @@ def run_metric_command(args: argparse.Namespace) -> int:
         return fail("give a metric NAME and --district ADCODE, or --list to see the metrics",
                     EXIT_USAGE)
     try:
-        params = parse_params(args.param)
+        params: dict[str, Any] = dict(parse_params(args.param))
     except ValueError as err:
         return fail(str(err), EXIT_USAGE)
+    if args.rule_file is not None:
+        mdef = METRICS.get(args.name)
+        if mdef is None or "rule" not in {f.name for f in dataclasses.fields(mdef.params)}:
+            return fail(f"--rule-file applies to metrics with a coverage rule "
+                        f"({', '.join(RULE_METRICS)}), not {args.name!r}", EXIT_USAGE)
+        if "rule" in params:
+            return fail("give --rule-file or --param rule=..., not both", EXIT_USAGE)
+        params["rule"] = load_rule_file(args.rule_file)
     outcome = run_metric(
         store_from_args(args), args.name, args.district, params, year=args.year,
         include_planned_until=args.planned_until, planning_epsg=args.epsg,
