@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AuditRuleRequest",
     "DistrictOut",
     "FeatureCollectionIn",
     "ImportOut",
@@ -101,3 +102,10 @@ class IndicatorOut(_Model):
     entered_value: float
     entered_unit: str
     source: str
+
+
+class AuditRuleRequest(_Model):
+    """An audit run with a user coverage rule (name, version, citation, tiers, thresholds ...)."""
+
+    rule: dict[str, Any] = Field(description="自定义规则 coverage rule, as in a rule file")
+    year: int | None = Field(default=None, ge=1900, le=2100)
