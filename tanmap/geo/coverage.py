@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from tanmap.geo.building_geometry import BUILDING_TESTS, BuildingTest, building_test_geometries
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.rules import (
@@ -861,6 +862,8 @@ def park_coverage(
     area_type: str = "overall",
     radius_m: float | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    building_test: BuildingTest = "footprint",
+    building_entrances: gpd.GeoDataFrame | None = None,
 ) -> CoverageReport:
     """Measure park service-radius coverage of residential land under a rule set.
 
@@ -901,6 +904,14 @@ def park_coverage(
         Override every tier's radius (parks below the smallest tier still do not count).
     tolerance_m
         Radial tolerance of the area computation (see module docstring).
+    building_test
+        Which geometry of a building is tested for the building extras: ``"footprint"``
+        (default), ``"centroid"`` or ``"entrance"`` (any of its entrances within the radius;
+        see :mod:`tanmap.geo.building_geometry`). Which buildings are counted (residential,
+        inside the district) does not depend on it.
+    building_entrances
+        Entrance points with ``building_id`` (the ``building_entrance`` layer), for
+        ``building_test="entrance"``.
 
     Returns
     -------
@@ -984,6 +995,7 @@ def park_coverage(
     population_share: float | None = None
     population_source: str | None = None
     b_total = b_cov = 0
+    b_without_entrance = e_unmatched = 0
     if buildings is not None:
         _check(buildings, parks, what_t="buildings", what_f="parks")
         homes = buildings
@@ -992,7 +1004,9 @@ def park_coverage(
         if district is not None:
             inside = shapely.covered_by(shapely.point_on_surface(_geoms(homes)), district)
             homes = homes[inside]
-        served = covered_mask(homes, parks, default_radii)
+        tests = building_test_geometries(homes, building_test, building_entrances)
+        served = covered_mask(tests.geometry, parks, default_radii)
+        b_without_entrance, e_unmatched = tests.without_entrance, tests.entrances_unmatched
         b_total, b_cov = len(homes), int(served.sum())
         building_share = b_cov / b_total if b_total else None
         if population_col in homes.columns:
@@ -1074,6 +1088,9 @@ def park_coverage(
         "extra_building_share": building_share,
         "extra_buildings_total": b_total,
         "extra_buildings_covered": b_cov,
+        "extra_building_test": building_test,
+        "extra_buildings_without_entrance": b_without_entrance,
+        "extra_entrances_unmatched": e_unmatched,
         "extra_population_share": population_share,
         "extra_population_source": population_source,
         "pocket_augmented_share": augmented_share,
@@ -1185,9 +1202,13 @@ class ParkCoverageParams:
     pocket_radius_m: float = POCKET_GARDEN_RADIUS_M
     area_type: str = "overall"
     weight: Literal["area", "buildings", "population"] = "area"
+    building_test: Literal["footprint", "centroid", "entrance"] = "footprint"
 
     def __post_init__(self) -> None:
         problems = []
+        if self.building_test not in BUILDING_TESTS:
+            problems.append(f"building_test {self.building_test!r} is not one of "
+                            f"{list(BUILDING_TESTS)}")
         if isinstance(self.rule, str):
             if self.rule not in BUILTIN_RULES:
                 problems.append(f"rule {self.rule!r} is not one of {sorted(BUILTIN_RULES)}; "
@@ -1209,6 +1230,11 @@ class ParkCoverageParams:
         if isinstance(self.rule, str):
             return get_rule(self.rule)
         return rule_from_mapping(self.rule)
+
+    @property
+    def entrance_kind(self) -> str | None:
+        """Return the entrance layer kind the ``"entrance"`` building test needs, else None."""
+        return "building_entrance" if self.building_test == "entrance" else None
 
     @property
     def required_margin_m(self) -> float:
@@ -1273,6 +1299,7 @@ def _compute_park_coverage(
         pocket_gardens=frames.get("pocket_garden") if params.include_pocket_gardens else None,
         pocket_radius_m=params.pocket_radius_m, units=_units(context),
         district=context.district, area_type=params.area_type, radius_m=params.radius_m,
+        building_test=params.building_test, building_entrances=frames.get("building_entrance"),
     )
     missing: tuple[str, ...] = ()
     value: float | None
@@ -1331,6 +1358,7 @@ METRIC_DEFS: tuple[MetricDef, ...] = (
         compute=_compute_park_coverage, unit="share",
         optional_inputs=("pocket_garden", "building"),
         margin_m=max(r.max_radius_m for r in BUILTIN_RULES.values()),
+        param_inputs=("entrance_kind",),
     ),
     MetricDef(
         name="facility_coverage", zh="设施服务半径覆盖率", en="Facility service-radius coverage",

@@ -46,6 +46,7 @@ class LayerKind(StrEnum):
     ROUTE = "route"                            # 路线（高速公路/国省干线）
     BUS_STOP = "bus_stop"                      # 公交站点
     SPONGE_AREA = "sponge_area"                # 海绵城市达标区
+    BUILDING_ENTRANCE = "building_entrance"    # 建筑出入口
 
 
 class Status(StrEnum):
@@ -335,6 +336,11 @@ SPECS: dict[LayerKind, LayerSpec] = {
         LayerSpec(
             LayerKind.SPONGE_AREA, "海绵城市达标区", "Sponge-city compliant areas",
             GeometryFamily.POLYGON, (_AREA,),
+        ),
+        LayerSpec(
+            # Joined to building.id by building_id: the "entrance" building test of coverage.
+            LayerKind.BUILDING_ENTRANCE, "建筑出入口", "Building entrances", GeometryFamily.POINT,
+            (FieldSpec("building_id", "str", "所属建筑编号", "Building ID", required=True),),
         ),
     )
 }

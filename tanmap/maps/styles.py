@@ -135,6 +135,8 @@ STYLES: dict[LayerKind, LayerStyle] = {
     ),
     LayerKind.BUS_STOP: LayerStyle("#283593", "#7986cb", radius_px=3.0, fill_opacity=0.9),
     LayerKind.SPONGE_AREA: LayerStyle("#0277bd", "#81d4fa", weight_px=1.0, fill_opacity=0.35),
+    LayerKind.BUILDING_ENTRANCE: LayerStyle("#4e342e", "#a1887f", radius_px=2.5,
+                                            fill_opacity=0.9),
 }
 
 #: Styles of computed overlays (results of geo/coverage), keyed by result-layer name.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from tanmap.geo.errors import CoverageRuleError, MetricParameterError
 from tanmap.layers.catalog import load_catalog
@@ -226,3 +226,26 @@ def test_rule_file_round_trips_through_yaml(tmp_path: Path) -> None:
     mapping = load_rule_file(write(tmp_path, TIERED_RULE))
     again = write(tmp_path, yaml.safe_dump(mapping, allow_unicode=True), "again.yaml")
     assert load_rule_file(again) == mapping
+
+
+# ------------------------------------------------------- building test through the runner
+
+
+def test_entrance_test_without_an_entrance_layer_is_no_data(store: GeoPackageStore) -> None:
+    store.write("building", metre_frame(
+        [{"id": "B1", "use_category": "residential"}], [box(10, 10, 30, 30)],
+    ), district=ADCODE, source="test buildings")
+    params = {"weight": "buildings", "building_test": "entrance"}
+    out = run_metric(store, "park_coverage", ADCODE, params, year=2025)
+    assert (out.result.value, out.result.missing) == (None, ("building_entrance",))
+    assert out.result.params["building_test"] == "entrance"
+
+    store.write("building_entrance", metre_frame(
+        [{"id": "E1", "building_id": "B1"}], [Point(30, 20)],
+    ), district=ADCODE, source="test entrances")
+    out = run_metric(store, "park_coverage", ADCODE, params, year=2025)
+    # The door (30, 20) is 130 m from ``small`` ([0, 40] × [150, 170]): served within 500 m.
+    assert out.result.value == 1.0
+    assert out.result.details["extra_buildings_without_entrance"] == 0
+    assert ("building_entrance", ADCODE, 1) in {
+        (e["kind"], e["district"], e["version"]) for e in out.lineage}
