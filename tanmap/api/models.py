@@ -88,7 +88,7 @@ class IndicatorIn(_Model):
     year: int = Field(ge=1900, le=2100, description="年份 year the value is for")
     value: float = Field(allow_inf_nan=False, description="数值 value as entered, e.g. 95")
     unit: str = Field(min_length=1, max_length=40,
-                      description="单位 unit as entered: share, %, m2, 万平方米, 亩, kW, 万千瓦 ...")
+                      description="单位 unit as entered: share, %, m2, 万平方米, 亩, kW ...")
     source: str = Field(default="", max_length=500, description="来源 where the value comes from")
 
 

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIMENSIONS",
-    "MU_M2",
     "MULTIPLIER_PREFIXES",
+    "MU_M2",
     "SHARE_BOUNDS",
     "Quantity",
     "Unit",

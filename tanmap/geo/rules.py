@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -419,7 +420,7 @@ def _parse_tiers(raw: Any, where: str, problems: list[str]) -> tuple[SizeTier, .
         if area >= 0 and radius is not None and radius > 0 and (top is None or top > area):
             tiers.append((i, SizeTier(area, radius, math.inf if top is None else top)))
     tiers.sort(key=lambda it: it[1].min_area_m2)
-    for (i, a), (j, b) in zip(tiers, tiers[1:], strict=False):
+    for (i, a), (j, b) in itertools.pairwise(tiers):
         if a.min_area_m2 == b.min_area_m2:
             problems.append(f"{where}: tiers[{i}] and tiers[{j}] share a min_area_m2 "
                             f"({a.min_area_m2:g} m²); merge them or change one")

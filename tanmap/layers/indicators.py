@@ -1,10 +1,9 @@
-"""Safe entry of tracked indicator values (指标填报): known keys, units converted, ranges checked."""
+"""Safe entry of tracked indicator values (指标填报): known keys, unit conversion, range checks."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tanmap.geo.errors import UnitError, UnknownDistrictError, UnknownIndicatorError
@@ -18,6 +17,7 @@ from tanmap.layers.catalog import INDICATOR_METRIC, all_catalogs, load_catalog
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from tanmap.layers.catalog import Catalog
     from tanmap.layers.store import Store

@@ -491,8 +491,9 @@ def test_indicator_in_an_area_unit_is_converted(store_path: Path,
     ("argv", "message"),
     [
         (("led_share", "2025", "95", "--unit", "m2"),
-         "led_share (LED等高效节能灯具使用占比) is tracked in share (比例): unit m2 (面积 area) cannot be "
-         "converted to share (比例 share): a 面积 is not a 比例. Give the value in share"),
+         "led_share (LED等高效节能灯具使用占比) is tracked in share (比例): unit m2 (面积 area) "
+         "cannot be converted to share (比例 share): a 面积 is not a 比例. Give the value in "
+         "share"),
         (("led_share", "2025", "95", "--unit", "share"),
          "led_share (LED等高效节能灯具使用占比) = 95 share is outside 0–100 %"),
         (("led_share", "2025", "101", "--unit", "%"), "= 101 % is outside 0–100 %"),

@@ -207,7 +207,7 @@ def test_parse_quantity(text: str, value: float, symbol: str, base_value: float)
 def test_parse_quantity_bare_numbers_need_a_default_unit() -> None:
     assert parse_quantity("500", "m").to("km") == 0.5
     assert parse_quantity(500.0, "m").value == 500.0
-    with pytest.raises(UnitError, match="has no unit; write it with one, e.g. '500 m2'"):
+    with pytest.raises(UnitError, match=r"has no unit; write it with one, e\.g\. '500 m2'"):
         parse_quantity("500")
     with pytest.raises(UnitError, match="does not start with a number"):
         parse_quantity("m2 500")

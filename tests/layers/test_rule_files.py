@@ -96,7 +96,8 @@ def write(tmp_path: Path, text: str | bytes, name: str = "rules.yaml") -> Path:
 def test_yaml_rule_file_is_read_and_named(tmp_path: Path) -> None:
     rule = read_rule_file(write(tmp_path, TIERED_RULE))
     assert (rule.id, rule.version, rule.source) == ("测试区公园服务半径规则", 3, "user")
-    assert rule.citation == "user rule 测试区公园服务半径规则 v3 — 测试区绿地系统规划 (2024) 第 4.2 条"
+    assert rule.citation == ("user rule 测试区公园服务半径规则 v3 — 测试区绿地系统规划 (2024) "
+                             "第 4.2 条")
     assert [str(t) for t in rule.tiers] == ["1000–5000 m² -> 300 m", ">= 5000 m² -> 500 m"]
 
 
