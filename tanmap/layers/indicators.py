@@ -30,6 +30,7 @@ __all__ = [
     "enter_indicator",
     "known_indicators",
     "prepare_indicator",
+    "stored_value_in",
     "suggest_keys",
 ]
 
@@ -195,6 +196,46 @@ def prepare_indicator(
         check_share(converted, what=what, entered=f"{value:g} {unit.strip()}",
                     bounds=_share_bounds(key))
     return IndicatorEntry(key, converted, info.unit, float(value), unit.strip())
+
+
+def stored_value_in(key: str, value: float, stored_unit: str, target_unit: str) -> float:
+    """Return a stored indicator value in the unit of the target it is compared with.
+
+    中文：将已存指标值换算为目标单位（兼容旧数据，如按 % 存入的 95）。
+
+    Values entered before units were checked may be in another unit (``95`` with ``%``); they
+    are converted, and a share outside 0–100 % is refused rather than compared.
+
+    Raises
+    ------
+    UnitError
+        If the units cannot be converted or a share is out of range; the message says how to
+        re-enter the value.
+
+    Examples
+    --------
+    >>> stored_value_in("led_share", 95.0, "%", "share")
+    0.95
+    """
+    redo = (f" Re-enter it: `tanmap indicator set ADCODE {key} YEAR VALUE --unit "
+            f"{target_unit}`.")
+    if stored_unit.strip() == target_unit.strip():
+        converted = float(value)
+    else:
+        try:
+            converted = convert(value, stored_unit, target_unit)
+        except UnitError as err:
+            raise UnitError(f"indicator {key} = {value:g} {stored_unit} cannot be compared with "
+                            f"a target in {target_unit}: {err}{redo}") from err
+    try:
+        if parse_unit(target_unit).dimension == "share":
+            check_share(converted, what=f"indicator {key}",
+                        entered=f"{value:g} {stored_unit}", bounds=_share_bounds(key))
+    except UnitError as err:
+        if "unknown unit" in str(err):
+            return converted
+        raise UnitError(f"{err}{redo}") from err
+    return converted
 
 
 def enter_indicator(

@@ -131,3 +131,19 @@ def test_audit_card_names_the_user_rule(store: GeoPackageStore, rule_file: Path,
     assert row["target"] == 0.9  # the plan's target is kept
     assert row["overridden"] is True
     assert RULE_CITATION in (out / f"audit_{ADCODE}_2025_zh.md").read_text(encoding="utf-8")
+
+
+def test_a_hostile_rule_name_is_escaped_on_the_html_card(
+    store: GeoPackageStore, catalog_dir: Path, tmp_path: Path
+) -> None:
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(TIERED_RULE.replace("name: 测试区公园服务半径规则",
+                                           'name: "<script>alert(1)</script>"'),
+                       encoding="utf-8")
+    out = tmp_path / "out"
+    assert run(store, "-q", "audit", ADCODE, "--year", "2025", "--catalog-dir",
+               str(catalog_dir), "--out", str(out), "--format", "html",
+               "--rule-file", str(hostile)) == 0
+    html = (out / f"audit_{ADCODE}_2025_zh.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

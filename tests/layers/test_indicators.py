@@ -136,3 +136,40 @@ def test_enter_indicator_stores_the_converted_value(tmp_path: Path) -> None:
     with pytest.raises(UnitError):
         enter_indicator(store, "120101", "led_share", 2026, 95, "m2")
     assert len(store.indicators("120101")) == 1
+
+
+# ---------------------------------------------- values stored before units were checked
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "status", "measured", "error"),
+    [
+        (0.95, "share", "met", 0.95, None),
+        (95.0, "%", "met", 0.95, None),           # the 9500 % of issue 9, read as 0.95
+        (75.0, "%", "not_met", 0.75, None),
+        (95.0, "share", "no_data", None, "indicator led_share = 95 share is outside 0–100 %"),
+        (95.0, "m2", "no_data", None, "cannot be compared with a target in share"),
+    ],
+    ids=["share", "percent", "percent-not-met", "share-95", "m2"],
+)
+def test_audit_reads_legacy_values_in_the_target_unit(
+    tmp_path: Path, value: float, unit: str, status: str, measured: float | None,
+    error: str | None,
+) -> None:
+    from tanmap.layers.audit import audit_district
+    from tests.layers.test_audit import _target, hand_catalog
+    from tests.layers.test_runner import ADCODE, build_store
+
+    store = build_store(tmp_path)
+    store.put_indicator(ADCODE, "led_share", 2023, value, unit, "legacy entry")
+    catalog = hand_catalog(_target("L01", "indicator", {"key": "led_share"}, 0.8, 2023,
+                                   unit="share", comparison=">"))
+    row = audit_district(store, ADCODE, year=2024, catalog=catalog).row(f"{ADCODE}-L01")
+    assert (row.status.value, row.measured) == (status, measured)
+    if error is None:
+        assert row.error is None
+    else:
+        assert row.error is not None
+        assert error in row.error
+        assert "Re-enter it: `tanmap indicator set ADCODE led_share YEAR VALUE --unit share`" \
+            in row.error
