@@ -274,3 +274,19 @@ def test_any_percentage_from_0_to_100_is_a_valid_share(pct: float) -> None:
     share = convert_quantity(pct, "%", "share")
     assert 0.0 <= share <= 1.0
     assert convert(share, "share", "%") == pytest.approx(pct, rel=1e-15, abs=1e-300)
+
+
+@given(value=_values, symbol=st.sampled_from(known_spellings()), space=st.sampled_from(["", " "]))
+def test_written_quantities_parse_back(value: float, symbol: str, space: str) -> None:
+    q = parse_quantity(f"{value!r}{space}{symbol}")
+    assert (q.value, q.unit.symbol) == (value, symbol)
+
+
+@given(text=st.text(max_size=12))
+def test_any_text_is_a_unit_or_a_unit_error(text: str) -> None:
+    try:
+        unit = parse_unit(text)
+    except UnitError:
+        return
+    assert unit.dimension in DIMENSIONS
+    assert unit.factor > 0

@@ -300,3 +300,26 @@ def test_user_tiers_round_trip_and_give_the_tier_of_each_area(bounds, radii, are
     for area, radius in zip(areas, got, strict=True):
         hits = [t["radius_m"] for t in tiers if t["min_area_m2"] <= area < t["max_area_m2"]]
         assert (np.isnan(radius) and not hits) or [radius] == hits
+
+
+_json_scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats() | st.text(
+    max_size=8)
+_json = st.recursive(_json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.sampled_from(["min_area_m2", "max_area_m2", "radius_m", "min_area", "radius", "share",
+                     "comparison", "overall", "old_city", "x"]), inner, max_size=3), max_leaves=8)
+_rule_keys = st.sampled_from(["id", "name", "version", "citation", "clause", "park_classes",
+                              "tiers", "thresholds", "denominator", "area_type_tiers", "verify",
+                              "colour"])
+
+
+@given(values=st.dictionaries(_rule_keys, _json, max_size=8))
+def test_arbitrary_rule_input_gives_a_rule_or_a_rule_error(values):
+    """Whatever a file holds, the parser answers with a rule or CoverageRuleError, never a crash."""
+    try:
+        rule = rule_from_mapping(values)
+    except CoverageRuleError as err:
+        assert "problem(s)" in str(err)
+        return
+    assert rule.tiers
+    assert all(t.radius_m > 0 and t.min_area_m2 >= 0 for t in rule.tiers)
+    assert rule_from_mapping(rule_to_mapping(rule)) == rule
