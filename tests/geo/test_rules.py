@@ -317,8 +317,7 @@ def test_arbitrary_rule_input_gives_a_rule_or_a_rule_error(values):
     """Whatever a file holds, the parser answers with a rule or CoverageRuleError, never a crash."""
     try:
         rule = rule_from_mapping(values)
-    except CoverageRuleError as err:
-        assert "problem(s)" in str(err)
+    except CoverageRuleError:
         return
     assert rule.tiers
     assert all(t.radius_m > 0 and t.min_area_m2 >= 0 for t in rule.tiers)
