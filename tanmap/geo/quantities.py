@@ -62,6 +62,10 @@ DIMENSIONS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "coal_equivalent": ("标准煤", "tce"),
     "coal_intensity": ("供电煤耗", "gce/kWh"),
     "mass_per_day": ("日处理能力", "t/d"),
+    "volume_per_day": ("日供水/处理量", "m3/d"),
+    "currency": ("金额", "元"),
+    "energy_intensity": ("能耗强度", "tce/万元"),
+    "carbon_intensity": ("碳排放强度", "tCO2/万元"),
 })
 
 #: Allowed range of a share (0–1, i.e. 0–100 %) unless a caller widens it (e.g. reductions).
@@ -118,6 +122,12 @@ _UNITS: tuple[tuple[str, str, Fraction, tuple[str, ...]], ...] = (
      ("gce/kwh", "g/kwh", "克标准煤/千瓦时", "克标煤/千瓦时", "克/千瓦时", "克标准煤每千瓦时")),
     ("kgce/kWh", "coal_intensity", _F(1000), ("kgce/kwh", "千克标准煤/千瓦时")),
     ("t/d", "mass_per_day", _F(1), ("t/d", "t/day", "吨/日", "吨/天", "吨每日", "吨每天", "吨/d")),
+    ("m3/d", "volume_per_day", _F(1), ("m3/d", "m3/day", "立方米/日", "立方米/天", "方/日")),
+    ("元", "currency", _F(1), ("元", "yuan", "cny", "rmb", "人民币元")),
+    ("tce/万元", "energy_intensity", _F(1),
+     ("tce/万元", "吨标煤/万元", "吨标准煤/万元", "tce/10k cny")),
+    ("tCO2/万元", "carbon_intensity", _F(1),
+     ("tco2/万元", "吨二氧化碳/万元", "吨co2/万元", "tco2/10k cny")),
 )
 
 

@@ -77,6 +77,11 @@ SPELLINGS = [
     ("克标准煤/千瓦时", "coal_intensity", Fraction(1)),
     ("t/d", "mass_per_day", Fraction(1)),
     ("吨/日", "mass_per_day", Fraction(1)),
+    ("万立方米/日", "volume_per_day", Fraction(10_000)),
+    ("亿元", "currency", Fraction(10**8)),
+    ("万元", "currency", Fraction(10_000)),
+    ("吨标准煤/万元", "energy_intensity", Fraction(1)),
+    ("吨二氧化碳/万元", "carbon_intensity", Fraction(1)),
 ]
 
 
