@@ -36,14 +36,7 @@ import shapely
 from tanmap.geo.building_geometry import BUILDING_TESTS, BuildingTest, building_test_geometries
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
-from tanmap.geo.rules import (
-    AREA_TYPES,
-    BUILTIN_RULES,
-    CoverageRule,
-    get_rule,
-    rule_from_mapping,
-    rule_to_mapping,
-)
+from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -1215,7 +1208,7 @@ class ParkCoverageParams:
                                 "or give a user rule (a mapping, e.g. from --rule-file)")
         else:
             # CoverageRuleError (a ValueError) lists every problem of the user rule.
-            object.__setattr__(self, "rule", rule_to_mapping(rule_from_mapping(self.rule)))
+            object.__setattr__(self, "rule", get_rule(self.rule).to_mapping())
         if self.radius_m is not None and not self.radius_m > 0:
             problems.append(f"radius_m must be > 0 metres, got {self.radius_m!r}")
         if not self.pocket_radius_m > 0:
@@ -1227,9 +1220,7 @@ class ParkCoverageParams:
 
     def coverage_rule(self) -> CoverageRule:
         """Return the rule these parameters name (built-in or user)."""
-        if isinstance(self.rule, str):
-            return get_rule(self.rule)
-        return rule_from_mapping(self.rule)
+        return get_rule(self.rule)
 
     @property
     def entrance_kind(self) -> str | None:

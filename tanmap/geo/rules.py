@@ -234,6 +234,10 @@ class CoverageRule:
         out = np.where(inside, radii[safe], np.nan)
         return np.where(np.isnan(areas), np.nan, out)
 
+    def to_mapping(self) -> dict[str, Any]:
+        """Return the plain (JSON/YAML) form of the rule; see :func:`rule_to_mapping`."""
+        return rule_to_mapping(self)
+
     def threshold(self, area_type: str = "overall") -> Threshold:
         """Return the threshold for ``area_type``.
 
@@ -326,21 +330,24 @@ BUILTIN_RULES: Mapping[str, CoverageRule] = MappingProxyType({
 })
 
 
-def get_rule(rule_id: str) -> CoverageRule:
-    """Return the built-in rule ``rule_id``.
+def get_rule(rule_id: str | Mapping[str, Any]) -> CoverageRule:
+    """Return the built-in rule ``rule_id``, or the user rule a mapping describes.
 
-    中文：按编号取内置覆盖率规则。
+    中文：按编号取内置覆盖率规则（或由字典构造自定义规则）。
 
     Raises
     ------
     CoverageRuleError
-        If there is no such rule; the message lists the built-in ones.
+        If there is no such rule (the message lists the built-in ones), or the mapping is not a
+        valid rule (see :func:`rule_from_mapping`).
 
     Examples
     --------
     >>> get_rule("gbt51346_2019").citation
     'GB/T 51346-2019 cl. 4.3.4 (tanmap rule v1)'
     """
+    if not isinstance(rule_id, str):
+        return rule_from_mapping(rule_id)
     try:
         return BUILTIN_RULES[rule_id]
     except KeyError as err:
