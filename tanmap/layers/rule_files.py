@@ -38,6 +38,7 @@ __all__ = [
     "load_rule_file",
     "parse_rule_text",
     "read_rule_file",
+    "rule_yaml",
 ]
 
 #: Largest rule file read (bytes): a rule is a few hundred bytes; anything near this is not one.
@@ -146,6 +147,31 @@ def load_rule_file(path: str | Path) -> dict[str, Any]:
     中文：读取规则文件为指标参数（rule）。
     """
     return rule_to_mapping(read_rule_file(path))
+
+
+def rule_yaml(rule: CoverageRule) -> str:
+    """Return ``rule`` as a rule file (YAML) that :func:`parse_rule_text` reads back.
+
+    中文：规则导出为 YAML 规则文件（可在内置规则基础上修改）。
+
+    Examples
+    --------
+    >>> from tanmap.geo.rules import get_rule
+    >>> text = rule_yaml(get_rule("chengshi_tijian_2021"))
+    >>> parse_rule_text(text).tiers == get_rule("chengshi_tijian_2021").tiers
+    True
+    """
+    mapping = rule_to_mapping(rule)
+    # The display names are the name; keep the file short and the keys a user edits first.
+    for key in ("title_zh", "id"):
+        mapping.pop(key)
+    if not mapping["area_type_tiers"]:
+        mapping.pop("area_type_tiers")
+    if not mapping["verify"]:
+        mapping.pop("verify")
+    text: str = yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False,
+                               default_flow_style=None, width=100)
+    return text
 
 
 def apply_rule_to_catalog(

@@ -147,3 +147,29 @@ def test_a_hostile_rule_name_is_escaped_on_the_html_card(
     html = (out / f"audit_{ADCODE}_2025_zh.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_rules_list_show_and_check(store: GeoPackageStore, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(store, "--lang", "en", "rules", "list") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[2:]] == [
+        "gbt51346_2019", "chengshi_tijian_2021", "yuanlin_2016", "gb55014_2021"]
+    assert run(store, "rules", "show", "chengshi_tijian_2021") == 0
+    shown = tmp_path / "tijian.yaml"
+    shown.write_text(capsys.readouterr().out, encoding="utf-8")
+    edited = shown.read_text(encoding="utf-8").replace("min_area_m2: 2000.0", "min_area_m2: 1000.0")
+    shown.write_text(edited.replace("version: 1", "version: 2"), encoding="utf-8")
+    assert run(store, "--lang", "en", "rules", "check", str(shown)) == 0
+    out = capsys.readouterr().out
+    assert ">= 1000 m² -> 300 m; >= 5000 m² -> 500 m" in out
+    cite = ("Results will cite: user rule 城市体检 公园绿地服务半径覆盖率 v2 — "
+            "MOHURD 城市体检指标体系")
+    assert cite in out
+    assert run(store, "rules", "show", "nope") == 1
+    assert "unknown coverage rule 'nope'" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(edited.replace("radius_m: 300.0", "radius_m: -300.0"), encoding="utf-8")
+    assert run(store, "rules", "check", str(bad)) == 1
+    assert "tiers[0].radius_m: expected a number > 0 (metres), got -300" in \
+        capsys.readouterr().err
