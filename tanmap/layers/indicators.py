@@ -174,7 +174,8 @@ def prepare_indicator(
         raise UnknownIndicatorError(
             f"unknown indicator key {key!r}{scope}: {hint}The keys are the params.key of the "
             f"catalog's 'metric: indicator' targets ({len(known)} known; `tanmap indicator "
-            "keys ADCODE` lists them)."
+            "keys ADCODE` lists them). To track another figure, add a target with that key to "
+            "the district's catalog (--catalog-dir)."
         )
     what = f"{key} ({info.title_zh})"
     try:
