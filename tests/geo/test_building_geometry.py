@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import given
@@ -217,3 +218,17 @@ def test_footprint_serves_whenever_centroid_or_entrance_does(
     }
     assert not (served["centroid"] & ~served["footprint"]).any()
     assert not (served["entrance"] & ~served["footprint"]).any()
+
+
+def test_entrances_attach_to_the_right_building_after_filtering() -> None:
+    """An office block listed first is not a home: B1 keeps its north door all the same."""
+    office = frame([{"id": "OFF", "use_category": "public"}], [box(0, 300, 10, 310)])
+    homes = gpd.GeoDataFrame(
+        [*office.to_dict("records"), *HOMES.to_dict("records")], crs=CRS
+    ).set_index(pd.Index([10, 20, 30]))
+    entrances = doors((Point(5, 300), "OFF"), (NORTH_DOOR, "B1"))
+    report = park_coverage(LAND, PARKS, buildings=homes, radius_m=300.0,
+                           building_test="entrance", building_entrances=entrances)
+    assert (report.buildings_total, report.buildings_covered) == (2, 1)
+    assert report.details["extra_buildings_without_entrance"] == 1   # B2
+    assert report.details["extra_entrances_unmatched"] == 1          # the office's door
