@@ -69,15 +69,15 @@ def parse_rule_text(text: str | bytes, *, source: str = "rule file") -> Coverage
     Parameters
     ----------
     text
-        The file's content (UTF-8 if bytes; a BOM is accepted).
+        The file's content; bytes are UTF-8 (a BOM is accepted), else GBK/GB18030.
     source
         Name used in messages (the file name).
 
     Raises
     ------
     CoverageRuleError
-        If the text is too large, not UTF-8, not YAML/JSON, not a mapping, uses YAML aliases, or
-        the rule has problems (every problem is listed, prefixed by ``source``).
+        If the text is too large, not UTF-8/GB18030, not YAML/JSON, not a mapping, uses YAML
+        aliases, or the rule has problems (every problem is listed, prefixed by ``source``).
 
     Examples
     --------
@@ -99,10 +99,14 @@ def parse_rule_text(text: str | bytes, *, source: str = "rule file") -> Coverage
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as err:
-            raise CoverageRuleError(
-                f"{source}: not UTF-8 text ({err.reason} at byte {err.start}); save the rule "
-                "file as UTF-8 (GBK-encoded files are not read)."
-            ) from err
+            # Files saved by Chinese Windows editors are often GBK; GB18030 is its superset.
+            try:
+                text = text.decode("gb18030")
+            except UnicodeDecodeError:
+                raise CoverageRuleError(
+                    f"{source}: neither UTF-8 nor GBK/GB18030 text ({err.reason} at byte "
+                    f"{err.start}); save the rule file as UTF-8."
+                ) from err
     text = text.removeprefix("\ufeff")
     _no_aliases(text, source)
     try:

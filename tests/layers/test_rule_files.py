@@ -127,18 +127,27 @@ def test_json_rule_file_and_utf8_bom(tmp_path: Path) -> None:
         ("- a\n- b\n", r"rules.yaml: expected one mapping with name, version, citation"),
         ("name: [unclosed\n", r"rules.yaml: not valid YAML or JSON"),
         ("a: &x [1, 2]\nb: *x\n", r"YAML aliases \(\*name\) are not allowed"),
-        (b"name: \xb2\xe2\xca\xd4\n", r"not UTF-8 text .* save the rule file as UTF-8"),
+        (b"name: \xff\xff\n", r"neither UTF-8 nor GBK/GB18030 text .* save the rule file as "
+                                r"UTF-8"),
         ("", r"expected one mapping .* got NoneType"),
     ],
     ids=["negative-radius", "overlap", "unknown-class", "no-version", "no-citation",
          "empty-citation",
-         "threshold-percent", "denominator", "list", "bad-yaml", "alias-bomb", "gbk", "empty"],
+         "threshold-percent", "denominator", "list", "bad-yaml", "alias-bomb", "not-text",
+         "empty"],
 )
 def test_bad_rule_files_name_the_file_and_the_key(
     tmp_path: Path, content: str | bytes, message: str
 ) -> None:
     with pytest.raises(CoverageRuleError, match=message):
         read_rule_file(write(tmp_path, content))
+
+
+def test_gbk_rule_file_is_read(tmp_path: Path) -> None:
+    """A rule file saved as GBK by a Chinese Windows editor (no BOM) reads like UTF-8."""
+    rule = read_rule_file(write(tmp_path, TIERED_RULE.encode("gbk"), "gbk.yaml"))
+    assert rule.id == "测试区公园服务半径规则"
+    assert rule.clause == "测试区绿地系统规划 (2024) 第 4.2 条"
 
 
 def test_missing_and_huge_rule_files(tmp_path: Path) -> None:
