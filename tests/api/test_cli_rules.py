@@ -80,7 +80,9 @@ def test_metric_summary_shows_the_rule(store: GeoPackageStore, rule_file: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert run(store, "--lang", "en", "metric", "park_coverage", "--district", ADCODE,
                "--rule-file", str(rule_file)) == 0
-    assert f"Rule: {RULE_CITATION}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Rule: {RULE_CITATION}" in out
+    assert "Parameters: rule=<测试区公园服务半径规则 v3>, radius_m=null" in out
 
 
 def test_rule_file_and_rule_param_conflict(store: GeoPackageStore, rule_file: Path,

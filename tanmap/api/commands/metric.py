@@ -148,8 +148,7 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
         f"{'Value' if en else '结果'}: {value} {r.unit}",
         f"{'Rule' if en else '规则'}: {r.rule or '—'}",
         f"{'Parameters' if en else '参数'}: "
-        + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
-                    for k, v in r.params.items()),
+        + ", ".join(f"{k}={_param_text(k, v)}" for k, v in r.params.items()),
     ]
     if r.missing:
         lines.append(f"{'Missing data' if en else '数据不足，缺少'}: {', '.join(r.missing)}")
@@ -167,6 +166,13 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
     if not outcome.lineage:
         lines.append("  —")
     return "\n".join(lines)
+
+
+def _param_text(name: str, value: Any) -> str:
+    # A user rule is a whole mapping: the summary names it (the JSON output has all of it).
+    if name == "rule" and isinstance(value, dict):
+        return f"<{value.get('name') or value.get('id')} v{value.get('version')}>"
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def run_metric_command(args: argparse.Namespace) -> int:
