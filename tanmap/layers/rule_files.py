@@ -61,6 +61,20 @@ def _no_aliases(text: str, source: str) -> None:
         raise CoverageRuleError(f"{source}: not valid YAML or JSON: {err}") from err
 
 
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        # Files saved by Chinese Windows editors are often GBK; GB18030 is its superset.
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise CoverageRuleError(
+                f"{source}: neither UTF-8 nor GBK/GB18030 text ({err.reason} at byte "
+                f"{err.start}); save the rule file as UTF-8."
+            ) from err
+
+
 def parse_rule_text(text: str | bytes, *, source: str = "rule file") -> CoverageRule:
     """Return the validated rule of a YAML or JSON text.
 
@@ -96,17 +110,7 @@ def parse_rule_text(text: str | bytes, *, source: str = "rule file") -> Coverage
         raise CoverageRuleError(f"{source}: {len(text)} bytes is too large for a rule file "
                                 f"(limit {MAX_RULE_FILE_BYTES // 1024} KiB).")
     if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            # Files saved by Chinese Windows editors are often GBK; GB18030 is its superset.
-            try:
-                text = text.decode("gb18030")
-            except UnicodeDecodeError:
-                raise CoverageRuleError(
-                    f"{source}: neither UTF-8 nor GBK/GB18030 text ({err.reason} at byte "
-                    f"{err.start}); save the rule file as UTF-8."
-                ) from err
+        text = _decode(text, source)
     text = text.removeprefix("\ufeff")
     _no_aliases(text, source)
     try:
