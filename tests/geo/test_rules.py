@@ -306,15 +306,15 @@ _json_scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floa
     max_size=8)
 _json_dicts = st.dictionaries(
     st.sampled_from(["min_area_m2", "max_area_m2", "radius_m", "min_area", "radius", "share",
-                     "comparison", "overall", "old_city", "x"]), _json_scalars, max_size=3)
+                     "comparison", "overall", "old_city", "x"]), _json_scalars, max_size=2)
 # Two levels (a list of mappings is what tiers are) without st.recursive, which is slow to draw.
-_json = _json_scalars | st.lists(_json_scalars | _json_dicts, max_size=3) | _json_dicts
+_json = _json_scalars | st.lists(_json_scalars | _json_dicts, max_size=2) | _json_dicts
 _rule_keys = st.sampled_from(["id", "name", "version", "citation", "clause", "park_classes",
                               "tiers", "thresholds", "denominator", "area_type_tiers", "verify",
                               "colour"])
 
 
-@given(values=st.dictionaries(_rule_keys, _json, max_size=6))
+@given(values=st.dictionaries(_rule_keys, _json, max_size=5))
 def test_arbitrary_rule_input_gives_a_rule_or_a_rule_error(values):
     """Whatever a file holds, the parser answers with a rule or CoverageRuleError, never a crash."""
     try:
