@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPoint, Point, Polygon, box
 
@@ -196,6 +196,8 @@ def test_params_round_trip_keeps_the_building_test() -> None:
 # ---------------------------------------------------------------------------- properties
 
 
+# deadline=None: the first call warms up GEOS and the kernel (as the coverage properties do).
+@settings(max_examples=40, deadline=None)
 @given(footprints=st.lists(boxes_m(), min_size=1, max_size=8), radius=st.integers(1, 3000),
        park=boxes_m())
 def test_footprint_serves_whenever_centroid_or_entrance_does(
