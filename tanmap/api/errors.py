@@ -19,6 +19,8 @@ from tanmap.geo.errors import (
     MetricParameterError,
     StoreError,
     TanmapError,
+    UnitError,
+    UnknownIndicatorError,
     UnknownMetricError,
 )
 
@@ -35,6 +37,8 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (CRSError, 422),
     (MetricParameterError, 422),
     (CoverageRuleError, 422),
+    (UnitError, 422),
+    (UnknownIndicatorError, 422),
     (UnknownMetricError, 404),
     (LayerNotFoundError, 404),
     (StoreError, 503),

@@ -7,9 +7,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AuditRuleRequest",
     "DistrictOut",
     "FeatureCollectionIn",
     "ImportOut",
+    "IndicatorIn",
+    "IndicatorOut",
     "LayerVersionOut",
     "MetricInfo",
     "MetricRequest",
@@ -85,3 +88,32 @@ class MetricInfo(_Model):
     inputs: list[str]
     optional_inputs: list[str]
     params: dict[str, Any]
+
+
+class IndicatorIn(_Model):
+    """One indicator value as the user entered it (converted to the target's unit on store)."""
+
+    year: int = Field(ge=1900, le=2100, description="年份 year the value is for")
+    value: float = Field(allow_inf_nan=False, description="数值 value as entered, e.g. 95")
+    unit: str = Field(min_length=1, max_length=40,
+                      description="单位 unit as entered: share, %, m2, 万平方米, 亩, kW ...")
+    source: str = Field(default="", max_length=500, description="来源 where the value comes from")
+
+
+class IndicatorOut(_Model):
+    """A stored indicator value in the target's unit, with what was entered."""
+
+    key: str
+    year: int
+    value: float
+    unit: str
+    entered_value: float
+    entered_unit: str
+    source: str
+
+
+class AuditRuleRequest(_Model):
+    """An audit run with a user coverage rule (name, version, citation, tiers, thresholds ...)."""
+
+    rule: dict[str, Any] = Field(description="自定义规则 coverage rule, as in a rule file")
+    year: int | None = Field(default=None, ge=1900, le=2100)

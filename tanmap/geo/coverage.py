@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from tanmap.geo.building_geometry import BUILDING_TESTS, BuildingTest, building_test_geometries
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
@@ -1353,6 +1354,8 @@ def park_coverage(
     area_type: str = "overall",
     radius_m: float | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    building_test: BuildingTest = "footprint",
+    building_entrances: gpd.GeoDataFrame | None = None,
 ) -> CoverageReport:
     """Measure park service-radius coverage of residential land under a rule set.
 
@@ -1393,6 +1396,14 @@ def park_coverage(
         Override every tier's radius (parks below the smallest tier still do not count).
     tolerance_m
         Radial tolerance of the area computation (see module docstring).
+    building_test
+        Which geometry of a building is tested for the building extras: ``"footprint"``
+        (default), ``"centroid"`` or ``"entrance"`` (any of its entrances within the radius;
+        see :mod:`tanmap.geo.building_geometry`). Which buildings are counted (residential,
+        inside the district) does not depend on it.
+    building_entrances
+        Entrance points with ``building_id`` (the ``building_entrance`` layer), for
+        ``building_test="entrance"``.
 
     Returns
     -------
@@ -1476,6 +1487,7 @@ def park_coverage(
     population_share: float | None = None
     population_source: str | None = None
     b_total = b_cov = 0
+    b_without_entrance = e_unmatched = 0
     if buildings is not None:
         _check(buildings, parks, what_t="buildings", what_f="parks")
         homes = buildings
@@ -1484,7 +1496,9 @@ def park_coverage(
         if district is not None:
             inside = shapely.covered_by(shapely.point_on_surface(_geoms(homes)), district)
             homes = homes[inside]
-        served = covered_mask(homes, parks, default_radii)
+        tests = building_test_geometries(homes, building_test, building_entrances)
+        served = covered_mask(tests.geometry, parks, default_radii)
+        b_without_entrance, e_unmatched = tests.without_entrance, tests.entrances_unmatched
         b_total, b_cov = len(homes), int(served.sum())
         building_share = b_cov / b_total if b_total else None
         if population_col in homes.columns:
@@ -1566,6 +1580,9 @@ def park_coverage(
         "extra_building_share": building_share,
         "extra_buildings_total": b_total,
         "extra_buildings_covered": b_cov,
+        "extra_building_test": building_test,
+        "extra_buildings_without_entrance": b_without_entrance,
+        "extra_entrances_unmatched": e_unmatched,
         "extra_population_share": population_share,
         "extra_population_source": population_source,
         "pocket_augmented_share": augmented_share,
@@ -1664,19 +1681,33 @@ class ParkCoverageParams:
     """Parameters of the ``park_coverage`` metric.
 
     中文：公园绿地服务半径覆盖率参数。
+
+    ``rule`` is a built-in rule id or a user rule as a mapping (name, version, citation,
+    park_classes, tiers, thresholds ...; see :func:`tanmap.geo.rules.rule_from_mapping`); a
+    mapping is validated and kept in its normalised form, so the result's parameters carry the
+    whole rule that was applied.
     """
 
-    rule: str = "gbt51346_2019"
+    rule: str | dict[str, Any] = "gbt51346_2019"
     radius_m: float | None = None
     include_pocket_gardens: bool = False
     pocket_radius_m: float = POCKET_GARDEN_RADIUS_M
     area_type: str = "overall"
     weight: Literal["area", "buildings", "population"] = "area"
+    building_test: Literal["footprint", "centroid", "entrance"] = "footprint"
 
     def __post_init__(self) -> None:
         problems = []
-        if self.rule not in BUILTIN_RULES:
-            problems.append(f"rule {self.rule!r} is not one of {sorted(BUILTIN_RULES)}")
+        if self.building_test not in BUILDING_TESTS:
+            problems.append(f"building_test {self.building_test!r} is not one of "
+                            f"{list(BUILDING_TESTS)}")
+        if isinstance(self.rule, str):
+            if self.rule not in BUILTIN_RULES:
+                problems.append(f"rule {self.rule!r} is not one of {sorted(BUILTIN_RULES)}; "
+                                "or give a user rule (a mapping, e.g. from --rule-file)")
+        else:
+            # CoverageRuleError (a ValueError) lists every problem of the user rule.
+            object.__setattr__(self, "rule", get_rule(self.rule).to_mapping())
         if self.radius_m is not None and not self.radius_m > 0:
             problems.append(f"radius_m must be > 0 metres, got {self.radius_m!r}")
         if not self.pocket_radius_m > 0:
@@ -1685,6 +1716,23 @@ class ParkCoverageParams:
             problems.append(f"area_type {self.area_type!r} is not one of {list(AREA_TYPES)}")
         if problems:
             raise ValueError("; ".join(problems))
+
+    def coverage_rule(self) -> CoverageRule:
+        """Return the rule these parameters name (built-in or user)."""
+        return get_rule(self.rule)
+
+    @property
+    def entrance_kind(self) -> str | None:
+        """Return the entrance layer kind the ``"entrance"`` building test needs, else None."""
+        return "building_entrance" if self.building_test == "entrance" else None
+
+    @property
+    def required_margin_m(self) -> float:
+        """Return how far beyond the district parks must be loaded: the largest radius used."""
+        radii = [self.coverage_rule().max_radius_m, self.radius_m or 0.0]
+        if self.include_pocket_gardens:
+            radii.append(self.pocket_radius_m)
+        return max(radii)
 
 
 @dataclass(frozen=True)
@@ -1721,16 +1769,27 @@ def _units(context: MetricContext) -> dict[str, gpd.GeoDataFrame]:
     return {k: v for k, v in context.units.items() if v is not None and len(v)}
 
 
+def _rule_summary(rule: CoverageRule) -> dict[str, Any]:
+    """Return what a card shows of the rule: id, name, version, citation, source, tiers."""
+    return {
+        "id": rule.id, "name": rule.title_zh, "name_en": rule.title_en, "version": rule.version,
+        "citation": rule.clause, "source": rule.source,
+        "tiers": [str(t) for t in rule.tiers],
+        "thresholds": {k: str(t) for k, t in rule.thresholds.items()},
+    }
+
+
 def _compute_park_coverage(
     frames: Mapping[str, gpd.GeoDataFrame], params: ParkCoverageParams, context: MetricContext
 ) -> MetricResult:
-    rule = get_rule(params.rule)
+    rule = params.coverage_rule()
     report = park_coverage(
         frames["residential_land"], frames["park"], rule=rule,
         buildings=frames.get("building"),
         pocket_gardens=frames.get("pocket_garden") if params.include_pocket_gardens else None,
         pocket_radius_m=params.pocket_radius_m, units=_units(context),
         district=context.district, area_type=params.area_type, radius_m=params.radius_m,
+        building_test=params.building_test, building_entrances=frames.get("building_entrance"),
     )
     missing: tuple[str, ...] = ()
     value: float | None
@@ -1746,9 +1805,10 @@ def _compute_park_coverage(
         missing = (*missing, "pocket_garden")
     tables = [t.assign(unit_kind=name) for name, t in report.per_unit.items()]
     per_unit = pd.concat(tables, ignore_index=True) if tables else None
+    details = {**report.details, "rule": _rule_summary(rule)}
     return MetricResult(
         name="park_coverage", value=value, unit="share", params=params_to_dict(params),
-        rule=rule.citation, details=dict(report.details), per_unit=per_unit,
+        rule=rule.citation, details=details, per_unit=per_unit,
         layers={"gaps": report.gaps, "service_areas": report.service_areas}, missing=missing,
     )
 
@@ -1788,6 +1848,7 @@ METRIC_DEFS: tuple[MetricDef, ...] = (
         compute=_compute_park_coverage, unit="share",
         optional_inputs=("pocket_garden", "building"),
         margin_m=max(r.max_radius_m for r in BUILTIN_RULES.values()),
+        param_inputs=("entrance_kind",),
     ),
     MetricDef(
         name="facility_coverage", zh="设施服务半径覆盖率", en="Facility service-radius coverage",

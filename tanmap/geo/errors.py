@@ -24,7 +24,9 @@ __all__ = [
     "PlanWarning",
     "StoreError",
     "TanmapError",
+    "UnitError",
     "UnknownDistrictError",
+    "UnknownIndicatorError",
     "UnknownMetricError",
     "warn_plan",
 ]
@@ -94,6 +96,14 @@ class LayerValidationError(TanmapError, ValueError):
 
 class CoverageRuleError(TanmapError, ValueError):
     """A coverage rule set (服务半径覆盖率规则) is unknown or malformed."""
+
+
+class UnitError(TanmapError, ValueError):
+    """A unit (计量单位) is unknown or does not fit the target's, or a share is out of range."""
+
+
+class UnknownIndicatorError(TanmapError, ValueError):
+    """An indicator key (指标代码) is not one the plan-target catalog tracks."""
 
 
 class CatalogError(LayerValidationError):

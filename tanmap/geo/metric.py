@@ -141,6 +141,17 @@ class MetricDef:
     margin_m: float = 0.0
     param_inputs: tuple[str, ...] = ()
 
+    def margin_for(self, params: Any) -> float:
+        """Return how far beyond the district inputs are loaded for ``params``.
+
+        中文：按参数确定的外扩加载距离（米）。
+
+        ``margin_m``, or more when the parameters reach further: a parameter object with a
+        ``required_margin_m`` property (a user rule with a 1 km radius) widens it.
+        """
+        extra = getattr(params, "required_margin_m", None)
+        return self.margin_m if extra is None else max(self.margin_m, float(extra))
+
     def required_inputs(self, params: Any) -> tuple[str, ...]:
         """Return ``inputs`` plus the layer kinds named by the ``param_inputs`` parameters.
 

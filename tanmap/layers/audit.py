@@ -340,8 +340,11 @@ def _evaluate_target(
         "seed_file": target.seed_file, "vague": bool(target.vague), "note": target.note,
         "scope": str(target.scope), "overridden": bool(target.overridden),
     }
+    params = dict(target.params)
+    if target.metric == "indicator" and not params.get("unit"):
+        params["unit"] = target.unit  # stored values in other units are converted to it
     try:
-        now = run_metric(store, target.metric, adcode, target.params, year=year,
+        now = run_metric(store, target.metric, adcode, params, year=year,
                          include_planned_until=include_planned_until, metrics=metrics)
         planned: RunOutcome | None = None
         deadline = target.deadline
@@ -353,7 +356,7 @@ def _evaluate_target(
             deadline is not None and deadline > horizon and value is not None
             and target.target is not None and not _met(target.target, target.comparison, value)
         ):
-            planned = run_metric(store, target.metric, adcode, target.params,
+            planned = run_metric(store, target.metric, adcode, params,
                                  year=max(deadline, year), include_planned_until=deadline,
                                  metrics=metrics)
     except (TanmapError, KeyError) as err:

@@ -49,6 +49,7 @@ class LayerKind(StrEnum):
     PARK_ENTRANCE = "park_entrance"            # 公园出入口
     WALK_NETWORK = "walk_network"              # 步行网络（路段）
     LIVING_CIRCLE_FACILITY = "living_circle_facility"  # 生活圈配套设施 (GB 50180-2018)
+    BUILDING_ENTRANCE = "building_entrance"    # 建筑出入口
 
 
 class Status(StrEnum):
@@ -370,6 +371,11 @@ SPECS: dict[LayerKind, LayerSpec] = {
                                    "elderly_care", "sports_ground")),
                 FieldSpec("osm_tag", "str", "OSM标签", "OSM tag"),
             ),
+        ),
+        LayerSpec(
+            # Joined to building.id by building_id: the "entrance" building test of coverage.
+            LayerKind.BUILDING_ENTRANCE, "建筑出入口", "Building entrances", GeometryFamily.POINT,
+            (FieldSpec("building_id", "str", "所属建筑编号", "Building ID", required=True),),
         ),
     )
 }

@@ -247,9 +247,13 @@ def _load_kind(
 
 
 def _indicator_value(
-    store: Store, district: str, key: str, year: int
+    store: Store, district: str, key: str, year: int, unit: str | None = None
 ) -> tuple[float | None, dict[str, Any] | None]:
-    """Return the latest value of indicator ``key`` for a year <= ``year``, and its lineage."""
+    """Return the latest value of indicator ``key`` for a year <= ``year``, and its lineage.
+
+    With ``unit`` (the target's), a value stored in another unit is converted to it (see
+    :func:`tanmap.layers.indicators.stored_value_in`).
+    """
     table = store.indicators(district)
     if len(table) == 0:
         return None, None
@@ -269,7 +273,16 @@ def _indicator_value(
         "year": int(last["year"]),
         "unit": jsonable(last.get("unit")),
     }
-    return float(last["value"]), entry
+    value = float(last["value"])
+    stored_unit = last.get("unit")
+    if unit and isinstance(stored_unit, str) and stored_unit:
+        from tanmap.layers.indicators import stored_value_in
+
+        converted = stored_value_in(key, value, stored_unit, unit)
+        if converted != value or stored_unit != unit:
+            entry["stored_value"] = value
+        value = converted
+    return value, entry
 
 
 def _params(mdef: MetricDef, params: Mapping[str, Any] | None) -> Any:
@@ -350,7 +363,8 @@ def run_metric(
 
     values = dict(params or {})
     if name == INDICATOR_METRIC and values.get("value") is None and "key" in values:
-        value, entry = _indicator_value(store, district, str(values["key"]), year)
+        value, entry = _indicator_value(store, district, str(values["key"]), year,
+                                        unit=str(values.get("unit") or "") or None)
         if value is not None and entry is not None:
             values["value"] = value
             lineage.append(entry)
@@ -363,7 +377,7 @@ def run_metric(
             if kind in required:
                 missing.append(kind)
             continue
-        frame, versions = _load_kind(store, kind, district, district_m, mdef.margin_m, epsg)
+        frame, versions = _load_kind(store, kind, district, district_m, mdef.margin_for(p), epsg)
         frames[kind] = apply_planned_renewals(
             filter_as_of(frame, year, include_planned_until), include_planned_until
         )

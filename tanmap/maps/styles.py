@@ -139,6 +139,8 @@ STYLES: dict[LayerKind, LayerStyle] = {
     LayerKind.WALK_NETWORK: LayerStyle("#8d6e63", "#8d6e63", weight_px=1.0, fill_opacity=0.0),
     LayerKind.LIVING_CIRCLE_FACILITY: LayerStyle("#ad1457", "#f48fb1", radius_px=4.0,
                                                  fill_opacity=0.9),
+    LayerKind.BUILDING_ENTRANCE: LayerStyle("#4e342e", "#a1887f", radius_px=2.5,
+                                            fill_opacity=0.9),
 }
 
 #: Styles of computed overlays (results of geo/coverage), keyed by result-layer name.

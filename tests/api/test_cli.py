@@ -453,14 +453,73 @@ def test_indicator_set_and_list(store_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_indicator_errors(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(store_path, "indicator", "set", HEPING, "k", "1800", "1", "--unit", "x") == 1
+    assert run(store_path, "indicator", "set", HEPING, "led_share", "1800", "1",
+               "--unit", "share") == 1
     assert "year must be an integer in 1900–2100, got 1800" in capsys.readouterr().err
-    assert run(store_path, "indicator", "set", "999999", "k", "2025", "1", "--unit", "x") == 1
+    assert run(store_path, "indicator", "set", "999999", "led_share", "2025", "1",
+               "--unit", "share") == 1
     assert "'999999' is not in store" in capsys.readouterr().err
     assert run(store_path, "indicator", "set", HEPING, "k", "2025", "lots", "--unit", "x") == 2
     assert "invalid float value: 'lots'" in capsys.readouterr().err
     assert run(store_path, "indicator", "list", HEPING) == EXIT_OK
     assert "no indicator values for 120101 yet" in capsys.readouterr().out
+
+
+def test_indicator_percent_against_a_share_target_is_stored_as_a_share(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """120101-L01 (LED share > 80 %) tracks led_share in 'share': 95 % is stored as 0.95."""
+    assert run(store_path, "indicator", "set", HEPING, "led_share", "2025", "95",
+               "--unit", "%") == EXIT_OK
+    assert ("indicator led_share of 120101 for 2025: 0.95 share stored (填报值 95 %)"
+            in capsys.readouterr().out)
+    table = open_store(store_path).indicators(HEPING)
+    assert table[["key", "value", "unit"]].to_dict(orient="records") == [
+        {"key": "led_share", "value": 0.95, "unit": "share"}]
+
+
+def test_indicator_in_an_area_unit_is_converted(store_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """120101-G01 tracks urban_green_area_m2 in m2: 162 万平方米 is 1 620 000 m²."""
+    assert run(store_path, "--lang", "en", "indicator", "set", HEPING, "urban_green_area_m2",
+               "2025", "162", "--unit", "万平方米") == EXIT_OK
+    assert "1.62e+06 m2 stored (entered 162 万平方米)" in capsys.readouterr().out
+    assert open_store(store_path).indicators(HEPING)["value"].tolist() == [1_620_000.0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("led_share", "2025", "95", "--unit", "m2"),
+         "led_share (LED等高效节能灯具使用占比) is tracked in share (比例): unit m2 (面积 area) "
+         "cannot be converted to share (比例 share): a 面积 is not a 比例. Give the value in "
+         "share"),
+        (("led_share", "2025", "95", "--unit", "share"),
+         "led_share (LED等高效节能灯具使用占比) = 95 share is outside 0–100 %"),
+        (("led_share", "2025", "101", "--unit", "%"), "= 101 % is outside 0–100 %"),
+        (("led_shar", "2025", "0.9", "--unit", "share"),
+         "unknown indicator key 'led_shar' of 120101 和平区: did you mean led_share"),
+        (("led_share", "2025", "0.9", "--unit", "furlongs"), "unknown unit 'furlongs'"),
+    ],
+    ids=["incompatible-unit", "share-out-of-range", "percent-over-100", "misspelt-key",
+         "unknown-unit"],
+)
+def test_indicator_entry_is_refused(store_path: Path, capsys: pytest.CaptureFixture[str],
+                                    argv: tuple[str, ...], message: str) -> None:
+    assert run(store_path, "indicator", "set", HEPING, *argv) == EXIT_ERROR
+    assert message in capsys.readouterr().err
+    assert open_store(store_path).indicators(HEPING).empty  # nothing was stored
+
+
+def test_indicator_keys_lists_the_catalog_keys_and_units(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(store_path, "--lang", "en", "indicator", "keys", HEPING) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["key", "unit", "targets", "title"]
+    by_key = {line.split()[0]: line.split()[1:3] for line in lines[2:]}
+    assert by_key["led_share"] == ["share", "120101-L01"]
+    assert by_key["urban_green_area_m2"] == ["m2", "120101-G01"]
 
 
 # --------------------------------------------------------------------- errors, env, script

@@ -20,7 +20,7 @@ EXAMPLES_PER_OPERATION = 20
 
 @pytest.mark.slow
 def test_no_operation_answers_with_a_server_error(store_path: Path) -> None:
-    """Every operation of the schema, fuzzed; POSTs carry the token so writes are exercised."""
+    """Every operation of the schema, fuzzed; POST/PUT carry the token so writes are exercised."""
     app = create_app(Settings(store=str(store_path), api_token=TOKEN, max_upload_mb=1))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -31,7 +31,7 @@ def test_no_operation_answers_with_a_server_error(store_path: Path) -> None:
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def fuzz(case: schemathesis.Case) -> None:
-            headers = dict(AUTH) if case.method.upper() == "POST" else None
+            headers = dict(AUTH) if case.method.upper() in ("POST", "PUT") else None
             response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
             calls.append(response.status_code)
 

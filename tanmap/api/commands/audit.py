@@ -15,6 +15,7 @@ from tanmap.layers.audit import (
 )
 from tanmap.layers.catalog import load_catalog
 from tanmap.layers.report import FORMATS, write_card
+from tanmap.layers.rule_files import apply_rule_to_catalog, read_rule_file
 
 if TYPE_CHECKING:
     import argparse
@@ -48,6 +49,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--overrides", type=Path, metavar="FILE",
                    help="YAML of edited targets/thresholds (targets: {ID: {target: x, "
                         "params: {...}}})")
+    p.add_argument("--rule-file", type=Path, metavar="FILE",
+                   help="YAML/JSON coverage rule (name, version, citation, park_classes, tiers, "
+                        "thresholds) applied to every park-coverage target (自定义规则)")
     p.add_argument("--catalog-dir", type=Path, metavar="DIR",
                    help="folder holding <ADCODE>.yaml plan-target catalogs "
                         "[default: the bundled catalogs of the seed plans]")
@@ -108,6 +112,8 @@ def run_audit(args: argparse.Namespace) -> int:
         return fail(str(err), EXIT_USAGE)
     store = store_from_args(args)
     catalog = load_catalog(args.adcode, directory=args.catalog_dir)
+    if args.rule_file is not None:
+        catalog = apply_rule_to_catalog(catalog, read_rule_file(args.rule_file))
     progress = Progress(2 + len(years), quiet=args.quiet, title="audit")
     card = audit_district(store, args.adcode, year=args.year, catalog=catalog,
                           overrides=args.overrides)

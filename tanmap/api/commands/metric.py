@@ -5,17 +5,30 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_OK, EXIT_USAGE, echo, fail, format_table, store_from_args
 from tanmap.api.humanize import format_quantity, format_value_for_key
 from tanmap.geo.registry import METRICS
+from tanmap.geo.rules import BUILTIN_RULES, CoverageRule, get_rule
+from tanmap.layers.rule_files import RULE_METRICS, load_rule_file, read_rule_file, rule_yaml
 from tanmap.layers.runner import RunOutcome, run_metric
 
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["metric_table", "parse_params", "register", "run_metric_command", "summary_text"]
+__all__ = [
+    "metric_table",
+    "parse_params",
+    "register",
+    "rule_table",
+    "run_metric_command",
+    "run_rules_check",
+    "run_rules_list",
+    "run_rules_show",
+    "summary_text",
+]
 
 
 def register(subparsers: Any) -> None:
@@ -42,8 +55,27 @@ def register(subparsers: Any) -> None:
                    help="also count planned/under-construction projects due by YEAR (情景)")
     p.add_argument("--epsg", type=int, metavar="EPSG",
                    help="override the district's planning CRS (a projected CRS in metres)")
+    p.add_argument("--rule-file", type=Path, metavar="FILE",
+                   help="YAML/JSON coverage rule (name, version, citation, park_classes, tiers, "
+                        "thresholds) used instead of a built-in rule (自定义规则; park_coverage)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=run_metric_command)
+
+    rules = subparsers.add_parser(
+        "rules", help="list, show or check park-coverage rules (覆盖率规则)",
+        description="Built-in park service-radius coverage rules, and user rule files for "
+                    "--rule-file: `rules show ID > my.yaml` writes a built-in rule as a file to "
+                    "edit; `rules check FILE` validates one.",
+    )
+    sub = rules.add_subparsers(dest="rules_command", metavar="ACTION")
+    sub.required = True
+    sub.add_parser("list", help="list the built-in rules").set_defaults(func=run_rules_list)
+    show = sub.add_parser("show", help="print a built-in rule as a rule file (YAML)")
+    show.add_argument("rule_id", metavar="ID", help="built-in rule id, e.g. chengshi_tijian_2021")
+    show.set_defaults(func=run_rules_show)
+    check = sub.add_parser("check", help="validate a rule file and print what it says")
+    check.add_argument("path", type=Path, metavar="FILE", help="YAML or JSON rule file")
+    check.set_defaults(func=run_rules_check)
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
@@ -130,8 +162,7 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
         f"{'Value' if en else '结果'}: {value}",
         f"{'Rule' if en else '规则'}: {r.rule or '—'}",
         f"{'Parameters' if en else '参数'}: "
-        + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
-                    for k, v in r.params.items()),
+        + ", ".join(f"{k}={_param_text(k, v)}" for k, v in r.params.items()),
     ]
     if r.missing:
         lines.append(f"{'Missing data' if en else '数据不足，缺少'}: {', '.join(r.missing)}")
@@ -164,6 +195,13 @@ def _records_table(records: list[dict[str, Any]], lang: str) -> str:
     return format_table(header, rows, align=align)
 
 
+def _param_text(name: str, value: Any) -> str:
+    # A user rule is a whole mapping: the summary names it (the JSON output has all of it).
+    if name == "rule" and isinstance(value, dict):
+        return f"<{value.get('name') or value.get('id')} v{value.get('version')}>"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def run_metric_command(args: argparse.Namespace) -> int:
     """Handle ``tanmap metric``.
 
@@ -176,9 +214,17 @@ def run_metric_command(args: argparse.Namespace) -> int:
         return fail("give a metric NAME and --district ADCODE, or --list to see the metrics",
                     EXIT_USAGE)
     try:
-        params = parse_params(args.param)
+        params: dict[str, Any] = dict(parse_params(args.param))
     except ValueError as err:
         return fail(str(err), EXIT_USAGE)
+    if args.rule_file is not None:
+        mdef = METRICS.get(args.name)
+        if mdef is None or "rule" not in {f.name for f in dataclasses.fields(mdef.params)}:
+            return fail(f"--rule-file applies to metrics with a coverage rule "
+                        f"({', '.join(RULE_METRICS)}), not {args.name!r}", EXIT_USAGE)
+        if "rule" in params:
+            return fail("give --rule-file or --param rule=..., not both", EXIT_USAGE)
+        params["rule"] = load_rule_file(args.rule_file)
     outcome = run_metric(
         store_from_args(args), args.name, args.district, params, year=args.year,
         include_planned_until=args.planned_until, planning_epsg=args.epsg,
@@ -187,4 +233,38 @@ def run_metric_command(args: argparse.Namespace) -> int:
         echo(args, json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
     else:
         echo(args, summary_text(outcome, args.lang))
+    return EXIT_OK
+
+
+def rule_table(rules: list[CoverageRule], lang: str = "zh") -> str:
+    """Return rules as a table: id, version, name, citation, classes, tiers, thresholds.
+
+    中文：覆盖率规则一览。
+    """
+    en = lang == "en"
+    header = (["id", "v", "name", "citation", "park classes", "tiers", "thresholds"] if en else
+              ["规则 id", "版本", "名称", "出处", "计入类别", "规模分级", "达标阈值"])
+    rows = [[r.id, r.version, r.title_en if en else r.title_zh, r.clause,
+             ",".join(r.park_classes), "; ".join(str(t) for t in r.tiers),
+             ", ".join(f"{k} {t}" for k, t in r.thresholds.items())] for r in rules]
+    return format_table(header, rows)
+
+
+def run_rules_list(args: argparse.Namespace) -> int:
+    """Handle ``tanmap rules list``."""
+    echo(args, rule_table(list(BUILTIN_RULES.values()), args.lang))
+    return EXIT_OK
+
+
+def run_rules_show(args: argparse.Namespace) -> int:
+    """Handle ``tanmap rules show ID``: the rule as YAML, a starting point for a rule file."""
+    echo(args, rule_yaml(get_rule(args.rule_id)).rstrip("\n"))
+    return EXIT_OK
+
+
+def run_rules_check(args: argparse.Namespace) -> int:
+    """Handle ``tanmap rules check FILE``: validate and summarise a rule file."""
+    rule = read_rule_file(args.path)
+    echo(args, rule_table([rule], args.lang))
+    echo(args, f"{'Results will cite' if args.lang == 'en' else '结果将注明规则'}: {rule.citation}")
     return EXIT_OK

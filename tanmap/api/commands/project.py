@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from tanmap.api.commands import EXIT_OK, Progress, echo, format_table, store_from_args
@@ -37,13 +38,24 @@ def register(subparsers: Any) -> None:
     put.add_argument("district", metavar="ADCODE", help="district code, e.g. 120101")
     put.add_argument("key", metavar="KEY", help="indicator key used by the catalog, e.g. led_share")
     put.add_argument("year", type=int, metavar="YEAR", help="year the value is for, e.g. 2025")
-    put.add_argument("value", type=float, metavar="VALUE", help="the value, e.g. 0.82")
-    put.add_argument("--unit", required=True, help="unit of the value, e.g. share, %%, MW")
+    put.add_argument("value", type=float, metavar="VALUE", help="the value, e.g. 0.82 or 95")
+    put.add_argument("--unit", required=True,
+                     help="unit of the value, converted to the target's unit: share, %%, ‰, "
+                          "m2, 万平方米, 亩, 公顷, km, kW, MW, 万千瓦, tCO2, 吨标煤 ...")
     put.add_argument("--source", default="", help="where the value comes from (来源)")
+    put.add_argument("--catalog-dir", type=Path, metavar="DIR",
+                     help="folder of <ADCODE>.yaml catalogs whose indicator keys are accepted "
+                          "[default: the bundled catalogs]")
     put.set_defaults(func=run_indicator_set)
     lst = sub.add_parser("list", help="list the indicator values of a district")
     lst.add_argument("district", metavar="ADCODE", help="district code")
     lst.set_defaults(func=run_indicator_list)
+    keys = sub.add_parser("keys", help="list the indicator keys a district's catalog tracks, "
+                                       "with their units (可填报指标)")
+    keys.add_argument("district", metavar="ADCODE", help="district code")
+    keys.add_argument("--catalog-dir", type=Path, metavar="DIR",
+                      help="folder of <ADCODE>.yaml catalogs [default: the bundled catalogs]")
+    keys.set_defaults(func=run_indicator_keys)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -77,11 +89,29 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_indicator_set(args: argparse.Namespace) -> int:
-    """Store one indicator value."""
-    store_from_args(args).put_indicator(args.district, args.key, args.year, args.value,
-                                        args.unit, args.source)
-    echo(args, f"indicator {args.key} of {args.district} for {args.year}: {args.value:g} "
-               f"{args.unit} stored")
+    """Store one indicator value, converted to the unit of its targets."""
+    from tanmap.layers.indicators import enter_indicator
+
+    entry = enter_indicator(store_from_args(args), args.district, args.key, args.year,
+                            args.value, args.unit, args.source, catalog_dir=args.catalog_dir)
+    entered = (f" ({'entered' if args.lang == 'en' else '填报值'} {entry.entered_value:g} "
+               f"{entry.entered_unit})" if entry.converted else "")
+    echo(args, f"indicator {entry.key} of {args.district} for {args.year}: {entry.value:g} "
+               f"{entry.unit} stored{entered}")
+    return EXIT_OK
+
+
+def run_indicator_keys(args: argparse.Namespace) -> int:
+    """Print the indicator keys of a district's catalog with their units and targets."""
+    from tanmap.layers.indicators import known_indicators
+
+    known = known_indicators(args.district, directory=args.catalog_dir)
+    header = (("指标 key", "单位 unit", "目标 targets", "名称 title") if args.lang == "zh"
+              else ("key", "unit", "targets", "title"))
+    rows = [(i.key, i.unit, ",".join(i.target_ids),
+             i.title_en if args.lang == "en" else i.title_zh)
+            for i in sorted(known.values(), key=lambda i: i.key)]
+    echo(args, format_table(header, rows))
     return EXIT_OK
 
 
