@@ -43,6 +43,7 @@ from tanmap.geo.errors import (
     TanmapError,
     UnknownDistrictError,
 )
+from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import SPECS, LayerKind, LayerSpec, spec_for
 from tanmap.layers.validation import Issue, coerce_types, validate
 
@@ -898,7 +899,7 @@ def _id_clashes(
     return [
         Issue(source=label, row=i + 1, feature_id=fid, column="id",
               problem=f"id {fid!r} is already stored in {spec.kind.value} of district {district}",
-              fix="give the feature a new id, or write with mode='replace' (--mode replace)",
+              fix=f"give the feature a new id, or write with {option_hint('mode', 'replace')}",
               code="duplicate_id")
         for i, fid in enumerate(frame["id"]) if fid in stored
     ]

@@ -14,6 +14,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from tanmap.geo.crs import looks_like_degrees, looks_swapped
+from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import CHOICE_LABELS, FieldSpec, GeometryFamily, LayerSpec
 
 __all__ = [
@@ -44,7 +45,7 @@ class _Where(TypedDict):
 _FAMILY_DIM = {GeometryFamily.POINT: 0, GeometryFamily.LINE: 1, GeometryFamily.POLYGON: 2}
 _DIM_FAMILY = {v: k for k, v in _FAMILY_DIM.items()}
 _REPAIR_FIX = (
-    "load with repair=True (CLI: --repair) to apply shapely.make_valid, "
+    f"import again with {option_hint('repair')} to apply shapely.make_valid, "
     "or redraw the feature in a GIS"
 )
 
@@ -273,7 +274,7 @@ def _crs_checks(gdf: gpd.GeoDataFrame, source: str) -> list[Issue]:
         return [Issue(
             source=source, row=None, feature_id=None, column=None, code="missing_crs",
             problem="layer has no coordinate reference system (CRS); tanmap never guesses one",
-            fix="declare the source CRS, e.g. --source-crs EPSG:4326 (API: source_crs=...) or "
+            fix=f"declare the source CRS, e.g. {option_hint('source_crs', 'EPSG:4326')}, or "
                 "add a .prj next to the Shapefile",
         )]
     geoms = gdf.geometry.array
@@ -309,15 +310,16 @@ def _crs_checks(gdf: gpd.GeoDataFrame, source: str) -> list[Issue]:
                 problem=f"CRS is {name} (degrees) but coordinates span x {xmin:.6g}..{xmax:.6g}, "
                         f"y {ymin:.6g}..{ymax:.6g}, outside ±180/±90: they look like metres",
                 fix="declare the projected CRS the coordinates are in, e.g. "
-                    "--source-crs EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E)",
+                    f"{option_hint('source_crs', 'EPSG:4548')} (CGCS2000 / 3-degree "
+                    "Gauss-Kruger CM 117E)",
             ))
     elif crs.is_projected and looks_degrees:
         issues.append(Issue(
             source=source, row=None, feature_id=None, column=None, code="degrees_as_metres",
             problem=f"CRS is {name} (projected, metres) but all coordinates lie within "
                     f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}: they look like degrees",
-            fix="declare the geographic CRS the coordinates are in, e.g. --source-crs EPSG:4326 "
-                "(WGS84) or EPSG:4490 (CGCS2000)",
+            fix="declare the geographic CRS the coordinates are in, e.g. "
+                f"{option_hint('source_crs', 'EPSG:4326')} (WGS84) or EPSG:4490 (CGCS2000)",
         ))
     return issues
 

@@ -17,6 +17,7 @@ from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.crs import Bounds
 from tanmap.geo.errors import DataFormatError, InputTooLargeError
 from tanmap.layers import io
+from tanmap.layers.advice import for_interface
 from tanmap.layers.kinds import SPECS
 from tanmap.layers.store import LayerVersion, Store
 
@@ -138,6 +139,8 @@ async def upload_layer(
     coord_system: Annotated[Literal["wgs84", "gcj02", "bd09", "cgcs2000"] | None, Query()] = None,
     encoding: Annotated[Literal["utf-8", "gbk", "gb18030"] | None, Query()] = None,
     layer: Annotated[str | None, Query(max_length=200)] = None,
+    lon_col: Annotated[str | None, Query(max_length=200, description="CSV/XLSX 经度列")] = None,
+    lat_col: Annotated[str | None, Query(max_length=200, description="CSV/XLSX 纬度列")] = None,
 ) -> ImportOut:
     """Validate an uploaded file like ``tanmap import`` and store it atomically."""
     district = store.district(adcode)
@@ -146,11 +149,12 @@ async def upload_layer(
         path = await _save_upload(file, Path(tmp), max_bytes)
         loaded = io.load(kind, path, district=district["geometry"], source_crs=source_crs,
                          coord_system=coord_system, encoding=encoding, layer=layer,
-                         max_bytes=max_bytes)
+                         lon_col=lon_col, lat_col=lat_col, max_bytes=max_bytes)
     version = store.write(kind, loaded.gdf, district=adcode, mode=mode,
                           source=f"API upload {path.name}")
-    warnings = [{k: getattr(w, k, None) for k in ("row", "feature_id", "column", "problem",
-                                                   "fix", "severity", "code")}
+    warnings = [{k: for_interface(v, "http") if isinstance(v, str) else v
+                 for k in ("row", "feature_id", "column", "problem", "fix", "severity", "code")
+                 for v in [getattr(w, k, None)]}
                 for w in loaded.warnings]
     return ImportOut(layer=version_out(version), warnings=warnings)
 
