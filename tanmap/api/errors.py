@@ -20,6 +20,7 @@ from tanmap.geo.errors import (
     StoreError,
     TanmapError,
     UnknownMetricError,
+    VersionConflictError,
 )
 from tanmap.layers.advice import for_interface
 
@@ -38,6 +39,7 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (CoverageRuleError, 422),
     (UnknownMetricError, 404),
     (LayerNotFoundError, 404),
+    (VersionConflictError, 409),
     (StoreError, 503),
 )
 

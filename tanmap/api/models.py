@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "DistrictOut",
     "FeatureCollectionIn",
+    "HistoryEntryOut",
     "ImportOut",
     "LayerVersionOut",
     "MetricInfo",
@@ -77,3 +78,20 @@ class MetricInfo(_Model):
     inputs: list[str]
     optional_inputs: list[str]
     params: dict[str, Any]
+
+
+class HistoryEntryOut(_Model):
+    """One version in the history of a layer (who, when, what changed)."""
+
+    version: int
+    updated_at: str
+    n_features: int
+    source: str
+    checksum: str
+    author: str
+    added: int | None = Field(description="features added since the version before (by id)")
+    removed: int | None
+    changed: int | None
+    reverted_from: int | None = Field(description="the version a revert restored")
+    current: bool
+    restorable: bool

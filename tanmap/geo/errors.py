@@ -26,6 +26,7 @@ __all__ = [
     "TanmapError",
     "UnknownDistrictError",
     "UnknownMetricError",
+    "VersionConflictError",
     "warn_plan",
 ]
 
@@ -71,6 +72,10 @@ class MetricParameterError(TanmapError, ValueError):
 
 class StoreError(TanmapError, RuntimeError):
     """The project store could not complete an operation (nothing was changed)."""
+
+
+class VersionConflictError(TanmapError, ValueError):
+    """A layer version cannot be applied as asked (e.g. reverting to the current version)."""
 
 
 class LayerValidationError(TanmapError, ValueError):

@@ -45,6 +45,7 @@ from tanmap.geo.errors import (
     StoreError,
     TanmapError,
     UnknownDistrictError,
+    VersionConflictError,
 )
 from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import SPECS, LayerKind, LayerSpec, spec_for
@@ -632,9 +633,10 @@ class GeoPackageStore:
         LayerNotFoundError
             If the layer was never written, or version ``to`` is not kept (the message lists the
             versions that can be restored).
+        VersionConflictError
+            If ``to`` is already the current version.
         StoreError
-            If ``to`` is already the current version, or the write failed; the store is
-            unchanged.
+            If the write failed or did not reproduce the checksum; the store is unchanged.
         UnknownDistrictError
             If ``district`` is not in the store.
         """
@@ -649,7 +651,7 @@ class GeoPackageStore:
                     "written, so there is nothing to revert"
                 )
             if to == current.version:
-                raise StoreError(
+                raise VersionConflictError(
                     f"version {to} is already the current version of {spec.kind.value} of "
                     f"district {district}; nothing to revert"
                 )

@@ -11,7 +11,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, box
 
-from tanmap.geo.errors import LayerNotFoundError, StoreError
+from tanmap.geo.errors import LayerNotFoundError, StoreError, VersionConflictError
 from tanmap.layers import store as store_mod
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.store import GeoPackageStore, open_store
@@ -113,7 +113,7 @@ def test_revert_refuses_what_it_cannot_do(store: GeoPackageStore) -> None:
         store.revert(STATION, HEPING, 1)
     store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
     store.write(STATION, stations(("b", 117.0, 1)), district=HEPING)
-    with pytest.raises(StoreError, match="version 2 is already the current version"):
+    with pytest.raises(VersionConflictError, match="version 2 is already the current version"):
         store.revert(STATION, HEPING, 2)
     with pytest.raises(LayerNotFoundError,
                        match=r"version 7 .* is not kept; versions that can be restored: 1 "):

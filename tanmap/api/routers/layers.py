@@ -100,7 +100,8 @@ def import_features(
     store.district(adcode)
     what = f"request body ({SPECS[kind].zh_name} {kind.value})"
     frame = frame_from_features(body.model_dump(), what=what)
-    version = store.write(kind, frame, district=adcode, mode=mode, source="API GeoJSON import")
+    version = store.write(kind, frame, district=adcode, mode=mode, source="API GeoJSON import",
+                          author="api")
     return ImportOut(layer=version_out(version))
 
 
@@ -151,7 +152,7 @@ async def upload_layer(
                          coord_system=coord_system, encoding=encoding, layer=layer,
                          lon_col=lon_col, lat_col=lat_col, max_bytes=max_bytes)
     version = store.write(kind, loaded.gdf, district=adcode, mode=mode,
-                          source=f"API upload {path.name}")
+                          source=f"API upload {path.name}", author="api")
     warnings = [{k: for_interface(v, "http") if isinstance(v, str) else v
                  for k in ("row", "feature_id", "column", "problem", "fix", "severity", "code")
                  for v in [getattr(w, k, None)]}
