@@ -13,7 +13,7 @@ from tanmap import __version__
 from tanmap.api.cache import ViewCache
 from tanmap.api.docs import install_docs
 from tanmap.api.errors import install_error_handlers
-from tanmap.api.routers import audit, districts, history, layers, metrics, pages
+from tanmap.api.routers import audit, districts, history, layers, metrics, pages, results
 from tanmap.api.settings import Settings, get_settings
 from tanmap.maps.build import STATIC_DIR
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (districts, layers, history, metrics, audit, pages):
+    for module in (districts, layers, history, metrics, results, audit, pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")
     install_docs(app)

@@ -13,6 +13,7 @@ from tanmap.api.commands import history as history_cmd
 from tanmap.api.commands import layers as layers_cmd
 from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import project as project_cmd
+from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import TanmapError
@@ -32,6 +33,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     audit_cmd,
     serve_cmd,
     history_cmd,
+    results_cmd,
 )
 
 
