@@ -1277,7 +1277,8 @@ def _choropleth_frame(
         frame = geo.merge(table, left_on="id", right_on="unit_id", how="inner")
         frame = gpd.GeoDataFrame(frame, geometry=units.geometry.name, crs=units.crs)
     shares = pd.to_numeric(frame[share_column], errors="coerce")
-    keep = [c for c in ("unit_id", "unit_name", "id", "name") if c in frame.columns]
+    keep = ([c for c in ("unit_id", "unit_name") if c in frame.columns]
+            or [c for c in ("id", "name") if c in frame.columns])
     # The figures behind the share, rounded to whole square metres for reading.
     figures = {c: pd.to_numeric(frame[c], errors="coerce").round(0)
                for c in ("residential_m2", "covered_m2") if c in frame.columns}

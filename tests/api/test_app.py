@@ -405,7 +405,8 @@ def test_map_page_is_offline_and_bilingual(ro_client: TestClient) -> None:
 
 def test_map_page_offers_base_maps_and_shifts_for_amap(ro_client: TestClient) -> None:
     offline = ro_client.get(f"/maps/{HEPING}?year=2026").text
-    assert f'href="/maps/{HEPING}?lang=zh&amp;basemap=amap&amp;year=2026&amp;horizon=now"' in offline
+    amap_link = f"/maps/{HEPING}?lang=zh&amp;basemap=amap&amp;year=2026&amp;horizon=now"
+    assert f'href="{amap_link}"' in offline
     assert "tile.openstreetmap" not in offline
     assert "autonavi" not in offline
     amap = ro_client.get(f"/maps/{HEPING}?year=2026&basemap=amap").text

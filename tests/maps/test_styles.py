@@ -150,7 +150,7 @@ def test_heating_pipe_colours_do_not_clash_with_coverage_classes_or_gaps() -> No
     ramp = [*COVERAGE_COLORS, OVERLAY_STYLES["gaps"].fill_color, OVERLAY_STYLES["gaps"].color]
     pipes = style_for(LayerKind.HEATING_PIPE)
     for color in [*pipes.class_colors.values(), pipes.color]:
-        r, g, b = _rgb(color)
+        r, _g, b = _rgb(color)
         assert b > r, color  # blue-dominant: never read as a red or green class
         for other in ramp:
             distance = sum((p - q) ** 2 for p, q in zip(_rgb(color), _rgb(other), strict=True))
