@@ -580,7 +580,8 @@ class GeoPackageStore:
             current = con.execute(
                 "SELECT * FROM tanmap_layers WHERE kind = ? AND district = ?", (table, district)
             ).fetchone()
-            tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
             rows = con.execute(
                 "SELECT version, updated_at, n_features, source, checksum, author, added, "
                 "removed, changed, reverted_from FROM tanmap_history WHERE kind = ? AND "
@@ -1086,6 +1087,8 @@ _HISTORY_DDL = """CREATE TABLE IF NOT EXISTS tanmap_history (
     updated_at TEXT NOT NULL, n_features INTEGER NOT NULL, source TEXT NOT NULL,
     checksum TEXT NOT NULL, author TEXT NOT NULL, added INTEGER, removed INTEGER,
     changed INTEGER, reverted_from INTEGER, PRIMARY KEY (kind, district, version))"""
+#: Geometry column of the feature tables (GDAL's GeoPackage default).
+_GEOM_COL = "geom"
 #: Column of an archive table holding the version its rows belonged to.
 _ARCHIVE_VERSION = "tanmap_version"
 #: Sizes of the GeoPackage geometry header's envelope, by its indicator (GPKG 1.3 §2.1.3).
@@ -1189,6 +1192,28 @@ def _diff_rows(before: dict[str, bytes], after: dict[str, bytes]) -> tuple[int, 
     return added, removed, changed
 
 
+def _ensure_archive(con: sqlite3.Connection, table: str, archive: str) -> list[str]:
+    """Create (or widen) the archive table of ``table``; return the columns copied into it.
+
+    A plain SQLite table, not registered in ``gpkg_contents``: GIS clients list only the layers,
+    and the archived geometry blobs are copied back byte for byte, never parsed.
+    """
+    info = [(r[1], r[2]) for r in con.execute(f'PRAGMA table_info("{table}")') if not r[5]]
+    have = {r[1] for r in con.execute(f'PRAGMA table_info("{archive}")')}
+    if not have:
+        listing = ", ".join(f'"{name}" {"BLOB" if name == _GEOM_COL else kind}'
+                            for name, kind in info)
+        con.execute(f'CREATE TABLE "{archive}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
+                    f"{listing}, {_ARCHIVE_VERSION} INTEGER NOT NULL)")
+        con.execute(f'CREATE INDEX "{archive}_version" ON "{archive}" '
+                    f"({_DISTRICT_COL}, {_ARCHIVE_VERSION})")
+    else:  # the kind gained a field since the archive was made
+        for name, kind in info:
+            if name not in have:
+                con.execute(f'ALTER TABLE "{archive}" ADD COLUMN "{name}" {kind}')
+    return [name for name, _ in info]
+
+
 def _archive_version(tmp: Path, spec: LayerSpec, district: str) -> dict[str, bytes]:
     """Keep the current version's rows of ``district`` in the kind's archive table.
 
@@ -1196,18 +1221,8 @@ def _archive_version(tmp: Path, spec: LayerSpec, district: str) -> dict[str, byt
     """
     table, archive = spec.kind.value, _archive_table(spec)
     with _connect_copy(tmp) as con:
-        has_archive = con.execute(
-            "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (archive,)
-        ).fetchone()
-    if not has_archive:
-        empty = _to_storage(_empty_frame(spec), spec, "")
-        empty[_ARCHIVE_VERSION] = pd.Series([], dtype="Int64")
-        with _GDAL_OPTION_LOCK:
-            # No spatial index: archived rows are only ever read back by (district, version).
-            pyogrio.write_dataframe(empty, tmp, layer=archive, driver="GPKG", append=True,
-                                    geometry_type="Unknown", layer_options={"SPATIAL_INDEX": "NO"})
-    with _connect_copy(tmp) as con:
         _ensure_history(con)
+        columns = _ensure_archive(con, table, archive)
         record = con.execute(
             "SELECT version, updated_at, n_features, source, checksum FROM tanmap_layers "
             "WHERE kind = ? AND district = ?", (table, district),
@@ -1217,7 +1232,6 @@ def _archive_version(tmp: Path, spec: LayerSpec, district: str) -> dict[str, byt
             "INSERT OR IGNORE INTO tanmap_history VALUES (?, ?, ?, ?, ?, ?, ?, '', NULL, NULL, "
             "NULL, NULL)", (table, district, *record),
         )
-        columns = _data_columns(con, table)
         listing = ", ".join(f'"{c}"' for c in columns)
         con.execute(f'DELETE FROM "{archive}" WHERE {_DISTRICT_COL} = ? AND {_ARCHIVE_VERSION} = ?',
                     (district, record[0]))

@@ -596,13 +596,14 @@ class _Setup(Element):
         self._name = "TanmapSetup"
         self.config = config
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         figure = self.get_root()
         if isinstance(figure, Figure) and self._parent is not None:
             conf = escape_json_for_script(json.dumps(self.config, ensure_ascii=False))
             figure.script.add_child(
                 _Raw(f"tanmap.setup({self._parent.get_name()}, {conf});"), name=self.get_name()
             )
+        return ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import geopandas as gpd
+import pyogrio
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, box
@@ -163,3 +164,27 @@ def test_old_versions_are_kept_per_district(store: GeoPackageStore) -> None:
     store.revert(STATION, NANKAI, 1)
     assert list(store.read(STATION, district=NANKAI)["id"]) == ["x"]
     assert list(store.read(STATION, district=HEPING)["id"]) == ["b"]
+
+
+def test_a_store_from_before_history_gains_it_on_the_next_write(store: GeoPackageStore) -> None:
+    old = store.write(STATION, stations(("a", 117.0, 1), ("b", 117.1, 2)), district=HEPING)
+    with sqlite3.connect(store.path) as con:  # as a store written by an older tanmap
+        con.execute("DROP TABLE IF EXISTS tanmap_history")
+        con.execute("DROP TABLE IF EXISTS tanmap_archive_charging_station")
+        con.execute("DELETE FROM gpkg_contents WHERE table_name = 'tanmap_history'")
+    (only,) = store.history(STATION, HEPING)
+    assert (only.version, only.author, only.added, only.current) == (1, "", None, True)
+
+    store.write(STATION, stations(("c", 117.2, 3)), district=HEPING, author="eve")
+    first, second = store.history(STATION, HEPING)
+    assert (first.version, first.restorable, first.checksum) == (1, True, old.checksum)
+    assert (second.added, second.removed, second.changed) == (1, 2, 0)
+    assert store.revert(STATION, HEPING, 1).checksum == old.checksum
+
+
+def test_kept_versions_are_not_listed_as_gis_layers(store: GeoPackageStore) -> None:
+    store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
+    store.write(STATION, stations(("b", 117.0, 1)), district=HEPING)
+    layers = {name for name, _ in pyogrio.list_layers(store.path)}
+    assert "charging_station" in layers
+    assert not any(name.startswith("tanmap_archive") for name in layers)
