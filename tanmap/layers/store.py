@@ -25,6 +25,7 @@ import math
 import os
 import shutil
 import sqlite3
+import struct
 import threading
 import time
 import uuid
@@ -1091,8 +1092,6 @@ _HISTORY_DDL = """CREATE TABLE IF NOT EXISTS tanmap_history (
 _GEOM_COL = "geom"
 #: Column of an archive table holding the version its rows belonged to.
 _ARCHIVE_VERSION = "tanmap_version"
-#: Sizes of the GeoPackage geometry header's envelope, by its indicator (GPKG 1.3 §2.1.3).
-_GPKG_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
 @dataclass(frozen=True)
@@ -1242,22 +1241,43 @@ def _archive_version(tmp: Path, spec: LayerSpec, district: str) -> dict[str, byt
         return _row_hashes(con, table, district)
 
 
-def _gpkg_geometry(blob: bytes) -> Any:
-    """Return the shapely geometry of a GeoPackage geometry blob (header + WKB)."""
+def _gpkg_bounds(blob: bytes) -> tuple[float, float, float, float] | None:
+    """Return (minx, miny, maxx, maxy) of a GeoPackage geometry blob; None when it is empty.
+
+    The header's envelope is used when present (GDAL writes one for all but points), else the
+    WKB after the header is parsed (GPKG 1.3 §2.1.3).
+    """
     flags = blob[3]
-    start = 8 + _GPKG_ENVELOPE_BYTES[(flags >> 1) & 0b111]
-    return shapely.from_wkb(bytes(blob[start:]))
+    if flags & 0b10000:  # empty-geometry flag
+        return None
+    envelope = (flags >> 1) & 0b111
+    if envelope:
+        order = "<" if flags & 1 else ">"
+        minx, maxx, miny, maxy = struct.unpack_from(f"{order}4d", blob, 8)
+        return minx, miny, maxx, maxy
+    geom = shapely.from_wkb(bytes(blob[8:]))
+    return None if geom.is_empty else tuple(float(v) for v in geom.bounds)  # type: ignore[return-value]
 
 
 def _register_gpkg_functions(con: sqlite3.Connection) -> None:
     """Give plain SQLite the ST_* functions GDAL's R-tree triggers call on insert."""
-    def bound(i: int) -> Any:
-        return lambda blob: None if blob is None else float(_gpkg_geometry(blob).bounds[i])
+    last: list[Any] = [None, None]  # the trigger asks for the four bounds of one blob in a row
+
+    def bounds(blob: bytes) -> tuple[float, float, float, float] | None:
+        if blob != last[0]:  # sqlite passes a new bytes object per call: compare the bytes
+            last[0], last[1] = blob, _gpkg_bounds(blob)
+        return last[1]  # type: ignore[no-any-return]
+
+    def coord(i: int) -> Any:
+        def value(blob: bytes | None) -> float | None:
+            box = None if blob is None else bounds(blob)
+            return None if box is None else box[i]
+        return value
 
     con.create_function("ST_IsEmpty", 1, lambda blob: None if blob is None else int(
-        bool(blob[3] & 0b10000) or bool(_gpkg_geometry(blob).is_empty)), deterministic=True)
+        bounds(blob) is None), deterministic=True)
     for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
-        con.create_function(name, 1, bound(i), deterministic=True)
+        con.create_function(name, 1, coord(i), deterministic=True)
 
 
 def _apply_revert(

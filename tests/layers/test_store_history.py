@@ -188,3 +188,16 @@ def test_kept_versions_are_not_listed_as_gis_layers(store: GeoPackageStore) -> N
     layers = {name for name, _ in pyogrio.list_layers(store.path)}
     assert "charging_station" in layers
     assert not any(name.startswith("tanmap_archive") for name in layers)
+
+
+def test_restored_polygons_are_found_by_bounding_box(store: GeoPackageStore) -> None:
+    """Polygons carry an envelope in their GeoPackage header; the R-tree is rebuilt from it."""
+    parks = gpd.GeoDataFrame(
+        {"id": ["P1", "P2"], "park_class": ["G12", "G12"]},
+        geometry=[box(117.00, 39.00, 117.01, 39.01), box(117.20, 39.20, 117.21, 39.21)], crs=4326)
+    store.write("park", parks, district=HEPING)
+    store.write("park", parks.iloc[[0]], district=HEPING)
+    store.revert("park", HEPING, 1)
+    assert list(store.read("park", bbox=(117.195, 39.195, 117.215, 39.215))["id"]) == ["P2"]
+    assert list(store.read("park", bbox=(116.99, 38.99, 117.005, 39.005))["id"]) == ["P1"]
+    assert store.read("park", bbox=(117.1, 39.1, 117.15, 39.15)).empty
