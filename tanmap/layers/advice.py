@@ -51,6 +51,8 @@ OPTIONS: dict[str, Option] = {o.python: o for o in (
     Option("lon_col", "--lon-col", "lon_col"),
     Option("lat_col", "--lat-col", "lat_col"),
     Option("mode", "--mode", "mode"),
+    # Field-mapping file: ``tanmap import --map FILE``; the upload's ``mapping`` form field.
+    Option("field_map", "--map", "mapping"),
 )}
 
 _CANONICAL = re.compile(

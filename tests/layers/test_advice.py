@@ -14,7 +14,8 @@ from tanmap.layers.advice import OPTIONS, for_interface, option_hint
     (option_hint("layer", "NAME"), "--layer NAME", "layer=NAME"),
     (option_hint("lon_col", "COLUMN"), "--lon-col COLUMN", "lon_col=COLUMN"),
     (option_hint("mode", "replace"), "--mode replace", "mode=replace"),
-], ids=["repair", "skip_invalid", "source_crs", "layer", "lon_col", "mode"])
+    (option_hint("field_map", "mapping.yaml"), "--map mapping.yaml", "mapping=mapping.yaml"),
+], ids=["repair", "skip_invalid", "source_crs", "layer", "lon_col", "mode", "field_map"])
 def test_each_interface_gets_its_own_spelling(hint: str, cli: str, http: str) -> None:
     text = f"fix: try again with {hint}, then re-run"
     assert for_interface(text, "cli") == f"fix: try again with {cli}, then re-run"
