@@ -341,3 +341,27 @@ def _png_pixels(page: Any, png: Path) -> np.ndarray:
         return [c.width, c.height, Array.from(ctx.getImageData(0, 0, c.width, c.height).data)];
     }""", url)
     return np.asarray(data, dtype=np.uint8).reshape(height, width, 4)[..., :3]
+
+
+#: JS: total covered residential land (m²) over the 街道 of the choropleth.
+COVERED_JS = """() => { let total = 0;
+  tanmap.registry.unit_coverage.layer.eachLayer(f => { total += f.feature.properties.covered_m2; });
+  return total; }"""
+
+
+def test_rule_picker_recomputes_park_coverage(live: LiveServer, browser: Any) -> None:
+    context, page, log = new_page(browser)
+    try:
+        page.goto(f"{live.url}/maps/{HEPING}")
+        wait_for_map(page)
+        default_m2 = page.evaluate(COVERED_JS)
+        page.locator("select.tanmap-rule").select_option(label="chengshi_tijian_2021")
+        page.wait_for_url(re.compile(r"rule=chengshi_tijian_2021"))
+        wait_for_map(page)
+        assert page.locator("select.tanmap-rule").evaluate(
+            "s => s.options[s.selectedIndex].text") == "chengshi_tijian_2021"
+        # 城市体检 radii are smaller than GB/T 51346's: less land is covered.
+        assert page.evaluate(COVERED_JS) < default_m2
+        assert log.errors == []
+    finally:
+        context.close()

@@ -14,7 +14,7 @@ from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.api.routers.audit import cached_card, card_key
 from tanmap.geo.audit import Status
 from tanmap.geo.coverage import ParkCoverageParams
-from tanmap.geo.errors import TanmapError
+from tanmap.geo.errors import CoverageRuleError, TanmapError
 from tanmap.geo.rules import BUILTIN_RULES
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.runner import current_year
@@ -84,7 +84,9 @@ def district_page(
     """Return the interactive map of a district (works offline; pick a base map when online)."""
     year = year or current_year()
     if rule is not None and rule not in BUILTIN_RULES:
-        rule = None  # an unknown rule falls back to the metric's default
+        raise CoverageRuleError(
+            f"unknown park-coverage rule {rule!r}; use one of {', '.join(sorted(BUILTIN_RULES))}"
+        )
     card = _horizon_card(request, store, adcode, year, horizon)
 
     def link(**change: Any) -> str:
