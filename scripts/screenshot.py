@@ -1,4 +1,4 @@
-"""Regenerate the README screenshots (docs/img/map-heping.png, docs/img/index.png) from the demo.
+"""Regenerate the README screenshots (docs/img/map-heping*.png, docs/img/index.png) from the demo.
 
 What it does, in order:
 
@@ -7,7 +7,8 @@ What it does, in order:
    or builds a throw-away demo store of 和平区 120101 and 黄浦区 310101 in a temporary directory;
 2. serves the app with uvicorn on a free 127.0.0.1 port (``tests/api/browser_server.py``);
 3. drives Debian's headless chromium (playwright; never a downloaded browser) at 1280x800 and
-   captures the 和平区 map (layers, legend, sample banner, audit side panel) and the index page;
+   captures the 和平区 map (layers, legend, sample banner, audit side panel), the same map at
+   2025 on the rooftop-PV theme, and the index page;
 4. writes each capture as a PNG no larger than ``--max-kb`` (default 400): losslessly when it fits,
    else reduced to a 256-colour palette (numpy + zlib; no imaging library needed).
 
@@ -176,6 +177,14 @@ def capture(store_path: Path, out_dir: Path, *, max_kb: float = 400.0) -> dict[s
             page.wait_for_function(_READY_JS, timeout=60_000)
             page.wait_for_timeout(800)  # marker clusters finish their chunked loading
             sizes["map-heping.png"] = _write(page, out_dir / "map-heping.png", max_kb)
+
+            # The year control at 2025 and the rooftop-PV theme: planned panels drawn dashed.
+            page.goto(f"{live.url}/maps/{MAP_ADCODE}?lang=zh&horizon=2025", timeout=180_000)
+            page.wait_for_function(_READY_JS, timeout=60_000)
+            page.locator("input[name=tanmap-theme][value=pv]").check()
+            page.wait_for_timeout(800)
+            sizes["map-heping-pv-2025.png"] = _write(page, out_dir / "map-heping-pv-2025.png",
+                                                     max_kb)
 
             page.goto(f"{live.url}/?lang=zh", timeout=120_000)
             page.wait_for_selector("#districts")

@@ -5,17 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from tanmap import __version__
 from tanmap.api.cache import ViewCache
+from tanmap.api.docs import install_docs
 from tanmap.api.errors import install_error_handlers
-from tanmap.api.routers import audit, districts, indicators, layers, metrics, pages, rules
+from tanmap.api.routers import (
+    audit,
+    districts,
+    history,
+    indicators,
+    layers,
+    metrics,
+    pages,
+    results,
+    rules,
+)
 from tanmap.api.settings import Settings, get_settings
 from tanmap.maps.build import STATIC_DIR
 
-__all__ = ["create_app"]
+__all__ = ["GZIP_MIN_BYTES", "create_app"]
+
+#: Responses smaller than this are sent as they are (gzip would not pay for its header).
+GZIP_MIN_BYTES = 1000
 
 DESCRIPTION = """
 tanmap (碳 map): plan layers, coverage metrics and target audits of district carbon-peak plans
@@ -34,13 +49,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings
         Settings to use; default: read from ``TANMAP_*`` environment variables on each request.
     """
-    app = FastAPI(title="tanmap 碳 map API", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="tanmap 碳 map API", version=__version__, description=DESCRIPTION,
+                  docs_url=None, redoc_url=None)  # served from vendored assets instead
     app.state.stores = {}
     app.state.cards = ViewCache(max_items=64)
     app.state.pages = ViewCache(max_items=16)
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
+    # Map pages and layers are large, repetitive JSON/HTML: gzip cuts them ~5-10x on the wire.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
 
     @app.middleware("http")
     async def limit_body_size(request: Request, call_next: Any) -> Any:
@@ -57,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (districts, layers, metrics, audit, indicators, rules, pages):
+    for module in (districts, layers, history, metrics, results, audit, indicators, rules, pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")
+    install_docs(app)
     return app

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 from tanmap.api.commands import EXIT_ERROR, EXIT_USAGE, fail, missing_dependency
 from tanmap.api.commands import audit as audit_cmd
 from tanmap.api.commands import boundaries as boundaries_cmd
+from tanmap.api.commands import history as history_cmd
 from tanmap.api.commands import layers as layers_cmd
 from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
+from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import PlanWarning, TanmapError
@@ -35,6 +37,8 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     metric_cmd,
     audit_cmd,
     serve_cmd,
+    history_cmd,
+    results_cmd,
 )
 
 

@@ -22,7 +22,9 @@ from tanmap.geo.errors import (
     UnitError,
     UnknownIndicatorError,
     UnknownMetricError,
+    VersionConflictError,
 )
+from tanmap.layers.advice import for_interface
 
 __all__ = ["STATUS_BY_ERROR", "client_message", "install_error_handlers", "status_for"]
 
@@ -41,6 +43,7 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (UnknownIndicatorError, 422),
     (UnknownMetricError, 404),
     (LayerNotFoundError, 404),
+    (VersionConflictError, 409),
     (StoreError, 503),
 )
 
@@ -52,12 +55,14 @@ _PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:\\|/)(?:[^\s'\",;:()]+[/\\])+[^\s'\",
 def client_message(exc: BaseException) -> str:
     """Return the message of a deliberate error with server file paths replaced by ``<path>``.
 
+    Option advice is spelled as query parameters (``repair=true``, not ``--repair``).
+
     Examples
     --------
     >>> client_message(ValueError("district '9' is not in store /srv/x/t.gpkg (districts: 1)"))
     "district '9' is not in store <path> (districts: 1)"
     """
-    return _PATH.sub("<path>", str(exc))
+    return for_interface(_PATH.sub("<path>", str(exc)), "http")
 
 
 def status_for(exc: TanmapError) -> int:
@@ -76,7 +81,7 @@ def _issues(exc: TanmapError) -> list[dict[str, object]] | None:
     for issue in issues:
         item = {k: getattr(issue, k, None)
                 for k in ("row", "feature_id", "column", "problem", "fix", "severity", "code")}
-        out.append({k: _PATH.sub("<path>", v) if isinstance(v, str) else v
+        out.append({k: for_interface(_PATH.sub("<path>", v), "http") if isinstance(v, str) else v
                     for k, v in item.items()})
     return out
 

@@ -14,6 +14,7 @@ import shapely
 from fastapi.responses import Response
 
 from tanmap.geo.errors import CRSError, DataFormatError
+from tanmap.layers.io import is_rfc7946_crs
 
 __all__ = ["GEOJSON_MEDIA", "frame_from_features", "geojson_response", "to_feature_collection"]
 
@@ -74,6 +75,27 @@ def geojson_response(gdf: gpd.GeoDataFrame, *, extra: Mapping[str, Any] | None =
     return Response(body, media_type=GEOJSON_MEDIA)
 
 
+def _crs_name(crs: Any) -> str:
+    props = crs.get("properties") if isinstance(crs, Mapping) else None
+    if isinstance(props, Mapping):
+        if props.get("name") is not None:
+            return str(props["name"])
+        if props.get("code") is not None:  # the 2008 spec's {"type": "EPSG", ...} form
+            return f"EPSG:{props['code']}"
+    return str(crs)
+
+
+def _declares_lonlat(crs: Any) -> bool:
+    """Return whether a GeoJSON ``crs`` member names WGS84 (or CGCS2000) lon/lat."""
+    name = _crs_name(crs)
+    if name in _WGS84_NAMES:
+        return True
+    try:
+        return is_rfc7946_crs(name)
+    except CRSError:
+        return False
+
+
 def frame_from_features(collection: Mapping[str, Any], *, what: str) -> gpd.GeoDataFrame:
     """Parse an RFC 7946 FeatureCollection into a GeoDataFrame in EPSG:4326.
 
@@ -88,14 +110,12 @@ def frame_from_features(collection: Mapping[str, Any], *, what: str) -> gpd.GeoD
         feature's position and what to fix.
     """
     crs = collection.get("crs")
-    if crs is not None:
-        name = crs.get("properties", {}).get("name") if isinstance(crs, Mapping) else None
-        if name not in _WGS84_NAMES:
-            raise CRSError(
-                f"{what}: GeoJSON declares crs {name or crs!r}; RFC 7946 GeoJSON is WGS84 lon/lat "
-                "(EPSG:4326). Reproject the data to EPSG:4326, or upload the file with its CRS "
-                "through the /upload endpoint and source_crs."
-            )
+    if crs is not None and not _declares_lonlat(crs):
+        raise CRSError(
+            f"{what}: GeoJSON declares crs {_crs_name(crs)!r}; RFC 7946 GeoJSON is WGS84 lon/lat "
+            "(EPSG:4326). Reproject the data to EPSG:4326, or upload the file with its CRS "
+            "through the /upload endpoint and source_crs (the rule `tanmap import` applies)."
+        )
     features: Sequence[Any] = collection.get("features", [])
     rows, geoms = [], []
     for i, feature in enumerate(features):

@@ -10,6 +10,7 @@ __all__ = [
     "AuditRuleRequest",
     "DistrictOut",
     "FeatureCollectionIn",
+    "HistoryEntryOut",
     "ImportOut",
     "IndicatorIn",
     "IndicatorOut",
@@ -117,3 +118,20 @@ class AuditRuleRequest(_Model):
 
     rule: dict[str, Any] = Field(description="自定义规则 coverage rule, as in a rule file")
     year: int | None = Field(default=None, ge=1900, le=2100)
+
+
+class HistoryEntryOut(_Model):
+    """One version in the history of a layer (who, when, what changed)."""
+
+    version: int
+    updated_at: str
+    n_features: int
+    source: str
+    checksum: str
+    author: str
+    added: int | None = Field(description="features added since the version before (by id)")
+    removed: int | None
+    changed: int | None
+    reverted_from: int | None = Field(description="the version a revert restored")
+    current: bool
+    restorable: bool

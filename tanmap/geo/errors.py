@@ -28,6 +28,7 @@ __all__ = [
     "UnknownDistrictError",
     "UnknownIndicatorError",
     "UnknownMetricError",
+    "VersionConflictError",
     "warn_plan",
 ]
 
@@ -73,6 +74,10 @@ class MetricParameterError(TanmapError, ValueError):
 
 class StoreError(TanmapError, RuntimeError):
     """The project store could not complete an operation (nothing was changed)."""
+
+
+class VersionConflictError(TanmapError, ValueError):
+    """A layer version cannot be applied as asked (e.g. reverting to the current version)."""
 
 
 class LayerValidationError(TanmapError, ValueError):

@@ -28,6 +28,7 @@ __all__ = [
     "HeatingOldPipesParams",
     "HeatingRenewalProgressParams",
     "age_band_lengths",
+    "pipe_age_bands",
     "pipe_ages",
     "pipe_lengths_m",
     "renewal_status",
@@ -112,6 +113,27 @@ def pipe_ages(pipes: pd.DataFrame, audit_year: int, *, since_renewal: bool = Tru
 def _band_labels(edges: Sequence[int]) -> list[str]:
     labels = [f"{a}–{b - 1}" for a, b in itertools.pairwise(edges)]
     return [*labels, f"≥{edges[-1]}"]
+
+
+def pipe_age_bands(
+    pipes: pd.DataFrame, audit_year: int, edges: Sequence[int] = AGE_BAND_EDGES_YEARS
+) -> pd.Series:
+    """Return each pipe's age band at ``audit_year`` (``"0–9"`` ... ``"≥30"``; None if unknown).
+
+    中文：管龄段（与 :func:`age_band_lengths` 同一分段）。
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"installation_year": [1990, 2010, 2020, None]})
+    >>> pipe_age_bands(df, 2025).tolist()
+    ['≥30', '10–19', '0–9', None]
+    """
+    ages = pipe_ages(pipes, audit_year).to_numpy()
+    labels = _band_labels(edges)
+    known = ~np.isnan(ages) & (ages >= 0)
+    band = np.searchsorted(np.asarray(edges), np.where(known, ages, 0), side="right") - 1
+    return pd.Series([labels[b] if k else None for b, k in zip(band, known, strict=True)],
+                     index=pipes.index, dtype=object)
 
 
 def age_band_lengths(

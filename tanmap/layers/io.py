@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import stat
 import tempfile
 import threading
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,7 @@ from tanmap.geo.errors import (
     LayerValidationError,
     MissingCRSError,
 )
+from tanmap.layers.advice import option_hint
 from tanmap.layers.fieldmap import (
     AppliedMapping,
     FieldMap,
@@ -77,8 +80,10 @@ __all__ = [
     "default_rejects_path",
     "detect_dbf_encoding",
     "export_target",
+    "is_rfc7946_crs",
     "load",
     "read_vector",
+    "require_rfc7946_crs",
     "shapefile_field_names",
     "write_geojson",
     "write_gpkg",
@@ -127,7 +132,12 @@ _DXF_BOOKKEEPING = ("Layer", "PaperSpace", "SubClasses", "Linetype")
 _GDAL_OPTION_LOCK = threading.Lock()
 _DBF_SAMPLE_BYTES = 1024 * 1024
 _PYOGRIO_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
-_SOURCE_CRS_HINT = "--source-crs EPSG:xxxx (Python: source_crs='EPSG:xxxx')"
+_GEOJSON_EPSG = frozenset({4326, 4490})
+_GEOJSON_TYPES = frozenset({"FeatureCollection", "Feature", "Point", "MultiPoint", "LineString",
+                            "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"})
+_FORMAT_NAMES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage",
+                 ".shp": "Shapefile", ".zip": "zipped Shapefile"}
+_SOURCE_CRS_HINT = option_hint("source_crs", "EPSG:xxxx")
 
 
 class LayerLoadError(LayerValidationError):
@@ -319,8 +329,33 @@ def _pick(options: list[str], wanted: str | None, *, what: str, path: Path, opti
         raise DataFormatError(f"{path.name} holds no {what} with features.")
     raise DataFormatError(
         f"{path.name} holds {len(options)} {what}s: {', '.join(options)}; choose one with "
-        f"{option} (Python: layer=...)."
+        f"{option_hint(option, 'NAME')}."
     )
+
+
+def _require_content(path: Path) -> None:
+    """Refuse an empty (0-byte) file with a message of our own rather than GDAL's."""
+    if path.stat().st_size == 0:
+        raise DataFormatError(
+            f"{path.name} is empty (0 bytes; 文件为空): the export, copy or upload did not "
+            "finish. Export the layer again from the GIS and check the file's size."
+        )
+
+
+def _json_problem(path: Path) -> str:
+    """Say why a .geojson/.json file is not GeoJSON, in the user's terms (never GDAL's text)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except UnicodeDecodeError:
+        return "it is not UTF-8 text (RFC 7946 GeoJSON is UTF-8); save it as UTF-8"
+    except json.JSONDecodeError as err:
+        return (f"it is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); the "
+                "file is cut short or damaged, so export it again")
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind not in _GEOJSON_TYPES:
+        return (f"it is JSON but not GeoJSON ('type' is {kind!r}); expected a FeatureCollection "
+                "with 'features'")
+    return "GDAL could not read its features; check the geometries with a GIS"
 
 
 def _read_ogr(
@@ -329,9 +364,17 @@ def _read_ogr(
     try:
         return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except _PYOGRIO_ERRORS as err:
+        suffix = display.suffix.lower()
+        if suffix in {".geojson", ".json"}:
+            why = _json_problem(display)
+        elif suffix == ".gpkg":
+            why = "it is not a GeoPackage (SQLite) database, or it is damaged"
+        else:
+            why = ("the Shapefile is damaged or incomplete; a Shapefile needs its .shp, .shx "
+                   "and .dbf from the same export")
+        # GDAL's own text stays in the chained exception (and the server log), not the message.
         raise DataFormatError(
-            f"cannot read {display.name} as a vector file: {err}. Check that it is a complete "
-            "GeoJSON, GeoPackage or Shapefile (with its .shx and .dbf)."
+            f"cannot read {display.name} ({_FORMAT_NAMES.get(suffix, 'vector file')}): {why}."
         ) from err
     except UnicodeDecodeError as err:
         if encoding is None or display.suffix.lower() not in {".shp", ".zip"}:
@@ -370,6 +413,7 @@ def _read_shapefile(path: Path, *, layer: str | None, encoding: str | None,
     detected: str | None = None
     siblings = [path.with_suffix(s) for s in _SHP_SIDECARS]
     _check_size(path, max_bytes, siblings)
+    _require_content(path)
     missing = [s for s in (".shx", ".dbf") if not path.with_suffix(s).exists()]
     if missing:
         raise DataFormatError(
@@ -402,7 +446,7 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
                     )
                 return _read_gdb(f"/vsizip/{path.resolve()}/{gdbs[0]}", path, layer=layer)
             stems = [Path(n).stem for n in shps]
-            stem = _pick(stems, layer, what="Shapefile", path=path, option="--layer")
+            stem = _pick(stems, layer, what="Shapefile", path=path, option="layer")
             member = shps[stems.index(stem)]
             base = member[:-4]
             by_lower = {n.lower(): n for n in names}
@@ -530,11 +574,17 @@ def _mark_detected(gdf: gpd.GeoDataFrame, detected: str | None) -> gpd.GeoDataFr
 
 def _read_gpkg(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
     try:
-        listed = pyogrio.list_layers(str(path))
+        with warnings.catch_warnings():
+            # GDAL warns before failing on a SQLite file that is not a GeoPackage; we say why.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            listed = pyogrio.list_layers(str(path))
     except _PYOGRIO_ERRORS as err:
-        raise DataFormatError(f"cannot read {path.name} as a GeoPackage: {err}.") from err
+        raise DataFormatError(
+            f"cannot read {path.name} (GeoPackage): it is not a GeoPackage (SQLite) database, "
+            "or it is damaged; export the layer again as GeoPackage from the GIS."
+        ) from err
     spatial = [str(name) for name, gtype in listed if gtype is not None]
-    chosen = _pick(spatial, layer, what="layer", path=path, option="--layer")
+    chosen = _pick(spatial, layer, what="layer", path=path, option="layer")
     return _read_ogr(str(path), path, layer=chosen, encoding=None)
 
 
@@ -552,7 +602,8 @@ def _decode_text(raw: bytes, encoding: str | None, path: Path) -> str:
     best = from_bytes(raw).best()
     if best is None:
         raise DataFormatError(
-            f"cannot tell the text encoding of {path.name}; pass it (--encoding GBK / UTF-8)."
+            f"cannot tell the text encoding of {path.name}; pass it, e.g. "
+            f"{option_hint('encoding', 'gbk')} or utf-8."
         )
     return str(best)
 
@@ -571,7 +622,7 @@ def _find_column(columns: list[str], wanted: str | None, names: tuple[str, ...],
             return lowered[name]
     raise DataFormatError(
         f"{path.name}: no {what} column found among {', '.join(columns)}; expected one of "
-        f"{', '.join(names)}. Name it with {option}."
+        f"{', '.join(names)}. Name it with {option_hint(option, 'COLUMN')}."
     )
 
 
@@ -589,7 +640,7 @@ def _read_table(path: Path, *, layer: str | None, encoding: str | None) -> pd.Da
         raise DataFormatError(f"cannot read {path.name} as an Excel workbook: {err}.") from err
     filled = [name for name, df in sheets.items() if not df.dropna(how="all").empty]
     chosen = _pick(filled if layer is None else list(sheets), layer, what="sheet", path=path,
-                   option="--layer")
+                   option="layer")
     return sheets[chosen]
 
 
@@ -609,13 +660,14 @@ def _points_from_table(
         xcol, ycol = _LOCATION_X, _LOCATION_Y
     else:
         xcol = _find_column(columns, lon_col, LON_NAMES, what="longitude (x)",
-                            option="--lon-col", path=path)
+                            option="lon_col", path=path)
         ycol = _find_column(columns, lat_col, LAT_NAMES, what="latitude (y)",
-                            option="--lat-col", path=path)
+                            option="lat_col", path=path)
     if source_crs is None and coord_system is None:
         raise MissingCRSError(
             f"{path.name} is a coordinate table with no CRS; tanmap never guesses one. Declare "
-            "the source system with --coord-system wgs84|gcj02|bd09|cgcs2000 (Amap/Gaode and "
+            f"the source system with {option_hint('coord_system', 'wgs84|gcj02|bd09|cgcs2000')} "
+            "(Amap/Gaode and "
             f"Tencent: gcj02, Baidu: bd09), or a CRS with {_SOURCE_CRS_HINT}."
         )
     x = pd.to_numeric(table[xcol].astype(object).map(_strip), errors="coerce").to_numpy(
@@ -772,6 +824,57 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, source_crs: Any,
 # --------------------------------------------------------------------------- readers
 
 
+def is_rfc7946_crs(crs: Any) -> bool:
+    """Return whether ``crs`` is one GeoJSON may be in: WGS84 lon/lat, or CGCS2000 lon/lat.
+
+    中文：GeoJSON 允许的坐标系（WGS84 经纬度；CGCS2000 经纬度与之相差厘米级，亦接受）。
+
+    RFC 7946 §4 fixes GeoJSON to WGS84 lon/lat; EPSG:4490 (CGCS2000) differs from it by
+    centimetres and is China's national datum, so a file declaring it is read too.
+
+    Examples
+    --------
+    >>> is_rfc7946_crs("OGC:CRS84"), is_rfc7946_crs(4490), is_rfc7946_crs(4548)
+    (True, True, False)
+    """
+    parsed = parse_crs(crs)
+    if parsed.is_geographic and parsed.to_epsg() in _GEOJSON_EPSG:
+        return True
+    return bool(parsed.to_authority() == ("OGC", "CRS84"))
+
+
+def require_rfc7946_crs(crs: Any, *, what: str) -> None:
+    """Raise :class:`CRSError` unless a GeoJSON's declared CRS is WGS84/CGCS2000 lon/lat.
+
+    中文：GeoJSON 须为 WGS84 经纬度（RFC 7946）；声明其他坐标系时拒绝导入。
+
+    The CLI, the HTTP upload and the HTTP feature import all apply this one rule. A caller who
+    is sure of the declared CRS confirms it with ``source_crs`` (``--source-crs``).
+
+    Parameters
+    ----------
+    crs
+        The CRS the GeoJSON declares (its ``crs`` member), or None when it declares none.
+    what
+        The file or request named in the message.
+
+    Raises
+    ------
+    CRSError
+        If ``crs`` is set and is not WGS84/CRS84 or CGCS2000 lon/lat.
+    """
+    if crs is None or is_rfc7946_crs(crs):
+        return
+    name = parse_crs(crs).to_string()
+    raise CRSError(
+        f"{what}: the GeoJSON declares crs {name}, but RFC 7946 GeoJSON is WGS84 lon/lat "
+        "(EPSG:4326); tanmap does not read other GeoJSON CRSs silently. Reproject it to "
+        "EPSG:4326 (e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson), send a GeoPackage or "
+        "zipped Shapefile, which carry their CRS, or confirm it with "
+        f"{option_hint('source_crs', name)}."
+    )
+
+
 def read_vector(
     path: str | os.PathLike[str],
     *,
@@ -847,6 +950,7 @@ def read_vector(
         gdf = _read_shapefile(path, layer=layer, encoding=encoding, max_bytes=max_bytes)
         return _apply_crs(gdf, path, source_crs, coord_system)
     _check_size(path, max_bytes, _tree_size(path) if path.is_dir() else None)
+    _require_content(path)
     if suffix in {".csv", ".xlsx", ".xlsm"}:
         table = _read_table(path, layer=layer, encoding=encoding)
         return _points_from_table(path, table, lon_col=lon_col, lat_col=lat_col,
@@ -862,6 +966,8 @@ def read_vector(
         gdf = _read_dxf(path, layer=layer, encoding=encoding)
     else:
         gdf = _read_ogr(str(path), path, layer=layer, encoding=encoding)
+        if source_crs is None:
+            require_rfc7946_crs(gdf.crs, what=path.name)
     return _apply_crs(gdf, path, source_crs, coord_system)
 
 

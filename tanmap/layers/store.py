@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import getpass
 import hashlib
 import math
 import os
 import shutil
 import sqlite3
+import struct
 import threading
 import time
 import uuid
@@ -36,13 +38,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from tanmap.geo.errors import (
+    LayerNotFoundError,
     LayerValidationError,
     StoreError,
     TanmapError,
     UnknownDistrictError,
+    VersionConflictError,
 )
+from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import SPECS, LayerKind, LayerSpec, spec_for
 from tanmap.layers.validation import Issue, coerce_types, validate
 
@@ -56,6 +62,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STORAGE_CRS",
     "GeoPackageStore",
+    "HistoryEntry",
     "LayerVersion",
     "Store",
     "WriteMode",
@@ -187,6 +194,7 @@ class Store(Protocol):
         district: str,
         mode: WriteMode = "replace",
         source: str = "",
+        author: str | None = None,
     ) -> LayerVersion:
         """Validate and store ``gdf`` as the next version of (kind, district); all or nothing."""
         ...
@@ -205,6 +213,16 @@ class Store(Protocol):
         source: str = "",
     ) -> list[LayerVersion]:
         """Replace several layers of one district in one atomic step; all layers or none."""
+        ...
+
+    def history(self, kind: LayerKind | str, district: str) -> list[HistoryEntry]:
+        """Return every known version of (kind, district): who, when, what changed."""
+        ...
+
+    def revert(
+        self, kind: LayerKind | str, district: str, to: int, *, author: str | None = None
+    ) -> LayerVersion:
+        """Restore version ``to`` of (kind, district) as a new version; all or nothing."""
         ...
 
     def indicators(self, district: str) -> pd.DataFrame:
@@ -489,6 +507,7 @@ class GeoPackageStore:
         district: str,
         mode: WriteMode = "replace",
         source: str = "",
+        author: str | None = None,
     ) -> LayerVersion:
         """Validate ``gdf`` and store it as the next version of (kind, district).
 
@@ -507,6 +526,9 @@ class GeoPackageStore:
             ``"replace"`` the district's features of this kind, or ``"append"`` to them.
         source
             Where the data came from; kept in the version record.
+        author
+            Who made the change, kept in the history (default: the operating-system user).
+            The previous version's features are kept so :meth:`revert` can restore them.
 
         Returns
         -------
@@ -550,7 +572,124 @@ class GeoPackageStore:
                         f"{label} ({spec.zh_name} {spec.kind.value})", clashes
                     )
             with self._copy_on_write() as tmp:
-                return _apply_write(tmp, spec, district, frame, mode, source)
+                return _apply_write(tmp, spec, district, frame, mode, source,
+                                    author=_author(author))
+
+    # ------------------------------------------------------------------- history
+
+    def history(self, kind: LayerKind | str, district: str) -> list[HistoryEntry]:
+        """Return every known version of (kind, district), oldest first.
+
+        中文：图层版本历史（谁、何时、改了什么）。
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        spec = spec_for(kind)
+        table, archive = spec.kind.value, _archive_table(spec)
+        if not self.exists():
+            self._unknown(district)
+        with self._connect() as con:
+            if spec.kind is not LayerKind.DISTRICT:
+                self._require_district(con, district)
+            current = con.execute(
+                "SELECT * FROM tanmap_layers WHERE kind = ? AND district = ?", (table, district)
+            ).fetchone()
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            rows = con.execute(
+                "SELECT version, updated_at, n_features, source, checksum, author, added, "
+                "removed, changed, reverted_from FROM tanmap_history WHERE kind = ? AND "
+                "district = ? ORDER BY version", (table, district),
+            ).fetchall() if "tanmap_history" in tables else []
+            kept = {r[0] for r in con.execute(
+                f'SELECT DISTINCT {_ARCHIVE_VERSION} FROM "{archive}" WHERE {_DISTRICT_COL} = ?',
+                (district,),
+            )} if archive in tables else set()
+        by_version = {int(r[0]): r for r in rows}
+        now: int | None = None
+        if current is not None:
+            now = int(current[2])
+            if now not in by_version:  # written before the store kept history
+                by_version[now] = (now, current[3], current[4], current[5], current[6], "",
+                                   None, None, None, None)
+        return [
+            HistoryEntry(version=v, updated_at=r[1], n_features=int(r[2]), source=r[3],
+                         checksum=r[4], author=r[5], added=r[6], removed=r[7], changed=r[8],
+                         reverted_from=r[9], current=v == now, restorable=v == now or v in kept)
+            for v, r in sorted(by_version.items())
+        ]
+
+    def revert(
+        self, kind: LayerKind | str, district: str, to: int, *, author: str | None = None
+    ) -> LayerVersion:
+        """Restore version ``to`` of (kind, district) as a new version; all or nothing.
+
+        中文：回退图层到指定版本（作为新版本写入，可再次回退）。
+
+        The restored rows are copied back byte for byte; the new version's checksum must equal
+        the restored version's, else nothing is written.
+
+        Parameters
+        ----------
+        kind, district
+            The layer.
+        to
+            The version to restore (see :meth:`history`).
+        author
+            Who reverts (default: the operating-system user).
+
+        Returns
+        -------
+        LayerVersion
+            The new version (current + 1), with source ``"revert to version N"``.
+
+        Raises
+        ------
+        LayerNotFoundError
+            If the layer was never written, or version ``to`` is not kept (the message lists the
+            versions that can be restored).
+        VersionConflictError
+            If ``to`` is already the current version.
+        StoreError
+            If the write failed or did not reproduce the checksum; the store is unchanged.
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        spec = spec_for(kind)
+        district = str(district).strip()
+        with self._lock():
+            entries = {e.version: e for e in self.history(spec.kind, district)}
+            current = next((e for e in entries.values() if e.current), None)
+            if current is None:
+                raise LayerNotFoundError(
+                    f"{spec.kind.value} ({spec.zh_name}) of district {district} has never been "
+                    "written, so there is nothing to revert"
+                )
+            if to == current.version:
+                raise VersionConflictError(
+                    f"version {to} is already the current version of {spec.kind.value} of "
+                    f"district {district}; nothing to revert"
+                )
+            target = entries.get(to)
+            if target is None or not target.restorable:
+                kept = [v for v, e in sorted(entries.items()) if e.restorable and not e.current]
+                raise LayerNotFoundError(
+                    f"version {to} of {spec.kind.value} ({spec.zh_name}) of district {district} "
+                    f"is not kept; versions that can be restored: "
+                    f"{', '.join(map(str, kept)) or 'none'} (see `tanmap history`)"
+                )
+            with self._copy_on_write() as tmp:
+                record = _apply_revert(tmp, spec, district, to, author=_author(author))
+                if target.checksum and record.checksum != target.checksum:
+                    raise StoreError(
+                        f"restoring version {to} of {spec.kind.value} of district {district} did "
+                        f"not reproduce its checksum ({record.checksum[:12]} != "
+                        f"{target.checksum[:12]}); nothing was changed"
+                    )
+                return record
 
     def write_empty(
         self, kind: LayerKind | str, *, district: str, source: str = ""
@@ -598,7 +737,8 @@ class GeoPackageStore:
             with self._connect() as con:
                 self._require_district(con, district)
             with self._copy_on_write() as tmp:
-                return _apply_write(tmp, spec, district, frame, "replace", source)
+                return _apply_write(tmp, spec, district, frame, "replace", source,
+                                    author=_author(None))
 
     def write_many(
         self,
@@ -669,7 +809,7 @@ class GeoPackageStore:
             updated_at = _utc_now()  # one write, one time stamp for every layer
             with self._copy_on_write() as tmp:
                 return [_apply_write(tmp, spec, district, frame, "replace", source,
-                                     updated_at=updated_at)
+                                     updated_at=updated_at, author=_author(None))
                         for spec, frame in frames]
 
     # ---------------------------------------------------------------- indicators
@@ -984,7 +1124,7 @@ def _stored_digest(con: sqlite3.Connection, table: str, district: str) -> tuple[
 
 def _apply_write(
     tmp: Path, spec: LayerSpec, district: str, frame: gpd.GeoDataFrame, mode: WriteMode,
-    source: str, *, updated_at: str | None = None,
+    source: str, *, updated_at: str | None = None, author: str = "",
 ) -> LayerVersion:
     """Change the private copy ``tmp``: features first, then the version record."""
     table = spec.kind.value
@@ -999,6 +1139,10 @@ def _apply_write(
         if exists:
             _add_missing_columns(con, table, spec)
             order = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+    before: dict[str, bytes] = {}
+    if exists and previous:
+        before = _archive_version(tmp, spec, district)
+    with _connect_copy(tmp) as con:
         if exists and mode == "replace":
             con.execute(f'DELETE FROM "{table}" WHERE {_DISTRICT_COL} = ?', (district,))
     if order:
@@ -1024,6 +1168,13 @@ def _apply_write(
             "INSERT OR REPLACE INTO tanmap_layers VALUES (?, ?, ?, ?, ?, ?, ?)",
             (table, district, record.version, record.updated_at, record.n_features,
              record.source, record.checksum),
+        )
+        _ensure_history(con)
+        added, removed, changed = _diff_rows(before, _row_hashes(con, table, district))
+        con.execute(
+            "INSERT OR REPLACE INTO tanmap_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (table, district, record.version, record.updated_at, record.n_features,
+             record.source, record.checksum, author, added, removed, changed, None),
         )
     return record
 
@@ -1055,7 +1206,7 @@ def _id_clashes(
     return [
         Issue(source=label, row=i + 1, feature_id=fid, column="id",
               problem=f"id {fid!r} is already stored in {spec.kind.value} of district {district}",
-              fix="give the feature a new id, or write with mode='replace' (--mode replace)",
+              fix=f"give the feature a new id, or write with {option_hint('mode', 'replace')}",
               code="duplicate_id")
         for i, fid in enumerate(frame["id"]) if fid in stored
     ]
@@ -1086,3 +1237,240 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# ---------------------------------------------------------------------- history (版本历史)
+
+_HISTORY_DDL = """CREATE TABLE IF NOT EXISTS tanmap_history (
+    kind TEXT NOT NULL, district TEXT NOT NULL, version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL, n_features INTEGER NOT NULL, source TEXT NOT NULL,
+    checksum TEXT NOT NULL, author TEXT NOT NULL, added INTEGER, removed INTEGER,
+    changed INTEGER, reverted_from INTEGER, PRIMARY KEY (kind, district, version))"""
+#: Geometry column of the feature tables (GDAL's GeoPackage default).
+_GEOM_COL = "geom"
+#: Column of an archive table holding the version its rows belonged to.
+_ARCHIVE_VERSION = "tanmap_version"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One version in the history of a layer: who wrote it, when, and what it changed.
+
+    中文：图层版本历史（版本、时间、作者、来源、新增/删除/修改要素数）。
+
+    Parameters
+    ----------
+    version, updated_at, n_features, source, checksum
+        As in :class:`LayerVersion`.
+    author
+        Who wrote the version ("" when it predates the history).
+    added, removed, changed
+        Features (by ``id``) added, removed and changed with respect to the previous version;
+        None when unknown (a version written before the store kept history).
+    reverted_from
+        For a version made by :meth:`GeoPackageStore.revert`, the version it restored.
+    current
+        Whether this is the layer's current version.
+    restorable
+        Whether :meth:`GeoPackageStore.revert` can restore it (its features are kept).
+    """
+
+    version: int
+    updated_at: str
+    n_features: int
+    source: str
+    checksum: str
+    author: str
+    added: int | None
+    removed: int | None
+    changed: int | None
+    reverted_from: int | None
+    current: bool
+    restorable: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return asdict(self)
+
+
+def _author(author: str | None) -> str:
+    """Return ``author``, or the operating-system user when none is given."""
+    if author is not None:
+        return author
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers) and no LOGNAME/USER
+        return ""
+
+
+def _archive_table(spec: LayerSpec) -> str:
+    return f"tanmap_archive_{spec.kind.value}"
+
+
+def _data_columns(con: sqlite3.Connection, table: str) -> list[str]:
+    """Return the columns of ``table`` but its integer primary key (``fid``)."""
+    return [r[1] for r in con.execute(f'PRAGMA table_info("{table}")') if not r[5]]
+
+
+def _ensure_history(con: sqlite3.Connection) -> None:
+    con.execute(_HISTORY_DDL)
+    con.execute(
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier) "
+        "VALUES ('tanmap_history', 'attributes', 'tanmap_history')"
+    )
+
+
+def _row_hashes(con: sqlite3.Connection, table: str, district: str) -> dict[str, bytes]:
+    """Return feature id -> digest of its stored row, for the rows of ``district``."""
+    columns = _data_columns(con, table)
+    if "id" not in columns:
+        return {}
+    at = columns.index("id")
+    listing = ", ".join(f'"{c}"' for c in columns)
+    return {
+        str(row[at]): hashlib.sha256(repr(row).encode("utf-8")).digest()
+        for row in con.execute(
+            f'SELECT {listing} FROM "{table}" WHERE {_DISTRICT_COL} = ? ORDER BY fid', (district,)
+        )
+    }
+
+
+def _diff_rows(before: dict[str, bytes], after: dict[str, bytes]) -> tuple[int, int, int]:
+    """Return (added, removed, changed) feature counts between two id -> digest maps.
+
+    Examples
+    --------
+    >>> _diff_rows({"a": b"1", "b": b"2", "c": b"3"}, {"a": b"1", "b": b"9", "d": b"4"})
+    (1, 1, 1)
+    """
+    added = len(after.keys() - before.keys())
+    removed = len(before.keys() - after.keys())
+    changed = sum(1 for k in before.keys() & after.keys() if before[k] != after[k])
+    return added, removed, changed
+
+
+def _ensure_archive(con: sqlite3.Connection, table: str, archive: str) -> list[str]:
+    """Create (or widen) the archive table of ``table``; return the columns copied into it.
+
+    A plain SQLite table, not registered in ``gpkg_contents``: GIS clients list only the layers,
+    and the archived geometry blobs are copied back byte for byte, never parsed.
+    """
+    info = [(r[1], r[2]) for r in con.execute(f'PRAGMA table_info("{table}")') if not r[5]]
+    have = {r[1] for r in con.execute(f'PRAGMA table_info("{archive}")')}
+    if not have:
+        listing = ", ".join(f'"{name}" {"BLOB" if name == _GEOM_COL else kind}'
+                            for name, kind in info)
+        con.execute(f'CREATE TABLE "{archive}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, '
+                    f"{listing}, {_ARCHIVE_VERSION} INTEGER NOT NULL)")
+        con.execute(f'CREATE INDEX "{archive}_version" ON "{archive}" '
+                    f"({_DISTRICT_COL}, {_ARCHIVE_VERSION})")
+    else:  # the kind gained a field since the archive was made
+        for name, kind in info:
+            if name not in have:
+                con.execute(f'ALTER TABLE "{archive}" ADD COLUMN "{name}" {kind}')
+    return [name for name, _ in info]
+
+
+def _archive_version(tmp: Path, spec: LayerSpec, district: str) -> dict[str, bytes]:
+    """Keep the current version's rows of ``district`` in the kind's archive table.
+
+    Returns the id -> row digest map of those rows (the "before" of the coming change).
+    """
+    table, archive = spec.kind.value, _archive_table(spec)
+    with _connect_copy(tmp) as con:
+        _ensure_history(con)
+        columns = _ensure_archive(con, table, archive)
+        record = con.execute(
+            "SELECT version, updated_at, n_features, source, checksum FROM tanmap_layers "
+            "WHERE kind = ? AND district = ?", (table, district),
+        ).fetchone()
+        # A version written before the store kept history gets the record that is known.
+        con.execute(
+            "INSERT OR IGNORE INTO tanmap_history VALUES (?, ?, ?, ?, ?, ?, ?, '', NULL, NULL, "
+            "NULL, NULL)", (table, district, *record),
+        )
+        listing = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f'DELETE FROM "{archive}" WHERE {_DISTRICT_COL} = ? AND {_ARCHIVE_VERSION} = ?',
+                    (district, record[0]))
+        con.execute(
+            f'INSERT INTO "{archive}" ({listing}, {_ARCHIVE_VERSION}) SELECT {listing}, ? '
+            f'FROM "{table}" WHERE {_DISTRICT_COL} = ? ORDER BY fid', (record[0], district),
+        )
+        return _row_hashes(con, table, district)
+
+
+def _gpkg_bounds(blob: bytes) -> tuple[float, float, float, float] | None:
+    """Return (minx, miny, maxx, maxy) of a GeoPackage geometry blob; None when it is empty.
+
+    The header's envelope is used when present (GDAL writes one for all but points), else the
+    WKB after the header is parsed (GPKG 1.3 §2.1.3).
+    """
+    flags = blob[3]
+    if flags & 0b10000:  # empty-geometry flag
+        return None
+    envelope = (flags >> 1) & 0b111
+    if envelope:
+        order = "<" if flags & 1 else ">"
+        minx, maxx, miny, maxy = struct.unpack_from(f"{order}4d", blob, 8)
+        return minx, miny, maxx, maxy
+    geom = shapely.from_wkb(bytes(blob[8:]))
+    return None if geom.is_empty else tuple(float(v) for v in geom.bounds)  # type: ignore[return-value]
+
+
+def _register_gpkg_functions(con: sqlite3.Connection) -> None:
+    """Give plain SQLite the ST_* functions GDAL's R-tree triggers call on insert."""
+    last: list[Any] = [None, None]  # the trigger asks for the four bounds of one blob in a row
+
+    def bounds(blob: bytes) -> tuple[float, float, float, float] | None:
+        if blob != last[0]:  # sqlite passes a new bytes object per call: compare the bytes
+            last[0], last[1] = blob, _gpkg_bounds(blob)
+        return last[1]  # type: ignore[no-any-return]
+
+    def coord(i: int) -> Any:
+        def value(blob: bytes | None) -> float | None:
+            box = None if blob is None else bounds(blob)
+            return None if box is None else box[i]
+        return value
+
+    con.create_function("ST_IsEmpty", 1, lambda blob: None if blob is None else int(
+        bounds(blob) is None), deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
+        con.create_function(name, 1, coord(i), deterministic=True)
+
+
+def _apply_revert(
+    tmp: Path, spec: LayerSpec, district: str, to: int, *, author: str
+) -> LayerVersion:
+    """Change the private copy ``tmp``: restore version ``to`` as the next version."""
+    table, archive = spec.kind.value, _archive_table(spec)
+    before = _archive_version(tmp, spec, district)
+    with _connect_copy(tmp) as con:
+        _register_gpkg_functions(con)
+        previous = con.execute(
+            "SELECT version FROM tanmap_layers WHERE kind = ? AND district = ?", (table, district)
+        ).fetchone()
+        columns = _data_columns(con, table)
+        listing = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f'DELETE FROM "{table}" WHERE {_DISTRICT_COL} = ?', (district,))
+        # Copy the archived rows back byte for byte, in their original order.
+        con.execute(
+            f'INSERT INTO "{table}" ({listing}) SELECT {listing} FROM "{archive}" '
+            f"WHERE {_DISTRICT_COL} = ? AND {_ARCHIVE_VERSION} = ? ORDER BY fid", (district, to),
+        )
+        n_features, checksum = _stored_digest(con, table, district)
+        record = LayerVersion(
+            kind=spec.kind, district=district, version=previous[0] + 1, updated_at=_utc_now(),
+            n_features=n_features, source=f"revert to version {to}", checksum=checksum,
+        )
+        con.execute(
+            "INSERT OR REPLACE INTO tanmap_layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (table, district, record.version, record.updated_at, record.n_features,
+             record.source, record.checksum),
+        )
+        added, removed, changed = _diff_rows(before, _row_hashes(con, table, district))
+        con.execute(
+            "INSERT OR REPLACE INTO tanmap_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (table, district, record.version, record.updated_at, record.n_features,
+             record.source, record.checksum, author, added, removed, changed, to),
+        )
+    return record

@@ -24,6 +24,7 @@ from tanmap.geo.crs import (
     require_projected,
 )
 from tanmap.geo.errors import CRSError, GeographicCRSError
+from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import CHOICE_LABELS, FieldSpec, GeometryFamily, LayerSpec
 
 __all__ = [
@@ -57,7 +58,7 @@ _THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FAMILY_DIM = {GeometryFamily.POINT: 0, GeometryFamily.LINE: 1, GeometryFamily.POLYGON: 2}
 _DIM_FAMILY = {v: k for k, v in _FAMILY_DIM.items()}
 _REPAIR_FIX = (
-    "load with repair=True (CLI: --repair) to apply shapely.make_valid, "
+    f"import again with {option_hint('repair')} to apply shapely.make_valid, "
     "or redraw the feature in a GIS"
 )
 
@@ -337,7 +338,7 @@ def _crs_checks(gdf: gpd.GeoDataFrame, source: str, ids: list[str | None]) -> li
         return [Issue(
             source=source, row=None, feature_id=None, column=None, code="missing_crs",
             problem="layer has no coordinate reference system (CRS); tanmap never guesses one",
-            fix="declare the source CRS, e.g. --source-crs EPSG:4326 (API: source_crs=...) or "
+            fix=f"declare the source CRS, e.g. {option_hint('source_crs', 'EPSG:4326')}, or "
                 "add a .prj next to the Shapefile",
         )]
     geoms = gdf.geometry.array
@@ -378,15 +379,16 @@ def _crs_checks(gdf: gpd.GeoDataFrame, source: str, ids: list[str | None]) -> li
                 problem=f"CRS is {name} (degrees) but coordinates span x {xmin:.6g}..{xmax:.6g}, "
                         f"y {ymin:.6g}..{ymax:.6g}, outside ±180/±90: they look like metres",
                 fix="declare the projected CRS the coordinates are in, e.g. "
-                    "--source-crs EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E)",
+                    f"{option_hint('source_crs', 'EPSG:4548')} (CGCS2000 / 3-degree "
+                    "Gauss-Kruger CM 117E)",
             ))
     elif crs.is_projected and looks_degrees:
         issues.append(Issue(
             source=source, row=None, feature_id=None, column=None, code="degrees_as_metres",
             problem=f"CRS is {name} (projected, metres) but all coordinates lie within "
                     f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}: they look like degrees",
-            fix="declare the geographic CRS the coordinates are in, e.g. --source-crs EPSG:4326 "
-                "(WGS84) or EPSG:4490 (CGCS2000)",
+            fix="declare the geographic CRS the coordinates are in, e.g. "
+                f"{option_hint('source_crs', 'EPSG:4326')} (WGS84) or EPSG:4490 (CGCS2000)",
         ))
     elif crs.is_projected:
         issues += _area_of_use_checks(crs, coords, rows, source, ids)

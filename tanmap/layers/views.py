@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 
+from tanmap.geo.audit import filter_as_of
 from tanmap.geo.errors import TanmapError
+from tanmap.geo.heating import pipe_age_bands
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.report import format_value
@@ -16,22 +19,26 @@ from tanmap.layers.runner import run_metric
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    import pandas as pd
-
     from tanmap.layers.store import Store
 
 __all__ = [
+    "HORIZONS",
     "SAMPLE_MARK",
     "UNIT_KINDS",
     "DistrictView",
     "audit_summary",
     "district_view",
+    "failing_units_frame",
     "is_sample",
     "layers_signature",
 ]
 
 #: Text that every synthetic feature carries in its ``source`` (示例数据 synthetic sample).
 SAMPLE_MARK = "示例数据"
+
+#: Years a district view can show: "now" (现状: what exists at the audit year) or a plan year
+#: (what exists by then, counting projects planned for completion by that year).
+HORIZONS: tuple[str, ...] = ("now", "2025", "2030")
 
 #: Kinds shown as administrative units rather than plan layers.
 UNIT_KINDS = (LayerKind.DISTRICT, LayerKind.SUBDISTRICT, LayerKind.COMMUNITY)
@@ -89,7 +96,8 @@ def audit_summary(card: AuditCard, lang: str = "zh") -> list[dict[str, Any]]:
 
 
 def district_view(
-    store: Store, adcode: str, *, year: int, lang: str = "zh", card: AuditCard | None = None
+    store: Store, adcode: str, *, year: int, lang: str = "zh", card: AuditCard | None = None,
+    horizon: str = "now", rule: str | None = None,
 ) -> DistrictView:
     """Collect everything the district map shows.
 
@@ -106,20 +114,36 @@ def district_view(
     lang
         Language of the audit summary.
     card
-        A precomputed audit card (e.g. from a cache); computed when None.
+        A precomputed audit card (e.g. from a cache) for the same year and horizon; computed
+        when None.
+    horizon
+        ``"now"`` (现状): features existing at ``year``; ``"2025"``/``"2030"``: features existing
+        by then plus projects planned or under construction due by then
+        (:func:`tanmap.geo.audit.filter_as_of`); overlays and the audit at that year.
+    rule
+        Park-coverage rule of the coverage overlays (default: the metric's).
 
     Raises
     ------
     UnknownDistrictError
         If the store has no such district.
+    ValueError
+        If ``horizon`` is not one of :data:`HORIZONS`.
     """
+    if horizon not in HORIZONS:
+        raise ValueError(f"unknown horizon {horizon!r}; use one of {', '.join(HORIZONS)}")
+    planned_until = None if horizon == "now" else int(horizon)
+    at_year = year if planned_until is None else planned_until
     row = store.district(adcode)
     stored = {v.kind for v in store.layers(adcode)}
     layers = {
-        kind: store.read(kind, district=adcode)
+        kind: _as_of(store.read(kind, district=adcode), at_year, planned_until)
         for kind in LayerKind
         if kind in stored and kind not in UNIT_KINDS
     }
+    if LayerKind.HEATING_PIPE in layers:
+        pipes = layers[LayerKind.HEATING_PIPE]
+        layers[LayerKind.HEATING_PIPE] = pipes.assign(age_band=pipe_age_bands(pipes, at_year))
     units = (
         store.read(LayerKind.SUBDISTRICT, district=adcode)
         if LayerKind.SUBDISTRICT in stored else None
@@ -127,17 +151,25 @@ def district_view(
     coverage: dict[str, gpd.GeoDataFrame] = {}
     unit_coverage = None
     if LayerKind.PARK in stored and LayerKind.RESIDENTIAL_LAND in stored:
-        outcome = run_metric(store, "park_coverage", adcode, year=year)
-        coverage = {
-            name: frame.to_crs(4326) for name, frame in outcome.result.layers.items()
-            if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None
-        }
+        outcome = run_metric(store, "park_coverage", adcode, {"rule": rule} if rule else None,
+                             year=at_year, include_planned_until=planned_until)
+        coverage = _result_layers(outcome.result.layers)
         unit_coverage = _subdistrict_table(outcome.result.per_unit)
+    if LayerKind.CHARGING_STATION in stored:
+        charging = run_metric(store, "charging_service_radius", adcode, year=at_year,
+                              include_planned_until=planned_until)
+        coverage.update({f"charging_{name}": frame
+                         for name, frame in _result_layers(charging.result.layers).items()})
     if card is None:
         try:
-            card = audit_district(store, adcode, year=year)
+            card = audit_district(store, adcode, year=at_year,
+                                  include_planned_until=planned_until)
         except TanmapError:
             card = None  # a district without a catalog still gets its map
+    if card is not None:
+        failing = failing_units_frame(store, adcode, card, lang)
+        if failing is not None:
+            coverage["failing_units"] = failing
     frames: dict[Any, gpd.GeoDataFrame] = dict(layers)
     if units is not None:
         frames["units"] = units
@@ -150,6 +182,54 @@ def district_view(
         audit_summary=audit_summary(card, lang) if card is not None else [],
         sample=is_sample(frames),
     )
+
+
+def _as_of(frame: gpd.GeoDataFrame, year: int, planned_until: int | None) -> gpd.GeoDataFrame:
+    out = filter_as_of(frame, year, include_planned_until=planned_until)
+    return out if isinstance(out, gpd.GeoDataFrame) else gpd.GeoDataFrame(out, crs=frame.crs)
+
+
+def _result_layers(layers: Mapping[str, Any]) -> dict[str, gpd.GeoDataFrame]:
+    return {
+        name: frame.to_crs(4326) for name, frame in layers.items()
+        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None
+    }
+
+
+def failing_units_frame(
+    store: Store, adcode: str, card: AuditCard, lang: str = "zh"
+) -> gpd.GeoDataFrame | None:
+    """Return the 社区/街道 an audit card names as failing, with the targets they fail.
+
+    中文：未达标单元（社区/街道）及其未达标目标。
+
+    Units are matched by name, 社区 first, then 街道; names the store does not hold are skipped.
+    Returns None when no row names a failing unit.
+    """
+    targets: dict[str, list[str]] = {}
+    for row in card.rows:
+        for name in getattr(row, "failing_units", ()) or ():
+            targets.setdefault(str(name), []).append(row.title(lang))
+    if not targets:
+        return None
+    stored = {v.kind for v in store.layers(adcode)}
+    parts = []
+    for kind in (LayerKind.COMMUNITY, LayerKind.SUBDISTRICT):
+        if kind not in stored:
+            continue
+        units = store.read(kind, district=adcode)
+        hit = units[units["name"].astype(str).isin(targets)]
+        if len(hit):
+            parts.append(gpd.GeoDataFrame({
+                "unit_id": hit["id"].astype(str).to_numpy(),
+                "unit_name": hit["name"].astype(str).to_numpy(),
+                "targets": ["；".join(targets[n]) for n in hit["name"].astype(str)],
+                "source": hit["source"].to_numpy() if "source" in hit.columns else None,
+            }, geometry=hit.geometry.to_numpy(), crs=units.crs))
+            targets = {k: v for k, v in targets.items() if k not in set(parts[-1]["unit_name"])}
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
 
 
 def _subdistrict_table(per_unit: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -24,24 +24,34 @@ from folium.map import Layer
 
 from tanmap.geo.chinacoords import transform_geometries, wgs84_to_gcj02
 from tanmap.geo.errors import MissingCRSError
-from tanmap.layers.kinds import CHOICE_LABELS, SPECS, GeometryFamily, LayerKind
+from tanmap.layers.kinds import (
+    CHOICE_LABELS,
+    SPECS,
+    STATUS_LABELS,
+    GeometryFamily,
+    LayerKind,
+)
+from tanmap.layers.kinds import Status as PlanStatus
 from tanmap.maps.i18n import bilingual, check_lang, label
 from tanmap.maps.styles import (
     AUDIT_STATUS_COLORS,
     COVERAGE_BREAKS,
     COVERAGE_COLORS,
     OVERLAY_STYLES,
+    STATUS_STYLES,
     LayerStyle,
     choice_label,
     coverage_color,
     layer_name,
     style_for,
 )
+from tanmap.maps.themes import DEFAULT_THEME, THEMES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "ALWAYS_SHOWN",
     "AMAP_TILES",
     "DISPLAY_SIMPLIFY_M",
     "HIDDEN_AT_START",
@@ -74,6 +84,7 @@ VENDORED_JS: tuple[str, ...] = (
     "leaflet.fullscreen/Control.FullScreen.js",
     "leaflet-measure/leaflet-measure.min.js",
     "leaflet.markercluster/leaflet.markercluster.js",
+    "leaflet.browser.print/leaflet.browser.print.min.js",
 )
 #: Vendored stylesheets, relative to ``STATIC_DIR``.
 VENDORED_CSS: tuple[str, ...] = (
@@ -119,6 +130,8 @@ OSM_CREDIT_HTML = (
 )
 #: At most this many distinct sources are listed in the legend.
 _MAX_SOURCES = 6
+#: Layer keys shown whatever the theme (the real district boundary).
+ALWAYS_SHOWN: frozenset[str] = frozenset({"boundary"})
 
 #: WGS84 (OpenStreetMap) tiles: (url, attribution).
 OSM_TILES = (
@@ -196,7 +209,10 @@ window.tanmap = (function () {
   function renderer() { if (!canvas) { canvas = L.canvas({padding: 0.5}); } return canvas; }
   function styleOf(spec, props) {
     var key = spec.class_field ? txt(props[spec.class_field]) : "";
-    return spec.styles[key] || spec.style;
+    var s = spec.styles[key] || spec.style;
+    // Planned and under-construction features are drawn apart from existing ones.
+    var st = spec.status_styles ? spec.status_styles[txt(props.status)] : null;
+    return st ? Object.assign({}, s, st) : s;
   }
   // Popups and tooltips are built with textContent: attribute values are never parsed as HTML.
   function popup(props, spec) {
@@ -257,6 +273,7 @@ window.tanmap = (function () {
       L.popup({maxWidth: 360}).setLatLng(e.layer.getLatLng())
         .setContent(popup(e.layer.feature.properties, spec)).openOn(group._map);
     });
+    group.tanmapMarkers = markers;
     // Off the map, addLayers clusters everything synchronously (seconds for 100k points);
     // once the group is on the map it works in chunks and the page stays responsive.
     group.once("add", function () { group.addLayers(markers); });
@@ -267,15 +284,18 @@ window.tanmap = (function () {
       if (spec.cluster && L.markerClusterGroup) { return columnsLayer(data, spec); }
       data = fromColumns(data);
     }
+    var interactive = spec.interactive !== false;
     var gj = L.geoJSON(data, {
       renderer: renderer(),
+      interactive: interactive,
       style: function (f) { return styleOf(spec, f.properties); },
       pointToLayer: function (f, latlng) {
-        var s = Object.assign({radius: spec.radius, renderer: renderer()},
-                              styleOf(spec, f.properties));
+        var s = Object.assign({radius: spec.radius, renderer: renderer(),
+                               interactive: interactive}, styleOf(spec, f.properties));
         return L.circleMarker(latlng, s);
       },
       onEachFeature: function (f, l) {
+        if (!interactive) { return; }
         l.bindPopup(function () { return popup(f.properties, spec); }, {maxWidth: 360});
         var tip = spec.tooltip ? f.properties[spec.tooltip] : null;
         if (tip !== null && tip !== undefined && tip !== "") {
@@ -288,37 +308,207 @@ window.tanmap = (function () {
     if (spec.cluster && L.markerClusterGroup) {
       var group = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18,
                                         spiderfyOnMaxZoom: false});
+      group.tanmapMarkers = gj.getLayers();
       group.addLayers(gj.getLayers());
       return group;
     }
     return gj;
   }
-  return {layer: layer, popup: popup};
+
+  // ---------------------------------------------------------------- themes, search, export
+  var registry = {};  // layer key -> {layer, spec}
+  function register(key, lyr, spec) { registry[key] = {layer: lyr, spec: spec}; }
+  function theme(map, conf, key) {
+    var keys = conf.themes[key];
+    if (!keys) { return; }
+    Object.keys(registry).forEach(function (k) {
+      var l = registry[k].layer;
+      var on = keys.indexOf(k) >= 0 || conf.always.indexOf(k) >= 0;
+      if (on && !map.hasLayer(l)) { map.addLayer(l); }
+      if (!on && map.hasLayer(l)) { map.removeLayer(l); }
+    });
+    map.getContainer().setAttribute("data-theme", key);
+  }
+  function features(entry) {
+    var l = entry.layer;
+    if (l.tanmapMarkers) { return l.tanmapMarkers; }
+    return l.getLayers ? l.getLayers() : [];
+  }
+  function search(query) {
+    var q = txt(query).trim().toLowerCase(), hits = [];
+    if (!q) { return hits; }
+    Object.keys(registry).forEach(function (k) {
+      var entry = registry[k];
+      if (entry.spec.interactive === false) { return; }
+      features(entry).forEach(function (f) {
+        var p = f.feature && f.feature.properties;
+        if (!p) { return; }
+        var id = txt(p.id || p.unit_id).toLowerCase(), name = txt(p.name || p.unit_name);
+        if (id.indexOf(q) >= 0 || name.toLowerCase().indexOf(q) >= 0) {
+          hits.push({key: k, entry: entry, item: f, props: p, name: name,
+                     id: txt(p.id || p.unit_id)});
+        }
+      });
+    });
+    // Exact id matches first, then by name.
+    hits.sort(function (a, b) {
+      return (b.id.toLowerCase() === q) - (a.id.toLowerCase() === q) ||
+             a.name.localeCompare(b.name);
+    });
+    return hits;
+  }
+  function reveal(map, hit) {
+    var l = hit.entry.layer, f = hit.item;
+    if (!map.hasLayer(l)) { map.addLayer(l); }
+    var at = f.getBounds ? f.getBounds().getCenter() : f.getLatLng();
+    function open() {
+      L.popup({maxWidth: 360}).setLatLng(at).setContent(popup(hit.props, hit.entry.spec))
+        .openOn(map);
+    }
+    if (f.getBounds) { map.fitBounds(f.getBounds(), {maxZoom: 17, animate: false}); }
+    else { map.setView(at, Math.max(map.getZoom(), 17), {animate: false}); }
+    open();
+  }
+  function savePng(map, name) {
+    var size = map.getSize(), out = document.createElement("canvas");
+    out.width = size.x; out.height = size.y;
+    var ctx = out.getContext("2d");
+    ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, size.x, size.y);
+    var origin = map.getContainer().getBoundingClientRect();
+    map.getContainer().querySelectorAll(".leaflet-overlay-pane canvas, .leaflet-tile-pane img")
+      .forEach(function (c) {
+        var r = c.getBoundingClientRect();
+        try { ctx.drawImage(c, r.left - origin.left, r.top - origin.top, r.width, r.height); }
+        catch (e) { /* a cross-origin tile cannot be copied; the overlays still are */ }
+      });
+    var a = document.createElement("a");
+    a.href = out.toDataURL("image/png");
+    a.download = name + ".png";
+    document.body.appendChild(a); a.click(); a.remove();
+    return a.href.length;
+  }
+  function panelControl(el, position) {
+    var Ctl = L.Control.extend({onAdd: function () {
+      L.DomEvent.disableClickPropagation(el); L.DomEvent.disableScrollPropagation(el);
+      el.style.display = ""; return el;
+    }});
+    return new Ctl({position: position});
+  }
+  function setup(map, conf) {
+    // Our panels become Leaflet controls: Leaflet stacks the controls of a corner, so they
+    // cannot overlap one another.
+    var tools = document.getElementById("tanmap-tools");
+    if (tools) { panelControl(tools, "topleft").addTo(map); }
+    var audit = document.getElementById("tanmap-audit");
+    if (audit) { panelControl(audit, "bottomleft").addTo(map); }
+    var legend = document.getElementById("tanmap-legend");
+    if (legend) { panelControl(legend, "bottomright").addTo(map); }
+    if (L.control.browserPrint) {
+      map.on("browser-print-start", function (e) {
+        var head = document.getElementById("tanmap-print-title");
+        if (head) { panelControl(head.cloneNode(true), "topleft").addTo(e.printMap); }
+        if (legend) { panelControl(legend.cloneNode(true), "bottomright").addTo(e.printMap); }
+        L.control.scale({imperial: false}).addTo(e.printMap);
+      });
+      L.control.browserPrint({
+        position: "topleft", title: conf.labels.print,
+        printModes: [L.BrowserPrint.Mode.Landscape("A4", {title: "A4 landscape"}),
+                     L.BrowserPrint.Mode.Portrait("A4", {title: "A4 portrait"})],
+        // Look window.print up at print time (tests and embedders may replace it).
+        printFunction: function () { return window.print(); },
+        closePopupsOnPrint: true
+      }).addTo(map);
+    }
+    if (tools) {
+      tools.querySelectorAll("input[name=tanmap-theme]").forEach(function (r) {
+        r.addEventListener("change", function () { if (r.checked) { theme(map, conf, r.value); } });
+      });
+      var rule = tools.querySelector("select.tanmap-rule");
+      if (rule) {
+        rule.addEventListener("change", function () { window.location.href = rule.value; });
+      }
+      var box = tools.querySelector("#tanmap-search"), list = tools.querySelector(
+        "#tanmap-search-results");
+      var run = function (goFirst) {
+        var hits = search(box.value);
+        list.textContent = "";
+        if (!box.value.trim()) { return; }
+        if (!hits.length) {
+          var none = document.createElement("div");
+          none.className = "tanmap-none"; none.textContent = conf.labels.no_match;
+          list.appendChild(none); return;
+        }
+        hits.slice(0, 8).forEach(function (h) {
+          var b = document.createElement("button");
+          b.type = "button"; b.className = "tanmap-hit";
+          b.textContent = (h.name || h.id) + (h.name && h.id ? " · " + h.id : "") +
+                          " — " + h.entry.spec.title;
+          b.addEventListener("click", function () { reveal(map, h); });
+          list.appendChild(b);
+        });
+        if (goFirst) { reveal(map, hits[0]); }
+      };
+      if (box) {
+        box.addEventListener("input", function () { run(false); });
+        box.addEventListener("keydown", function (e) { if (e.key === "Enter") { run(true); } });
+      }
+      var png = tools.querySelector("#tanmap-png");
+      if (png) { png.addEventListener("click", function () { savePng(map, conf.file_name); }); }
+    }
+    // The legend lists the layers on the map only.
+    var syncLegend = function () {
+      if (!legend) { return; }
+      legend.querySelectorAll(".tanmap-legend-entry").forEach(function (e) {
+        var entry = registry[e.getAttribute("data-key")];
+        e.style.display = (!entry || map.hasLayer(entry.layer)) ? "" : "none";
+      });
+    };
+    map.on("layeradd layerremove", syncLegend);
+    if (conf.theme) { theme(map, conf, conf.theme); }
+    syncLegend();
+  }
+  return {layer: layer, popup: popup, register: register, registry: registry, theme: theme,
+          search: search, reveal: reveal, savePng: savePng, setup: setup};
 })();
 """
 
 _PAGE_CSS = """
-.tanmap-panel { position: fixed; z-index: 1000; background: rgba(255,255,255,0.94);
-  border: 1px solid #999; border-radius: 4px; padding: 6px 8px; font: 12px/1.4 sans-serif;
-  max-height: 45vh; overflow-y: auto; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
-.tanmap-legend { right: 10px; bottom: 30px; max-width: 260px; }
-.tanmap-audit { left: 10px; bottom: 60px; max-width: 420px; }
-.tanmap-banner { position: fixed; z-index: 1001; top: 10px; left: 60px;
-  background: #fff3cd; color: #7a4d00; border: 2px solid #e0a800; border-radius: 4px;
-  padding: 4px 12px; font: bold 14px sans-serif; }
+.tanmap-panel { background: rgba(255,255,255,0.95); border: 1px solid #999; border-radius: 4px;
+  padding: 6px 8px; font: 12px/1.4 sans-serif; overflow-y: auto;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); box-sizing: border-box; }
+.tanmap-legend { max-width: 260px; max-height: 38vh; }
+.tanmap-audit { max-width: 400px; max-height: 30vh; }
+.tanmap-tools { width: 232px; max-height: 46vh; }
+.tanmap-tools .row { margin: 2px 0 5px; }
+.tanmap-tools label { display: inline-block; margin-right: 6px; white-space: nowrap; }
+.tanmap-tools select, .tanmap-tools input[type=search] { width: 100%; box-sizing: border-box; }
+.tanmap-tools .tanmap-hit { display: block; width: 100%; text-align: left; margin: 1px 0;
+  font-size: 11px; background: #f5f5f5; border: 1px solid #ccc; border-radius: 2px;
+  cursor: pointer; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.tanmap-tools .tanmap-none { color: #a00; }
+.tanmap-tools .links a, .tanmap-tools .links b { margin-right: 6px; }
+.tanmap-banner { position: absolute; z-index: 1001; top: 10px; left: 50%;
+  transform: translateX(-50%); max-width: 40vw; background: #fff3cd; color: #7a4d00;
+  border: 2px solid #e0a800; border-radius: 4px; padding: 4px 12px;
+  font: bold 14px sans-serif; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .tanmap-banner small { font-weight: normal; margin-left: 8px; }
 .tanmap-legend .sw { display: inline-block; width: 14px; height: 10px; margin-right: 5px;
-  vertical-align: middle; border: 1px solid #555; }
+  vertical-align: middle; border: 1px solid #555; box-sizing: border-box; }
 .tanmap-legend .sub { margin-left: 14px; }
-.tanmap-legend h4, .tanmap-audit h4 { margin: 2px 0 4px; font-size: 13px; }
+.tanmap-legend h4, .tanmap-audit h4, .tanmap-tools h4 { margin: 2px 0 4px; font-size: 13px; }
 .tanmap-audit table, .tanmap-popup table { border-collapse: collapse; }
 .tanmap-audit td, .tanmap-audit th { border-bottom: 1px solid #ddd; padding: 2px 4px;
   text-align: left; }
 .tanmap-popup-title { font-weight: bold; margin-bottom: 4px; }
 .tanmap-popup th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
-.leaflet-control-layers { font-size: 12px; }
-.leaflet-control-layers-list { max-height: 55vh; overflow-y: auto; }
+.leaflet-control-layers { font-size: 12px; max-width: 280px; }
+.leaflet-control-layers-list { max-height: 40vh; overflow-y: auto; }
 .tanmap-status { color: #fff; border-radius: 3px; padding: 0 4px; white-space: nowrap; }
+.tanmap-print-title { font: bold 16px sans-serif; }
+@media print {
+  .tanmap-tools, .tanmap-audit, .leaflet-control-layers, .leaflet-control-zoom,
+  .leaflet-control-measure, .leaflet-control-zoom-fullscreen { display: none !important; }
+}
 """
 
 
@@ -381,11 +571,13 @@ class _FeatureLayer(Layer):
     attribute values (template injection).
     """
 
-    def __init__(self, name: str, data_js: str, spec_js: str, *, show: bool = True) -> None:
+    def __init__(self, name: str, data_js: str, spec_js: str, *, show: bool = True,
+                 key: str = "") -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "TanmapLayer"
         self.data_js = data_js
         self.spec_js = spec_js
+        self.key = key
 
     def render(self, **kwargs: Any) -> Any:
         if self.show and self._parent is not None:
@@ -397,10 +589,32 @@ class _FeatureLayer(Layer):
             )
         figure = self.get_root()
         if isinstance(figure, Figure):
-            script = f"var {self.get_name()} = tanmap.layer({self.data_js}, {self.spec_js});"
-            figure.script.add_child(_Raw(script), name=self.get_name())
+            var = self.get_name()
+            script = f"var {var} = tanmap.layer({self.data_js}, {self.spec_js});"
+            if self.key:
+                key = escape_json_for_script(json.dumps(self.key))
+                script += f"\ntanmap.register({key}, {var}, {self.spec_js});"
+            figure.script.add_child(_Raw(script), name=var)
         for child in self._children.values():
             child.render(**kwargs)
+
+
+class _Setup(Element):
+    """Script run after every layer and control exists: panels, themes, search, print."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._name = "TanmapSetup"
+        self.config = config
+
+    def render(self, **kwargs: Any) -> str:
+        figure = self.get_root()
+        if isinstance(figure, Figure) and self._parent is not None:
+            conf = escape_json_for_script(json.dumps(self.config, ensure_ascii=False))
+            figure.script.add_child(
+                _Raw(f"tanmap.setup({self._parent.get_name()}, {conf});"), name=self.get_name()
+            )
+        return ""
 
 
 @dataclass(frozen=True)
@@ -525,7 +739,7 @@ def _kind(kind: LayerKind | str) -> LayerKind:
 def _field_label(kind: LayerKind | None, col: str, lang: str) -> tuple[str, bool]:
     if col == "data_label":
         return (label("sample_banner", lang), False)
-    if col in ("share_pct", "unit_name", "unit_id"):
+    if col in ("share_pct", "unit_name", "unit_id", "residential_m2", "covered_m2", "targets"):
         return (label(col, lang), False)
     if kind is not None:
         try:
@@ -571,6 +785,8 @@ def _layer_spec_js(
         "radius": style.radius_px,
         "cluster": cluster,
         "tooltip": tooltip,
+        "interactive": style.interactive,
+        "status_styles": STATUS_STYLES if "status" in columns else {},
     }
     return escape_json_for_script(json.dumps(spec, ensure_ascii=False))
 
@@ -665,6 +881,62 @@ def _basemap_links_html(links: Mapping[str, str], current: str, lang: str) -> st
     return f'<div class="tanmap-basemaps"><small>{head}: {" · ".join(items)}</small></div>'
 
 
+def _status_legend_html(lang: str) -> str:
+    rows = []
+    for status, dash in (("existing", "solid"), ("under_construction", "dotted"),
+                         ("planned", "dashed")):
+        zh, en = STATUS_LABELS[PlanStatus(status)]
+        rows.append(
+            f'<div class="sub"><span class="sw" style="background:#fff;border:2px {dash} #333">'
+            f"</span>{_esc(en if lang == 'en' else zh)}</div>"
+        )
+    return f"<div>{_esc(label('status_legend', lang, both=True))}</div>" + "".join(rows)
+
+
+def _horizon_label(horizon: str, lang: str) -> str:
+    return label("now", lang) if horizon == "now" else str(horizon)
+
+
+def _tools_html(
+    lang: str, *, theme: str | None, horizon: str, horizon_links: Mapping[str, str] | None,
+    rule: str | None, rule_links: Mapping[str, str] | None,
+) -> str:
+    parts = []
+    if theme is not None:
+        radios = "".join(
+            f'<label><input type="radio" name="tanmap-theme" value="{_esc(t.key)}"'
+            f'{" checked" if t.key == theme else ""}> {_esc(t.zh if lang == "zh" else t.en)}'
+            f"</label>"
+            for t in THEMES
+        )
+        parts.append(f"<h4>{_esc(label('themes', lang, both=True))}</h4>"
+                     f'<div class="row tanmap-themes">{radios}</div>')
+    if horizon_links:
+        links = " ".join(
+            f"<b>{_esc(_horizon_label(k, lang))}</b>" if k == horizon
+            else f'<a href="{_esc(url)}">{_esc(_horizon_label(k, lang))}</a>'
+            for k, url in horizon_links.items()
+        )
+        parts.append(f'<div class="row links tanmap-horizon">'
+                     f"{_esc(label('horizon', lang))}: {links}</div>")
+    if rule_links:
+        options = "".join(
+            f'<option value="{_esc(url)}"{" selected" if key == rule else ""}>{_esc(key)}</option>'
+            for key, url in rule_links.items()
+        )
+        parts.append(f'<div class="row">{_esc(label("rule", lang))}: '
+                     f'<select class="tanmap-rule">{options}</select></div>')
+    parts.append(
+        f'<div class="row"><input type="search" id="tanmap-search" autocomplete="off" '
+        f'placeholder="{_esc(label("search", lang))}"><div id="tanmap-search-results"></div>'
+        "</div>"
+    )
+    parts.append(f'<div class="row"><button type="button" id="tanmap-png">'
+                 f"{_esc(label('save_png', lang))}</button></div>")
+    return (f'<div class="tanmap-panel tanmap-tools" id="tanmap-tools" style="display:none">'
+            f"{''.join(parts)}</div>")
+
+
 def _banner_html(lang: str) -> str:
     return (
         '<div class="tanmap-banner" id="tanmap-sample-banner">'
@@ -713,6 +985,11 @@ def district_map(
     assets: AssetMode = "inline",
     static_url: str = "/static/maps/",
     basemap_links: Mapping[str, str] | None = None,
+    theme: str | None = DEFAULT_THEME,
+    horizon: str = "now",
+    horizon_links: Mapping[str, str] | None = None,
+    rule: str | None = None,
+    rule_links: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Return an interactive map of one district with its plan layers and audit results.
 
@@ -762,6 +1039,17 @@ def district_map(
     basemap_links
         Optional ``{"none"|"osm"|"amap": url}`` of the same page with another base map; shown in
         the legend as a base-map picker (the current one is marked).
+    theme
+        The theme (:data:`tanmap.maps.themes.THEMES`) the page opens with: its layers are on,
+        the others listed but off; a theme picker switches. None: every layer on but
+        ``HIDDEN_AT_START`` (no picker).
+    horizon, horizon_links
+        The year shown (``"now"`` 现状, ``"2025"``, ``"2030"``: the caller filtered the layers
+        and the audit to it) and ``{horizon: url}`` of the same page at other years (a year
+        control; the current one is marked).
+    rule, rule_links
+        The park-coverage rule of the overlays and ``{rule id: url}`` of the page under other
+        rules (a rule picker).
 
     Raises
     ------
@@ -774,6 +1062,10 @@ def district_map(
         If a layer has no CRS.
     """
     lang = check_lang(lang)
+    themes = {t.key: t for t in THEMES}
+    if theme is not None and theme not in themes:
+        raise ValueError(f"unknown theme {theme!r}; use one of {', '.join(themes)} or None")
+    shown_keys = set(themes[theme].layers) if theme is not None else None
     if basemap not in ("none", "osm", "amap"):
         raise ValueError(f"unknown basemap {basemap!r}; use 'none' (offline), 'osm' or 'amap'")
     if assets not in ("inline", "local"):
@@ -816,6 +1108,7 @@ def district_map(
     legend: list[str] = []
     found_sample: list[str] = []
     sources: dict[str, None] = {}  # distinct feature sources, in order (shown in the legend)
+    statuses: set[str] = set()
 
     def add(
         frame_in: gpd.GeoDataFrame,
@@ -828,9 +1121,15 @@ def district_map(
         class_field: str | None = None,
         class_colors: Mapping[str, str] | None = None,
         legend_classes: bool = True,
-        show: bool = True,
+        key: str = "",
+        hidden_by_default: bool = False,
+        note: str | None = None,
     ) -> None:
         prepared = _prepare(frame_in, family, planning_epsg, name)
+        show = (not hidden_by_default) if shown_keys is None else (
+            key in shown_keys or key in ALWAYS_SHOWN)
+        if "status" in prepared.frame.columns:
+            statuses.update(str(v) for v in prepared.frame["status"].dropna().unique())
         frame = prepared.frame
         if kind is not None and "source" in frame.columns:
             sources.update(dict.fromkeys(
@@ -857,13 +1156,16 @@ def district_map(
             class_field=class_field, class_colors=class_colors,
         )
         encode = _point_columns if prepared.mode == "clustered_points" else _feature_collection
-        _FeatureLayer(_esc(display), encode(frame, columns), spec_js, show=show).add_to(m)
+        _FeatureLayer(_esc(display), encode(frame, columns), spec_js, show=show,
+                      key=key).add_to(m)
         classes: list[str] = []
         if legend_classes and cf and cf in frame.columns:
             present = {str(v) for v in frame[cf].dropna().unique()}
             classes = [c for c in style.class_colors if c in present]
-        note = label("clustered_polygons", lang) if prepared.mode == "clustered_points" else None
-        legend.append(_legend_entry(display, style, family, classes, lang, note))
+        if prepared.mode == "clustered_points":
+            note = label("clustered_polygons", lang)
+        legend.append(f'<div class="tanmap-legend-entry" data-key="{_esc(key)}">'
+                      f"{_legend_entry(display, style, family, classes, lang, note)}</div>")
 
     # Draw order (canvas paints in add order): choropleth, polygons, coverage results, lines,
     # points, and the boundary on top.
@@ -882,16 +1184,19 @@ def district_map(
         ramp = LayerStyle("#555555", "#bdbdbd", weight_px=1.0, fill_opacity=0.4)
         add(choropleth, label("unit_coverage", lang, both=True), ramp, GeometryFamily.POLYGON,
             None, synthetic=sample, class_field="coverage_class", class_colors=colors,
-            legend_classes=False)
+            legend_classes=False, key="unit_coverage")
         lower = (0.0, *COVERAGE_BREAKS[:-1])
-        legend.extend(
+        ramp_rows = "".join(
             f'<div class="sub">{_swatch(c)}{lo:.0%}–{hi:.0%}</div>'
             for lo, hi, c in zip(lower, COVERAGE_BREAKS, COVERAGE_COLORS, strict=True)
         )
+        legend[-1] = legend[-1][: -len("</div>")] + ramp_rows + "</div>"
 
     def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
+        note = label("age_band", lang) if kind is LayerKind.HEATING_PIPE else None
         add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
-            synthetic=sample, show=kind not in HIDDEN_AT_START)
+            synthetic=sample, hidden_by_default=kind in HIDDEN_AT_START, key=kind.value,
+            note=note)
 
     polygon_kinds = [(k, g) for k, g in kinds if SPECS[k].geometry is GeometryFamily.POLYGON]
     other_kinds = [(k, g) for k, g in kinds if SPECS[k].geometry is not GeometryFamily.POLYGON]
@@ -904,14 +1209,15 @@ def district_map(
         title = (
             label(result_name, lang, both=True) if result_name in OVERLAY_STYLES else result_name
         )
-        add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample)
+        add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample,
+            key=str(result_name))
     for kind, gdf in other_kinds:
         add_kind(kind, gdf)
 
     # The district boundary is real (bundled Amap boundary), drawn last so it stays on top.
     boundary_style = style_for(LayerKind.DISTRICT)
     add(district, label("boundary", lang, both=True) + f" {d_name}", boundary_style,
-        GeometryFamily.POLYGON, LayerKind.DISTRICT, synthetic=False)
+        GeometryFamily.POLYGON, LayerKind.DISTRICT, synthetic=False, key="boundary")
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     for plugin in (
@@ -939,6 +1245,8 @@ def district_map(
             f"{m.get_name()}.attributionControl.addAttribution({json.dumps(OSM_CREDIT_HTML)});"
             " });"
         ), name="tanmap_osm_credit")
+    if statuses & set(STATUS_STYLES):
+        legend.append(_status_legend_html(lang))
     if shift:
         legend.append(f"<div><small>{_esc(label('gcj_note', lang))}</small></div>")
     if basemap_links:
@@ -948,6 +1256,23 @@ def district_map(
         html_root.add_child(_Raw(_audit_html(audit_summary, lang)), name="tanmap_audit")
     if sample or found_sample:
         html_root.add_child(_Raw(_banner_html(lang)), name="tanmap_banner")
+    html_root.add_child(_Raw(_tools_html(
+        lang, theme=theme, horizon=horizon, horizon_links=horizon_links, rule=rule,
+        rule_links=rule_links,
+    )), name="tanmap_tools")
+    title = " · ".join(t for t in (bilingual(d_name, d_name_en, lang).strip(),
+                                   _horizon_label(horizon, lang)) if t)
+    html_root.add_child(_Raw(
+        f'<div class="tanmap-panel tanmap-print-title" id="tanmap-print-title" '
+        f'style="display:none">{_esc(title)}</div>'), name="tanmap_print_title")
+    adcode = str(district["adcode"].iloc[0]) if "adcode" in district.columns else "map"
+    m.add_child(_Setup({
+        "themes": {t.key: list(t.layers) for t in THEMES},
+        "always": sorted(ALWAYS_SHOWN),
+        "theme": theme,
+        "labels": {"print": label("print", lang), "no_match": label("no_match", lang)},
+        "file_name": f"tanmap_{adcode}_{horizon}",
+    }), name="tanmap_setup")
     m.fit_bounds([[south, west], [north, east]])
     return m
 
@@ -981,9 +1306,14 @@ def _choropleth_frame(
         frame = geo.merge(table, left_on="id", right_on="unit_id", how="inner")
         frame = gpd.GeoDataFrame(frame, geometry=units.geometry.name, crs=units.crs)
     shares = pd.to_numeric(frame[share_column], errors="coerce")
-    keep = [c for c in ("unit_id", "unit_name", "id", "name") if c in frame.columns]
+    keep = ([c for c in ("unit_id", "unit_name") if c in frame.columns]
+            or [c for c in ("id", "name") if c in frame.columns])
+    # The figures behind the share, rounded to whole square metres for reading.
+    figures = {c: pd.to_numeric(frame[c], errors="coerce").round(0)
+               for c in ("residential_m2", "covered_m2") if c in frame.columns}
     out = gpd.GeoDataFrame(
         frame[keep].assign(
+            **figures,
             share_pct=[None if pd.isna(s) else f"{s:.1%}" for s in shares],
             coverage_class=[coverage_color(None if pd.isna(s) else float(s)) for s in shares],
         ),

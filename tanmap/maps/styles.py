@@ -16,6 +16,7 @@ __all__ = [
     "COVERAGE_BREAKS",
     "COVERAGE_COLORS",
     "OVERLAY_STYLES",
+    "STATUS_STYLES",
     "STYLES",
     "LayerStyle",
     "choice_label",
@@ -49,6 +50,9 @@ class LayerStyle:
         Attribute whose value picks a colour from ``class_colors`` (e.g. ``park_class``).
     class_colors
         Fill/stroke colour by class value; values not listed use ``fill_color``.
+    interactive
+        Whether a click on the feature opens its popup. Outlines drawn over other layers (the
+        district boundary, 街道/社区 outlines) are not, so clicks reach what lies beneath.
     """
 
     color: str
@@ -59,6 +63,7 @@ class LayerStyle:
     dash_array: str | None = None
     class_field: str | None = None
     class_colors: Mapping[str, str] = field(default_factory=dict)
+    interactive: bool = True
 
     def color_of(self, value: Any) -> str:
         """Return the fill colour for a class value (``fill_color`` when unclassified)."""
@@ -78,17 +83,22 @@ class LayerStyle:
         }
         if self.dash_array:
             out["dashArray"] = self.dash_array
+        if self.fill_opacity == 0:
+            out["fill"] = False
+        if not self.interactive:
+            out["interactive"] = False
         return out
 
 
 #: One style per layer kind; colours follow common Chinese planning-map conventions
 #: (green for green space, blue for water/eco, red-orange for residential, purple for energy).
 STYLES: dict[LayerKind, LayerStyle] = {
-    LayerKind.DISTRICT: LayerStyle("#333333", "#ffffff", weight_px=3.0, fill_opacity=0.0),
+    LayerKind.DISTRICT: LayerStyle("#333333", "#ffffff", weight_px=3.0, fill_opacity=0.0,
+                                   interactive=False),
     LayerKind.SUBDISTRICT: LayerStyle("#666666", "#ffffff", weight_px=2.0, fill_opacity=0.0,
-                                      dash_array="6 4"),
+                                      dash_array="6 4", interactive=False),
     LayerKind.COMMUNITY: LayerStyle("#999999", "#ffffff", weight_px=1.0, fill_opacity=0.0,
-                                    dash_array="2 4"),
+                                    dash_array="2 4", interactive=False),
     LayerKind.RESIDENTIAL_LAND: LayerStyle(
         "#e6a23c", "#f7d08a", weight_px=0.8, fill_opacity=0.45, class_field="area_type",
         class_colors={"old_city": "#e9a45a", "new_area": "#f5d36b", "historic": "#c8733b",
@@ -107,7 +117,12 @@ STYLES: dict[LayerKind, LayerStyle] = {
     ),
     LayerKind.POCKET_GARDEN: LayerStyle("#00897b", "#4db6ac", weight_px=1.5, fill_opacity=0.8),
     LayerKind.PV_ROOFTOP: LayerStyle("#6a1b9a", "#ab47bc", weight_px=1.0, fill_opacity=0.7),
-    LayerKind.HEATING_PIPE: LayerStyle("#c62828", "#c62828", weight_px=3.0, fill_opacity=0.0),
+    # Blues to purples by age band: nothing like the red-to-green coverage classes or the red gaps.
+    LayerKind.HEATING_PIPE: LayerStyle(
+        "#6a51a3", "#6a51a3", weight_px=3.0, fill_opacity=0.0, class_field="age_band",
+        class_colors={"0–9": "#6baed6", "10–19": "#3b5bdb", "20–29": "#6a51a3",
+                      "≥30": "#3f007d"},
+    ),
     LayerKind.CHARGING_STATION: LayerStyle(
         "#0d47a1", "#1e88e5", weight_px=1.0, fill_opacity=0.9, radius_px=6.0,
         class_field="access",
@@ -143,11 +158,25 @@ STYLES: dict[LayerKind, LayerStyle] = {
                                             fill_opacity=0.9),
 }
 
-#: Styles of computed overlays (results of geo/coverage), keyed by result-layer name.
+#: Styles of computed overlays (results of geo/ metrics), keyed by result-layer name.
 OVERLAY_STYLES: dict[str, LayerStyle] = {
-    "service_areas": LayerStyle("#43a047", "#a5d6a7", weight_px=0.5, fill_opacity=0.25),
+    # Service areas are display only (no popup): clicks go to the features beneath.
+    "service_areas": LayerStyle("#43a047", "#a5d6a7", weight_px=0.5, fill_opacity=0.25,
+                                interactive=False),
     # Gaps are the point of the map: a strong, hatched-looking red that reads on any basemap.
     "gaps": LayerStyle("#b71c1c", "#e53935", weight_px=1.5, fill_opacity=0.65),
+    "charging_service_areas": LayerStyle("#1565c0", "#90caf9", weight_px=0.5, fill_opacity=0.2,
+                                         interactive=False),
+    "charging_gaps": LayerStyle("#0d47a1", "#ff7043", weight_px=1.0, fill_opacity=0.45,
+                                dash_array="4 3"),
+    "failing_units": LayerStyle("#ad1457", "#f48fb1", weight_px=2.5, fill_opacity=0.35),
+}
+
+#: How plan status changes a feature's style: planned = dashed and pale, under construction =
+#: dotted and half-filled, existing / completed / renewed = as drawn (solid).
+STATUS_STYLES: dict[str, dict[str, Any]] = {
+    "planned": {"dashArray": "6 5", "fillOpacity": 0.12, "opacity": 0.85},
+    "under_construction": {"dashArray": "2 4", "fillOpacity": 0.3, "opacity": 0.9},
 }
 
 #: Colour of each audit status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -405,7 +406,8 @@ def test_map_page_is_offline_and_bilingual(ro_client: TestClient) -> None:
 
 def test_map_page_offers_base_maps_and_shifts_for_amap(ro_client: TestClient) -> None:
     offline = ro_client.get(f"/maps/{HEPING}?year=2026").text
-    assert f'href="/maps/{HEPING}?lang=zh&amp;basemap=amap&amp;year=2026"' in offline
+    amap_link = f"/maps/{HEPING}?lang=zh&amp;basemap=amap&amp;year=2026&amp;horizon=now"
+    assert f'href="{amap_link}"' in offline
     assert "tile.openstreetmap" not in offline
     assert "autonavi" not in offline
     amap = ro_client.get(f"/maps/{HEPING}?year=2026&basemap=amap").text
@@ -457,3 +459,18 @@ def test_openapi_docs_are_served(ro_client: TestClient) -> None:
     assert "/api/districts/{adcode}/layers/{kind}" in paths
     assert "/api/districts/{adcode}/layers/{kind}/upload" in paths
     assert TOKEN not in json.dumps(paths)
+
+
+def test_map_page_rule_picker_and_year_control(ro_client: TestClient) -> None:
+    page = ro_client.get(f"/maps/{HEPING}?year=2026&rule=chengshi_tijian_2021").text
+    assert '<select class="tanmap-rule">' in page
+    selected = re.search(r'<option value="([^"]+)" selected>([a-z0-9_]+)</option>', page)
+    assert selected is not None
+    assert selected.group(2) == "chengshi_tijian_2021"
+    assert "rule=chengshi_tijian_2021" in selected.group(1)
+    # The year links keep the rule; the current year is marked.
+    assert "horizon=2030&amp;rule=chengshi_tijian_2021" in page
+    assert "<b>现状</b>" in page
+    bad = ro_client.get(f"/maps/{HEPING}?rule=no_such_rule")
+    assert bad.status_code == 422
+    assert "gbt51346_2019" in bad.json()["detail"]

@@ -380,8 +380,12 @@ def test_boundaries_add_a_place_outside_china(
     """A 1 km square in central London (EPSG:27700) is stored with UTM zone 30N (EPSG:32630)."""
     path = tmp_path / "london.geojson"
     gpd.GeoDataFrame(geometry=[box(530_000, 180_000, 531_000, 181_000)], crs=27700).to_file(path)
-    assert run(store_path, "boundaries", "add", str(path), "--code", "GB-LDN",
-               "--name", "伦敦测试区", "--name-en", "London test") == EXIT_OK
+    args = ("boundaries", "add", str(path), "--code", "GB-LDN", "--name", "伦敦测试区",
+            "--name-en", "London test")
+    # RFC 7946 GeoJSON is lon/lat: a declared projected CRS is used only once confirmed.
+    assert run(store_path, *args) == 1
+    assert "--source-crs EPSG:27700" in capsys.readouterr().err
+    assert run(store_path, *args, "--source-crs", "EPSG:27700") == EXIT_OK
     assert "district GB-LDN 伦敦测试区 stored (version 1, planning CRS EPSG:32630)" in \
         capsys.readouterr().out
     row = open_store(store_path).district("GB-LDN")

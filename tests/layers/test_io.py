@@ -204,7 +204,8 @@ def test_geopackage_layers_must_be_chosen(tmp_path, parks_m):
     [
         ("a.txt", b"hello", r"unknown file type '\.txt'; tanmap reads .*\.geojson"),
         ("broken.geojson", b'{"type": "FeatureColl', r"cannot read broken\.geojson"),
-        ("broken.gpkg", b"SQLite no", r"cannot read broken\.gpkg as a GeoPackage"),
+        ("broken.gpkg", b"SQLite no",
+         r"cannot read broken\.gpkg \(GeoPackage\): it is not a GeoPackage"),
         ("broken.xlsx", b"PK no", r"cannot read broken\.xlsx as an Excel workbook"),
     ],
     ids=["unknown-suffix", "corrupt-geojson", "corrupt-gpkg", "corrupt-xlsx"],

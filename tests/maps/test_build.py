@@ -153,7 +153,7 @@ def test_popup_fields_use_schema_labels_and_mark_coded_values(district, layers) 
 def test_legend_lists_layers_and_classes(district, layers) -> None:
     html = render(district, layers)
     legend = html[html.index('id="tanmap-legend"'):]
-    legend = legend[: legend.index("</div></div>")]
+    legend = legend[: legend.index('<div class="tanmap-panel')]  # up to the next panel
     assert "图例 Legend" in legend
     assert "公园绿地与广场 Parks and squares (1)" in legend
     assert "G12" in legend
@@ -240,7 +240,9 @@ def test_offline_page_loads_nothing_from_the_network(district, layers) -> None:
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?:', html) == []
     for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "unpkg"):
         assert cdn not in html
-    assert "L.tileLayer(" not in html  # no base map by default
+    # No base map by default (the vendored print plugin mentions L.tileLayer to clone one).
+    assert "tile.openstreetmap.org" not in html
+    assert "autonavi" not in html
     assert "leaflet/leaflet.js" in html  # inlined, with a comment naming the file
     assert "data:image/png;base64," in html  # CSS images inlined too
 
@@ -539,7 +541,7 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
         assert page.evaluate(
             "() => Object.keys(window).filter(k => k.startsWith('tanmap_layer_'))"
             ".filter(k => window[k]._map).length"
-        ) == 5
+        ) == 3  # the park-coverage theme shows parks, gardens, 街道 and the boundary; gardens off
         # The measure tool draws SVG vertices: it must work next to our canvas layers.
         page.evaluate("() => Object.values(window).find(v => v instanceof L.Map).closePopup()")
         page.locator(".leaflet-control-measure").hover()

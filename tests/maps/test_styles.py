@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tanmap.geo.heating import pipe_age_bands
 from tanmap.layers.kinds import CHOICE_LABELS, SPECS, LayerKind
 from tanmap.maps.i18n import LABELS, bilingual, check_lang, label
 from tanmap.maps.styles import (
@@ -42,6 +44,10 @@ def test_class_colours_only_name_allowed_codes(kind: LayerKind) -> None:
     style = style_for(kind)
     if style.class_field is None:
         assert style.class_colors == {}
+        return
+    if style.class_field == "age_band":  # derived for display from installation_year
+        frame = pd.DataFrame({"installation_year": [2024, 2010, 2000, 1980]})
+        assert set(style.class_colors) == set(pipe_age_bands(frame, 2025))
         return
     field = SPECS[kind].get_field(style.class_field)
     if field.choices is not None:
@@ -133,3 +139,27 @@ def test_unknown_label_and_language_are_rejected() -> None:
         check_lang("fr")
     with pytest.raises(ValueError, match="unknown display language"):
         layer_name("park", "de")
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def test_heating_pipe_colours_do_not_clash_with_coverage_classes_or_gaps() -> None:
+    """Every age-band colour is a blue/purple far from the red-to-green coverage ramp."""
+    ramp = [*COVERAGE_COLORS, OVERLAY_STYLES["gaps"].fill_color, OVERLAY_STYLES["gaps"].color]
+    pipes = style_for(LayerKind.HEATING_PIPE)
+    for color in [*pipes.class_colors.values(), pipes.color]:
+        r, _g, b = _rgb(color)
+        assert b > r, color  # blue-dominant: never read as a red or green class
+        for other in ramp:
+            distance = sum((p - q) ** 2 for p, q in zip(_rgb(color), _rgb(other), strict=True))
+            assert distance**0.5 > 120, (color, other)
+
+
+def test_outlines_over_other_layers_do_not_take_clicks() -> None:
+    for kind in (LayerKind.DISTRICT, LayerKind.SUBDISTRICT, LayerKind.COMMUNITY):
+        options = style_for(kind).leaflet()
+        assert options["interactive"] is False
+        assert options["fill"] is False
+    assert "interactive" not in style_for(LayerKind.PARK).leaflet()

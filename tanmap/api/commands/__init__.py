@@ -11,6 +11,7 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
+from tanmap.layers.advice import for_interface
 from tanmap.layers.kinds import LayerKind, spec_for
 from tanmap.layers.store import Store, open_store
 
@@ -52,7 +53,7 @@ def fail(message: str, code: int = EXIT_ERROR) -> int:
 
     中文：输出错误信息并返回退出码。
     """
-    print(f"tanmap: error: {message}", file=sys.stderr)
+    print(f"tanmap: error: {for_interface(message, 'cli')}", file=sys.stderr)
     return code
 
 
@@ -65,7 +66,7 @@ def missing_dependency(exc: BaseException) -> bool:
 
 def echo(args: argparse.Namespace, text: str = "") -> None:
     """Print a result line to stdout (results are printed even with ``-q``)."""
-    print(text)
+    print(for_interface(text, "cli"))
 
 
 def store_from_args(args: argparse.Namespace, *, create: bool = False) -> Store:

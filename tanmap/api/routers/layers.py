@@ -17,6 +17,7 @@ from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.crs import Bounds
 from tanmap.geo.errors import DataFormatError, InputTooLargeError, LayerValidationError
 from tanmap.layers import fieldmap, io
+from tanmap.layers.advice import for_interface
 from tanmap.layers.kinds import SPECS
 from tanmap.layers.store import LayerVersion, Store
 
@@ -101,7 +102,8 @@ def import_features(
     store.district(adcode)
     what = f"request body ({SPECS[kind].zh_name} {kind.value})"
     frame = frame_from_features(body.model_dump(), what=what)
-    version = store.write(kind, frame, district=adcode, mode=mode, source="API GeoJSON import")
+    version = store.write(kind, frame, district=adcode, mode=mode, source="API GeoJSON import",
+                          author="api")
     return ImportOut(layer=version_out(version))
 
 
@@ -150,6 +152,8 @@ async def upload_layer(
                                                     "rejected ones (剔除无效要素)")] = False,
     mapping: Annotated[UploadFile | None,
                        File(description="field mapping, YAML or JSON (字段映射)")] = None,
+    lon_col: Annotated[str | None, Query(max_length=200, description="CSV/XLSX 经度列")] = None,
+    lat_col: Annotated[str | None, Query(max_length=200, description="CSV/XLSX 纬度列")] = None,
 ) -> ImportOut:
     """Validate an uploaded file like ``tanmap import`` and store it atomically.
 
@@ -169,8 +173,8 @@ async def upload_layer(
             )
         loaded = io.load(kind, path, district=district["geometry"], source_crs=source_crs,
                          coord_system=coord_system, encoding=encoding, layer=layer,
-                         max_bytes=max_bytes, repair=repair, skip_invalid=skip_invalid,
-                         field_map=field_map)
+                         lon_col=lon_col, lat_col=lat_col, max_bytes=max_bytes, repair=repair,
+                         skip_invalid=skip_invalid, field_map=field_map)
     if skip_invalid and loaded.rejected is not None and len(loaded.gdf) == 0:
         raise LayerValidationError(f"{path.name} ({SPECS[kind].zh_name} {kind.value}): every "
                                    "feature is invalid; nothing was stored", loaded.rejects)
@@ -180,7 +184,7 @@ async def upload_layer(
         response.status_code = 200
     else:
         version = version_out(store.write(kind, loaded.gdf, district=adcode, mode=mode,
-                                          source=f"API upload {path.name}"))
+                                          source=f"API upload {path.name}", author="api"))
     return ImportOut(
         layer=version, warnings=[_issue_out(w) for w in loaded.warnings], dry_run=dry_run,
         n_valid=len(loaded.gdf), rejected=_rejected_out(loaded), repairs=[
@@ -190,8 +194,10 @@ async def upload_layer(
 
 
 def _issue_out(issue: Any) -> dict[str, Any]:
-    return {k: getattr(issue, k, None)
-            for k in ("row", "feature_id", "column", "problem", "fix", "severity", "code")}
+    # Advice names the HTTP parameter (repair=true), not the CLI flag (--repair).
+    return {k: for_interface(v, "http") if isinstance(v, str) else v
+            for k in ("row", "feature_id", "column", "problem", "fix", "severity", "code")
+            for v in [getattr(issue, k, None)]}
 
 
 def _rejected_out(loaded: io.LoadResult) -> list[dict[str, Any]]:

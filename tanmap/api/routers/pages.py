@@ -13,10 +13,13 @@ from tanmap.api.cache import ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.api.routers.audit import cached_card, card_key
 from tanmap.geo.audit import Status
-from tanmap.geo.errors import TanmapError
+from tanmap.geo.coverage import ParkCoverageParams
+from tanmap.geo.errors import CoverageRuleError, TanmapError
+from tanmap.geo.rules import BUILTIN_RULES
+from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
-from tanmap.layers.views import SAMPLE_MARK, district_view
+from tanmap.layers.views import HORIZONS, SAMPLE_MARK, district_view
 from tanmap.maps.build import district_map
 
 __all__ = ["router"]
@@ -77,24 +80,52 @@ def district_page(
     lang: Lang = "zh",
     basemap: Annotated[Literal["none", "osm", "amap"], Query()] = "none",
     year: Year = None,
+    horizon: Annotated[Literal["now", "2025", "2030"], Query(
+        description="现状 now, or what exists by 2025 / 2030 (due projects count)")] = "now",
+    rule: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,64}$",
+                                      description="park-coverage rule id")] = None,
 ) -> HTMLResponse:
     """Return the interactive map of a district (works offline; pick a base map when online)."""
     year = year or current_year()
-    card = cached_card(request, store, adcode, year)
+    if rule is not None and rule not in BUILTIN_RULES:
+        raise CoverageRuleError(
+            f"unknown park-coverage rule {rule!r}; use one of {', '.join(sorted(BUILTIN_RULES))}"
+        )
+    card = _horizon_card(request, store, adcode, year, horizon)
+
+    def link(**change: Any) -> str:
+        query = {"lang": lang, "basemap": basemap, "year": year, "horizon": horizon,
+                 **({"rule": rule} if rule else {})}
+        query.update(change)
+        return f"/maps/{adcode}?" + urlencode(query)
 
     def render() -> str:
-        view = district_view(store, adcode, year=year, lang=lang, card=card)
+        view = district_view(store, adcode, year=year, lang=lang, card=card, horizon=horizon,
+                             rule=rule)
         fmap = district_map(
             view.district, view.layers, units=view.units, coverage=view.coverage,
             unit_coverage=view.unit_coverage, audit_summary=view.audit_summary, lang=lang,
             sample=view.sample, basemap=basemap, assets="local", static_url="/static/maps/",
-            basemap_links={
-                key: f"/maps/{adcode}?" + urlencode({"lang": lang, "basemap": key, "year": year})
-                for key in ("none", "osm", "amap")
-            },
+            basemap_links={key: link(basemap=key) for key in ("none", "osm", "amap")},
+            horizon=horizon, horizon_links={key: link(horizon=key) for key in HORIZONS},
+            rule=rule or ParkCoverageParams().rule,
+            rule_links={key: link(rule=key) for key in sorted(BUILTIN_RULES)},
         )
         return str(fmap.get_root().render())
 
     pages: ViewCache[str] = request.app.state.pages
-    key = (*card_key(store, adcode, year), lang, basemap)
+    key = (*card_key(store, adcode, year), lang, basemap, horizon, rule)
     return HTMLResponse(pages.get_or_compute(key, render))
+
+
+def _horizon_card(request: Request, store: Store, adcode: str, year: int,
+                  horizon: str) -> AuditCard:
+    """Return the audit card now, or at a plan year counting the projects due by then."""
+    if horizon == "now":
+        return cached_card(request, store, adcode, year)
+    target = int(horizon)
+    cards: ViewCache[AuditCard] = request.app.state.cards
+    return cards.get_or_compute(
+        (*card_key(store, adcode, target), "planned_until", target),
+        lambda: audit_district(store, adcode, year=target, include_planned_until=target),
+    )
