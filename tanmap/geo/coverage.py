@@ -36,6 +36,7 @@ import shapely
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
+from tanmap.geo.units import zone_geometry
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -1199,6 +1200,9 @@ class FacilityCoverageParams:
     radius_m: float = 500.0
     statuses: tuple[str, ...] = BUILT_STATUSES
     denominator: Literal["residential_land", "district"] = "residential_land"
+    #: Restrict to the planning zone of this ``zone_type`` (e.g. ``central_urban`` for a clause
+    #: on the 中心城区); None: the whole district.
+    zone_type: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -1260,12 +1264,17 @@ def _compute_facility_coverage(
     needed = [params.kind] + (["residential_land"] if params.denominator == "residential_land"
                               else [])
     missing = tuple(k for k in needed if k not in frames)
-    if missing:
+    zone = context.district
+    if params.zone_type is not None and not missing:
+        zone = zone_geometry(frames.get("planning_zone"), params.zone_type, context.district)
+        if zone is None:
+            missing = (f"planning_zone.zone_type={params.zone_type}",)
+    if missing or zone is None:
         return MetricResult(name="facility_coverage", value=None, unit="share",
                             params=params_to_dict(params), missing=missing)
     facilities = _by_status(frames[params.kind], params.statuses)
     targets = frames["residential_land"] if params.denominator == "residential_land" else None
-    result = facility_coverage(targets, facilities, params.radius_m, zone=context.district)
+    result = facility_coverage(targets, facilities, params.radius_m, zone=zone)
     layers = {
         "gaps": result.gaps,
         "service_areas": gpd.GeoDataFrame(
@@ -1293,7 +1302,8 @@ METRIC_DEFS: tuple[MetricDef, ...] = (
     MetricDef(
         name="facility_coverage", zh="设施服务半径覆盖率", en="Facility service-radius coverage",
         inputs=(), params=FacilityCoverageParams, compute=_compute_facility_coverage,
-        unit="share", optional_inputs=("residential_land",), margin_m=FACILITY_MARGIN_M,
+        unit="share", optional_inputs=("residential_land", "planning_zone"),
+        margin_m=FACILITY_MARGIN_M,
         param_inputs=("kind",),
     ),
 )

@@ -11,6 +11,7 @@ __all__ = [
     "COMMON_FIELDS",
     "SPECS",
     "STATUS_LABELS",
+    "ZONE_TYPES",
     "FieldSpec",
     "GeometryFamily",
     "LayerKind",
@@ -46,6 +47,7 @@ class LayerKind(StrEnum):
     ROUTE = "route"                            # 路线（高速公路/国省干线）
     BUS_STOP = "bus_stop"                      # 公交站点
     SPONGE_AREA = "sponge_area"                # 海绵城市达标区
+    PLANNING_ZONE = "planning_zone"            # 规划分区（城区核心区/中心城区/建成区）
 
 
 class Status(StrEnum):
@@ -187,6 +189,9 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
 
 _AREA = FieldSpec("area_m2", "float", "面积", "Area", unit="m2", minimum=0)
 
+#: ``zone_type`` values of planning zones (规划分区): 城区核心区, 中心城区, 建成区, other.
+ZONE_TYPES: tuple[str, ...] = ("core_area", "central_urban", "built_up", "other")
+
 SPECS: dict[LayerKind, LayerSpec] = {
     s.kind: s
     for s in (
@@ -209,6 +214,10 @@ SPECS: dict[LayerKind, LayerSpec] = {
             (
                 FieldSpec("code", "str", "社区代码", "Community code"),
                 FieldSpec("subdistrict", "str", "所属街道", "Sub-district"),
+                # 社区 (urban residents' committee) or 村 (village committee): rules that say
+                # 村 (e.g. 充电网络"村村通") apply to villages only.
+                FieldSpec("community_type", "str", "社区/村", "Community or village",
+                          choices=("community", "village")),
             ),
         ),
         LayerSpec(
@@ -313,6 +322,12 @@ SPECS: dict[LayerKind, LayerSpec] = {
         ),
         LayerSpec(
             LayerKind.TRANSFER_STATION, "中转站", "Transfer stations", GeometryFamily.POINT,
+            (
+                # One kind, two plan targets (和平): 生活垃圾转运站 (household waste) and
+                # 废旧物资/再生资源回收中转站 (recyclables); a target counts only its own type.
+                FieldSpec("station_type", "str", "中转站类型", "Station type",
+                          choices=("household_waste", "recyclables")),
+            ),
         ),
         LayerSpec(
             LayerKind.GREENWAY, "绿道", "Greenways", GeometryFamily.LINE,
@@ -335,6 +350,15 @@ SPECS: dict[LayerKind, LayerSpec] = {
         LayerSpec(
             LayerKind.SPONGE_AREA, "海绵城市达标区", "Sponge-city compliant areas",
             GeometryFamily.POLYGON, (_AREA,),
+        ),
+        LayerSpec(
+            LayerKind.PLANNING_ZONE, "规划分区", "Planning zones", GeometryFamily.POLYGON,
+            (
+                # The areas plan clauses are restricted to: 城区核心区 (津市 charging radius),
+                # 中心城区 (东丽 bus-stop coverage), 建成区 (和平 sponge city).
+                FieldSpec("zone_type", "str", "分区类型", "Zone type", required=True,
+                          choices=ZONE_TYPES),
+            ),
         ),
     )
 }
@@ -371,6 +395,13 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "riverside": ("滨水", "Riverside"),
     "urban": ("城市", "Urban"),
     "country": ("郊野", "Country"),
+    "core_area": ("城区核心区", "Urban core area"),
+    "central_urban": ("中心城区", "Central urban area"),
+    "built_up": ("建成区", "Built-up area"),
+    "community": ("社区", "Urban community"),
+    "village": ("村", "Village"),
+    "household_waste": ("生活垃圾转运站", "Household-waste transfer station"),
+    "recyclables": ("再生资源回收中转站", "Recyclables transfer station"),
     **{s.value: lab for s, lab in STATUS_LABELS.items()},
 }
 

@@ -135,6 +135,8 @@ STYLES: dict[LayerKind, LayerStyle] = {
     ),
     LayerKind.BUS_STOP: LayerStyle("#283593", "#7986cb", radius_px=3.0, fill_opacity=0.9),
     LayerKind.SPONGE_AREA: LayerStyle("#0277bd", "#81d4fa", weight_px=1.0, fill_opacity=0.35),
+    LayerKind.PLANNING_ZONE: LayerStyle("#6a1b9a", "#ce93d8", weight_px=2.0, fill_opacity=0.08,
+                                        dash_array="6 4"),
 }
 
 #: Styles of computed overlays (results of geo/coverage), keyed by result-layer name.
