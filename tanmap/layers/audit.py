@@ -86,10 +86,13 @@ class AuditRow:
     overridden: bool = False
     error_bound: float | None = None
     error_bound_basis: str = "exact"
+    error_bound_side: str = "both"
     within_error_bound: bool = False
     note_en: str | None = None
     section: str = ""
+    section_en: str = ""
     plan_title: str = ""
+    plan_title_en: str = ""
 
     def title(self, lang: str = "zh") -> str:
         """Return the target's title in ``lang``."""
@@ -164,6 +167,7 @@ class AuditCard:
     include_planned_until: int | None = None
     scenarios: Mapping[int, AuditCard] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
+    plan_title_en: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -206,6 +210,7 @@ class AuditCard:
             "district_zh": self.district_zh,
             "district_en": self.district_en,
             "plan_title": self.plan_title,
+            "plan_title_en": self.plan_title_en,
             "year": self.year,
             "include_planned_until": self.include_planned_until,
             "generated_at": self.generated_at,
@@ -345,6 +350,7 @@ def _evaluate_target(
     metrics: Mapping[str, MetricDef] | None,
     community_index: Mapping[str, tuple[str, str]],
     plan_title: str = "",
+    plan_title_en: str = "",
 ) -> tuple[AuditRow, list[UnitRow]]:
     base: dict[str, Any] = {
         "target_id": target.id, "title_zh": target.title_zh, "title_en": target.title_en,
@@ -353,7 +359,8 @@ def _evaluate_target(
         "departments": tuple(target.departments), "quote": target.quote,
         "seed_file": target.seed_file, "vague": bool(target.vague), "note": target.note,
         "scope": str(target.scope), "overridden": bool(target.overridden),
-        "note_en": target.note_en, "section": target.section, "plan_title": plan_title,
+        "note_en": target.note_en, "section": target.section, "section_en": target.section_en,
+        "plan_title": plan_title, "plan_title_en": plan_title_en,
     }
     try:
         now = run_metric(store, target.metric, adcode, target.params, year=year,
@@ -400,7 +407,8 @@ def _evaluate_target(
         failing_units=_failing_units(now), per_unit=tuple(jsonable(result.per_unit) or ()),
         details=jsonable(dict(result.details)),
         error_bound=None if result.value is None else bound.value,
-        error_bound_basis=bound.basis, within_error_bound=verdict.within_error_bound,
+        error_bound_basis=bound.basis, error_bound_side=bound.side,
+        within_error_bound=verdict.within_error_bound,
     )
     return row, _unit_rows(target, now, community_index)
 
@@ -485,6 +493,7 @@ def audit_district(
         row, units = _evaluate_target(
             cached, adcode, target, year=year, include_planned_until=include_planned_until,
             metrics=metrics, community_index=community_index, plan_title=catalog.plan_title,
+            plan_title_en=catalog.plan_title_en,
         )
         rows.append(row)
         unit_rows.extend(units)
@@ -493,7 +502,7 @@ def audit_district(
     unit_rows.sort(key=lambda u: (u.unit_name, order[u.target_id]))
     return AuditCard(
         adcode=adcode, district_zh=catalog.district_zh, district_en=catalog.district_en,
-        plan_title=catalog.plan_title, year=year,
+        plan_title=catalog.plan_title, plan_title_en=catalog.plan_title_en, year=year,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         rows=tuple(rows), unit_rows=tuple(unit_rows),
         include_planned_until=include_planned_until, overrides=overrides_map,
