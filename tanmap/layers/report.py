@@ -27,6 +27,7 @@ __all__ = [
     "card_html",
     "card_markdown",
     "format_value",
+    "row_cells",
     "write_card",
     "xlsx_number_format",
 ]
@@ -146,6 +147,14 @@ def _row_cells(row: AuditRow, lang: str) -> dict[str, str]:
         "note": ct.note_text(row, lang),
         "lineage": _lineage_text(row, lang),
     }
+
+
+def row_cells(row: AuditRow, lang: str = "zh") -> dict[str, str]:
+    """Return the display text of one card row in ``lang`` (plain text, not escaped).
+
+    中文：评估行的显示文字。
+    """
+    return _row_cells(row, lang)
 
 
 _CARD_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap",
