@@ -114,6 +114,7 @@ PARAM_LABELS: dict[str, tuple[str, str]] = {
 #: Labels of parameter values that are codes but not field choices.
 _VALUE_LABELS: dict[str, tuple[str, str]] = {
     "area": ("屋顶面积", "roof area"),
+    "count": ("栋数", "building count"),
     "panel_area": ("光伏组件面积占屋顶面积", "panel area over roof area"),
     "new": ("新建", "new"),
     "all": ("全部", "all"),
