@@ -4,12 +4,13 @@ The page text is laid out with fpdf2, which embeds a subset of a TrueType CJK fo
 PDF prints and its text can be searched and copied (``pdftotext``); the maps are drawn with
 matplotlib (legend, scale bar, north arrow, data sources and date) and placed as images.
 
-The CJK font is Debian's DroidSansFallbackFull.ttf (package ``fonts-droid-fallback``,
-Apache-2.0), installed by ``make pdf-tools`` (``scripts/install-pdf-tools.sh``);
-``TANMAP_CJK_FONT`` or the ``font_path`` argument name another TrueType (.ttf) font with Chinese
-glyphs. It has no Latin glyphs, so Latin text is set in DejaVu Sans (shipped with matplotlib)
-with the CJK font as the fallback, in the PDF text and on the maps alike. Noto CJK, which the
-browser tests install, is CFF-flavoured OpenType and cannot be embedded by either library.
+The font is Debian's WenQuanYi Micro Hei (package ``fonts-wqy-microhei``, Apache-2.0 or
+GPLv3 with font exception): TrueType outlines with Latin and CJK glyphs in one face, so no
+font fallback is needed (fpdf2's fallback runs leave whitespace runs without a font, which
+pdftotext reports as syntax errors). It is installed by ``make pdf-tools``
+(``scripts/install-pdf-tools.sh``); ``TANMAP_CJK_FONT`` or the ``font_path`` argument name
+another TrueType font (.ttf or .ttc) with Chinese and Latin glyphs. Noto CJK, which the browser
+tests install, has CFF outlines, which fpdf2 cannot embed.
 """
 
 from __future__ import annotations
@@ -44,10 +45,10 @@ __all__ = [
 #: Environment variable naming a TrueType CJK font file for the PDF card.
 CJK_FONT_ENV = "TANMAP_CJK_FONT"
 
-#: Where the CJK TrueType font is looked for (Debian fonts-droid-fallback first).
+#: Where the CJK TrueType font is looked for (Debian fonts-wqy-microhei, then fonts-wqy-zenhei).
 CJK_FONT_PATHS: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/droid/DroidSansFallback.ttf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
 
 _STATUS_RGB: dict[Status, tuple[int, int, int]] = {
@@ -106,18 +107,30 @@ def find_cjk_font(font_path: str | Path | None = None) -> Path:
     candidates = [font_path, os.environ.get(CJK_FONT_ENV), *CJK_FONT_PATHS]
     for c in candidates:
         if c and Path(c).is_file():
-            if Path(c).suffix.lower() != ".ttf":
-                raise PdfCardError(
-                    f"the PDF card needs a TrueType (.ttf) CJK font, got {c}; OpenType/CFF and "
-                    "collections (.otf, .ttc) cannot be embedded. Install Debian's "
-                    "fonts-droid-fallback (make pdf-tools) or name a .ttf in TANMAP_CJK_FONT."
-                )
+            _check_truetype(Path(c))
             return Path(c)
     raise PdfCardError(
         "no CJK TrueType font for the PDF card: run `make pdf-tools` (installs Debian's "
-        "fonts-droid-fallback) or set TANMAP_CJK_FONT to a .ttf font with Chinese glyphs "
-        f"(looked in: {', '.join(CJK_FONT_PATHS)})"
+        "fonts-wqy-microhei) or set TANMAP_CJK_FONT to a TrueType font (.ttf/.ttc) with "
+        f"Chinese and Latin glyphs (looked in: {', '.join(CJK_FONT_PATHS)})"
     )
+
+
+def _check_truetype(path: Path) -> None:
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with path.open("rb") as fh:
+            font = TTFont(fh, fontNumber=0, lazy=True)
+            ok = "glyf" in font and ord("中") in (font.getBestCmap() or {})
+    except (TTLibError, OSError, AssertionError) as err:
+        raise PdfCardError(f"cannot read the font {path}: {err}") from err
+    if not ok:
+        raise PdfCardError(
+            f"the PDF card needs a TrueType-outline font with Chinese glyphs, got {path} "
+            "(CFF/OpenType fonts such as Noto CJK cannot be embedded). Install Debian's "
+            "fonts-wqy-microhei (make pdf-tools) or name such a font in TANMAP_CJK_FONT."
+        )
 
 
 def nice_scale_length_m(width_m: float) -> float:
@@ -140,23 +153,12 @@ def nice_scale_length_m(width_m: float) -> float:
     return float(power)
 
 
-def _latin_font() -> Path:
-    """Return matplotlib's DejaVu Sans (Latin text; the CJK font is its fallback)."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-
-
 def _map_fonts(font_path: str | Path | None) -> tuple[Any, Any]:
-    """Return (regular, small) matplotlib font properties: DejaVu Sans, falling back to CJK."""
-    from matplotlib import font_manager
+    """Return (regular, small) matplotlib font properties of the card's font."""
+    from matplotlib.font_manager import FontProperties
 
-    cjk = find_cjk_font(font_path)
-    font_manager.fontManager.addfont(str(cjk))
-    cjk_name = font_manager.FontProperties(fname=str(cjk)).get_name()
-    regular = font_manager.FontProperties(family=["DejaVu Sans", cjk_name], size=10)
-    small = font_manager.FontProperties(family=["DejaVu Sans", cjk_name], size=7)
-    return regular, small
+    font = str(find_cjk_font(font_path))
+    return FontProperties(fname=font, size=10), FontProperties(fname=font, size=7)
 
 
 def _require_libs() -> tuple[Any, Any]:
@@ -344,18 +346,16 @@ def write_pdf_card(
     font = find_cjk_font(font_path)
     pdf = fpdf_mod.FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.add_font("latin", "", str(_latin_font()))
     pdf.add_font("cjk", "", str(font))
-    pdf.set_fallback_fonts(["cjk"])
     name = card.district_en if lang == "en" and card.district_en else card.district_zh
     pdf.set_title(f"{name} {lab('card')} {card.year}")
     pdf.set_creator("tanmap")
     pdf.add_page()
-    pdf.set_font("latin", size=18)
+    pdf.set_font("cjk", size=18)
     pdf.cell(0, 10, f"{name}（{card.adcode}）{lab('card')} {card.year}" if lang == "zh"
              else f"{name} ({card.adcode}) {lab('card')} {card.year}",
              new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("latin", size=10)
+    pdf.set_font("cjk", size=10)
     plan = card.plan_title_en or card.plan_title if lang == "en" else f"《{card.plan_title}》"
     colon = ": " if lang == "en" else "："
     lines = [f"{_t('plan', lang)}{colon}{plan}",
@@ -367,11 +367,12 @@ def write_pdf_card(
         pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     if card.sample_data:
         pdf.set_fill_color(255, 243, 205)
-        pdf.multi_cell(0, 6, lab("sample_note"), fill=True, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, text=lab("sample_note"), align="L", fill=True, new_x="LMARGIN",
+                       new_y="NEXT")
     pdf.ln(2)
-    pdf.set_font("latin", size=12)
+    pdf.set_font("cjk", size=12)
     pdf.cell(0, 7, _t("summary", lang), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("latin", size=10)
+    pdf.set_font("cjk", size=10)
     counts = card.counts
     within = sum(r.within_error_bound for r in card.rows)
     summary = "  ·  ".join(f"{Status(k).label(lang)} {n}" for k, n in counts.items())
@@ -379,13 +380,13 @@ def write_pdf_card(
         summary += f"  ({lab('within_bound')} {within})" if lang == "en" else \
             f"（{lab('within_bound')} {within}）"
     pdf.cell(0, 6, summary, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("latin", size=8)
-    pdf.multi_cell(0, 4.5, lab("gap_note"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    pdf.multi_cell(0, 4.5, text=lab("gap_note"), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     columns = ("status", "id", "title", "measured", "target", "gap", "error_bound", "deadline",
                "source", "note")
     widths = (18, 18, 36, 17, 20, 15, 22, 11, 70, 46)
-    pdf.set_font("latin", size=7)
+    pdf.set_font("cjk", size=7)
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=3.6,
                    headings_style=FontFace(fill_color=(235, 235, 235))) as table:
         head = table.row()
@@ -410,16 +411,18 @@ def write_pdf_card(
             png = map_figure_png(row, district, layers, lang=lang, font_path=font,
                                  map_date=date)
             pdf.add_page()
-            pdf.set_font("latin", size=12)
+            pdf.set_font("cjk", size=12)
             pdf.cell(0, 7, f"{_t('maps', lang)} · {row.target_id} {row.title(lang)}",
                      new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("latin", size=9)
+            pdf.set_font("cjk", size=9)
             cells = _cells(row, lang)
-            pdf.multi_cell(0, 5, f"{lab('status')}: {cells['status']} · {lab('measured')}: "
+            pdf.multi_cell(0, 5, align="L",
+                           text=f"{lab('status')}: {cells['status']} · {lab('measured')}: "
                                  f"{cells['measured']} · {lab('target')}: {cells['target']} · "
                                  f"{lab('error_bound')}: {cells['error_bound']}",
                            new_x="LMARGIN", new_y="NEXT")
-            pdf.multi_cell(0, 5, cells["source"], new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, text=cells["source"], align="L", new_x="LMARGIN",
+                           new_y="NEXT")
             pdf.image(io.BytesIO(png), w=235)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

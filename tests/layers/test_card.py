@@ -249,14 +249,20 @@ def _need_font() -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_pdf_card_renders_with_title_clause_and_maps(
-    lang: str, card: AuditCard, hand_store: GeoPackageStore, tmp_path: Path
+    lang: str, hand_store: GeoPackageStore, tmp_path: Path
 ) -> None:
+    """The hand card plus a target whose long clause wraps over several lines of its cell."""
     _need_font()
     pdftoppm, pdftotext = _need("pdftoppm"), _need("pdftotext")
+    catalog = hand_catalog(_target("Q01", "feature_count", {"kind": "recycling_point"}, 2,
+                                   2025, quote="每个社区至少建成1个再生资源回收服务点，" * 8))
+    card = audit_district(hand_store, ADCODE, year=2024, catalog=catalog)
     (pdf,) = write_card(card, tmp_path, formats=["pdf"], lang=lang, store=hand_store)
     assert pdf.name == f"audit_120199_2024_{lang}.pdf"
-    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    proc = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True)
+    assert proc.stderr == ""  # no syntax error (e.g. text shown without a font)
+    text = proc.stdout
     if lang == "zh":
         assert "测试区（120199）目标评估报告卡 2024" in text
         assert "《测试区碳达峰实施方案》" in text
@@ -270,7 +276,9 @@ def test_pdf_card_renders_with_title_clause_and_maps(
     pages = sorted(tmp_path.glob("page-*.png"))
     spatial = [r for r in card.rows if any(not str(e["kind"]).startswith("indicator:")
                                            for e in r.lineage)]
-    assert len(pages) == 1 + len(spatial)  # the table page, then one map per spatial target
+    heading = "空间目标图 ·" if lang == "zh" else "Maps of the spatial targets ·"
+    assert text.count(heading) == len(spatial) == 5  # one map page per spatial target
+    assert len(pages) - len(spatial) in (1, 2)  # the table (the long clause may wrap over)
     assert all(p.stat().st_size > 2_000 for p in pages)
 
 
@@ -291,10 +299,15 @@ def test_missing_cjk_font_is_a_clear_error(card: AuditCard, tmp_path: Path,
     with pytest.raises(PdfCardError, match=r"run `make pdf-tools`.*TANMAP_CJK_FONT"):
         write_pdf_card(card, tmp_path / "c.pdf")
     assert not (tmp_path / "c.pdf").exists()
-    otf = tmp_path / "font.otf"
-    otf.write_bytes(b"OTTO")
-    with pytest.raises(PdfCardError, match=r"needs a TrueType \(\.ttf\) CJK font"):
-        find_cjk_font(otf)
+    junk = tmp_path / "font.otf"
+    junk.write_bytes(b"OTTO")
+    with pytest.raises(PdfCardError, match=r"cannot read the font .*font\.otf"):
+        find_cjk_font(junk)
+    import matplotlib
+
+    latin_only = f"{matplotlib.get_data_path()}/fonts/ttf/DejaVuSans.ttf"
+    with pytest.raises(PdfCardError, match=r"needs a TrueType-outline font with Chinese glyphs"):
+        find_cjk_font(latin_only)
 
 
 def test_catalog_dir_is_the_bundled_one() -> None:
