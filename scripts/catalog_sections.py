@@ -1,8 +1,8 @@
 """Fill the ``section`` / ``section_en`` of every catalog target from the seed plans.
 
-Usage: ``python scripts/catalog_sections.py [--check] [--seeds DIR]`` (default seeds: ../shared/seeds
-beside the repository). ``--check`` exits 1 when a catalog differs from what the seeds give.
-The headings come from :func:`tanmap.layers.plan_sections.section_of`.
+Usage: ``python scripts/catalog_sections.py [--check] [--seeds DIR]`` (default seeds:
+../shared/seeds beside the repository). ``--check`` exits 1 when a catalog differs from what
+the seeds give. The headings come from :func:`tanmap.layers.plan_sections.section_of`.
 """
 
 from __future__ import annotations

@@ -409,8 +409,8 @@ class PvRoofShareParams:
     pv_statuses
         PV statuses counted; empty: all.
     exclude_public_institutions
-        Leave out buildings flagged ``public_institution`` (黄浦 "其他类型公共建筑": public buildings
-        other than the public institutions its own targets cover).
+        Leave out buildings flagged ``public_institution`` (黄浦 "其他类型公共建筑": public
+        buildings other than the public institutions its own targets cover).
     villages_only
         Only buildings inside a 社区 unit of ``community_type`` ``village`` (整县试点 "农村居民").
     """

@@ -99,7 +99,7 @@ class AuditRow:
         return self.title_en if lang == "en" and self.title_en else self.title_zh
 
     def status_label(self, lang: str = "zh") -> str:
-        """Return the status label; "达标（误差范围内）" when the gap lies within the error bound."""
+        """Return the status label; 达标（误差范围内） when the gap lies within the error bound."""
         return Verdict(self.status, self.gap, self.error_bound,
                        self.within_error_bound).label(lang)
 

@@ -300,7 +300,7 @@ def kind_label(kind: str, lang: str = "zh") -> str:
 
 def _field_label(field: str, lang: str, kind: str | None = None) -> str:
     specs = list(SPECS.values())
-    if kind in LayerKind._value2member_map_:
+    if kind is not None and kind in LayerKind._value2member_map_:
         specs.insert(0, SPECS[LayerKind(kind)])
     for spec in specs:
         for f in spec.all_fields:
@@ -417,8 +417,8 @@ def missing_text(missing: Iterable[str], lang: str = "zh") -> str:
             if not field:
                 out.append(f"{name} layer")
             elif value:
-                out.append(f"{name} layer: no zone of type {_value_label(value.split('/')[0], lang)}"
-                           if field == "zone_type" else
+                first = _value_label(value.split("/")[0], lang)
+                out.append(f"{name} layer: no zone of type {first}" if field == "zone_type" else
                            f"{name} layer: no {_field_label(field, lang, kind)} = "
                            f"{_join((_value_label(v, lang) for v in value.split('/')), lang)}")
             else:
@@ -426,7 +426,8 @@ def missing_text(missing: Iterable[str], lang: str = "zh") -> str:
         elif not field:
             out.append(f"{name}图层")
         elif value:
-            out.append(f"{name}图层中无“{_join((_value_label(v, lang) for v in value.split('/')), lang)}”")
+            wanted = _join((_value_label(v, lang) for v in value.split("/")), lang)
+            out.append(f"{name}图层中无“{wanted}”")
         else:
             out.append(f"{name}图层的“{_field_label(field, lang, kind)}”字段")
     return ("; " if lang == "en" else "；").join(out)
@@ -481,7 +482,8 @@ def rule_text(row: AuditRow, lang: str = "zh") -> str:
     standard = re.search(r"GB(?:/T)? \d+-\d{4}(?: cl\. [\d.]+)?", rule)
     bits = [standard.group(0)] if standard else []
     if version:
-        bits.append(f"rule v{version.group(1)}" if lang == "en" else f"规则版本 v{version.group(1)}")
+        number = version.group(1)
+        bits.append(f"rule v{number}" if lang == "en" else f"规则版本 v{number}")
     if not bits:
         return name
     return f"{name} ({', '.join(bits)})" if lang == "en" else f"{name}（{'，'.join(bits)}）"

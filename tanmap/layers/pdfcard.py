@@ -297,9 +297,9 @@ def map_figure_png(
 def _read_layers(store: Store, adcode: str, kinds: list[str], epsg: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in ["subdistrict", *kinds]:
-        if kind in out or store.version(kind, adcode) is None:  # type: ignore[arg-type]
+        if kind in out or store.version(kind, adcode) is None:
             continue
-        gdf = store.read(kind, district=adcode)  # type: ignore[arg-type]
+        gdf = store.read(kind, district=adcode)
         out[kind] = gdf.to_crs(epsg)
     return out
 

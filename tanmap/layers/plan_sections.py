@@ -38,7 +38,8 @@ class PlanSection:
     Parameters
     ----------
     zh
-        Headings as printed, e.g. ``"三、重点任务 › (三)低碳城区建设碳达峰行动 › 4.推进市政交通基础设施绿色改造"``.
+        Headings as printed, e.g.
+        ``"三、重点任务 › (三)低碳城区建设碳达峰行动 › 4.推进市政交通基础设施绿色改造"``.
     en
         The same place by numbers, e.g. ``"Part 3 › section (3) › item 4"``.
     """

@@ -76,8 +76,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "unit_name": ("街道", "Sub-district"),
     "scenario": ("情景评估（计入届时计划建成的项目）",
                  "Scenarios (projects planned by then counted)"),
-    "gap_note": ("缺口：正数为距目标的差距，零或负数表示已达到或超出。误差界：面积类指标以内接缓冲区"
-                 "计算，实测值为下界；缺口在误差界内时注明“误差范围内”。",
+    "gap_note": ("缺口：正数为距目标的差距，零或负数表示已达到或超出。误差界：面积类指标以"
+                 "内接缓冲区计算，实测值为下界；缺口在误差界内时注明“误差范围内”。",
                  "Gap: positive = shortfall against the target; zero or negative = at or beyond. "
                  "Error bound: covered areas are lower bounds; a gap inside the bound is marked "
                  "\"within error bound\"."),
@@ -442,7 +442,8 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
             if isinstance(cell.value, int | float):
                 cell.number_format = xlsx_number_format(u.unit, cell.value)
     if card.scenarios:
-        sh, sb = _scenario_table(card, lang)
+        sh, text_rows = _scenario_table(card, lang)
+        sb: list[list[Any]] = [list(r) for r in text_rows]
         years = sorted(card.scenarios)
         for cells, row in zip(sb, card.rows, strict=True):
             for k, y in enumerate(years):

@@ -84,7 +84,8 @@ def test_source_is_plan_title_section_and_clause_never_a_file_name(
     assert f"《{catalog.plan_title}》" in zh
     assert catalog.plan_title_en in en
     row = card.rows[0]
-    assert row.section and row.section in zh
+    assert row.section
+    assert row.section in zh
     assert f"「{row.quote}」" in zh
     assert row.section_en in en
 
@@ -112,7 +113,8 @@ def test_city_set_targets_read_to_be_set_by_the_city(
     assert row_cells(e01, "zh")["target"] == "待设定（方案未给出数值）"
     for lang in ("zh", "en"):
         md = card_markdown(card, lang)
-        assert ">= —" not in md and "≥ —" not in md
+        assert ">= —" not in md
+        assert "≥ —" not in md
 
 
 # --------------------------------------------------------------------------- one language
@@ -135,7 +137,8 @@ def test_every_catalog_note_comes_in_both_languages(adcode: str) -> None:
         assert (t.note is None) == (t.note_en is None), t.id
         if t.note is not None:
             assert ct.has_cjk(t.note), t.id
-            assert t.note_en is not None and not ct.has_cjk(t.note_en), t.id
+            assert t.note_en is not None, t.id
+            assert not ct.has_cjk(t.note_en), t.id
 
 
 def test_a_latin_only_note_is_not_shown_on_the_zh_card(hand_store: GeoPackageStore) -> None:

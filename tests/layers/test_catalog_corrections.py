@@ -13,8 +13,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from tanmap.geo.audit import judge
-from tanmap.geo.audit import error_bound_of
+from tanmap.geo.audit import error_bound_of, judge
 from tanmap.geo.metric import MetricContext, MetricResult, params_from_mapping
 from tanmap.geo.registry import METRICS
 from tanmap.layers.catalog import load_catalog
@@ -29,12 +28,12 @@ def gdf(rows: list[dict[str, Any]], geoms: list[Any]) -> gpd.GeoDataFrame:
 
 def run(target_id: str, frames: dict[str, gpd.GeoDataFrame], *,
         units: dict[str, gpd.GeoDataFrame] | None = None,
-        params: dict[str, Any] | None = None) -> MetricResult:
+        params: dict[str, Any] | None = None, district: Any = DISTRICT) -> MetricResult:
     """Run the bundled entry's metric (or the same metric with ``params``) on ``frames``."""
     target = load_catalog(target_id[:6]).get(target_id)
     mdef = METRICS[target.metric]
     p = params_from_mapping(mdef.params, target.params if params is None else params)
-    context = MetricContext(target_id[:6], DISTRICT, EPSG, 2026, units or {})
+    context = MetricContext(target_id[:6], district, EPSG, 2026, units or {})
     return mdef.compute(frames, p, context)
 
 
@@ -82,17 +81,15 @@ def test_zone_kind_missing_is_no_data_naming_the_zone() -> None:
 def test_jinshi_t03_charging_radius_is_measured_in_the_core_area() -> None:
     """One public station at the centre of the 1 km² core area serves it all within 2 km; the
     district (now 10 km wide) is mostly beyond. Old entry: the whole district (< 0.5)."""
-    global DISTRICT
-    saved, DISTRICT = DISTRICT, box(0, 0, 10_000, 1000)
-    try:
-        stations = gdf([{"id": "c1", "access": "public", "fast_piles": 2, "slow_piles": 2}],
-                       [Point(500, 500)])
-        frames = {"charging_station": stations, "planning_zone": ZONES}
-        assert run("430781-T03", frames).value == pytest.approx(1.0)
-        before = run("430781-T03", frames, params=old("430781-T03", zone_type=None))
-        assert before.value is not None and before.value < 0.5
-    finally:
-        DISTRICT = saved
+    wide = box(0, 0, 10_000, 1000)
+    stations = gdf([{"id": "c1", "access": "public", "fast_piles": 2, "slow_piles": 2}],
+                   [Point(500, 500)])
+    frames = {"charging_station": stations, "planning_zone": ZONES}
+    assert run("430781-T03", frames, district=wide).value == pytest.approx(1.0)
+    before = run("430781-T03", frames, params=old("430781-T03", zone_type=None),
+                 district=wide)
+    assert before.value is not None
+    assert before.value < 0.5
 
 
 # --------------------------------------------------------------------- PV by panel area, classes
@@ -212,7 +209,7 @@ def test_huangpu_g05_new_greenways_leave_out_the_riverside_g06_measures() -> Non
                params=old("310101-G06", where=None)).value == pytest.approx(2.0)
 
 
-# --------------------------------------------------------------------- named projects (东丽 G05/G06)
+# ------------------------------------------------------------ named projects (东丽 G05/G06)
 
 PARKS = gdf(
     [{"id": "p1", "name": "程林公园", "park_class": "G11", "status": "completed",
@@ -268,12 +265,8 @@ def test_jinshi_t06_trunk_road_charging_is_audited() -> None:
                [LineString([(0, 500), (10_000, 500)]), LineString([(0, 900), (10_000, 900)])])
     stations = gdf([{"id": f"c{k}", "access": "public"} for k in range(3)],
                    [Point(1000, 500), Point(5000, 500), Point(9000, 500)])
-    global DISTRICT
-    saved, DISTRICT = DISTRICT, box(0, 0, 10_000, 1000)
-    try:
-        result = run("430781-T06", {"route": road, "charging_station": stations})
-    finally:
-        DISTRICT = saved
+    result = run("430781-T06", {"route": road, "charging_station": stations},
+                 district=box(0, 0, 10_000, 1000))
     target = load_catalog("430781").get("430781-T06")
     assert result.value == pytest.approx(4.0)
     assert judge(target.target, target.comparison, result.value).status.value == "met"
