@@ -82,6 +82,8 @@ def audit_summary(card: AuditCard, lang: str = "zh") -> list[dict[str, Any]]:
             "id": data.get("target_id"),
             "title": row.title(lang),
             "status": data.get("status"),
+            # 达标（误差范围内） when the gap lies within the figure's error bound.
+            "status_label": row.status_label(lang),
             "measured": format_value(data.get("measured"), unit, lang),
             "target": f"{data.get('comparison') or ''} {target}".strip(),
         })

@@ -315,3 +315,22 @@ def test_missing_cjk_font_is_a_clear_error(card: AuditCard, tmp_path: Path,
 
 def test_catalog_dir_is_the_bundled_one() -> None:
     assert sorted(p.stem for p in CATALOG_DIR.glob("*.yaml")) == sorted(CATALOGS)
+
+
+SEEDS = CATALOG_DIR.parents[2].parent / "shared" / "seeds"
+
+
+@pytest.mark.parametrize("adcode", sorted(CATALOGS))
+def test_sections_are_derived_from_the_seed_plans(adcode: str) -> None:
+    """``section`` / ``section_en`` are what scripts/catalog_sections.py derives from the seed."""
+    from tanmap.layers.plan_sections import section_of
+
+    catalog = CATALOGS[adcode]
+    if not (SEEDS / catalog.seed_file).is_file():
+        pytest.skip(f"seed plans not present at {SEEDS}")
+    plan = (SEEDS / catalog.seed_file).read_text(encoding="utf-8")
+    for t in catalog.targets:
+        found = section_of(plan, t.quote)
+        assert found is not None, t.id
+        assert (t.section, t.section_en) == (found.zh, found.en), t.id
+        assert t.section_en.startswith(("Part", "section", "main")), t.id
