@@ -17,6 +17,7 @@ from tanmap.geo.errors import (
     LayerNotFoundError,
     LayerValidationError,
     MetricParameterError,
+    MissingDependencyError,
     StoreError,
     TanmapError,
     UnknownMetricError,
@@ -38,6 +39,7 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (UnknownMetricError, 404),
     (LayerNotFoundError, 404),
     (StoreError, 503),
+    (MissingDependencyError, 503),  # e.g. the PDF card's CJK font is not installed on the server
 )
 
 

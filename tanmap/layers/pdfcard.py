@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tanmap.geo.audit import Status
-from tanmap.geo.errors import TanmapError
+from tanmap.geo.errors import MissingDependencyError
 from tanmap.layers import card_text as ct
 from tanmap.layers.card_text import format_value
 
@@ -80,7 +80,7 @@ _TEXT = {
 }
 
 
-class PdfCardError(TanmapError):
+class PdfCardError(MissingDependencyError):
     """The PDF card cannot be written: a library or the CJK font is missing.
 
     中文：无法生成 PDF 报告卡（缺少绘图库或中文字体）。

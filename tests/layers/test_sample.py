@@ -177,9 +177,10 @@ def test_dongli_has_an_eco_barrier_zone_with_three_levels_and_land_cover(samples
 
 
 def test_jinshi_has_expressway_and_national_road_with_stations_along_them(samples) -> None:
+    """Plus an urban trunk road, for 津市's 充电桩服务区块沿城市主干道连续覆盖 (430781-T06)."""
     layers = samples["430781"]
     routes = layers[LayerKind.ROUTE].to_crs(4546)
-    assert set(routes["route_class"]) == {"expressway", "national"}
+    assert set(routes["route_class"]) == {"expressway", "national", "trunk"}
     stations = layers[LayerKind.CHARGING_STATION].to_crs(4546)
     on_route = stations.geometry.apply(lambda p: routes.distance(p).min() < 1.0)
     assert on_route.sum() >= 2
