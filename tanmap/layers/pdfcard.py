@@ -134,14 +134,14 @@ def _check_truetype(path: Path) -> None:
 
 
 def nice_scale_length_m(width_m: float) -> float:
-    """Return a round scale-bar length (1, 2 or 5 × 10ⁿ m) about a fifth of the map width.
+    """Return a round scale-bar length (1, 2 or 5 × 10ⁿ m) of at most a fifth of the map width.
 
     中文：比例尺长度（取整）。
 
     Examples
     --------
     >>> nice_scale_length_m(4_800), nice_scale_length_m(23_000), nice_scale_length_m(900)
-    (1000.0, 5000.0, 200.0)
+    (500.0, 2000.0, 100.0)
     """
     if not width_m > 0:
         raise ValueError(f"width_m must be > 0, got {width_m}")
