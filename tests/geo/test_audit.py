@@ -312,3 +312,26 @@ def test_error_bound_of_each_metric(metric: str, unit: str, params: dict[str, ob
     got = error_bound_of(metric, unit, params, details)
     assert (got.value, got.side, got.basis) == (pytest.approx(expected.value), expected.side,
                                                 expected.basis)
+
+
+shares = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+bounds = st.floats(min_value=0.0, max_value=0.2, allow_nan=False)
+
+
+@given(target=shares, measured=shares, b=bounds, extra=bounds,
+       side=st.sampled_from(["above", "both"]), comparison=st.sampled_from([">=", "<="]))
+def test_judge_invariants(target: float, measured: float, b: float, extra: float, side: str,
+                          comparison: str) -> None:
+    """A zero bound gives the plain verdict; a bound never turns a pass into a fail; a wider
+    bound never turns "met (within the bound)" into "not met"."""
+    plain = evaluate(target, comparison, measured)[0]
+    assert judge(target, comparison, measured).status is plain
+    narrow = judge(target, comparison, measured, bound=ErrorBound(b, side))
+    wide = judge(target, comparison, measured, bound=ErrorBound(b + extra, side))
+    if plain is Status.MET:
+        assert narrow.status is Status.MET
+    if narrow.status is Status.MET:
+        assert wide.status is Status.MET
+    if narrow.within_error_bound:
+        assert narrow.gap is not None
+        assert abs(narrow.gap) <= b + 1e-12

@@ -334,3 +334,32 @@ def test_sections_are_derived_from_the_seed_plans(adcode: str) -> None:
         assert found is not None, t.id
         assert (t.section, t.section_en) == (found.zh, found.en), t.id
         assert t.section_en.startswith(("Part", "section", "main")), t.id
+
+
+@pytest.mark.parametrize(
+    ("plan", "quote", "zh", "en"),
+    [
+        ("一、总体要求(一)指导思想坚持。二、主要目标到2025年,绿地面积达到162万平方米。",
+         "绿地面积达到 162 万平方米", "二、主要目标", "Part 2"),
+        ("开篇摘要：城区核心区服务半径小于2公里。一、重点任务(一)交通领域行动1.充电设施建设。"
+         "城区核心区服务半径小于2公里。", "城区核心区服务半径小于2公里",
+         "一、重点任务 › (一)交通领域行动 › 1.充电设施建设", "Part 1 › section (1) › item 1"),
+        ("统一、智能高效的体系。正文没有编号。", "正文没有编号", "正文", "main text"),
+        ("十二、保障措施(十一)加强考核。完成任务。", "完成任务", "十二、保障措施 › (十一)加强考核",
+         "Part 12 › section (11)"),
+    ],
+    ids=["part-only", "summary-repeats-the-clause", "no-heading", "numerals-over-ten"],
+)
+def test_section_of_awkward_plans(plan: str, quote: str, zh: str, en: str) -> None:
+    from tanmap.layers.plan_sections import section_of
+
+    found = section_of(plan, quote)
+    assert found is not None
+    assert (found.zh, found.en) == (zh, en)
+
+
+def test_section_of_a_missing_or_empty_quote_is_none() -> None:
+    from tanmap.layers.plan_sections import section_of
+
+    assert section_of("一、总体要求", "不存在的条款") is None
+    assert section_of("一、总体要求", "   ") is None
