@@ -72,7 +72,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "updated_at": ("更新时间", "Updated at"),
     "n_features": ("要素数", "Features"),
     "data_source": ("数据来源", "Source"),
-    "units": ("街道评估", "Sub-district (街道) card"),
+    "units": ("街道评估", "Sub-district card"),
     "unit_name": ("街道", "Sub-district"),
     "scenario": ("情景评估（计入届时计划建成的项目）",
                  "Scenarios (projects planned by then counted)"),
