@@ -319,6 +319,11 @@ SPECS: dict[LayerKind, LayerSpec] = {
         ),
         LayerSpec(
             LayerKind.RECYCLING_POINT, "再生资源回收点", "Recycling points", GeometryFamily.POINT,
+            (
+                # A 两网衔接/两网融合 point is linked to household-waste collection and transport
+                # (和平 R03, 东丽 R03); a plain 回收服务点 (和平 R01) is not.
+                FieldSpec("two_network", "bool", "两网衔接网点", "Two-network linked point"),
+            ),
         ),
         LayerSpec(
             LayerKind.TRANSFER_STATION, "中转站", "Transfer stations", GeometryFamily.POINT,

@@ -359,9 +359,9 @@ def generate_sample(
     out[LayerKind.CHARGING_STATION] = _charging(
         district, grid, routes, area_km2, rngs["charging"], ids, frame
     )
-    out[LayerKind.RECYCLING_POINT] = _per_unit_points(
-        communities, 0.15, "RP", "示例回收点", rngs["recycling"], ids, frame
-    )
+    points = _per_unit_points(communities, 0.15, "RP", "示例回收点", rngs["recycling"], ids, frame)
+    # Every third point is also a 两网衔接网点 (linked to household-waste collection).
+    out[LayerKind.RECYCLING_POINT] = points.assign(two_network=np.arange(len(points)) % 3 == 0)
     recyclables = _per_unit_points(
         subdistricts, 0.2, "TS", "示例再生资源回收中转站", rngs["transfer"], ids, frame
     )

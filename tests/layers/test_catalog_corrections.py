@@ -271,3 +271,17 @@ def test_jinshi_t06_trunk_road_charging_is_audited() -> None:
     assert result.value == pytest.approx(4.0)
     assert judge(target.target, target.comparison, result.value).status.value == "met"
     assert "连续覆盖" in target.quote
+
+
+@pytest.mark.parametrize("target_id", ["120101-R03", "120110-R03"])
+def test_two_network_points_per_subdistrict_count_linked_points_only(target_id: str) -> None:
+    """每个街道至少1个两网衔接网点: both 街道 have a recycling point, only the west one is a
+    two-network point. Old entry (any recycling point) = 1.0; now 0.5, the east failing."""
+    points = gdf([{"id": "r1", "two_network": True}, {"id": "r2", "two_network": False}],
+                 [Point(500, 500), Point(1500, 500)])
+    result = run(target_id, {"recycling_point": points}, units={"subdistrict": SUBDISTRICTS})
+    assert result.value == 0.5
+    assert result.details["failing_units"] == ["东街道"]
+    before = run(target_id, {"recycling_point": points}, units={"subdistrict": SUBDISTRICTS},
+                 params=old(target_id, field=None, values=None))
+    assert before.value == 1.0
