@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STORE  ?= var/tanmap.gpkg
 
-.PHONY: setup run demo-data test test-fast browser bench bench-scaling lint clean
+.PHONY: setup run demo-data test test-fast browser pdf-tools bench bench-scaling lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,12 @@ run: setup
 browser:
 	bash scripts/install-browser.sh
 
+## Debian's CJK TrueType font for the PDF report card, and poppler-utils for its tests
+pdf-tools:
+	bash scripts/install-pdf-tools.sh
+
 ## Set up and pass the whole suite (lint and types first: ruff, mypy --strict on geo/ and layers/)
-test: setup browser lint
+test: setup browser pdf-tools lint
 	$(VENV)/bin/pytest -q
 
 test-fast: setup

@@ -17,6 +17,7 @@ from tanmap.geo.errors import (
     LayerNotFoundError,
     LayerValidationError,
     MetricParameterError,
+    MissingDependencyError,
     StoreError,
     TanmapError,
     UnitError,
@@ -45,6 +46,7 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (LayerNotFoundError, 404),
     (VersionConflictError, 409),
     (StoreError, 503),
+    (MissingDependencyError, 503),  # e.g. the PDF card's CJK font is not installed on the server
 )
 
 

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import geopandas as gpd
 
 __all__ = [
     "COMPARISONS",
+    "EXACT",
     "EXISTING_STATUSES",
     "PLANNED_STATUSES",
     "REL_TOLERANCE",
     "STATUS_ORDER",
     "Comparison",
+    "ErrorBound",
     "Status",
+    "Verdict",
     "apply_planned_renewals",
     "compare",
+    "error_bound_of",
     "evaluate",
     "filter_as_of",
+    "judge",
     "target_gap",
 ]
 
@@ -224,6 +232,191 @@ def evaluate(
     ):
         return Status.ON_TRACK, gap
     return Status.NOT_MET, gap
+
+
+@dataclass(frozen=True)
+class ErrorBound:
+    """How far a metric's figure may be from the true value, in the figure's unit.
+
+    中文：指标误差界（与指标同单位）。
+
+    Parameters
+    ----------
+    value
+        The bound (>= 0); 0 for figures computed exactly (counts, lengths, user-entered values).
+    side
+        ``"above"``: the figure is a lower bound, the true value lies in ``[v, v + value]``
+        (covered areas measured with inscribed buffers); ``"both"``: ``[v - value, v + value]``.
+    basis
+        What the bound comes from, e.g. ``"area_error_bound_m2 / residential_m2"`` or ``"exact"``.
+    """
+
+    value: float
+    side: Literal["above", "both"] = "above"
+    basis: str = "exact"
+
+
+#: The bound of a figure computed exactly (counts, lengths, indicators entered by the user).
+EXACT = ErrorBound(0.0, "both", "exact")
+
+#: Denominator (in details) of each area-share metric whose covered area has an error bound.
+_SHARE_DENOMINATORS: dict[str, tuple[str, ...]] = {
+    "park_coverage": ("residential_m2",),
+    "facility_coverage": ("total_m2",),
+    "charging_service_radius": ("zone_area_m2", "residential_area_m2"),
+}
+
+
+def error_bound_of(
+    metric: str, unit: str, params: Mapping[str, Any], details: Mapping[str, Any]
+) -> ErrorBound:
+    """Return the error bound of a metric's figure from its parameters and details.
+
+    中文：由指标结果推得误差界（覆盖面积以内接缓冲区计算，为下界）。
+
+    Covered areas are lower bounds within ``details["area_error_bound_m2"]`` (see
+    ``tanmap.geo.coverage.covered_area``); a share's bound is that area over the share's
+    denominator. For a sub-class of land (``area_type``) the whole bound is divided by that
+    class's area, which can only overstate it. A metric may also state ``details["error_bound"]``
+    directly, in its own unit. Everything else is exact.
+
+    Examples
+    --------
+    >>> b = error_bound_of("park_coverage", "share", {"weight": "area"},
+    ...                    {"area_error_bound_m2": 5.0, "residential_m2": 1000.0})
+    >>> b.value, b.side
+    (0.005, 'above')
+    >>> error_bound_of("feature_count", "count", {}, {}) == EXACT
+    True
+    """
+    stated = details.get("error_bound")
+    if isinstance(stated, int | float) and math.isfinite(stated) and stated >= 0:
+        side = details.get("error_bound_side", "both")
+        return ErrorBound(float(stated), "above" if side == "above" else "both", "stated")
+    bound_m2 = details.get("area_error_bound_m2")
+    if not isinstance(bound_m2, int | float) or not bound_m2 > 0:
+        return EXACT
+    if unit == "m2":
+        return ErrorBound(float(bound_m2), "above", "area_error_bound_m2")
+    keys = _SHARE_DENOMINATORS.get(metric)
+    if unit != "share" or keys is None:
+        return EXACT
+    if metric == "park_coverage" and params.get("weight", "area") != "area":
+        return EXACT  # served buildings and residents are decided exactly (covered_mask)
+    key = keys[0]
+    if metric == "charging_service_radius" and params.get("weight") == "residential_land":
+        key = keys[1]
+    total = details.get(key)
+    area_type = params.get("area_type", "overall")
+    if metric == "park_coverage" and area_type not in (None, "overall"):
+        rows = [r for r in details.get("by_area_type", ()) if r.get("area_type") == area_type]
+        total = rows[0].get("residential_m2") if rows else None
+    if not isinstance(total, int | float) or not total > 0:
+        return EXACT
+    return ErrorBound(float(bound_m2) / float(total), "above", f"area_error_bound_m2 / {key}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A target's status with its gap and the error bound of the measured figure.
+
+    中文：评估结论（状态、缺口、误差界；缺口在误差界内时注明“误差范围内”）。
+
+    ``within_error_bound`` is True when the true value could lie on either side of the target
+    given the bound: the status is then 达标（误差范围内） ("met within error bound") and the card
+    shows the bound beside the gap, never a bare pass or fail.
+    """
+
+    status: Status
+    gap: float | None
+    error_bound: float | None = None
+    within_error_bound: bool = False
+
+    def label(self, lang: str = "zh") -> str:
+        """Return the status label, qualified when the gap lies within the error bound.
+
+        Examples
+        --------
+        >>> Verdict(Status.MET, 1e-6, 2e-6, True).label(), Verdict(Status.MET, 0.0).label("en")
+        ('达标（误差范围内）', 'Met')
+        """
+        if not self.within_error_bound:
+            return self.status.label(lang)
+        return "Met within error bound" if lang == "en" else "达标（误差范围内）"
+
+
+def _interval(measured: float, bound: ErrorBound) -> tuple[float, float]:
+    low = measured if bound.side == "above" else measured - bound.value
+    return low, measured + bound.value
+
+
+def _possibly(comparison: str, target_value: float, low: float, high: float) -> tuple[bool, bool]:
+    """Return (certainly met, possibly met) for a true value somewhere in [low, high]."""
+    if comparison in (">=", ">"):
+        return compare(low, comparison, target_value), compare(high, comparison, target_value)
+    if comparison in ("<=", "<"):
+        return compare(high, comparison, target_value), compare(low, comparison, target_value)
+    certain = low == high and compare(low, comparison, target_value)
+    return certain, low <= target_value <= high or certain
+
+
+def judge(
+    target_value: float,
+    comparison: str,
+    measured_now: float | None,
+    measured_planned: float | None = None,
+    *,
+    bound: ErrorBound = EXACT,
+    planned_bound: ErrorBound | None = None,
+) -> Verdict:
+    """Return the verdict on a target, taking the measured figure's error bound into account.
+
+    中文：考虑误差界的目标评估（缺口在误差界内时为“达标（误差范围内）”）。
+
+    As :func:`evaluate`, except that the measured figure stands for an interval (see
+    :class:`ErrorBound`): when the target is met for some value in the interval but not for
+    all, the status is met *within the error bound* (``within_error_bound=True``). A figure
+    certainly meeting the target is a bare 达标; one that cannot meet it even at the edge of the
+    bound falls through to on track / not met as in :func:`evaluate`.
+
+    Raises
+    ------
+    ValueError
+        If ``comparison`` is not one of :data:`COMPARISONS`, or a bound is negative.
+
+    Examples
+    --------
+    和平: 4.33 m² of 2,886,667 m² uncovered, error bound 5.95 m² (a lower bound):
+
+    >>> v = judge(1.0, ">=", 1 - 4.33 / 2_886_667, bound=ErrorBound(5.95 / 2_886_667))
+    >>> v.status.value, v.within_error_bound, v.label()
+    ('met', True, '达标（误差范围内）')
+    >>> judge(0.9, ">=", 0.95, bound=ErrorBound(0.01)).within_error_bound
+    False
+    >>> judge(0.9, ">=", 0.85, bound=ErrorBound(0.01)).status.value
+    'not_met'
+    """
+    for b in (bound, planned_bound):
+        if b is not None and not b.value >= 0:
+            raise ValueError(f"an error bound must be >= 0, got {b.value}")
+    status, gap = evaluate(target_value, comparison, measured_now, measured_planned)
+    if status is Status.NO_DATA or measured_now is None:
+        return Verdict(status, gap, None)
+    value = bound.value
+    if value == 0:
+        return Verdict(status, gap, 0.0)
+    certain, possible = _possibly(comparison, target_value, *_interval(measured_now, bound))
+    if certain:
+        return Verdict(Status.MET, gap, value)
+    if possible:
+        return Verdict(Status.MET, gap, value, within_error_bound=True)
+    if measured_planned is not None and status is not Status.ON_TRACK:
+        pb = planned_bound or bound
+        _, planned_possible = _possibly(comparison, target_value,
+                                        *_interval(measured_planned, pb))
+        if planned_possible:
+            return Verdict(Status.ON_TRACK, gap, value)
+    return Verdict(status, gap, value)
 
 
 def _is_nan(value: float) -> bool:

@@ -16,7 +16,7 @@ from shapely.ops import substring
 from tanmap.geo.crs import require_projected
 from tanmap.geo.errors import MetricParameterError
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
-from tanmap.geo.units import select_features
+from tanmap.geo.units import select_features, zone_geometry
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -39,6 +39,7 @@ __all__ = [
     "ChargingSpacingParams",
     "FastChargeShareParams",
     "ServiceRadiusAudit",
+    "buffer_area_deficit_m2",
     "equivalent_radius_m",
     "farthest_point",
     "farthest_points",
@@ -146,6 +147,23 @@ def spacing_statistics(
 
 # --------------------------------------------------------------------------------------------
 # Service radius
+
+
+def buffer_area_deficit_m2(radius_m: float, quad_segs: int = BUFFER_QUAD_SEGS) -> float:
+    """Return the area a disc of ``radius_m`` loses as a buffer polygon (m²).
+
+    中文：缓冲区多边形相对圆的面积差（误差界）。
+
+    A buffer with ``quad_segs`` segments per quarter circle is the regular polygon of
+    ``4 * quad_segs`` vertices inscribed in the circle.
+
+    Examples
+    --------
+    >>> round(buffer_area_deficit_m2(1000.0, 1))  # square inscribed in a 1 km circle
+    1141593
+    """
+    n = 4 * quad_segs
+    return math.pi * radius_m**2 - 0.5 * n * radius_m**2 * math.sin(2 * math.pi / n)
 
 
 def equivalent_radius_m(zone_area_m2: float, n_stations: int) -> float | None:
@@ -515,6 +533,9 @@ class ChargingServiceRadiusParams:
     zone_unit_ids
         Audit only these 街道 (``subdistrict`` ids), e.g. the ones forming 城区核心区; empty: the
         whole district.
+    zone_type
+        Audit only the planning zone (``planning_zone`` layer) of this type, e.g. ``core_area``
+        for 城区核心区 (津市); None: the whole district (or ``zone_unit_ids``).
     """
 
     radius_m: float = TIANJIN_CENTRAL_SERVICE_RADIUS_M
@@ -522,6 +543,7 @@ class ChargingServiceRadiusParams:
     weight: Literal["zone", "residential_land"] = "zone"
     statuses: tuple[str, ...] = ()
     zone_unit_ids: tuple[str, ...] = ()
+    zone_type: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.radius_m <= TIANJIN_OUTER_SERVICE_RADIUS_M:
@@ -661,6 +683,12 @@ def _compute_service_radius(frames: Mapping[str, gpd.GeoDataFrame],
             )
         chosen = sub.loc[ids.isin(params.zone_unit_ids).to_numpy()]
         zone = shapely.intersection(chosen.geometry.union_all(), context.district)
+    if params.zone_type is not None:
+        planned_zone = zone_geometry(frames.get("planning_zone"), params.zone_type, zone)
+        if planned_zone is None:
+            return _no_data(name, "share", params,
+                            [f"planning_zone.zone_type={params.zone_type}"])
+        zone = planned_zone
     stations = _stations(frames, params.access, params.statuses)
     residential = frames["residential_land"].geometry if "residential_land" in frames else None
     audit = service_radius_audit(zone, stations.geometry, params.radius_m,
@@ -701,6 +729,9 @@ def _compute_service_radius(frames: Mapping[str, gpd.GeoDataFrame],
             "farthest_distance_m": audit.farthest_distance_m,
             "farthest_point_xy": [far.x, far.y] if far is not None else None,
             "equivalent_radius_m": audit.equivalent_radius_m,
+            # Buffers are inscribed polygons: the covered area is a lower bound, short by at
+            # most the disc-minus-polygon area of each station counted.
+            "area_error_bound_m2": len(stations) * buffer_area_deficit_m2(params.radius_m),
         },
         per_unit=per_unit,
         layers={
@@ -765,7 +796,8 @@ METRIC_DEFS: tuple[MetricDef, ...] = (
               compute=_compute_spacing, unit="m", margin_m=TIANJIN_OUTER_SERVICE_RADIUS_M),
     MetricDef(name="charging_service_radius", zh="公共充电设施服务半径覆盖率",
               en="Charging service-radius coverage", inputs=("charging_station",),
-              optional_inputs=("residential_land",), params=ChargingServiceRadiusParams,
+              optional_inputs=("residential_land", "planning_zone"),
+              params=ChargingServiceRadiusParams,
               compute=_compute_service_radius, unit="share",
               margin_m=TIANJIN_OUTER_SERVICE_RADIUS_M),
     MetricDef(name="charging_route_interval", zh="干线充电站间隔",

@@ -45,6 +45,7 @@ from tanmap.geo.served_region import (
     subdivide,
 )
 from tanmap.geo.tiles import MIN_FEATURES_PER_TILE, both, map_tiles, spatial_tiles
+from tanmap.geo.units import zone_geometry
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -1746,6 +1747,9 @@ class FacilityCoverageParams:
     radius_m: float = 500.0
     statuses: tuple[str, ...] = BUILT_STATUSES
     denominator: Literal["residential_land", "district"] = "residential_land"
+    #: Restrict to the planning zone of this ``zone_type`` (e.g. ``central_urban`` for a clause
+    #: on the 中心城区); None: the whole district.
+    zone_type: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -1819,12 +1823,17 @@ def _compute_facility_coverage(
     needed = [params.kind] + (["residential_land"] if params.denominator == "residential_land"
                               else [])
     missing = tuple(k for k in needed if k not in frames)
-    if missing:
+    zone = context.district
+    if params.zone_type is not None and not missing:
+        zone = zone_geometry(frames.get("planning_zone"), params.zone_type, context.district)
+        if zone is None:
+            missing = (f"planning_zone.zone_type={params.zone_type}",)
+    if missing or zone is None:
         return MetricResult(name="facility_coverage", value=None, unit="share",
                             params=params_to_dict(params), missing=missing)
     facilities = _by_status(frames[params.kind], params.statuses)
     targets = frames["residential_land"] if params.denominator == "residential_land" else None
-    result = facility_coverage(targets, facilities, params.radius_m, zone=context.district)
+    result = facility_coverage(targets, facilities, params.radius_m, zone=zone)
     layers = {
         "gaps": result.gaps,
         "service_areas": gpd.GeoDataFrame(
@@ -1853,7 +1862,8 @@ METRIC_DEFS: tuple[MetricDef, ...] = (
     MetricDef(
         name="facility_coverage", zh="设施服务半径覆盖率", en="Facility service-radius coverage",
         inputs=(), params=FacilityCoverageParams, compute=_compute_facility_coverage,
-        unit="share", optional_inputs=("residential_land",), margin_m=FACILITY_MARGIN_M,
+        unit="share", optional_inputs=("residential_land", "planning_zone"),
+        margin_m=FACILITY_MARGIN_M,
         param_inputs=("kind",),
     ),
 )

@@ -408,6 +408,11 @@ class PvRoofShareParams:
         (panel m², capped per roof, over roof m²).
     pv_statuses
         PV statuses counted; empty: all.
+    exclude_public_institutions
+        Leave out buildings flagged ``public_institution`` (黄浦 "其他类型公共建筑": public
+        buildings other than the public institutions its own targets cover).
+    villages_only
+        Only buildings inside a 社区 unit of ``community_type`` ``village`` (整县试点 "农村居民").
     """
 
     categories: tuple[str, ...] = ()
@@ -415,6 +420,15 @@ class PvRoofShareParams:
     building_age: Literal["new", "existing", "all"] = "all"
     by: Literal["area", "count", "panel_area"] = "area"
     pv_statuses: tuple[str, ...] = ()
+    exclude_public_institutions: bool = False
+    villages_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.public_institution_only and self.exclude_public_institutions:
+            raise MetricParameterError(
+                "public_institution_only and exclude_public_institutions contradict each other; "
+                "set one of them"
+            )
 
 
 @dataclass(frozen=True)
@@ -488,11 +502,14 @@ class PvPotentialParams:
 
 def _filter_buildings(buildings: gpd.GeoDataFrame, categories: Sequence[str],
                       public_institution_only: bool = False,
-                      building_age: str = "all") -> gpd.GeoDataFrame:
+                      building_age: str = "all",
+                      exclude_public_institutions: bool = False) -> gpd.GeoDataFrame:
     out = select_features(buildings, field="use_category" if categories else None,
                           values=categories)
     if public_institution_only:
         out = select_features(out, field="public_institution", values=("true",))
+    if exclude_public_institutions and "public_institution" in out.columns:
+        out = select_features(out, exclude={"public_institution": ["true"]})
     if building_age != "all":
         out = select_features(out, field="is_new",
                               values=("true",) if building_age == "new" else ("false",))
@@ -507,13 +524,26 @@ def _compute_roof_share(frames: Mapping[str, gpd.GeoDataFrame], params: PvRoofSh
         return MetricResult(name=name, value=None, unit="share", params=params_to_dict(params),
                             missing=tuple(missing))
     pv = select_features(frames["pv_rooftop"], statuses=params.pv_statuses)
-    chosen = _filter_buildings(frames["building"], params.categories,
-                               params.public_institution_only, params.building_age)
+    buildings = frames["building"]
+    if params.villages_only:
+        communities = context.units.get("community")
+        if communities is None or "community_type" not in communities.columns:
+            return MetricResult(name=name, value=None, unit="share",
+                                params=params_to_dict(params),
+                                missing=("community.community_type",))
+        villages = select_features(communities, field="community_type", values=("village",))
+        inside = shapely.covers(villages.geometry.union_all(),
+                                shapely.point_on_surface(buildings.geometry.to_numpy()))
+        buildings = buildings.loc[inside]
+    chosen = _filter_buildings(buildings, params.categories,
+                               params.public_institution_only, params.building_age,
+                               params.exclude_public_institutions)
     share, hosting, total = roof_pv_share(chosen, pv, by=params.by)
     breakdown: dict[str, Any] = {}
     for age in ("new", "existing"):
-        sub = _filter_buildings(frames["building"], params.categories,
-                                params.public_institution_only, age)
+        sub = _filter_buildings(buildings, params.categories,
+                                params.public_institution_only, age,
+                                params.exclude_public_institutions)
         for by in ("count", "area", "panel_area"):
             breakdown[f"{age}_share_by_{by}"] = roof_pv_share(sub, pv, by=by)[0]
     numerator, denominator = {"area": ("hosting_roof_m2", "total_roof_m2"),

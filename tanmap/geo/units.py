@@ -35,6 +35,7 @@ __all__ = [
     "measure_within",
     "per_unit_min_count",
     "select_features",
+    "zone_geometry",
 ]
 
 #: Unit kinds a per-unit rule can be evaluated over (layer kind values).
@@ -63,8 +64,11 @@ def select_features(
     year_field: str = "completion_year",
     since_year: int | None = None,
     until_year: int | None = None,
+    where: Mapping[str, Any] | None = None,
+    exclude: Mapping[str, Any] | None = None,
+    name_contains: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
-    """Return the features passing the status, field-value and year filters.
+    """Return the features passing the status, field-value, name and year filters.
 
     中文：按状态、字段取值和年份筛选要素。
 
@@ -82,6 +86,14 @@ def select_features(
     since_year, until_year
         Inclusive year range; features with no year are dropped when a bound is given (a feature of
         unknown date cannot be shown to be new).
+    where
+        Further filters ``{field: value or [values]}``, all of which must hold (e.g. riverside
+        *and* connected greenways).
+    exclude
+        ``{field: [values]}``: drop features whose field has one of these values (a null is kept).
+    name_contains
+        Keep features whose ``name`` contains one of these texts (named projects such as
+        程林公园); empty keeps all.
 
     Raises
     ------
@@ -104,7 +116,10 @@ def select_features(
             keep &= _match_values(features["status"], statuses)
         else:
             keep[:] = False
-    for name, needed in ((field, field is not None), (year_field, bool(since_year or until_year))):
+    checks = [(field, field is not None), (year_field, bool(since_year or until_year)),
+              ("name", bool(name_contains))]
+    checks += [(k, True) for k in (*(where or {}), *(exclude or {}))]
+    for name, needed in checks:
         if needed and name not in features.columns:
             raise KeyError(
                 f"field {name!r} is not in the layer; its columns are "
@@ -112,6 +127,16 @@ def select_features(
             )
     if field is not None:
         keep &= _match_values(features[field], values)
+    for column, wanted in (where or {}).items():
+        keep &= _match_values(features[column], _as_list(wanted))
+    for column, unwanted in (exclude or {}).items():
+        keep &= ~_match_values(features[column], _as_list(unwanted))
+    if name_contains:
+        names = features["name"].map(lambda v: "" if pd.isna(v) else str(v))
+        hit = np.zeros(len(features), dtype=bool)
+        for text in name_contains:
+            hit |= names.str.contains(str(text), regex=False).to_numpy(dtype=bool)
+        keep &= hit
     if since_year is not None or until_year is not None:
         years = pd.to_numeric(features[year_field], errors="coerce").to_numpy(dtype=float)
         ok = ~np.isnan(years)
@@ -121,6 +146,36 @@ def select_features(
             ok &= years <= until_year
         keep &= ok
     return features.loc[keep]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+
+
+def zone_geometry(
+    zones: gpd.GeoDataFrame | None, zone_type: str, district: BaseGeometry
+) -> BaseGeometry | None:
+    """Return the part of the district inside planning zones of ``zone_type`` (None: no zone).
+
+    中文：规划分区范围（城区核心区/中心城区/建成区）与区界的交集。
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> zones = gpd.GeoDataFrame({"zone_type": ["central_urban", "built_up"]},
+    ...     geometry=[box(0, 0, 5, 10), box(0, 0, 10, 10)], crs=4548)
+    >>> zone_geometry(zones, "central_urban", box(0, 0, 10, 10)).area
+    50.0
+    >>> zone_geometry(zones, "core_area", box(0, 0, 10, 10)) is None
+    True
+    """
+    if zones is None or len(zones) == 0 or "zone_type" not in zones.columns:
+        return None
+    chosen = zones.loc[_match_values(zones["zone_type"], [zone_type])]
+    if len(chosen) == 0:
+        return None
+    area = shapely.intersection(chosen.geometry.union_all(), district)
+    return None if area.is_empty else area
 
 
 def anchor_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -312,12 +367,22 @@ class PerUnitMinCountParams:
         Features each unit needs.
     statuses
         Plan statuses counted; empty: all.
+    field, values
+        Count only features whose ``field`` is one of ``values`` (e.g. ``station_type`` =
+        ``recyclables`` for 废旧物资回收中转站, ``access`` = ``public``).
+    unit_field, unit_values
+        Evaluate only units whose ``unit_field`` is one of ``unit_values`` (e.g.
+        ``community_type`` = ``village`` where the clause says 村).
     """
 
     kind: str = "recycling_point"
     unit_kind: Literal["community", "subdistrict"] = "community"
     min_count: int = DEFAULT_MIN_COUNT_PER_UNIT
     statuses: tuple[str, ...] = ()
+    field: str | None = None
+    values: tuple[str, ...] = ()
+    unit_field: str | None = None
+    unit_values: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_count < 0:
@@ -344,6 +409,11 @@ class FeatureCountParams:
         Keep features whose ``field`` is one of ``values`` (text, case-insensitive).
     year_field, since_year, until_year
         Inclusive year range on ``year_field``.
+    where, exclude
+        More field filters (all must hold) and values to leave out, e.g. greenways
+        ``exclude: {greenway_type: [riverside]}`` when another target measures the riverside.
+    name_contains
+        Named projects (新建程林公园、程盛公园): keep features whose ``name`` contains one of these.
     """
 
     kind: str = "pocket_garden"
@@ -353,6 +423,9 @@ class FeatureCountParams:
     year_field: str = "completion_year"
     since_year: int | None = None
     until_year: int | None = None
+    where: dict[str, Any] | None = None
+    exclude: dict[str, Any] | None = None
+    name_contains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -443,6 +516,12 @@ def _in_district(features: gpd.GeoDataFrame, district: BaseGeometry) -> gpd.GeoD
     return features.loc[shapely.covers(district, anchors)]
 
 
+def _unit_word(params: PerUnitMinCountParams) -> str:
+    if params.unit_kind == "subdistrict":
+        return "街道"
+    return "村" if tuple(params.unit_values) == ("village",) else "社区"
+
+
 def _compute_per_unit_min_count(
     frames: Mapping[str, gpd.GeoDataFrame], params: PerUnitMinCountParams, context: MetricContext
 ) -> MetricResult:
@@ -453,7 +532,15 @@ def _compute_per_unit_min_count(
         missing.append(params.unit_kind)
     if missing or units is None:
         return _missing(name, "share", params, missing)
-    features = select_features(frames[params.kind], statuses=params.statuses)
+    features = select_features(frames[params.kind], statuses=params.statuses,
+                               field=params.field, values=params.values)
+    if params.unit_field is not None:
+        if params.unit_field not in units.columns:
+            return _missing(name, "share", params, [f"{params.unit_kind}.{params.unit_field}"])
+        units = select_features(units, field=params.unit_field, values=params.unit_values)
+        if len(units) == 0:
+            return _missing(name, "share", params, [
+                f"{params.unit_kind}.{params.unit_field}={'/'.join(params.unit_values)}"])
     table = per_unit_min_count(features, units, params.min_count)
     failing = table.loc[~table["meets"], "unit_name"].tolist()
     return MetricResult(
@@ -461,8 +548,7 @@ def _compute_per_unit_min_count(
         value=float(table["meets"].mean()),
         unit="share",
         params=params_to_dict(params),
-        rule=f"每个{'社区' if params.unit_kind == 'community' else '街道'}至少{params.min_count}处 "
-             f"{params.kind} (tanmap rule v1)",
+        rule=f"每个{_unit_word(params)}至少{params.min_count}处 (tanmap rule v1)",
         details={
             "n_units": len(table),
             "n_meeting": int(table["meets"].sum()),
@@ -483,6 +569,7 @@ def _compute_feature_count(
     features = select_features(
         frames[params.kind], statuses=params.statuses, field=params.field, values=params.values,
         year_field=params.year_field, since_year=params.since_year, until_year=params.until_year,
+        where=params.where, exclude=params.exclude, name_contains=params.name_contains,
     )
     features = _in_district(features, context.district)
     per_unit = None
@@ -509,6 +596,7 @@ def _compute_feature_length(
     features = select_features(
         frames[params.kind], statuses=params.statuses, field=params.field, values=params.values,
         year_field=params.year_field, since_year=params.since_year, until_year=params.until_year,
+        where=params.where, exclude=params.exclude, name_contains=params.name_contains,
     )
     district = gpd.GeoSeries([context.district], crs=features.crs)
     length_m = float(measure_within(features.geometry, district, measure="length")[0])

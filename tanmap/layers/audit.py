@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from tanmap.geo.audit import STATUS_ORDER, Status, evaluate
+from tanmap.geo.audit import STATUS_ORDER, Status, Verdict, error_bound_of, evaluate, judge
 from tanmap.geo.errors import TanmapError
 from tanmap.layers.runner import ReadCache, RunOutcome, current_year, jsonable, run_metric
 
@@ -84,10 +84,24 @@ class AuditRow:
     scope: str = "district"
     error: str | None = None
     overridden: bool = False
+    error_bound: float | None = None
+    error_bound_basis: str = "exact"
+    error_bound_side: str = "both"
+    within_error_bound: bool = False
+    note_en: str | None = None
+    section: str = ""
+    section_en: str = ""
+    plan_title: str = ""
+    plan_title_en: str = ""
 
     def title(self, lang: str = "zh") -> str:
         """Return the target's title in ``lang``."""
         return self.title_en if lang == "en" and self.title_en else self.title_zh
+
+    def status_label(self, lang: str = "zh") -> str:
+        """Return the status label; 达标（误差范围内） when the gap lies within the error bound."""
+        return Verdict(self.status, self.gap, self.error_bound,
+                       self.within_error_bound).label(lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as JSON-serialisable data."""
@@ -95,6 +109,8 @@ class AuditRow:
         out["status"] = self.status.value
         out["status_zh"] = self.status.zh
         out["status_en"] = self.status.en
+        out["status_label_zh"] = self.status_label("zh")
+        out["status_label_en"] = self.status_label("en")
         return dict(out)
 
 
@@ -151,6 +167,7 @@ class AuditCard:
     include_planned_until: int | None = None
     scenarios: Mapping[int, AuditCard] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
+    plan_title_en: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -193,6 +210,7 @@ class AuditCard:
             "district_zh": self.district_zh,
             "district_en": self.district_en,
             "plan_title": self.plan_title,
+            "plan_title_en": self.plan_title_en,
             "year": self.year,
             "include_planned_until": self.include_planned_until,
             "generated_at": self.generated_at,
@@ -331,6 +349,8 @@ def _evaluate_target(
     include_planned_until: int | None,
     metrics: Mapping[str, MetricDef] | None,
     community_index: Mapping[str, tuple[str, str]],
+    plan_title: str = "",
+    plan_title_en: str = "",
 ) -> tuple[AuditRow, list[UnitRow]]:
     base: dict[str, Any] = {
         "target_id": target.id, "title_zh": target.title_zh, "title_en": target.title_en,
@@ -339,6 +359,8 @@ def _evaluate_target(
         "departments": tuple(target.departments), "quote": target.quote,
         "seed_file": target.seed_file, "vague": bool(target.vague), "note": target.note,
         "scope": str(target.scope), "overridden": bool(target.overridden),
+        "note_en": target.note_en, "section": target.section, "section_en": target.section_en,
+        "plan_title": plan_title, "plan_title_en": plan_title_en,
     }
     params = dict(target.params)
     if target.metric == "indicator" and not params.get("unit"):
@@ -367,12 +389,17 @@ def _evaluate_target(
     result = now.result
     measured_planned = planned.result.value if planned is not None else None
     missing = tuple(result.missing)
+    bound = error_bound_of(result.name, result.unit, result.params, result.details)
+    verdict: Verdict
     if target.target is None:  # "完成市下达指标": the figure comes from a higher level
-        status, gap = Status.NO_DATA, None
-        missing = (*missing, "target (目标值未设定: set it with an override)")
+        verdict = Verdict(Status.NO_DATA, None, None)
     else:
-        status, gap = evaluate(target.target, target.comparison, result.value,
-                               measured_planned)
+        planned_bound = (error_bound_of(planned.result.name, planned.result.unit,
+                                        planned.result.params, planned.result.details)
+                         if planned is not None else None)
+        verdict = judge(target.target, target.comparison, result.value, measured_planned,
+                        bound=bound, planned_bound=planned_bound)
+    status, gap = verdict.status, verdict.gap
     lineage = list(now.lineage)
     if planned is not None:
         lineage.extend(e for e in planned.lineage if e not in lineage)
@@ -382,6 +409,9 @@ def _evaluate_target(
         status=status, missing=missing, lineage=tuple(lineage),
         failing_units=_failing_units(now), per_unit=tuple(jsonable(result.per_unit) or ()),
         details=jsonable(dict(result.details)),
+        error_bound=None if result.value is None else bound.value,
+        error_bound_basis=bound.basis, error_bound_side=bound.side,
+        within_error_bound=verdict.within_error_bound,
     )
     return row, _unit_rows(target, now, community_index)
 
@@ -465,7 +495,8 @@ def audit_district(
     for target in catalog.targets:
         row, units = _evaluate_target(
             cached, adcode, target, year=year, include_planned_until=include_planned_until,
-            metrics=metrics, community_index=community_index,
+            metrics=metrics, community_index=community_index, plan_title=catalog.plan_title,
+            plan_title_en=catalog.plan_title_en,
         )
         rows.append(row)
         unit_rows.extend(units)
@@ -474,7 +505,7 @@ def audit_district(
     unit_rows.sort(key=lambda u: (u.unit_name, order[u.target_id]))
     return AuditCard(
         adcode=adcode, district_zh=catalog.district_zh, district_en=catalog.district_en,
-        plan_title=catalog.plan_title, year=year,
+        plan_title=catalog.plan_title, plan_title_en=catalog.plan_title_en, year=year,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         rows=tuple(rows), unit_rows=tuple(unit_rows),
         include_planned_until=include_planned_until, overrides=overrides_map,

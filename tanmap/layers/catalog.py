@@ -49,8 +49,8 @@ INDICATOR_METRIC = "indicator"
 #: Fields of a target a user may change through :func:`override` or an overrides file; the id,
 #: quote, seed file and metric stay as the plan says.
 EDITABLE_FIELDS: frozenset[str] = frozenset(
-    {"target", "comparison", "deadline", "params", "note", "vague", "baseline", "departments",
-     "scope", "unit"}
+    {"target", "comparison", "deadline", "params", "note", "note_en", "vague", "baseline",
+     "departments", "scope", "unit"}
 )
 
 # Page markers of the PDF-extracted seed plans, e.g. "— 12 —".
@@ -141,7 +141,10 @@ class Target(BaseModel):
     中文：规划目标条目（指标、参数、目标值、期限、责任单位、原文引文）。
 
     ``target`` is None when the plan leaves the figure to a higher level ("完成市下达指标"); the
-    user enters it through :func:`override`. Shares are 0–1 (``unit: share``).
+    user enters it through :func:`override`. Shares are 0–1 (``unit: share``). ``note`` is in
+    Chinese and ``note_en`` in English (each card shows only its own language); ``section`` and
+    ``section_en`` place the quote in the plan (derived from the seed by
+    ``scripts/catalog_sections.py``, see :func:`tanmap.layers.plan_sections.section_of`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -164,6 +167,9 @@ class Target(BaseModel):
     spatial: bool
     vague: bool = False
     note: str | None = None
+    note_en: str | None = None
+    section: str = ""
+    section_en: str = ""
     scope: Literal["district", "subdistrict", "community"] = "district"
     overridden: bool = False
 
@@ -204,6 +210,7 @@ class Catalog(BaseModel):
     district_zh: str
     district_en: str
     plan_title: str
+    plan_title_en: str = ""
     plan_year: int = Field(ge=2000, le=2100)
     seed_file: str
     targets: list[Target]

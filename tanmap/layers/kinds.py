@@ -11,6 +11,7 @@ __all__ = [
     "COMMON_FIELDS",
     "SPECS",
     "STATUS_LABELS",
+    "ZONE_TYPES",
     "FieldSpec",
     "GeometryFamily",
     "LayerKind",
@@ -50,6 +51,7 @@ class LayerKind(StrEnum):
     WALK_NETWORK = "walk_network"              # 步行网络（路段）
     LIVING_CIRCLE_FACILITY = "living_circle_facility"  # 生活圈配套设施 (GB 50180-2018)
     BUILDING_ENTRANCE = "building_entrance"    # 建筑出入口
+    PLANNING_ZONE = "planning_zone"            # 规划分区（城区核心区/中心城区/建成区）
 
 
 class Status(StrEnum):
@@ -191,6 +193,9 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
 
 _AREA = FieldSpec("area_m2", "float", "面积", "Area", unit="m2", minimum=0)
 
+#: ``zone_type`` values of planning zones (规划分区): 城区核心区, 中心城区, 建成区, other.
+ZONE_TYPES: tuple[str, ...] = ("core_area", "central_urban", "built_up", "other")
+
 SPECS: dict[LayerKind, LayerSpec] = {
     s.kind: s
     for s in (
@@ -213,6 +218,10 @@ SPECS: dict[LayerKind, LayerSpec] = {
             (
                 FieldSpec("code", "str", "社区代码", "Community code"),
                 FieldSpec("subdistrict", "str", "所属街道", "Sub-district"),
+                # 社区 (urban residents' committee) or 村 (village committee): rules that say
+                # 村 (e.g. 充电网络"村村通") apply to villages only.
+                FieldSpec("community_type", "str", "社区/村", "Community or village",
+                          choices=("community", "village")),
             ),
         ),
         LayerSpec(
@@ -316,9 +325,20 @@ SPECS: dict[LayerKind, LayerSpec] = {
         ),
         LayerSpec(
             LayerKind.RECYCLING_POINT, "再生资源回收点", "Recycling points", GeometryFamily.POINT,
+            (
+                # A 两网衔接/两网融合 point is linked to household-waste collection and transport
+                # (和平 R03, 东丽 R03); a plain 回收服务点 (和平 R01) is not.
+                FieldSpec("two_network", "bool", "两网衔接网点", "Two-network linked point"),
+            ),
         ),
         LayerSpec(
             LayerKind.TRANSFER_STATION, "中转站", "Transfer stations", GeometryFamily.POINT,
+            (
+                # One kind, two plan targets (和平): 生活垃圾转运站 (household waste) and
+                # 废旧物资/再生资源回收中转站 (recyclables); a target counts only its own type.
+                FieldSpec("station_type", "str", "中转站类型", "Station type",
+                          choices=("household_waste", "recyclables")),
+            ),
         ),
         LayerSpec(
             LayerKind.GREENWAY, "绿道", "Greenways", GeometryFamily.LINE,
@@ -377,6 +397,15 @@ SPECS: dict[LayerKind, LayerSpec] = {
             LayerKind.BUILDING_ENTRANCE, "建筑出入口", "Building entrances", GeometryFamily.POINT,
             (FieldSpec("building_id", "str", "所属建筑编号", "Building ID", required=True),),
         ),
+        LayerSpec(
+            LayerKind.PLANNING_ZONE, "规划分区", "Planning zones", GeometryFamily.POLYGON,
+            (
+                # The areas plan clauses are restricted to: 城区核心区 (津市 charging radius),
+                # 中心城区 (东丽 bus-stop coverage), 建成区 (和平 sponge city).
+                FieldSpec("zone_type", "str", "分区类型", "Zone type", required=True,
+                          choices=ZONE_TYPES),
+            ),
+        ),
     )
 }
 
@@ -418,6 +447,13 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "sports_ground": ("运动场地", "Sports ground"),
     "urban": ("城市", "Urban"),
     "country": ("郊野", "Country"),
+    "core_area": ("城区核心区", "Urban core area"),
+    "central_urban": ("中心城区", "Central urban area"),
+    "built_up": ("建成区", "Built-up area"),
+    "community": ("社区", "Urban community"),
+    "village": ("村", "Village"),
+    "household_waste": ("生活垃圾转运站", "Household-waste transfer station"),
+    "recyclables": ("再生资源回收中转站", "Recyclables transfer station"),
     **{s.value: lab for s, lab in STATUS_LABELS.items()},
 }
 

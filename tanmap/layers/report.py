@@ -11,23 +11,33 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from tanmap.geo.audit import Status
+from tanmap.layers import card_text as ct
+from tanmap.layers.card_text import format_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from tanmap.layers.audit import AuditCard, AuditRow
+    from tanmap.layers.store import Store
 
 __all__ = [
+    "DEFAULT_FORMATS",
     "FORMATS",
     "LABELS",
     "card_html",
     "card_markdown",
     "format_value",
+    "row_cells",
     "write_card",
+    "xlsx_number_format",
 ]
 
-#: Output formats of :func:`write_card`.
-FORMATS: tuple[str, ...] = ("md", "html", "xlsx", "json")
+#: Output formats of :func:`write_card` ("pdf" needs matplotlib, fpdf2 and a CJK font:
+#: see :mod:`tanmap.layers.pdfcard`).
+FORMATS: tuple[str, ...] = ("md", "html", "xlsx", "json", "pdf")
+
+#: Formats written when none are asked for (the PDF also needs the store for its maps).
+DEFAULT_FORMATS: tuple[str, ...] = ("md", "html", "xlsx", "json")
 
 #: Column and heading labels: key -> (Chinese, English).
 LABELS: dict[str, tuple[str, str]] = {
@@ -46,6 +56,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "comparison": ("比较", "Comparison"),
     "unit": ("单位", "Unit"),
     "gap": ("缺口", "Gap"),
+    "error_bound": ("误差界", "Error bound"),
     "planned": ("计入规划项目后", "With planned projects"),
     "deadline": ("期限", "Deadline"),
     "departments": ("责任单位", "Departments"),
@@ -61,12 +72,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "updated_at": ("更新时间", "Updated at"),
     "n_features": ("要素数", "Features"),
     "data_source": ("数据来源", "Source"),
-    "units": ("街道评估", "Sub-district (街道) card"),
+    "units": ("街道评估", "Sub-district card"),
     "unit_name": ("街道", "Sub-district"),
     "scenario": ("情景评估（计入届时计划建成的项目）",
                  "Scenarios (projects planned by then counted)"),
-    "gap_note": ("缺口：正数为距目标的差距，零或负数表示已达到或超出。",
-                 "Gap: positive = shortfall against the target; zero or negative = at or beyond."),
+    "gap_note": ("缺口：正数为距目标的差距，零或负数表示已达到或超出。误差界：面积类指标以"
+                 "内接缓冲区计算，实测值为下界；缺口在误差界内时注明“误差范围内”。",
+                 "Gap: positive = shortfall against the target; zero or negative = at or beyond. "
+                 "Error bound: covered areas are lower bounds; a gap inside the bound is marked "
+                 "\"within error bound\"."),
+    "within_bound": ("其中误差范围内", "of which within error bound"),
     "vague": ("阈值为可编辑设定", "threshold is an editable setting"),
     "overridden": ("已按覆盖文件修改", "changed by an override"),
     "error": ("无法计算", "Could not compute"),
@@ -89,30 +104,6 @@ def _t(key: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-def format_value(value: float | None, unit: str, lang: str = "zh") -> str:
-    """Return a figure for display: shares as percentages, other units with their unit.
-
-    中文：数值显示格式（占比显示为百分数）。
-
-    Examples
-    --------
-    >>> format_value(0.8567, "share"), format_value(12.0, "count"), format_value(3.14159, "km")
-    ('85.7%', '12', '3.142 km')
-    >>> format_value(None, "share"), format_value(-0.05, "share")
-    ('—', '-5.0%')
-    """
-    if value is None:
-        return "—"
-    if unit == "share":
-        return f"{value * 100:.1f}%"
-    if unit == "pct":
-        return f"{value:.1f}%"
-    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}".rstrip("0").rstrip(".")
-    if unit in ("count", "value", ""):
-        return text
-    return f"{text} {unit}"
-
-
 def _category(value: str, lang: str) -> str:
     from tanmap.layers.catalog import Category
 
@@ -120,63 +111,60 @@ def _category(value: str, lang: str) -> str:
         cat = Category(value)
     except ValueError:
         return value
-    return value.replace("_", " ") if lang == "en" else cat.zh
+    return value.replace("_", " ").capitalize() if lang == "en" else cat.zh
 
 
-def _params_text(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
-
-
-def _lineage_text(row: AuditRow) -> str:
+def _lineage_text(row: AuditRow, lang: str) -> str:
     def version(e: dict[str, Any]) -> str:
         return "-" if e.get("version") is None else str(e.get("version"))
 
-    return "; ".join(
-        f"{e.get('kind')}@{e.get('district')} v{version(e)} ({e.get('updated_at')})"
+    sep = "; " if lang == "en" else "；"
+    return sep.join(
+        f"{ct.kind_label(str(e.get('kind')), lang)} v{version(e)} ({e.get('updated_at')})"
         for e in row.lineage
     )
 
 
 def _row_cells(row: AuditRow, lang: str) -> dict[str, str]:
     """Return the display strings of one card row (plain text, not yet escaped)."""
-    target = "—" if row.target is None else f"{row.comparison} {format_value(row.target, row.unit)}"
-    note_bits = []
-    if row.vague:
-        note_bits.append(_t("vague", lang))
-    if row.overridden:
-        note_bits.append(_t("overridden", lang))
-    if row.note:
-        note_bits.append(row.note)
-    if row.error:
-        note_bits.append(f"{_t('error', lang)}: {row.error}")
     return {
-        "status": row.status.label(lang),
+        "status": row.status_label(lang),
         "id": row.target_id,
         "title": row.title(lang),
         "category": _category(row.category, lang),
-        "measured": format_value(row.measured, row.unit),
-        "target": target,
-        "gap": format_value(row.gap, row.unit) if row.gap is not None else "—",
-        "planned": format_value(row.measured_planned, row.unit),
+        "measured": format_value(row.measured, row.unit, lang),
+        "target": ct.target_text(row, lang),
+        "gap": format_value(row.gap, row.unit, lang) if row.gap is not None else "—",
+        "error_bound": ct.bound_text(row, lang),
+        "planned": format_value(row.measured_planned, row.unit, lang),
         "deadline": str(row.deadline) if row.deadline is not None else "—",
-        "departments": "、".join(row.departments) if lang == "zh" else ", ".join(row.departments),
-        "rule": row.rule or "—",
-        "params": _params_text(row.params),
-        "source": f"{row.seed_file}: 「{row.quote}」",
-        "missing": ", ".join(row.missing) or "",
-        "failing_units": "、".join(row.failing_units),
-        "note": "; ".join(note_bits),
-        "lineage": _lineage_text(row),
+        "departments": ct.department_text(row.departments, lang),
+        "rule": ct.rule_text(row, lang),
+        "params": ct.params_text(row.metric, row.params, lang),
+        "source": ct.source_text(row, lang),
+        "missing": ct.missing_text(row.missing, lang),
+        "failing_units": ("、" if lang == "zh" else ", ").join(row.failing_units),
+        "note": ct.note_text(row, lang),
+        "lineage": _lineage_text(row, lang),
     }
 
 
-_CARD_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap", "planned",
-                 "deadline", "departments", "rule", "params", "missing", "failing_units",
-                 "source", "note")
-_MD_COLUMNS = ("status", "id", "title", "measured", "target", "gap", "planned", "deadline",
-               "missing", "failing_units", "source")
-_HTML_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap", "planned",
-                 "deadline", "missing", "failing_units", "note", "source")
+def row_cells(row: AuditRow, lang: str = "zh") -> dict[str, str]:
+    """Return the display text of one card row in ``lang`` (plain text, not escaped).
+
+    中文：评估行的显示文字。
+    """
+    return _row_cells(row, lang)
+
+
+_CARD_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap",
+                 "error_bound", "planned", "deadline", "departments", "rule", "params",
+                 "missing", "failing_units", "source", "note")
+_MD_COLUMNS = ("status", "id", "title", "measured", "target", "gap", "error_bound", "planned",
+               "deadline", "missing", "failing_units", "source")
+_HTML_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap",
+                 "error_bound", "planned", "deadline", "missing", "failing_units", "note",
+                 "source")
 _RULE_COLUMNS = ("id", "rule", "params", "departments")
 
 
@@ -186,7 +174,19 @@ def _heading(card: AuditCard, lang: str) -> str:
 
 
 def _summary(card: AuditCard, lang: str) -> str:
-    return " · ".join(f"{Status(k).label(lang)} {n}" for k, n in card.counts.items())
+    text = " · ".join(f"{Status(k).label(lang)} {n}" for k, n in card.counts.items())
+    within = sum(r.within_error_bound for r in card.rows)
+    if within:
+        text += (f" ({_t('within_bound', lang)} {within})" if lang == "en"
+                 else f"（{_t('within_bound', lang)} {within}）")
+    return text
+
+
+def _district_line(card: AuditCard, lang: str) -> str:
+    if lang == "en":
+        title = card.plan_title_en or card.plan_title
+        return f"{card.district_en or card.district_zh} ({card.adcode}) — {title}"
+    return f"{card.district_zh}（{card.adcode}）——《{card.plan_title}》"
 
 
 def _md_cell(text: str) -> str:
@@ -205,8 +205,10 @@ def _unit_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]
                                     "failing_units")]
     rows = [
         [u.unit_name, u.target_id, u.title_en if lang == "en" else u.title_zh,
-         format_value(u.measured, u.unit),
-         "—" if u.target is None else f"{u.comparison} {format_value(u.target, u.unit)}",
+         format_value(u.measured, u.unit, lang),
+         "—" if u.target is None else
+         f"{ct.COMPARISON_SYMBOLS.get(u.comparison, u.comparison)} "
+         f"{format_value(u.target, u.unit, lang)}",
          u.status.label(lang) if u.status is not None else "—",
          ("、" if lang == "zh" else ", ").join(u.failing_units)]
         for u in card.unit_rows
@@ -221,14 +223,13 @@ def _scenario_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[st
         header += [f"{y} {_t('measured', lang)}", f"{y} {_t('status', lang)}"]
     rows: list[list[str]] = []
     for row in card.rows:
-        cells = [row.target_id, row.title(lang),
-                 "—" if row.target is None else f"{row.comparison} "
-                 f"{format_value(row.target, row.unit)}",
+        cells = [row.target_id, row.title(lang), ct.target_text(row, lang),
                  str(row.deadline) if row.deadline is not None else "—"]
         for y in years:
             other = next((r for r in card.scenarios[y].rows if r.target_id == row.target_id), None)
             cells += (["—", "—"] if other is None else
-                      [format_value(other.measured, other.unit), other.status.label(lang)])
+                      [format_value(other.measured, other.unit, lang),
+                       other.status_label(lang)])
         rows.append(cells)
     return header, rows
 
@@ -236,7 +237,7 @@ def _scenario_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[st
 def _lineage_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
     header = [_t(k, lang) for k in ("layer", "district", "version", "updated_at", "n_features",
                                     "data_source")]
-    rows = [[str(e.get("kind")), str(e.get("district")),
+    rows = [[ct.kind_label(str(e.get("kind")), lang), str(e.get("district")),
              "—" if e.get("version") is None else str(e.get("version")),
              str(e.get("updated_at")), str(e.get("n_features")), str(e.get("source") or "")]
             for e in card.lineage()]
@@ -251,8 +252,7 @@ def card_markdown(card: AuditCard, lang: str = "zh") -> str:
     lines = [f"# {_heading(card, lang)}", ""]
     if card.sample_data:
         lines += [f"> **{_t('sample_note', lang)}**", ""]
-    lines.append(f"- {_t('district', lang)}: {card.district_zh} {card.district_en} "
-                 f"({card.adcode}) — {card.plan_title}")
+    lines.append(f"- {_t('district', lang)}: {_district_line(card, lang)}")
     lines.append(f"- {_t('audit_year', lang)}: {card.year}")
     if card.include_planned_until is not None:
         lines.append(f"- {_t('planned_until', lang)}: {card.include_planned_until}")
@@ -300,8 +300,7 @@ td.status, td.id { text-align: left; }
 <h1>{{ heading }}</h1>
 {% if card.sample_data %}<p class="banner">{{ t.sample_note }}</p>{% endif %}
 <ul>
-<li>{{ t.district }}: {{ card.district_zh }} {{ card.district_en }} ({{ card.adcode }})
- — {{ card.plan_title }}</li>
+<li>{{ t.district }}: {{ district_line }}</li>
 <li>{{ t.audit_year }}: {{ card.year }}</li>
 {% if card.include_planned_until is not none %}
 <li>{{ t.planned_until }}: {{ card.include_planned_until }}</li>{% endif %}
@@ -350,8 +349,9 @@ def card_html(card: AuditCard, lang: str = "zh") -> str:
     sections.append((_t("lineage", lang), *_lineage_table(card, lang)))
     return _ENV.from_string(_HTML_TEMPLATE).render(
         lang=lang, heading=_heading(card, lang), card=card, summary=_summary(card, lang),
+        district_line=_district_line(card, lang),
         t={k: _t(k, lang) for k in LABELS}, columns=_HTML_COLUMNS,
-        numeric={"measured", "target", "gap", "planned", "deadline"},
+        numeric={"measured", "target", "gap", "error_bound", "planned", "deadline"},
         rows=list(zip(card.rows, cells, strict=True)), sections=sections,
     )
 
@@ -368,10 +368,33 @@ def _sheet(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[Seque
 
 
 _XLSX_COLUMNS = ("status", "id", "title", "category", "measured", "comparison", "target",
-                 "unit", "gap", "planned", "deadline", "departments", "rule", "params",
-                 "missing", "failing_units", "source", "note", "lineage")
+                 "unit", "gap", "error_bound", "planned", "deadline", "departments", "rule",
+                 "params", "missing", "failing_units", "source", "note", "lineage")
 _XLSX_WIDTHS = {"title": 30, "source": 50, "params": 40, "rule": 30, "lineage": 40,
                 "departments": 24, "missing": 24, "failing_units": 24, "note": 30}
+#: Columns holding a figure in the row's unit (numeric cells with a number format).
+_XLSX_FIGURES = ("measured", "target", "gap", "error_bound", "planned")
+
+
+def xlsx_number_format(unit: str, value: float | None, *, fine: bool = False) -> str:
+    """Return the Excel number format of a figure: shares as ``0.0%``, counts as ``#,##0``.
+
+    中文：XLSX 数字格式（占比显示为百分数）。
+
+    ``fine`` asks for more decimals (gaps and error bounds, which can be tiny).
+
+    Examples
+    --------
+    >>> xlsx_number_format("share", 0.389), xlsx_number_format("share", 1e-6, fine=True)
+    ('0.0%', '0.00000%')
+    >>> xlsx_number_format("m2", 1620000.0), xlsx_number_format("km", 3.25)
+    ('#,##0', '#,##0.00')
+    """
+    if unit in ("share",):
+        return "0.00000%" if fine else "0.0%"
+    if value is not None and float(value).is_integer() and not fine:
+        return "#,##0"
+    return "#,##0.00" if not fine else "#,##0.00####"
 
 
 def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
@@ -382,10 +405,15 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
     header = [_t(k, lang) for k in _XLSX_COLUMNS]
     body: list[list[Any]] = []
     for row in card.rows:
-        c: dict[str, Any] = {**_row_cells(row, lang), "comparison": row.comparison,
-                             "unit": row.unit}
-        # Keep figures numeric in the spreadsheet so planners can compute with them.
-        c.update({"measured": row.measured, "target": row.target, "gap": row.gap,
+        c: dict[str, Any] = {**_row_cells(row, lang),
+                             "comparison": ct.COMPARISON_SYMBOLS.get(row.comparison,
+                                                                     row.comparison),
+                             "unit": ct.unit_label(row.unit, lang)}
+        # Keep figures numeric in the spreadsheet so planners can compute with them; the
+        # number format shows shares as percentages.
+        c.update({"measured": row.measured,
+                  "target": row.target if row.target is not None else ct.target_text(row, lang),
+                  "gap": row.gap, "error_bound": row.error_bound,
                   "planned": row.measured_planned, "deadline": row.deadline})
         body.append([c[k] for k in _XLSX_COLUMNS])
     ws = _sheet(wb, "评估卡" if lang == "zh" else "Card", header, body)
@@ -393,6 +421,11 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
         ws.cell(row=i, column=1).fill = PatternFill("solid", fgColor=_STATUS_FILL[row.status])
         ws.cell(row=i, column=_XLSX_COLUMNS.index("source") + 1).alignment = Alignment(
             wrap_text=True)
+        for key in _XLSX_FIGURES:
+            cell = ws.cell(row=i, column=_XLSX_COLUMNS.index(key) + 1)
+            if isinstance(cell.value, int | float):
+                cell.number_format = xlsx_number_format(
+                    row.unit, cell.value, fine=key in ("gap", "error_bound"))
     for j, key in enumerate(_XLSX_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = _XLSX_WIDTHS.get(key, 12)
     ws.cell(row=len(card.rows) + 3, column=1, value=_t("gap_note", lang))
@@ -402,10 +435,30 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
     uh, ub = _unit_table(card, lang)
     numeric = [[*r[:3], u.measured, u.target, *r[5:]]
                for r, u in zip(ub, card.unit_rows, strict=True)]
-    _sheet(wb, "街道" if lang == "zh" else "Sub-districts", uh, numeric)
-    sh, sb = _scenario_table(card, lang) if card.scenarios else (
-        [_t("id", lang), _t("title", lang)], [])
-    _sheet(wb, "情景" if lang == "zh" else "Scenarios", sh, sb)
+    units_ws = _sheet(wb, "街道" if lang == "zh" else "Sub-districts", uh, numeric)
+    for i, u in enumerate(card.unit_rows, start=2):
+        for col in (4, 5):
+            cell = units_ws.cell(row=i, column=col)
+            if isinstance(cell.value, int | float):
+                cell.number_format = xlsx_number_format(u.unit, cell.value)
+    if card.scenarios:
+        sh, text_rows = _scenario_table(card, lang)
+        sb: list[list[Any]] = [list(r) for r in text_rows]
+        years = sorted(card.scenarios)
+        for cells, row in zip(sb, card.rows, strict=True):
+            for k, y in enumerate(years):
+                other = next((r for r in card.scenarios[y].rows
+                              if r.target_id == row.target_id), None)
+                if other is not None and other.measured is not None:
+                    cells[4 + 2 * k] = other.measured
+    else:
+        sh, sb = [_t("id", lang), _t("title", lang)], []
+    scen_ws = _sheet(wb, "情景" if lang == "zh" else "Scenarios", sh, sb)
+    for i, row in enumerate(card.rows if card.scenarios else (), start=2):
+        for k in range(len(card.scenarios)):
+            cell = scen_ws.cell(row=i, column=5 + 2 * k)
+            if isinstance(cell.value, int | float):
+                cell.number_format = xlsx_number_format(row.unit, cell.value)
     _sheet(wb, "数据版本" if lang == "zh" else "Lineage", *_lineage_table(card, lang))
     wb.save(path)
 
@@ -413,20 +466,27 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
 def write_card(
     card: AuditCard,
     out_dir: str | Path,
-    formats: Iterable[str] = FORMATS,
+    formats: Iterable[str] = DEFAULT_FORMATS,
     lang: str = "zh",
+    *,
+    store: Store | None = None,
 ) -> list[Path]:
     """Write the card in each format to ``out_dir`` and return the files written.
 
-    中文：输出评估报告卡（Markdown、HTML、XLSX、JSON）。
+    中文：输出评估报告卡（Markdown、HTML、XLSX、JSON、PDF）。
 
     Files are named ``audit_<adcode>_<year>_<lang>.<ext>``. The JSON holds every parameter,
-    rule version, figure and the lineage (language-neutral: both labels are in it).
+    rule version, figure and the lineage (language-neutral: both labels are in it). The PDF
+    (:func:`tanmap.layers.pdfcard.write_pdf_card`) draws one map per spatial target from
+    ``store``; without a store it has the title block, summary and table only.
 
     Raises
     ------
     ValueError
         For an unknown format or language (the message lists the known ones).
+    PdfCardError
+        For ``pdf`` when matplotlib, fpdf2 or the CJK font is missing (the message says how to
+        install them).
     """
     formats = [f.strip().lower() for f in formats if f.strip()]
     bad = [f for f in formats if f not in FORMATS]
@@ -446,6 +506,10 @@ def write_card(
             path.write_text(card_html(card, lang), encoding="utf-8")
         elif fmt == "xlsx":
             _write_xlsx(card, path, lang)
+        elif fmt == "pdf":
+            from tanmap.layers.pdfcard import write_pdf_card
+
+            write_pdf_card(card, path, lang=lang, store=store)
         else:
             data = card.to_dict()
             data["lang"] = lang

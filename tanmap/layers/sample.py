@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Bump when the generated layers change for the same seed.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 #: Text of the 示例数据 label (also the prefix of every ``source`` value).
 SAMPLE_LABEL = "示例数据 synthetic sample"
@@ -95,7 +95,7 @@ PROFILES: dict[str, SampleProfile] = {
     "120110": SampleProfile(40.0, 210.0, eco_zone=True, land_cover=True,      # 东丽: barrier zone
                             routes=("expressway",)),
     "430781": SampleProfile(18.0, 200.0, land_cover=True,                     # 津市: county city
-                            routes=("expressway", "national"), heating=False),
+                            routes=("expressway", "national", "trunk"), heating=False),
     "310101": SampleProfile(None, 170.0, heating=False),                      # 黄浦: dense, south
 }
 
@@ -128,7 +128,7 @@ def sample_source(seed: int) -> str:
     Examples
     --------
     >>> sample_source(7)
-    '示例数据 synthetic sample (tanmap generator v1, seed 7)'
+    '示例数据 synthetic sample (tanmap generator v2, seed 7)'
     """
     return f"{SAMPLE_LABEL} (tanmap generator v{GENERATOR_VERSION}, seed {seed})"
 
@@ -321,7 +321,7 @@ def generate_sample(
     >>> sorted(k.value for k in layers)[:4]
     ['building', 'bus_stop', 'charging_station', 'community']
     >>> layers[LayerKind.PARK]["source"].iloc[0]
-    '示例数据 synthetic sample (tanmap generator v1, seed 1)'
+    '示例数据 synthetic sample (tanmap generator v2, seed 1)'
     """
     district = _district_metric(district_geom_wgs84, planning_epsg)
     area_km2 = district.area / 1e6
@@ -359,12 +359,15 @@ def generate_sample(
     out[LayerKind.CHARGING_STATION] = _charging(
         district, grid, routes, area_km2, rngs["charging"], ids, frame
     )
-    out[LayerKind.RECYCLING_POINT] = _per_unit_points(
-        communities, 0.15, "RP", "示例回收点", rngs["recycling"], ids, frame
+    points = _per_unit_points(communities, 0.15, "RP", "示例回收点", rngs["recycling"], ids, frame)
+    # Every third point is also a 两网衔接网点 (linked to household-waste collection).
+    out[LayerKind.RECYCLING_POINT] = points.assign(two_network=np.arange(len(points)) % 3 == 0)
+    recyclables = _per_unit_points(
+        subdistricts, 0.2, "TS", "示例再生资源回收中转站", rngs["transfer"], ids, frame
     )
-    out[LayerKind.TRANSFER_STATION] = _per_unit_points(
-        subdistricts, 0.2, "TS", "示例中转站", rngs["transfer"], ids, frame
-    )
+    out[LayerKind.TRANSFER_STATION] = pd.concat(
+        [recyclables.assign(station_type="recyclables"),
+         _waste_transfer_station(subdistricts, ids, frame)], ignore_index=True)
     out[LayerKind.GREENWAY] = _greenways(core, grid, rngs["greenways"], ids, frame)
     out[LayerKind.BUS_STOP] = _bus_stops(district, grid, rngs["bus"], ids, frame)
     out[LayerKind.SPONGE_AREA] = _sponge(blocks, rngs["sponge"], ids, frame)
@@ -374,6 +377,7 @@ def generate_sample(
         out[LayerKind.LAND_COVER] = _land_cover(
             district, core, out.get(LayerKind.ECO_ZONE), rngs["land"], ids, frame
         )
+    out[LayerKind.PLANNING_ZONE] = _planning_zones(district, core, ids, frame)
     return {kind: _to_storage(gdf) for kind, gdf in out.items() if len(gdf)}
 
 
@@ -453,12 +457,15 @@ def _communities(
     sub = si[idx]
     k = len(parts)
     sub_ids = subdistricts["id"].to_numpy()[sub]
+    # Units outside the urban core are villages (村委会), those inside urban communities.
+    urban = shapely.covers(core, shapely.point_on_surface(parts))
     return frame(
         {
             "id": ids("CM", k),
-            "name": [f"示例社区{i + 1}" for i in range(k)],
+            "name": [f"示例{'社区' if u else '村'}{i + 1}" for i, u in enumerate(urban)],
             "code": [f"{ids.adcode}{s + 1:03d}{i + 1:03d}" for i, s in enumerate(sub)],
             "subdistrict": list(sub_ids),
+            "community_type": ["community" if u else "village" for u in urban],
         },
         parts,
     )
@@ -786,6 +793,31 @@ def _per_unit_points(
     geoms = shapely.point_on_surface(units.geometry.to_numpy()[has])
     k = len(geoms)
     return frame({"id": ids(prefix, k), "name": [f"{name}{i + 1}" for i in range(k)]}, geoms)
+
+
+def _waste_transfer_station(
+    subdistricts: gpd.GeoDataFrame, ids: _Ids, frame: _Frame
+) -> gpd.GeoDataFrame:
+    # One household-waste transfer station (生活垃圾转运站, 和平 专栏4 "新建...1座"), completed in
+    # 2024 near the first 街道's centre: a different type from the recyclables stations.
+    geoms = shapely.point_on_surface(subdistricts.geometry.to_numpy()[:1])
+    return frame({"id": ids("TW", len(geoms)), "name": ["示例生活垃圾转运站1"][:len(geoms)],
+                  "status": ["completed"] * len(geoms), "completion_year": [2024] * len(geoms),
+                  "station_type": ["household_waste"] * len(geoms)}, geoms)
+
+
+def _planning_zones(
+    district: BaseGeometry, core: BaseGeometry, ids: _Ids, frame: _Frame
+) -> gpd.GeoDataFrame:
+    # 建成区 and 中心城区 = the urban core (the whole district when it is all urban); 城区核心区 =
+    # the inner part of the core around its centre (60 % of the core's equivalent radius).
+    radius_m = float(np.sqrt(core.area / np.pi))
+    inner = core.intersection(core.centroid.buffer(0.6 * radius_m, quad_segs=16))
+    if inner.is_empty:
+        inner = core
+    geoms = np.array([core, core, inner], dtype=object)
+    return frame({"id": ids("PZ", 3), "name": ["示例建成区", "示例中心城区", "示例城区核心区"],
+                  "zone_type": ["built_up", "central_urban", "core_area"]}, geoms)
 
 
 def _greenways(

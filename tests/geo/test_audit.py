@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from tanmap.geo.audit import (
+    EXACT,
     STATUS_ORDER,
+    ErrorBound,
     Status,
+    Verdict,
     apply_planned_renewals,
     compare,
+    error_bound_of,
     evaluate,
     filter_as_of,
+    judge,
     target_gap,
 )
 
@@ -209,3 +214,124 @@ def test_apply_planned_renewals() -> None:
     assert apply_planned_renewals(pipes, None)["renewal_year"].isna().sum() == 3
     gardens = pd.DataFrame({"status": ["existing"], "planned_year": [2025]})
     assert apply_planned_renewals(gardens, 2030).equals(gardens)
+
+
+# --------------------------------------------------------------------- verdicts and error bounds
+
+#: 和平 (issue 10): residential land 2,886,667 m², 4.33 m² uncovered, error bound 5.95 m².
+HEPING_M2, HEPING_GAP_M2, HEPING_BOUND_M2 = 2_886_667.0, 4.33, 5.95
+
+
+def test_heping_new_area_coverage_is_met_within_error_bound_not_a_bare_fail() -> None:
+    measured = 1 - HEPING_GAP_M2 / HEPING_M2  # 0.9999985
+    bound = error_bound_of("park_coverage", "share", {"weight": "area", "area_type": "overall"},
+                           {"area_error_bound_m2": HEPING_BOUND_M2,
+                            "residential_m2": HEPING_M2})
+    assert bound == ErrorBound(HEPING_BOUND_M2 / HEPING_M2, "above",
+                               "area_error_bound_m2 / residential_m2")
+    verdict = judge(1.0, ">=", measured, bound=bound)
+    assert evaluate(1.0, ">=", measured)[0] is Status.NOT_MET  # the bare verdict it replaces
+    assert (verdict.status, verdict.within_error_bound) == (Status.MET, True)
+    assert verdict.gap == pytest.approx(HEPING_GAP_M2 / HEPING_M2)
+    assert verdict.error_bound == pytest.approx(2.0612e-6, rel=1e-3)
+    assert (verdict.label("zh"), verdict.label("en")) == ("达标（误差范围内）",
+                                                          "Met within error bound")
+
+
+@pytest.mark.parametrize(
+    ("target", "comparison", "measured", "bound", "status", "within"),
+    [
+        # A lower bound (true value in [m, m + b]):
+        (0.9, ">=", 0.95, ErrorBound(0.1), Status.MET, False),       # certainly met
+        (0.9, ">=", 0.85, ErrorBound(0.1), Status.MET, True),        # 0.85–0.95 straddles 0.9
+        (0.9, ">=", 0.79, ErrorBound(0.1), Status.NOT_MET, False),   # at best 0.89
+        (0.9, ">=", 0.80, ErrorBound(0.1), Status.MET, True),        # at best exactly 0.9
+        (10.0, "<=", 9.5, ErrorBound(1.0), Status.MET, True),        # 9.5–10.5 straddles 10
+        (10.0, "<=", 8.0, ErrorBound(1.0), Status.MET, False),       # at worst 9
+        (10.0, "<=", 10.5, ErrorBound(1.0), Status.NOT_MET, False),  # at best 10.5
+        # A symmetric bound (true value in [m − b, m + b]):
+        (0.9, ">=", 0.92, ErrorBound(0.05, "both"), Status.MET, True),
+        (0.9, ">=", 0.86, ErrorBound(0.05, "both"), Status.MET, True),
+        (0.9, ">=", 0.84, ErrorBound(0.05, "both"), Status.NOT_MET, False),
+        (1.0, "==", 0.98, ErrorBound(0.05, "both"), Status.MET, True),
+        (1.0, "==", 0.9, ErrorBound(0.05, "both"), Status.NOT_MET, False),
+        # Exact figures keep the plain verdict:
+        (0.9, ">=", 0.8999, EXACT, Status.NOT_MET, False),
+        (0.9, ">=", 0.9, EXACT, Status.MET, False),
+    ],
+    ids=["lower-met", "lower-straddles", "lower-short", "lower-edge", "le-straddles",
+         "le-met", "le-short", "both-met-but-could-fail", "both-straddles", "both-short",
+         "eq-straddles", "eq-short", "exact-short", "exact-met"],
+)
+def test_judge_with_error_bounds(target: float, comparison: str, measured: float,
+                                 bound: ErrorBound, status: Status, within: bool) -> None:
+    verdict = judge(target, comparison, measured, bound=bound)
+    assert (verdict.status, verdict.within_error_bound) == (status, within)
+    assert verdict.gap == target_gap(measured, comparison, target)
+
+
+def test_judge_on_track_and_no_data_keep_their_meaning() -> None:
+    assert judge(20, ">=", 15, 21, bound=ErrorBound(0.5)).status is Status.ON_TRACK
+    # The planned figure 19.6 reaches 20 within its bound: still on track, not a bare fail.
+    assert judge(20, ">=", 15, 19.6, bound=ErrorBound(0.5)).status is Status.ON_TRACK
+    assert judge(20, ">=", 15, 19.0, bound=ErrorBound(0.5)).status is Status.NOT_MET
+    assert judge(20, ">=", None, 25, bound=ErrorBound(0.5)) == Verdict(Status.NO_DATA, None)
+
+
+def test_judge_rejects_a_negative_bound() -> None:
+    with pytest.raises(ValueError, match="an error bound must be >= 0, got -1"):
+        judge(1.0, ">=", 0.5, bound=ErrorBound(-1.0))
+
+
+@pytest.mark.parametrize(
+    ("metric", "unit", "params", "details", "expected"),
+    [
+        ("facility_coverage", "share", {}, {"area_error_bound_m2": 5.0, "total_m2": 500.0},
+         ErrorBound(0.01, "above", "area_error_bound_m2 / total_m2")),
+        ("charging_service_radius", "share", {"weight": "zone"},
+         {"area_error_bound_m2": 20.0, "zone_area_m2": 1000.0, "residential_area_m2": 100.0},
+         ErrorBound(0.02, "above", "area_error_bound_m2 / zone_area_m2")),
+        ("charging_service_radius", "share", {"weight": "residential_land"},
+         {"area_error_bound_m2": 20.0, "zone_area_m2": 1000.0, "residential_area_m2": 100.0},
+         ErrorBound(0.2, "above", "area_error_bound_m2 / residential_area_m2")),
+        ("park_coverage", "share", {"weight": "area", "area_type": "new_area"},
+         {"area_error_bound_m2": 4.0, "residential_m2": 1000.0,
+          "by_area_type": [{"area_type": "new_area", "residential_m2": 100.0}]},
+         ErrorBound(0.04, "above", "area_error_bound_m2 / residential_m2")),
+        ("park_coverage", "share", {"weight": "buildings"},
+         {"area_error_bound_m2": 4.0, "residential_m2": 1000.0}, EXACT),
+        ("feature_count", "count", {}, {"by_status": {}}, EXACT),
+        ("indicator", "share", {"key": "k"}, {"key": "k"}, EXACT),
+        ("custom", "km", {}, {"error_bound": 0.25}, ErrorBound(0.25, "both", "stated")),
+    ],
+    ids=["facility", "charging-zone", "charging-residential", "park-area-type",
+         "park-buildings-exact", "count-exact", "indicator-exact", "stated"],
+)
+def test_error_bound_of_each_metric(metric: str, unit: str, params: dict[str, object],
+                                    details: dict[str, object], expected: ErrorBound) -> None:
+    got = error_bound_of(metric, unit, params, details)
+    assert (got.value, got.side, got.basis) == (pytest.approx(expected.value), expected.side,
+                                                expected.basis)
+
+
+shares = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+bounds = st.floats(min_value=0.0, max_value=0.2, allow_nan=False)
+
+
+@given(target=shares, measured=shares, b=bounds, extra=bounds,
+       side=st.sampled_from(["above", "both"]), comparison=st.sampled_from([">=", "<="]))
+def test_judge_invariants(target: float, measured: float, b: float, extra: float, side: str,
+                          comparison: str) -> None:
+    """A zero bound gives the plain verdict; a bound never turns a pass into a fail; a wider
+    bound never turns "met (within the bound)" into "not met"."""
+    plain = evaluate(target, comparison, measured)[0]
+    assert judge(target, comparison, measured).status is plain
+    narrow = judge(target, comparison, measured, bound=ErrorBound(b, side))
+    wide = judge(target, comparison, measured, bound=ErrorBound(b + extra, side))
+    if plain is Status.MET:
+        assert narrow.status is Status.MET
+    if narrow.status is Status.MET:
+        assert wide.status is Status.MET
+    if narrow.within_error_bound:
+        assert narrow.gap is not None
+        assert abs(narrow.gap) <= b + 1e-12

@@ -458,3 +458,21 @@ def test_spacing_metric():
     res = d.compute(frames, d.params(), context())
     assert res.value == pytest.approx(10 / 3)
     assert d.compute({}, d.params(), context()).missing == ("charging_station",)
+
+
+def test_service_radius_states_an_area_error_bound_covering_the_true_disc() -> None:
+    """One public station in the middle of a 10 km square, radius 1 km: the buffer polygon
+    covers a little less than π km²; covered + bound reaches the true disc area."""
+    from tanmap.geo.charging import buffer_area_deficit_m2
+    from tanmap.geo.metric import MetricContext, params_from_mapping
+    from tanmap.geo.registry import METRICS
+
+    mdef = METRICS["charging_service_radius"]
+    stations = gpd.GeoDataFrame({"access": ["public"]}, geometry=[Point(5000, 5000)], crs=4548)
+    context = MetricContext("120199", box(0, 0, 10_000, 10_000), 4548, 2024, {})
+    result = mdef.compute({"charging_station": stations},
+                          params_from_mapping(mdef.params, {"radius_m": 1000}), context)
+    covered, bound = result.details["covered_area_m2"], result.details["area_error_bound_m2"]
+    assert bound == pytest.approx(buffer_area_deficit_m2(1000.0))
+    assert covered < math.pi * 1e6 <= covered + bound + 1e-6
+    assert bound < 0.001 * math.pi * 1e6

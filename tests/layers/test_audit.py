@@ -129,7 +129,8 @@ def test_per_unit_rule_lists_failing_subdistrict(card: AuditCard) -> None:
     assert row.rule is not None
     assert row.rule.startswith("每个街道至少1处")
     assert row.params == {"kind": "transfer_station", "unit_kind": "subdistrict",
-                          "min_count": 1, "statuses": []}
+                          "min_count": 1, "statuses": [], "field": None, "values": [],
+                          "unit_field": None, "unit_values": []}
 
 
 def test_rows_carry_source_clause_and_departments(card: AuditCard) -> None:
@@ -235,7 +236,12 @@ def test_unknown_metric_and_unset_target_are_no_data(store: GeoPackageStore) -> 
     assert x01.error is not None
     assert "unknown metric 'no_such_metric'" in x01.error
     assert (x02.status, x02.measured) == (Status.NO_DATA, 2.0)
-    assert x02.missing[-1].startswith("target")
+    md = card_markdown(card)
+    assert "| 数据不足 | 120199-X02 | 目标X02 | 2 | 待市级下达 |" in md
+    assert ">= —" not in md
+    assert "≥ —" not in md
+    assert "| No data | 120199-X02 | Target X02 | 2 | to be set by the city |" in card_markdown(
+        card, "en")
 
 
 def test_indicator_target(store: GeoPackageStore) -> None:
@@ -257,12 +263,26 @@ def test_unknown_district(store: GeoPackageStore) -> None:
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(0.9, "share", "90.0%"), (2.0, "count", "2"), (1.25, "km", "1.25 km"),
-     (None, "km", "—"), (37.5, "pct", "37.5%")],
-    ids=["share", "count", "km", "none", "pct"],
+    [(0.9, "share", "90.0%"), (2.0, "count", "2"), (1.25, "km", "1.25公里"),
+     (None, "km", "—"), (37.5, "pct", "37.5%"), (1_620_000, "m2", "162万平方米"),
+     (4_500, "m2", "4,500平方米"), (800, "mu", "800亩"), (27_000, "mu", "2.7万亩"),
+     (210_000, "kWp", "21万千瓦（峰值）"), (400_000_000, "m3", "4亿立方米"),
+     (40, "t/d", "40吨/天")],
+    ids=["share", "count", "km", "none", "pct", "m2-wan", "m2", "mu", "mu-wan", "kwp", "m3",
+         "t-per-day"],
 )
 def test_format_value(value: float | None, unit: str, text: str) -> None:
     assert format_value(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(0.9, "share", "90.0%"), (1.25, "km", "1.25 km"), (1_620_000, "m2", "1,620,000 m²"),
+     (800, "mu", "800 mu"), (40, "t/d", "40 t/d")],
+    ids=["share", "km", "m2", "mu", "t-per-day"],
+)
+def test_format_value_en(value: float, unit: str, text: str) -> None:
+    assert format_value(value, unit, "en") == text
 
 
 def test_markdown_card_zh_and_en(card: AuditCard) -> None:
@@ -271,8 +291,10 @@ def test_markdown_card_zh_and_en(card: AuditCard) -> None:
     assert "未达标 2 · 数据不足 1 · 按计划可达标 1 · 达标 1" in md
     assert "| 未达标 | 120199-W02 |" in md
     assert "乙街道" in md
-    assert "999_test.txt: 「条款W02原文」" in md
-    assert "greenway" in md
+    assert "《测试区碳达峰实施方案》：「条款W02原文」" in md
+    assert "999_test.txt" not in md
+    assert "绿道图层" in md
+    assert "greenway" not in md
     en = card_markdown(card, "en")
     assert en.startswith("# Test District (120199) Plan-target report card 2024")
     assert "| Not met | 120199-W02 |" in en
@@ -310,8 +332,8 @@ def test_write_card_all_formats(base_store: GeoPackageStore, card: AuditCard,
     assert wb["评估卡"]["A2"].value == "未达标"
     assert wb["评估卡"]["B2"].value == "120199-W02"
     assert wb["评估卡"]["E2"].value == 0.5
-    assert (wb["评估卡"]["F2"].value, wb["评估卡"]["G2"].value) == (">=", 1.0)
-    assert wb["评估卡"]["H2"].value == "share"
+    assert (wb["评估卡"]["F2"].value, wb["评估卡"]["G2"].value) == ("≥", 1.0)
+    assert wb["评估卡"]["H2"].value == "%"
     assert wb["情景"]["E1"].value == "2025 实测值"
     assert wb["街道"].max_row == 1 + len(card.unit_rows)
     en = write_card(card, tmp_path / "out", formats=["xlsx"], lang="en")
@@ -320,7 +342,7 @@ def test_write_card_all_formats(base_store: GeoPackageStore, card: AuditCard,
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"formats": ["pdf"]}, r"unknown report format\(s\) \['pdf'\]; choose from md, html"),
+    [({"formats": ["doc"]}, r"unknown report format\(s\) \['doc'\]; choose from md, html"),
      ({"lang": "fr"}, r"unknown language 'fr'; use 'zh'")],
     ids=["format", "lang"],
 )
@@ -377,7 +399,7 @@ def test_per_community_rule_rolls_up_to_subdistricts(store: GeoPackageStore) -> 
     assert units == [("乙街道", 1.0, Status.MET, ()),
                      ("甲街道", 0.5, Status.NOT_MET, ("社区2",))]
     md = card_markdown(card)
-    assert "| 甲街道 | 120199-R01 | 目标R01 | 50.0% | >= 100.0% | 未达标 | 社区2 |" in md
+    assert "| 甲街道 | 120199-R01 | 目标R01 | 50.0% | ≥ 100.0% | 未达标 | 社区2 |" in md
 
 
 @dataclass(frozen=True)

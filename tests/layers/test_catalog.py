@@ -77,13 +77,13 @@ def test_counts_per_district() -> None:
         "120104": (7, 0),
         "120110": (87, 14),
         "310101": (42, 12),
-        "430781": (41, 6),
+        "430781": (42, 7),  # + T06 充电桩服务区块沿城市主干道连续覆盖 (issue 10)
     }
 
 
 def test_target_ids_are_unique_across_all_districts() -> None:
     ids = [t.id for t in ALL_TARGETS]
-    assert len(ids) == len(set(ids)) == 227
+    assert len(ids) == len(set(ids)) == 228
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=_target_ids)
@@ -152,7 +152,8 @@ def test_params_validate_against_the_registry(adcode: str) -> None:
          ">=", 0.85, "share", 2025, False),
         ("120110-G03", "forest_cover", {"control_level": 1}, ">=", 0.275, "share", 2025, False),
         ("120110-T01", "facility_coverage",
-         {"kind": "bus_stop", "radius_m": 500, "denominator": "district"},
+         {"kind": "bus_stop", "radius_m": 500, "denominator": "district",
+          "zone_type": "central_urban"},
          ">=", 0.9, "share", None, False),
         ("430781-T04", "charging_route_interval",
          {"max_interval_km": 50, "route_classes": ["expressway", "national", "provincial"]},

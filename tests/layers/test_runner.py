@@ -260,7 +260,8 @@ def test_outcome_to_dict_is_json(store: GeoPackageStore) -> None:
     data = json.loads(json.dumps(out.to_dict(), ensure_ascii=False))
     assert data["value"] == 0.5
     assert data["params"] == {"kind": "transfer_station", "unit_kind": "subdistrict",
-                              "min_count": 1, "statuses": []}
+                              "min_count": 1, "statuses": [], "field": None, "values": [],
+                              "unit_field": None, "unit_values": []}
     assert data["rule"].startswith("每个街道至少1处")
     assert data["per_unit"] == [
         {"unit_id": "s1", "unit_name": "甲街道", "count": 1, "meets": True},

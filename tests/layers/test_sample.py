@@ -65,7 +65,7 @@ def test_another_seed_gives_other_layers(districts, samples) -> None:
     second = other[LayerKind.BUILDING]
     assert len(first) != len(second) or not first.geometry.geom_equals(second.geometry).all()
     assert set(other[LayerKind.PARK]["source"]) == {
-        "示例数据 synthetic sample (tanmap generator v1, seed 1)"
+        "示例数据 synthetic sample (tanmap generator v2, seed 1)"
     }
 
 
@@ -104,7 +104,7 @@ def test_every_layer_is_valid_against_its_spec_and_inside_the_district(
 def test_every_feature_is_labelled_sample_with_unique_id_and_adcode(adcode, samples) -> None:
     ids: list[str] = []
     for gdf in samples[adcode].values():
-        assert set(gdf["source"]) == {f"{SAMPLE_LABEL} (tanmap generator v1, seed 0)"}
+        assert set(gdf["source"]) == {f"{SAMPLE_LABEL} (tanmap generator v2, seed 0)"}
         assert set(gdf["district"]) == {adcode}
         assert gdf["id"].str.contains(adcode).all()
         ids.extend(gdf["id"])
@@ -117,7 +117,7 @@ def test_every_feature_is_labelled_sample_with_unique_id_and_adcode(adcode, samp
 COMMON = {LayerKind.SUBDISTRICT, LayerKind.COMMUNITY, LayerKind.RESIDENTIAL_LAND,
           LayerKind.BUILDING, LayerKind.PARK, LayerKind.POCKET_GARDEN, LayerKind.PV_ROOFTOP,
           LayerKind.CHARGING_STATION, LayerKind.RECYCLING_POINT, LayerKind.TRANSFER_STATION,
-          LayerKind.GREENWAY, LayerKind.BUS_STOP, LayerKind.SPONGE_AREA}
+          LayerKind.GREENWAY, LayerKind.BUS_STOP, LayerKind.SPONGE_AREA, LayerKind.PLANNING_ZONE}
 
 
 @pytest.mark.parametrize(
@@ -177,9 +177,10 @@ def test_dongli_has_an_eco_barrier_zone_with_three_levels_and_land_cover(samples
 
 
 def test_jinshi_has_expressway_and_national_road_with_stations_along_them(samples) -> None:
+    """Plus an urban trunk road, for 津市's 充电桩服务区块沿城市主干道连续覆盖 (430781-T06)."""
     layers = samples["430781"]
     routes = layers[LayerKind.ROUTE].to_crs(4546)
-    assert set(routes["route_class"]) == {"expressway", "national"}
+    assert set(routes["route_class"]) == {"expressway", "national", "trunk"}
     stations = layers[LayerKind.CHARGING_STATION].to_crs(4546)
     on_route = stations.geometry.apply(lambda p: routes.distance(p).min() < 1.0)
     assert on_route.sum() >= 2
@@ -270,7 +271,7 @@ def test_profiles_and_source() -> None:
     assert profile_for("310101", 20.0).heating is False
     assert profile_for("130102", 30.0).heating is True  # 石家庄: northern heating
     assert profile_for("440106", 30.0).heating is False  # 广州
-    assert sample_source(42) == "示例数据 synthetic sample (tanmap generator v1, seed 42)"
+    assert sample_source(42) == "示例数据 synthetic sample (tanmap generator v2, seed 42)"
 
 
 def test_rejects_a_boundary_that_is_not_a_polygon() -> None:

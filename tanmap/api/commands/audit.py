@@ -14,7 +14,7 @@ from tanmap.layers.audit import (
     with_scenarios,
 )
 from tanmap.layers.catalog import load_catalog
-from tanmap.layers.report import FORMATS, write_card
+from tanmap.layers.report import DEFAULT_FORMATS, FORMATS, write_card
 from tanmap.layers.rule_files import apply_rule_to_catalog, read_rule_file
 
 if TYPE_CHECKING:
@@ -32,15 +32,18 @@ def register(subparsers: Any) -> None:
         "audit", help="audit a district's plan targets and write the report card (目标评估)",
         description="Evaluate every target of the district's plan-target catalog on the "
                     "store's layers and write the report card as Markdown, HTML, XLSX and "
-                    "JSON (Chinese by default; --lang en for English).",
+                    "JSON, and on request a printable PDF with a map per spatial target "
+                    "(Chinese by default; --lang en for English).",
     )
     p.add_argument("adcode", metavar="ADCODE", help="district code, e.g. 120101")
     p.add_argument("--year", type=int, metavar="YEAR",
                    help="audit year (评估年份) [default: this year]")
     p.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                    help="output folder [default: current folder]")
-    p.add_argument("--format", default=",".join(FORMATS), dest="formats", metavar="LIST",
-                   help=f"comma-separated formats from {','.join(FORMATS)} [default: all]")
+    p.add_argument("--format", default=",".join(DEFAULT_FORMATS), dest="formats",
+                   metavar="LIST",
+                   help=f"comma-separated formats from {','.join(FORMATS)} "
+                        f"[default: {','.join(DEFAULT_FORMATS)}; pdf needs `make pdf-tools`]")
     p.add_argument("--scenario", action="store_true",
                    help="add the scenario view: the card at each --scenario-years year, "
                         "counting projects planned for completion by then (情景评估)")
@@ -125,7 +128,7 @@ def run_audit(args: argparse.Namespace) -> int:
                                             overrides=args.overrides))
             progress.step(f"scenario {y}")
         card = with_scenarios(card, scenarios)
-    paths = write_card(card, args.out, formats, lang=args.lang)
+    paths = write_card(card, args.out, formats, lang=args.lang, store=store)
     progress.step("written")
     en = args.lang == "en"
     counts = ", ".join(f"{Status(k).label(args.lang)} {n}" for k, n in card.counts.items())

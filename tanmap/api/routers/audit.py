@@ -1,4 +1,4 @@
-"""The audit report card (评估报告卡) of a district: JSON, HTML and XLSX."""
+"""The audit report card (评估报告卡) of a district: JSON, HTML, XLSX and PDF."""
 
 from __future__ import annotations
 
@@ -81,3 +81,26 @@ def audit_xlsx(
     return FileResponse(
         path, filename=f"{adcode}_audit.xlsx", background=BackgroundTask(tmp.cleanup),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@router.get("/audit.pdf", response_class=FileResponse,
+            summary="Audit card as PDF 评估报告卡（打印）",
+            responses={200: {"content": {"application/pdf": {}}},
+                       503: {"description": "the server lacks the PDF card's CJK font"}})
+def audit_pdf(
+    adcode: Adcode,
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    year: Year = None,
+    lang: Lang = "zh",
+) -> FileResponse:
+    """Return the printable report card: table and one map per spatial target."""
+    card = cached_card(request, store, adcode, year)
+    tmp = tempfile.TemporaryDirectory(prefix="tanmap-audit-")
+    try:
+        (path,) = write_card(card, Path(tmp.name), formats=("pdf",), lang=lang, store=store)
+    except Exception:
+        tmp.cleanup()
+        raise
+    return FileResponse(path, filename=f"{adcode}_audit_{lang}.pdf",
+                        background=BackgroundTask(tmp.cleanup), media_type="application/pdf")
