@@ -368,7 +368,10 @@ def params_text(metric: str, params: Mapping[str, Any], lang: str = "zh") -> str
         if value is None or value == [] or value == {}:
             continue
         label = PARAM_LABELS.get(name, (name, name))[1 if lang == "en" else 0]
-        if name in ("field", "unit_field", "of_field"):
+        if name == "rule" and isinstance(value, dict):
+            # A user rule is a whole mapping: name it (rule_text gives its citation).
+            text = _user_rule_name(value)
+        elif name in ("field", "unit_field", "of_field"):
             text = _field_label(str(value), lang, str(kind) if kind else None)
         elif isinstance(value, dict):
             text = _join((f"{_field_label(str(k), lang)} = "
@@ -383,6 +386,12 @@ def params_text(metric: str, params: Mapping[str, Any], lang: str = "zh") -> str
             text = _value_label(value, lang)
         parts.append(f"{label}: {text}" if lang == "en" else f"{label}：{text}")
     return ("; " if lang == "en" else "；").join(parts)
+
+
+def _user_rule_name(rule: Mapping[str, Any]) -> str:
+    name = rule.get("name") or rule.get("title_zh") or rule.get("id") or "?"
+    version = rule.get("version")
+    return f"{name} v{version}" if version not in (None, "") else str(name)
 
 
 def _listed(value: Any) -> list[Any]:
@@ -478,6 +487,12 @@ def rule_text(row: AuditRow, lang: str = "zh") -> str:
     mdef = METRICS.get(row.metric)
     name = (mdef.en if lang == "en" else mdef.zh) if mdef is not None else row.metric
     rule = row.rule or ""
+    user = re.match(r"user rule (.+)", rule)
+    if user:
+        # A user's rule file: its own name, version and citation, as the user wrote them.
+        label = "user rule" if lang == "en" else "自定义规则"
+        return (f"{name} ({label} {user.group(1)})" if lang == "en"
+                else f"{name}（{label} {user.group(1)}）")
     version = re.search(r"\bv(\d+)\b", rule)
     standard = re.search(r"GB(?:/T)? \d+-\d{4}(?: cl\. [\d.]+)?", rule)
     bits = [standard.group(0)] if standard else []

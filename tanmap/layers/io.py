@@ -498,7 +498,7 @@ def _read_gdb(source: str, display: Path, *, layer: str | None) -> gpd.GeoDataFr
             "itself (or a zip of it)."
         ) from err
     spatial = [str(name) for name, gtype in listed if gtype is not None]
-    chosen = _pick(spatial, layer, what="layer", path=display, option="--layer")
+    chosen = _pick(spatial, layer, what="layer", path=display, option="layer")
     return _read_ogr(source, display, layer=chosen, encoding=None)
 
 
@@ -525,7 +525,7 @@ def _read_dxf(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
             f"{path.name} holds {len(names)} CAD layers (图层): {listing}; choose one with "
             "--layer (Python: layer=...)."
         )
-    chosen = _pick(names, layer, what="CAD layer", path=path, option="--layer")
+    chosen = _pick(names, layer, what="CAD layer", path=path, option="layer")
     out = gdf[(cad == chosen).to_numpy()]
     return out.drop(columns=[c for c in _DXF_BOOKKEEPING if c in out.columns])
 

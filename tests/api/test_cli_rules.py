@@ -132,7 +132,12 @@ def test_audit_card_names_the_user_rule(store: GeoPackageStore, rule_file: Path,
     assert row["measured"] == 0.0
     assert row["target"] == 0.9  # the plan's target is kept
     assert row["overridden"] is True
-    assert RULE_CITATION in (out / f"audit_{ADCODE}_2025_zh.md").read_text(encoding="utf-8")
+    # The zh card names the user's rule in Chinese, with the user's own name and citation; the
+    # parameter column names the rule instead of dumping its mapping.
+    md = (out / f"audit_{ADCODE}_2025_zh.md").read_text(encoding="utf-8")
+    assert "自定义规则 " + RULE_CITATION.removeprefix("user rule ") in md
+    assert "规则：测试区公园服务半径规则 v3" in md
+    assert "min_area_m2" not in md
 
 
 def test_a_hostile_rule_name_is_escaped_on_the_html_card(

@@ -168,7 +168,8 @@ def test_upload_of_a_zipped_file_geodatabase_with_chinese_headers(
     files = {"file": ("园林.zip", buffer.getvalue(), "application/zip")}
     ambiguous = client.post(URL, headers=AUTH, files=files)
     assert ambiguous.status_code == 422
-    assert "holds 2 layers: 公园, 广场; choose one with --layer" in ambiguous.json()["detail"]
+    # Over HTTP the advice names the query parameter, not the CLI flag.
+    assert "holds 2 layers: 公园, 广场; choose one with layer=NAME" in ambiguous.json()["detail"]
     response = client.post(f"{URL}?layer=公园", headers=AUTH, files=files)
     assert response.status_code == 201, response.text
     stored = open_store(store_path).read("park", district=HEPING)

@@ -49,7 +49,8 @@ def gdb(folder: Path) -> Path:
 def test_file_geodatabase_needs_a_feature_class_and_lists_them(tmp_path):
     path = gdb(tmp_path)
     with pytest.raises(DataFormatError,
-                       match=r"holds 2 layers: 公园, 广场; choose one with --layer"):
+                       match=r"holds 2 layers: 公园, 广场; choose one with layer='NAME' "
+                             r"\(CLI: --layer NAME\)"):
         read_vector(path)
     gdf = read_vector(path, layer="公园")
     assert gdf["名称"].tolist() == ["人民公园", "水上公园"]
