@@ -629,6 +629,8 @@ class CoveredArea:
         Largest gap between the buffers and the true circles (<= ``tolerance_m``).
     area_error_bound_m2
         First-order bound on the missing area: true covered area <= covered + bound.
+    bound_m2
+        The same bound per land polygon (they sum to ``area_error_bound_m2``).
     """
 
     land_m2: np.ndarray
@@ -641,6 +643,8 @@ class CoveredArea:
     #: Rows measured in parts, not yet dissolved: (rows, covered parts, their rows, gap parts,
     #: their rows).
     _pending: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+    #: Per land polygon: its share of ``area_error_bound_m2`` (None when not computed).
+    bound_m2: np.ndarray | None = field(default=None, repr=False)
 
     @cached_property
     def covered(self) -> np.ndarray:
@@ -775,7 +779,7 @@ def covered_area(
     # Summed in land order, so the figure does not depend on the tiling or the workers.
     return CoveredArea(land_m2, covered_m2, covered, gaps, q, error_m,
                        float(np.sum(bound_per_land)),
-                       tuple(np.concatenate(p) for p in pending))
+                       tuple(np.concatenate(p) for p in pending), bound_per_land)
 
 
 #: Land parts left undecided by the grid are split into quarters while their envelope's diagonal
@@ -1234,8 +1238,15 @@ def _unit_table(
     land_geoms: np.ndarray,
     covered_geoms: np.ndarray,
     threshold_met: Any,
+    land_bound_m2: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Return residential / covered m² per unit (街道/社区) from per-parcel geometries."""
+    """Return residential / covered m² per unit (街道/社区) from per-parcel geometries.
+
+    A unit's ``error_bound_m2`` is the area bound of every land polygon that touches it (a
+    polygon split between units counts whole in each: an upper bound). ``met_within_error_bound``
+    marks a unit below its threshold whose figure plus its bound reaches it: a verdict inside
+    the error bound, not a bare failure.
+    """
     unit_geoms = _geoms(unit_frame)
     n = unit_geoms.size
     tree = shapely.STRtree(unit_geoms)
@@ -1246,8 +1257,16 @@ def _unit_table(
         return np.bincount(u_idx, weights=areas, minlength=n)
 
     res_m2, cov_m2 = per_unit(land_geoms), per_unit(covered_geoms)
+    bound: np.ndarray = np.zeros(n)
+    if land_bound_m2 is not None and land_geoms.size:
+        g_idx, u_idx = tree.query(land_geoms, predicate="intersects")
+        bound = np.bincount(u_idx, weights=land_bound_m2[g_idx], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(res_m2 > 0, cov_m2 / np.where(res_m2 > 0, res_m2, 1.0), np.nan)
+        safe_res = np.where(res_m2 > 0, res_m2, 1.0)
+        share = np.where(res_m2 > 0, cov_m2 / safe_res, np.nan)
+        upper = np.where(res_m2 > 0, np.minimum(1.0, (cov_m2 + bound) / safe_res), np.nan)
+    met = [None if np.isnan(s) else bool(threshold_met(s)) for s in share]
+    within = [m is False and bool(threshold_met(u)) for m, u in zip(met, upper, strict=True)]
     ids = unit_frame["id"] if "id" in unit_frame else pd.Series(unit_frame.index)
     names = unit_frame["name"] if "name" in unit_frame else pd.Series([None] * n)
     return pd.DataFrame({
@@ -1256,7 +1275,9 @@ def _unit_table(
         "residential_m2": res_m2,
         "covered_m2": cov_m2,
         "share": share,
-        "threshold_met": [None if np.isnan(s) else bool(threshold_met(s)) for s in share],
+        "threshold_met": met,
+        "error_bound_m2": bound,
+        "met_within_error_bound": within,
     })
 
 
@@ -1444,6 +1465,7 @@ def park_coverage(
     gap_geoms = land.copy()
     marginal = np.zeros(len(parks))
     bound_m2 = 0.0
+    land_bound_m2 = np.zeros(n)
     max_error_m = 0.0
     quad_segs = 0
     land_m2 = shapely.area(np.where(shapely.is_missing(land), shapely.Polygon(), land))
@@ -1457,6 +1479,8 @@ def park_coverage(
         res = covered_area(sub, parks, radii, tolerance_m=tolerance_m)
         covered_m2[idx], covered_geoms[idx], gap_geoms[idx] = res.covered_m2, res.covered, res.gaps
         bound_m2 += res.area_error_bound_m2
+        if res.bound_m2 is not None:
+            land_bound_m2[idx] = res.bound_m2
         max_error_m = max(max_error_m, res.max_radial_error_m)
         quad_segs = max(quad_segs, res.quad_segs)
         marginal += marginal_area(sub, parks, radii, tolerance_m=tolerance_m)
@@ -1533,7 +1557,7 @@ def park_coverage(
         augmented_share = augmented_m2 / total_m2 if total_m2 > 0 else None
 
     per_unit = {
-        name: _unit_table(frame, land, covered_geoms, headline_threshold.met)
+        name: _unit_table(frame, land, covered_geoms, headline_threshold.met, land_bound_m2)
         for name, frame in (units or {}).items()
     }
 

@@ -739,7 +739,8 @@ def _kind(kind: LayerKind | str) -> LayerKind:
 def _field_label(kind: LayerKind | None, col: str, lang: str) -> tuple[str, bool]:
     if col == "data_label":
         return (label("sample_banner", lang), False)
-    if col in ("share_pct", "unit_name", "unit_id", "residential_m2", "covered_m2", "targets"):
+    if col in ("share_pct", "unit_name", "unit_id", "residential_m2", "covered_m2", "targets",
+               "error_bound_m2", "unit_verdict"):
         return (label(col, lang), False)
     if kind is not None:
         try:
@@ -1178,7 +1179,7 @@ def district_map(
         units_frame = next((g for k, g in kinds if k is LayerKind.SUBDISTRICT), None)
 
     if unit_coverage is not None:
-        choropleth = _choropleth_frame(unit_coverage, units_frame, unit_share_column)
+        choropleth = _choropleth_frame(unit_coverage, units_frame, unit_share_column, lang)
         colors = {c: c for c in COVERAGE_COLORS}
         colors["#bdbdbd"] = "#bdbdbd"
         ramp = LayerStyle("#555555", "#bdbdbd", weight_px=1.0, fill_opacity=0.4)
@@ -1281,6 +1282,7 @@ def _choropleth_frame(
     unit_coverage: pd.DataFrame | gpd.GeoDataFrame,
     units: gpd.GeoDataFrame | None,
     share_column: str,
+    lang: str = "zh",
 ) -> gpd.GeoDataFrame:
     if share_column not in unit_coverage.columns:
         raise ValueError(
@@ -1311,6 +1313,17 @@ def _choropleth_frame(
     # The figures behind the share, rounded to whole square metres for reading.
     figures = {c: pd.to_numeric(frame[c], errors="coerce").round(0)
                for c in ("residential_m2", "covered_m2") if c in frame.columns}
+    if "error_bound_m2" in frame.columns:
+        figures["error_bound_m2"] = pd.to_numeric(frame["error_bound_m2"], errors="coerce").round(2)
+    if "threshold_met" in frame.columns:
+        # A unit below its threshold only by less than its area bound is not a bare failure.
+        within = (frame["met_within_error_bound"].fillna(False).astype(bool)
+                  if "met_within_error_bound" in frame.columns
+                  else pd.Series(False, index=frame.index))
+        figures["unit_verdict"] = [
+            None if pd.isna(m) else label("unit_met" if bool(m) else "unit_met_within_bound"
+                                          if w else "unit_not_met", lang)
+            for m, w in zip(frame["threshold_met"], within, strict=True)]
     out = gpd.GeoDataFrame(
         frame[keep].assign(
             **figures,

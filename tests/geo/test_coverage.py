@@ -721,3 +721,26 @@ def test_strip_park_is_indexed_in_pieces():
     assert covered_mask(homes, gs(strip), 300.0).tolist() == [True, False]
     assert nearest_distance_m(homes, gs(strip)).tolist() == pytest.approx([300.0, 300.001],
                                                                           abs=1e-9)
+
+
+def test_unit_within_its_error_bound_is_not_a_bare_failure():
+    """A 街道 whose residential land is exactly the 100 m disk around a point park: the
+    inscribed polygon misses a sliver (under 0.1 %), so the bare share is below a 100 %
+    threshold, but the share plus the unit's bound reaches it: met within the error bound."""
+    land = gs(Point(0, 0).buffer(100.0, quad_segs=256))
+    unit = gpd.GeoDataFrame({"id": ["S1"], "name": ["甲街道"]},
+                            geometry=[box(-200, -200, 200, 200)], crs=4548)
+    res = covered_area(land, gs(Point(0, 0)), 100.0)
+    assert res.bound_m2 is not None
+    assert res.bound_m2.sum() == pytest.approx(res.area_error_bound_m2)
+    table = cov._unit_table(unit, np.asarray(land.array), np.asarray(res.covered, dtype=object),
+                            lambda s: s >= 1.0, res.bound_m2)
+    row = table.iloc[0]
+    assert row["share"] < 1.0
+    assert row["threshold_met"] is False or not row["threshold_met"]
+    assert row["error_bound_m2"] == pytest.approx(res.area_error_bound_m2)
+    assert bool(row["met_within_error_bound"])
+    # Far from the threshold: a plain failure, not within the bound.
+    table = cov._unit_table(unit, np.asarray(land.array), np.asarray(res.covered, dtype=object),
+                            lambda s: s >= 1.5, res.bound_m2)
+    assert not bool(table.iloc[0]["met_within_error_bound"])

@@ -556,3 +556,27 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
         assert "Meters" in page.locator(".leaflet-popup-content").last.inner_text()
         browser.close()
     assert problems == []
+
+
+def test_choropleth_says_met_within_error_bound():
+    """A 街道 short of its threshold by less than its area bound reads 达标（误差范围内）."""
+    import pandas as pd
+    from shapely.geometry import box as _box
+
+    from tanmap.maps.build import _choropleth_frame
+
+    units = gpd.GeoDataFrame({"id": ["S1", "S2", "S3"]},
+                             geometry=[_box(0, 0, 1, 1), _box(1, 0, 2, 1), _box(2, 0, 3, 1)],
+                             crs=4326)
+    table = pd.DataFrame({
+        "unit_id": ["S1", "S2", "S3"], "unit_name": ["甲", "乙", "丙"],
+        "share": [0.9999985, 0.5, 1.0], "residential_m2": [1e6, 1e6, 1e6],
+        "covered_m2": [999998.5, 5e5, 1e6], "error_bound_m2": [5.95, 5.0, 0.0],
+        "threshold_met": [False, False, True],
+        "met_within_error_bound": [True, False, False],
+    })
+    zh = _choropleth_frame(table, units, "share", "zh")
+    assert zh["unit_verdict"].tolist() == ["达标（误差范围内）", "未达标", "达标"]
+    assert zh["error_bound_m2"].tolist() == [5.95, 5.0, 0.0]
+    en = _choropleth_frame(table, units, "share", "en")
+    assert en["unit_verdict"].tolist()[0] == "Met within error bound"
