@@ -108,20 +108,31 @@ def subdivide(
         pieces, owner, env = pieces[big], owner[big], env[big]
         wide = (env[:, 2] - env[:, 0]) >= (env[:, 3] - env[:, 1])
         mid_x, mid_y = (env[:, 0] + env[:, 2]) / 2.0, (env[:, 1] + env[:, 3]) / 2.0
-        # Boxes a little larger than the envelope, so no part is lost to a shared edge.
+        # Rectangles a little larger than the envelope, so no part is lost to a shared edge.
         pad = 1.0 + np.maximum(env[:, 2] - env[:, 0], env[:, 3] - env[:, 1])
         x0, y0, x1, y1 = env[:, 0] - pad, env[:, 1] - pad, env[:, 2] + pad, env[:, 3] + pad
-        first = shapely.box(x0, y0, np.where(wide, mid_x, x1), np.where(wide, y1, mid_y))
-        second = shapely.box(np.where(wide, mid_x, x0), np.where(wide, y0, mid_y), x1, y1)
-        halves = np.concatenate([shapely.intersection(pieces, first),
-                                 shapely.intersection(pieces, second)])
+        first_box = np.column_stack([x0, y0, np.where(wide, mid_x, x1), np.where(wide, y1, mid_y)])
+        second_box = np.column_stack([np.where(wide, mid_x, x0), np.where(wide, y0, mid_y), x1, y1])
+        # Rectangle clipping is linear in the vertices (no noding), unlike a general overlay;
+        # the rare invalid result (rings touching along the cut) is repaired once the pieces
+        # are small (below), where checking is cheap.
+        halves = np.array([shapely.clip_by_rect(g, *b) for boxes in (first_box, second_box)
+                           for g, b in zip(pieces, boxes, strict=True)], dtype=object)
         half_owner = np.concatenate([owner, owner])
         parts, idx = shapely.get_parts(halves, return_index=True)
         keep = (shapely.get_dimensions(parts) == dims[half_owner[idx]]) & ~shapely.is_empty(parts)
         pieces, owner = parts[keep], half_owner[idx][keep]
     if not done_pieces:
         return np.zeros(0, dtype=object), np.zeros(0, dtype=np.intp)
-    return np.concatenate(done_pieces), np.concatenate(done_owner).astype(np.intp)
+    pieces, owner = np.concatenate(done_pieces), np.concatenate(done_owner).astype(np.intp)
+    cut = np.bincount(owner, minlength=geoms.size)[owner] > 1
+    bad = np.flatnonzero(cut & ~shapely.is_valid(pieces))
+    if bad.size:
+        fixed, idx = shapely.get_parts(shapely.make_valid(pieces[bad]), return_index=True)
+        keep = shapely.get_dimensions(fixed) == dims[owner[bad][idx]]
+        pieces = np.concatenate([np.delete(pieces, bad), fixed[keep]])
+        owner = np.concatenate([np.delete(owner, bad), owner[bad][idx][keep]])
+    return pieces, owner
 
 
 @dataclass(frozen=True)

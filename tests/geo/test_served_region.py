@@ -131,3 +131,16 @@ def test_spatial_tiles_partition_in_order():
     assert all(t.size >= 30 for t in tiles[:-1])
     assert map_tiles(len, tiles, workers=2) == [t.size for t in tiles]
     assert spatial_tiles(np.array([], dtype=object)) == []
+
+
+def test_subdivide_a_comb_gives_valid_pieces_of_the_same_area():
+    """A comb of 40 teeth (deep concave notches) cut at 16 vertices: every piece is valid and
+    small, and together they cover the comb exactly once."""
+    teeth = [shapely.box(20 * i, 0, 20 * i + 10, 200) for i in range(40)]
+    comb = shapely.union_all([shapely.box(0, 0, 800, 10), *teeth])
+    assert comb.is_valid and shapely.get_num_coordinates(comb) > 160
+    pieces, owner = subdivide(np.array([comb]), 16)
+    assert shapely.is_valid(pieces).all()
+    assert (shapely.get_num_coordinates(pieces) <= 16).all()
+    assert shapely.area(pieces).sum() == pytest.approx(comb.area, rel=1e-12)
+    assert shapely.union_all(pieces).symmetric_difference(comb).area < 1e-6
