@@ -677,6 +677,12 @@ def test_area_on_irregular_parks_agrees_with_reference(seed):
     assert abs(got.covered_m2.sum() - want.sum()) <= got.area_error_bound_m2 + 1e-6
     fine = ref_covered_area_capsules(land, parks, radii_m, quad_segs=256)
     assert (got.covered_m2 <= fine + 1e-3 * np.maximum(1.0, fine / 1e3)).all()
+    # The covered and gap geometries (dissolved from the parts of split parcels) tile the land.
+    covered, gaps = np.asarray(got.covered, dtype=object), np.asarray(got.gaps, dtype=object)
+    np.testing.assert_allclose(shapely.area(covered), got.covered_m2, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(shapely.area(covered) + shapely.area(gaps), got.land_m2,
+                               rtol=1e-9, atol=1e-6)
+    assert (shapely.area(shapely.intersection(covered, gaps)) < 1e-6).all()
     # Wholly served or untouched land counts exactly.
     full = np.isclose(fine, got.land_m2, rtol=0, atol=1e-9)
     assert (got.covered_m2[full] == got.land_m2[full]).all()
