@@ -750,3 +750,16 @@ def test_unit_within_its_error_bound_is_not_a_bare_failure():
     table = cov._unit_table(unit, np.asarray(land.array), np.asarray(res.covered, dtype=object),
                             lambda s: s >= 1.5, res.bound_m2)
     assert not bool(table.iloc[0]["met_within_error_bound"])
+
+
+@pytest.mark.parametrize(("parks", "expected_zero"), [
+    ([Point(5, 5), Point(6, 5)], [True, True]),      # both serve the whole parcel: nobody's own
+    ([Point(5, 5), Point(5, 105)], [False, True]),   # one serves it wholly, the other partly
+    ([Point(5, -93), Point(5, 103)], [False, False]),  # neither wholly: each has its own part
+])
+def test_marginal_area_shortcuts_agree_with_reference(parks, expected_zero):
+    land = [box(0, 0, 10, 10), box(500, 500, 520, 520)]
+    got = marginal_area(gs(*land), gs(*parks), 100.0, quad_segs=64)
+    want = ref_marginal_area(land, parks, np.full(len(parks), 100.0), quad_segs=64)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    assert ((got == 0) == np.array(expected_zero)).all()
