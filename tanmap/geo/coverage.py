@@ -7,19 +7,21 @@ Two kinds of figure, two methods:
   maximum distance, inclusive). No buffer polygon is involved, so a point exactly at the radius is
   covered and a buffer with few segments cannot leak into the answer.
 * **How much land is served** (m² of residential land within the radius) needs the area of the
-  intersection of polygons with a union of disks swept along park boundaries, which no polygon
-  represents exactly. tanmap buffers with GEOS round joins whose vertices lie *on* the true
-  circle, so the buffer polygon is inscribed in the true served region and the figure is a
-  guaranteed lower bound. The number of segments per quarter circle, ``q``, is chosen from
-  ``tolerance_m`` so that the largest radial gap (the chord sagitta ``r (1 - cos(pi / (4 q)))``) is
-  at most ``tolerance_m`` (5 cm by default: ``q = 56`` at 500 m). The result carries the first-order
-  area bound ``sagitta x length of the buffer boundary inside the land``
+  intersection of polygons with the region within the radius of the facilities, which no
+  polygon represents exactly. tanmap builds that region from pieces that are each inscribed in
+  it (:mod:`tanmap.geo.served_region`: the facility itself, a rectangle per boundary segment, a
+  sector per convex vertex with its arc vertices *on* the circle), so the figure is a guaranteed
+  lower bound. The number of arc steps per quarter circle, ``q``, is chosen from ``tolerance_m``
+  so that the largest radial gap (the chord sagitta ``r (1 - cos(pi / (4 q)))``) is at most
+  ``tolerance_m`` (5 cm by default: ``q = 56`` at 500 m). The result carries the first-order
+  area bound ``sagitta x length of the region's boundary inside the land``
   (``area_error_bound_m2``): the true area lies in ``[covered_m2, covered_m2 + bound]``.
 
-No city-wide union is formed: land polygons whose every vertex is within the radius of one
-convex facility are served wholly (exactly), those beyond the radius of every facility not at all
-(exactly), and only the polygons the edge of the served region crosses get a local union of the
-buffers near them (see :func:`covered_area`).
+No city-wide union is formed: land wholly within reach or wholly beyond it is decided exactly
+from grid-cell distances (large land is quartered first), and only the land the edge of the
+served region crosses gets a local union of the pieces near it (see :func:`covered_area`).
+Facilities are indexed as small pieces, so the cost does not depend on their shapes, and the
+work runs in spatial tiles on threads (:mod:`tanmap.geo.tiles`).
 """
 
 from __future__ import annotations
