@@ -2,7 +2,7 @@
 
 Usage: ``python scripts/catalog_sections.py [--check] [--seeds DIR]`` (default seeds:
 ../shared/seeds beside the repository). ``--check`` exits 1 when a catalog differs from what
-the seeds give. The headings come from :func:`tanmap.layers.plan_sections.section_of`.
+the seeds give. The headings come from :func:`tanmap.layers.card.plan_sections.section_of`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from tanmap.layers.card.plan_sections import section_of
 from tanmap.layers.catalog import CATALOG_DIR
-from tanmap.layers.plan_sections import section_of
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -144,7 +144,7 @@ class Target(BaseModel):
     user enters it through :func:`override`. Shares are 0–1 (``unit: share``). ``note`` is in
     Chinese and ``note_en`` in English (each card shows only its own language); ``section`` and
     ``section_en`` place the quote in the plan (derived from the seed by
-    ``scripts/catalog_sections.py``, see :func:`tanmap.layers.plan_sections.section_of`).
+    ``scripts/catalog_sections.py``, see :func:`tanmap.layers.card.plan_sections.section_of`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -12,9 +12,9 @@ from tanmap.geo.audit import filter_as_of
 from tanmap.geo.errors import TanmapError
 from tanmap.geo.heating import pipe_age_bands
 from tanmap.layers.audit import AuditCard, audit_district
-from tanmap.layers.card_text import target_text
+from tanmap.layers.card.card_text import target_text
+from tanmap.layers.card.report import format_value
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.report import format_value
 from tanmap.layers.runner import run_metric
 
 if TYPE_CHECKING:

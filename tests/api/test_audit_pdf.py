@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tanmap.layers.pdfcard import PdfCardError, find_cjk_font
+from tanmap.layers.card.pdfcard import PdfCardError, find_cjk_font
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,7 +53,7 @@ def test_audit_pdf_of_the_demo_district(ro_client: TestClient, tmp_path: Path) -
 def test_audit_pdf_without_the_font_is_503_with_advice(
     ro_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tanmap.layers.pdfcard.CJK_FONT_PATHS", ())
+    monkeypatch.setattr("tanmap.layers.card.pdfcard.CJK_FONT_PATHS", ())
     monkeypatch.delenv("TANMAP_CJK_FONT", raising=False)
     response = ro_client.get(f"/api/districts/{HEPING}/audit.pdf?year=2026")
     assert response.status_code == 503

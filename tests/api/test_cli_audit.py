@@ -234,7 +234,7 @@ def test_audit_on_sample_data(tmp_path: Path, adcode: str,
 
 def test_audit_writes_a_pdf_on_request(store: GeoPackageStore, catalog_dir: Path,
                                        tmp_path: Path) -> None:
-    from tanmap.layers.pdfcard import PdfCardError, find_cjk_font
+    from tanmap.layers.card.pdfcard import PdfCardError, find_cjk_font
 
     try:
         find_cjk_font()
@@ -253,7 +253,7 @@ def test_audit_pdf_without_the_font_says_how_to_install_it(
     store: GeoPackageStore, catalog_dir: Path, tmp_path: Path,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("tanmap.layers.pdfcard.CJK_FONT_PATHS", ())
+    monkeypatch.setattr("tanmap.layers.card.pdfcard.CJK_FONT_PATHS", ())
     monkeypatch.delenv("TANMAP_CJK_FONT", raising=False)
     code = run(store, "-q", "audit", ADCODE, "--year", "2024", "--out", str(tmp_path / "c"),
                "--catalog-dir", str(catalog_dir), "--format", "pdf")

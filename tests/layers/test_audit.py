@@ -28,8 +28,8 @@ from tanmap.layers.audit import (
     scenario_cards,
     with_scenarios,
 )
+from tanmap.layers.card.report import card_html, card_markdown, format_value, write_card
 from tanmap.layers.catalog import Catalog
-from tanmap.layers.report import card_html, card_markdown, format_value, write_card
 from tests.layers.test_runner import ADCODE, build_store, copy_store, metre_frame
 
 if TYPE_CHECKING:

@@ -19,12 +19,12 @@ from openpyxl import load_workbook
 
 from tanmap.geo.metric import MetricDef, MetricResult
 from tanmap.geo.registry import METRICS
-from tanmap.layers import card_text as ct
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.boundaries import bundled_district
+from tanmap.layers.card import card_text as ct
+from tanmap.layers.card.pdfcard import PdfCardError, find_cjk_font, write_pdf_card
+from tanmap.layers.card.report import card_html, card_markdown, row_cells, write_card
 from tanmap.layers.catalog import CATALOG_DIR, all_catalogs
-from tanmap.layers.pdfcard import PdfCardError, find_cjk_font, write_pdf_card
-from tanmap.layers.report import card_html, card_markdown, row_cells, write_card
 from tanmap.layers.store import GeoPackageStore, open_store
 from tests.layers.test_audit import _target, hand_catalog
 from tests.layers.test_runner import ADCODE, build_store
@@ -297,7 +297,7 @@ def test_pdf_without_store_has_no_maps(card: AuditCard, tmp_path: Path) -> None:
 
 def test_missing_cjk_font_is_a_clear_error(card: AuditCard, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tanmap.layers.pdfcard.CJK_FONT_PATHS", ())
+    monkeypatch.setattr("tanmap.layers.card.pdfcard.CJK_FONT_PATHS", ())
     monkeypatch.delenv("TANMAP_CJK_FONT", raising=False)
     with pytest.raises(PdfCardError, match=r"run `make pdf-tools`.*TANMAP_CJK_FONT"):
         write_pdf_card(card, tmp_path / "c.pdf")
@@ -323,7 +323,7 @@ SEEDS = CATALOG_DIR.parents[2].parent / "shared" / "seeds"
 @pytest.mark.parametrize("adcode", sorted(CATALOGS))
 def test_sections_are_derived_from_the_seed_plans(adcode: str) -> None:
     """``section`` / ``section_en`` are what scripts/catalog_sections.py derives from the seed."""
-    from tanmap.layers.plan_sections import section_of
+    from tanmap.layers.card.plan_sections import section_of
 
     catalog = CATALOGS[adcode]
     if not (SEEDS / catalog.seed_file).is_file():
@@ -351,7 +351,7 @@ def test_sections_are_derived_from_the_seed_plans(adcode: str) -> None:
     ids=["part-only", "summary-repeats-the-clause", "no-heading", "numerals-over-ten"],
 )
 def test_section_of_awkward_plans(plan: str, quote: str, zh: str, en: str) -> None:
-    from tanmap.layers.plan_sections import section_of
+    from tanmap.layers.card.plan_sections import section_of
 
     found = section_of(plan, quote)
     assert found is not None
@@ -359,7 +359,7 @@ def test_section_of_awkward_plans(plan: str, quote: str, zh: str, en: str) -> No
 
 
 def test_section_of_a_missing_or_empty_quote_is_none() -> None:
-    from tanmap.layers.plan_sections import section_of
+    from tanmap.layers.card.plan_sections import section_of
 
     assert section_of("一、总体要求", "不存在的条款") is None
     assert section_of("一、总体要求", "   ") is None

@@ -13,8 +13,8 @@ from tanmap.layers.audit import (
     scenario_cards,
     with_scenarios,
 )
+from tanmap.layers.card.report import DEFAULT_FORMATS, FORMATS, write_card
 from tanmap.layers.catalog import load_catalog
-from tanmap.layers.report import DEFAULT_FORMATS, FORMATS, write_card
 from tanmap.layers.rule_files import apply_rule_to_catalog, read_rule_file
 
 if TYPE_CHECKING:

@@ -37,8 +37,8 @@ def run_demo(args: argparse.Namespace) -> int:
     """Load the seed districts, write their report cards, then serve."""
     from tanmap.layers.audit import audit_district
     from tanmap.layers.boundaries import bundled_districts
+    from tanmap.layers.card.report import write_card
     from tanmap.layers.demo import OSM_DEMO_CODE, SEED_ADCODES, load_demo, load_osm_demo
-    from tanmap.layers.report import write_card
     from tanmap.layers.runner import current_year
 
     store = store_from_args(args, create=True)

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 from tanmap.api.cache import ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.layers.audit import AuditCard, audit_district
-from tanmap.layers.report import card_html, write_card
+from tanmap.layers.card.report import card_html, write_card
 from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
 from tanmap.layers.views import layers_signature

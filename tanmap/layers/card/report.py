@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from tanmap.geo.audit import Status
-from tanmap.layers import card_text as ct
-from tanmap.layers.card_text import format_value
+from tanmap.layers.card import card_text as ct
+from tanmap.layers.card.card_text import format_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Output formats of :func:`write_card` ("pdf" needs matplotlib, fpdf2 and a CJK font:
-#: see :mod:`tanmap.layers.pdfcard`).
+#: see :mod:`tanmap.layers.card.pdfcard`).
 FORMATS: tuple[str, ...] = ("md", "html", "xlsx", "json", "pdf")
 
 #: Formats written when none are asked for (the PDF also needs the store for its maps).
@@ -477,7 +477,7 @@ def write_card(
 
     Files are named ``audit_<adcode>_<year>_<lang>.<ext>``. The JSON holds every parameter,
     rule version, figure and the lineage (language-neutral: both labels are in it). The PDF
-    (:func:`tanmap.layers.pdfcard.write_pdf_card`) draws one map per spatial target from
+    (:func:`tanmap.layers.card.pdfcard.write_pdf_card`) draws one map per spatial target from
     ``store``; without a store it has the title block, summary and table only.
 
     Raises
@@ -507,7 +507,7 @@ def write_card(
         elif fmt == "xlsx":
             _write_xlsx(card, path, lang)
         elif fmt == "pdf":
-            from tanmap.layers.pdfcard import write_pdf_card
+            from tanmap.layers.card.pdfcard import write_pdf_card
 
             write_pdf_card(card, path, lang=lang, store=store)
         else:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from tanmap.geo.audit import Status
 from tanmap.geo.errors import MissingDependencyError
-from tanmap.layers import card_text as ct
-from tanmap.layers.card_text import format_value
+from tanmap.layers.card import card_text as ct
+from tanmap.layers.card.card_text import format_value
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -337,7 +337,7 @@ def write_pdf_card(
     fpdf_mod, _ = _require_libs()
     from fpdf.fonts import FontFace
 
-    from tanmap.layers.report import LABELS
+    from tanmap.layers.card.report import LABELS
 
     def lab(key: str) -> str:
         zh, en = LABELS[key]
@@ -431,6 +431,6 @@ def write_pdf_card(
 
 
 def _cells(row: AuditRow, lang: str) -> dict[str, str]:
-    from tanmap.layers.report import row_cells
+    from tanmap.layers.card.report import row_cells
 
     return row_cells(row, lang)
