@@ -3,7 +3,8 @@
 The Chinese card is written entirely in Chinese and the English card entirely in English: figures
 in everyday units (%, 万平方米, 亩, 公里), layer kinds, fields and parameters by their labels
 (never ``indicator:residential_retrofit_m2``), departments by name, and the source as plan title,
-section and verbatim clause. Used by :mod:`tanmap.layers.card.report` and :mod:`tanmap.layers.card.pdfcard`.
+section and verbatim clause. Used by :mod:`tanmap.layers.card.report` and
+:mod:`tanmap.layers.card.pdfcard`.
 """
 
 from __future__ import annotations
