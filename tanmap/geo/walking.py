@@ -26,20 +26,28 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from tanmap.geo.errors import NetworkError
 
 __all__ = [
+    "ACCESS_ORIGINS",
     "DEFAULT_SNAP_TOLERANCE_M",
     "INSERT_ROUND_M",
+    "AccessPoints",
     "EdgeFragments",
+    "NetworkAttachment",
     "NodedNetwork",
     "SplitNetwork",
     "TopologyReport",
     "WalkGraph",
+    "WalkingReach",
+    "attach",
     "build_graph",
     "insert_points",
     "multi_source_distances",
     "node_lines",
+    "park_access_points",
     "reached_fragments",
+    "reached_lines",
     "service_area",
     "topology_report",
+    "walking_reach",
 ]
 
 #: Default snapping tolerance (m) for noding a road file: endpoints within it of another line
@@ -136,7 +144,7 @@ def build_graph(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise NetworkError(
-            f"walking network edge {i} has length_m {w[i]!r}: lengths must be finite and >= 0 "
+            f"walking network edge {i} has length_m {float(w[i])!r}: lengths must be finite and >= 0 "
             "— fix the length or drop the edge"
         )
     if u.size and (min(int(u.min()), int(v.min())) < 0):
@@ -354,43 +362,28 @@ def reached_fragments(
     return EdgeFragments(head, tail, whole)
 
 
-def service_area(
-    lines: np.ndarray, fragments: EdgeFragments, width_m: float
-) -> shapely.Geometry:
-    """Return the walking service area: reached edge segments buffered by ``width_m``.
+def service_area(reached: np.ndarray, width_m: float) -> shapely.Geometry:
+    """Return a walking service area: the reached network stretches buffered by ``width_m``.
 
-    中文：步行服务范围（可达路段缓冲）。
+    中文：步行服务范围（可达路段按宽度缓冲，非凸包）。
 
-    Method: each edge's reached part (:func:`reached_fragments`, cut at the exact remaining
-    distance with :func:`shapely.ops.substring`) is buffered by ``width_m`` (flat ends are not
-    used: the round end stands for the last step) and the pieces are unioned. Limit: the shape
-    stands for *who can reach a park along streets*, not for land within a walk of it; land
-    figures use the building's own off-network leg instead.
+    Method: the stretches of :func:`reached_lines` (each edge cut at the exact remaining
+    distance) are unioned and buffered by ``width_m`` (round ends). Limits: it is drawn from the
+    streets, so it shows *which streets* reach a park within the distance; land beside a street
+    further than ``width_m`` is not shown, and the buffer's round end may extend ``width_m``
+    beyond the exact cut-off point. Land and building figures never use this shape; they use
+    each target's own off-network leg (:func:`walking_reach`).
 
     Examples
     --------
     >>> from shapely import LineString
-    >>> f = reached_fragments(np.array([100.0]), np.array([0.0]), np.array([100.0]), 40.0)
-    >>> round(service_area(np.array([LineString([(0, 0), (100, 0)])]), f, 0.0).length, 6)
+    >>> round(service_area(np.array([LineString([(0, 0), (40, 0)])]), 0.0).length, 6)
     40.0
     """
-    from shapely.ops import substring
-
-    pieces = []
-    for line, head, tail, whole in zip(
-        lines, fragments.head_m, fragments.tail_m, fragments.whole, strict=True
-    ):
-        if whole:
-            pieces.append(line)
-            continue
-        total = line.length
-        if head > 0:
-            pieces.append(substring(line, 0.0, min(head, total)))
-        if tail > 0:
-            pieces.append(substring(line, max(total - tail, 0.0), total))
-    if not pieces:
+    pieces = np.asarray(reached, dtype=object)
+    if pieces.size == 0:
         return shapely.Polygon()
-    merged = shapely.union_all(np.asarray(pieces, dtype=object))
+    merged = shapely.union_all(pieces)
     if width_m <= 0:
         return merged
     return shapely.buffer(merged, width_m)
@@ -610,3 +603,341 @@ def topology_report(
         component_of_edge=rank[edge_comp].astype(np.int64), snapped=snapped,
         snap_tolerance_m=snap_tolerance_m,
     )
+
+
+#: How an access point arose (出入口来源), the ParkServe order of preference.
+ACCESS_ORIGINS: dict[str, tuple[str, str]] = {
+    "entrance": ("数据出入口", "Entrance from data"),
+    "boundary_crossing": ("路网与公园边界交点", "Network meets the park boundary"),
+    "nearest_network": ("最近路网点", "Nearest network point"),
+}
+
+
+@dataclass(frozen=True)
+class NetworkAttachment:
+    """Where geometries join the network: nearest edge, offset along it, off-network leg.
+
+    Attributes
+    ----------
+    edge
+        Index of the nearest edge (-1: no edge).
+    offset_m
+        Distance along the edge from its ``from_node`` to the joining point, in the edge's
+        ``length_m`` (scaled when the stated length differs from the drawn one).
+    gap_m
+        Straight distance from the geometry to the joining point (the off-network leg).
+    point
+        The joining points (shapely Points on the edges).
+    """
+
+    edge: np.ndarray
+    offset_m: np.ndarray
+    gap_m: np.ndarray
+    point: np.ndarray
+
+
+def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray) -> NetworkAttachment:
+    """Join each geometry to its nearest edge at the nearest point (the off-network leg).
+
+    中文：要素接入最近路段（离网步行段）。
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> a = attach(np.array([Point(3, 4)]), np.array([LineString([(0, 0), (10, 0)])]),
+    ...            np.array([10.0]))
+    >>> a.edge.tolist(), a.offset_m.tolist(), a.gap_m.tolist()
+    ([0], [3.0], [4.0])
+    """
+    g = np.asarray(geoms, dtype=object)
+    n = g.size
+    lines = np.asarray(lines, dtype=object)
+    edge = np.full(n, -1, dtype=np.int64)
+    offset = np.zeros(n)
+    gap = np.full(n, math.inf)
+    point = np.full(n, None, dtype=object)
+    if n == 0 or lines.size == 0:
+        return NetworkAttachment(edge, offset, gap, point)
+    tree = shapely.STRtree(lines)
+    pair = tree.query_nearest(g, all_matches=False)
+    # The lowest edge index of equally near edges, so row order does not matter.
+    edge[pair[0]] = pair[1]
+    ok = edge >= 0
+    lo = lines[edge[ok]]
+    link = shapely.shortest_line(g[ok], lo)
+    foot = shapely.get_point(link, -1)
+    drawn = shapely.length(lo)
+    stated = np.asarray(length_m, dtype=np.float64)[edge[ok]]
+    scale = np.divide(stated, drawn, out=np.ones_like(drawn), where=drawn > 0)
+    offset[ok] = shapely.line_locate_point(lo, foot) * scale
+    gap[ok] = shapely.length(link)
+    point[ok] = foot
+    return NetworkAttachment(edge, offset, gap, point)
+
+
+@dataclass(frozen=True)
+class AccessPoints:
+    """Park access points (公园出入口/接入点) on the walking network.
+
+    Attributes
+    ----------
+    park
+        Index of the park (row) each access point belongs to.
+    origin
+        ``"entrance"`` (from data), ``"boundary_crossing"`` (the network meets or crosses the
+        park boundary, ParkServe) or ``"nearest_network"`` (no path reaches the park).
+    entrance
+        Row of the entrance it came from (-1 otherwise).
+    geometry
+        The access point where it joins the network.
+    edge, offset_m
+        Its edge and offset along it.
+    gap_m
+        Off-network leg from the entrance / park boundary to the network (0 on crossings),
+        added to every walk from it.
+    """
+
+    park: np.ndarray
+    origin: np.ndarray
+    entrance: np.ndarray
+    geometry: np.ndarray
+    edge: np.ndarray
+    offset_m: np.ndarray
+    gap_m: np.ndarray
+
+
+def park_access_points(
+    parks: np.ndarray,
+    lines: np.ndarray,
+    length_m: np.ndarray,
+    entrances: np.ndarray | None = None,
+    entrance_park: np.ndarray | None = None,
+) -> AccessPoints:
+    """Return where parks are entered from the walking network, and how each point arose.
+
+    中文：公园接入点（数据出入口 / 路网与边界交点 / 最近路网点）。
+
+    Order (ParkServe convention, Trust for Public Land): a park with entrances in the data is
+    entered there (each joined to its nearest edge, the gap walked); otherwise wherever an edge
+    meets or crosses its boundary; a park no edge reaches is entered at the network point
+    nearest to it (the gap walked).
+
+    Parameters
+    ----------
+    parks
+        Park polygons (projected CRS).
+    lines, length_m
+        Network edges and their lengths.
+    entrances
+        Entrance points, or None.
+    entrance_park
+        Park row of each entrance (-1: not assigned to a park; such entrances are ignored).
+
+    Examples
+    --------
+    >>> from shapely import LineString, box
+    >>> ap = park_access_points(np.array([box(0, 0, 10, 10)]),
+    ...                         np.array([LineString([(-5, 5), (5, 5)])]), np.array([10.0]))
+    >>> ap.origin.tolist(), ap.offset_m.tolist(), ap.gap_m.tolist()
+    (['boundary_crossing'], [5.0], [0.0])
+    """
+    parks = np.asarray(parks, dtype=object)
+    lines = np.asarray(lines, dtype=object)
+    w = np.asarray(length_m, dtype=np.float64)
+    rows: list[tuple[int, str, int, object, int, float, float]] = []
+    has_entrance = np.zeros(parks.size, dtype=bool)
+    if entrances is not None and entrance_park is not None and len(entrances):
+        ent = np.asarray(entrances, dtype=object)
+        ep = np.asarray(entrance_park, dtype=np.int64)
+        use = np.flatnonzero((ep >= 0) & ~shapely.is_empty(ent))
+        at = attach(ent[use], lines, w)
+        for k, i in enumerate(use):
+            if at.edge[k] < 0:
+                continue
+            has_entrance[ep[i]] = True
+            rows.append((int(ep[i]), "entrance", int(i), at.point[k], int(at.edge[k]),
+                         float(at.offset_m[k]), float(at.gap_m[k])))
+    rest = np.flatnonzero(~has_entrance & ~shapely.is_empty(parks))
+    if lines.size and rest.size:
+        tree = shapely.STRtree(lines)
+        boundaries = shapely.boundary(parks[rest])
+        pi, ei = tree.query(boundaries, predicate="intersects")
+        meets = shapely.intersection(boundaries[pi], lines[ei])
+        drawn = shapely.length(lines)
+        crossed = np.zeros(parks.size, dtype=bool)
+        for k in np.argsort(pi * (lines.size + 1) + ei, kind="stable"):
+            park_row, e = int(rest[pi[k]]), int(ei[k])
+            pts = shapely.get_parts(meets[k])
+            # A stretch of edge along the boundary is entered at its two ends.
+            pts = np.concatenate([
+                shapely.points(shapely.get_coordinates(p)[[0, -1]])
+                if shapely.get_type_id(p) == 1 else np.array([p], dtype=object)
+                for p in pts
+            ]) if pts.size else pts
+            scale = w[e] / drawn[e] if drawn[e] > 0 else 1.0
+            seen: set[float] = set()
+            for p in pts:
+                off = float(shapely.line_locate_point(lines[e], p)) * scale
+                if off in seen:
+                    continue
+                seen.add(off)
+                crossed[park_row] = True
+                rows.append((park_row, "boundary_crossing", -1, p, e, off, 0.0))
+        rest = rest[~crossed[rest]]
+    if lines.size and rest.size:
+        at = attach(parks[rest], lines, w)
+        for k, park_row in enumerate(rest):
+            rows.append((int(park_row), "nearest_network", -1, at.point[k], int(at.edge[k]),
+                         float(at.offset_m[k]), float(at.gap_m[k])))
+    rows.sort(key=lambda r: (r[0], r[4], r[5]))
+    return AccessPoints(
+        park=np.array([r[0] for r in rows], dtype=np.int64),
+        origin=np.array([r[1] for r in rows], dtype=object),
+        entrance=np.array([r[2] for r in rows], dtype=np.int64),
+        geometry=np.array([r[3] for r in rows], dtype=object),
+        edge=np.array([r[4] for r in rows], dtype=np.int64),
+        offset_m=np.array([r[5] for r in rows], dtype=np.float64),
+        gap_m=np.array([r[6] for r in rows], dtype=np.float64),
+    )
+
+
+@dataclass(frozen=True)
+class WalkingReach:
+    """Walking distances from the nearest access point to each target (建筑/地块).
+
+    Attributes
+    ----------
+    distance_m
+        Total walk: network distance to the target's joining point + its off-network leg
+        (``inf`` beyond the cut-off or unreachable).
+    network_m
+        The network part (``inf`` when beyond the cut-off).
+    gap_m
+        The off-network leg (target to its nearest edge).
+    node_distance_m
+        Network distance of every node of the split graph (for service areas).
+    piece_edge, piece_start_m, piece_length_m
+        The network after inserting the points: each piece's input edge, where it starts
+        along it and its length (in the edge's ``length_m``).
+    piece_from_m, piece_to_m
+        Network distance of each piece's two ends (``inf`` beyond the cut-off).
+    cutoff_m
+        The cut-off used.
+    """
+
+    distance_m: np.ndarray
+    network_m: np.ndarray
+    gap_m: np.ndarray
+    piece_edge: np.ndarray
+    piece_start_m: np.ndarray
+    piece_length_m: np.ndarray
+    piece_from_m: np.ndarray
+    piece_to_m: np.ndarray
+    cutoff_m: float
+
+
+def walking_reach(
+    from_node: np.ndarray,
+    to_node: np.ndarray,
+    length_m: np.ndarray,
+    n_nodes: int,
+    access: AccessPoints,
+    targets: NetworkAttachment,
+    cutoff_m: float,
+) -> WalkingReach:
+    """Return exact walking distances from all access points at once, up to ``cutoff_m``.
+
+    中文：多源步行距离（出入口到建筑，含部分路段与离网步行段）。
+
+    Access points and the targets' joining points are inserted into their edges
+    (:func:`insert_points`), so the partial edges at both ends are walked exactly; an access
+    point with an off-network leg becomes a leaf node that far from the network. One
+    multi-source Dijkstra with the cut-off (:func:`multi_source_distances`) then gives every
+    node's distance; a target's walk is its joining point's distance plus its own leg, counted
+    when ``<= cutoff_m`` (inclusive).
+
+    Examples
+    --------
+    A street 0-1-2 (100 m each); a park entered at node 0, a building 10 m off the street
+    half-way along the second edge:
+
+    >>> from shapely import Point
+    >>> ap = AccessPoints(np.array([0]), np.array(["entrance"], dtype=object), np.array([0]),
+    ...                   np.array([Point(0, 0)]), np.array([0]), np.array([0.0]),
+    ...                   np.array([0.0]))
+    >>> t = NetworkAttachment(np.array([1]), np.array([50.0]), np.array([10.0]),
+    ...                       np.array([Point(150, 0)]))
+    >>> walking_reach([0, 1], [1, 2], [100.0, 100.0], 3, ap, t, 160.0).distance_m.tolist()
+    [160.0]
+    >>> walking_reach([0, 1], [1, 2], [100.0, 100.0], 3, ap, t, 159.0).distance_m.tolist()
+    [inf]
+    """
+    u = np.asarray(from_node, dtype=np.int64)
+    v = np.asarray(to_node, dtype=np.int64)
+    w = np.asarray(length_m, dtype=np.float64)
+    n_src, n_tgt = access.edge.size, targets.edge.size
+    t_ok = targets.edge >= 0
+    edges = np.concatenate([access.edge, targets.edge[t_ok]])
+    offsets = np.concatenate([access.offset_m, targets.offset_m[t_ok]])
+    split = insert_points(u, v, w, n_nodes, edges, offsets)
+    src_node = split.point_node[:n_src]
+    tgt_node = np.full(n_tgt, -1, dtype=np.int64)
+    tgt_node[t_ok] = split.point_node[n_src:]
+    # Access points off the network: a leaf node per point, the leg as its one edge.
+    legs = np.flatnonzero(access.gap_m > 0)
+    leaf = split.n_nodes + np.arange(legs.size, dtype=np.int64)
+    start = src_node.copy()
+    start[legs] = leaf
+    graph = build_graph(
+        np.concatenate([split.from_node, src_node[legs]]),
+        np.concatenate([split.to_node, leaf]),
+        np.concatenate([split.length_m, access.gap_m[legs]]),
+        split.n_nodes + legs.size,
+    )
+    dist = multi_source_distances(graph, graph.node_of[start], cutoff_m)
+    network = np.full(n_tgt, math.inf)
+    network[t_ok] = dist[graph.node_of[tgt_node[t_ok]]]
+    total = network + targets.gap_m
+    total[total > cutoff_m * (1 + 1e-12) + 1e-9] = math.inf
+    ends = graph.node_of
+    return WalkingReach(
+        distance_m=total, network_m=network, gap_m=targets.gap_m.copy(),
+        piece_edge=split.parent_edge, piece_start_m=split.start_m,
+        piece_length_m=split.length_m, piece_from_m=dist[ends[split.from_node]],
+        piece_to_m=dist[ends[split.to_node]], cutoff_m=float(cutoff_m),
+    )
+
+
+def reached_lines(
+    lines: np.ndarray, length_m: np.ndarray, reach: WalkingReach
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the reached parts of the network as LineStrings, cut at the remaining distance.
+
+    中文：截断距离内可达的路段（含部分路段）。
+
+    Returns
+    -------
+    (geometries, edge)
+        One LineString per reached stretch, and the input edge it lies on.
+    """
+    from shapely.ops import substring
+
+    frag = reached_fragments(reach.piece_length_m, reach.piece_from_m, reach.piece_to_m,
+                             reach.cutoff_m)
+    lines = np.asarray(lines, dtype=object)
+    w = np.asarray(length_m, dtype=np.float64)
+    out: list[object] = []
+    out_edge: list[int] = []
+    for k in np.flatnonzero((frag.head_m > 0) | (frag.tail_m > 0)):
+        e = int(reach.piece_edge[k])
+        line = lines[e]
+        scale = line.length / w[e] if w[e] > 0 else 0.0
+        a = reach.piece_start_m[k]
+        b = a + reach.piece_length_m[k]
+        spans = ([(a, b)] if frag.whole[k] else
+                 [(a, a + frag.head_m[k]), (b - frag.tail_m[k], b)])
+        for lo, hi in spans:
+            if hi > lo:
+                out.append(substring(line, lo * scale, hi * scale))
+                out_edge.append(e)
+    return np.array(out, dtype=object), np.array(out_edge, dtype=np.int64)
