@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
@@ -31,6 +32,7 @@ __all__ = [
     "INSERT_ROUND_M",
     "AccessPoints",
     "EdgeFragments",
+    "NetworkArrays",
     "NetworkAttachment",
     "NodedNetwork",
     "SplitNetwork",
@@ -39,6 +41,7 @@ __all__ = [
     "WalkingReach",
     "attach",
     "build_graph",
+    "graph_arrays",
     "insert_points",
     "multi_source_distances",
     "node_lines",
@@ -941,3 +944,77 @@ def reached_lines(
                 out.append(substring(line, lo * scale, hi * scale))
                 out_edge.append(e)
     return np.array(out, dtype=object), np.array(out_edge, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class NetworkArrays:
+    """Walkable edges as graph arrays, in a projected CRS.
+
+    Attributes
+    ----------
+    lines
+        Edge geometries (LineStrings).
+    from_node, to_node
+        Graph node ids ``0 .. n_nodes - 1``.
+    length_m
+        Drawn edge lengths (m).
+    n_nodes
+        Node count.
+    rows
+        Input row each entry came from.
+    """
+
+    lines: np.ndarray
+    from_node: np.ndarray
+    to_node: np.ndarray
+    length_m: np.ndarray
+    n_nodes: int
+    rows: np.ndarray
+
+
+def graph_arrays(
+    geoms: np.ndarray,
+    from_ids: np.ndarray | None = None,
+    to_ids: np.ndarray | None = None,
+    walkable: np.ndarray | None = None,
+) -> NetworkArrays:
+    """Return walkable edges as graph arrays with dense node ids.
+
+    中文：路段要素转为图数组。
+
+    Node ids come from ``from_ids``/``to_ids`` when given and complete (OSM node ids, or the
+    ids :func:`node_lines` gave), renumbered densely; otherwise from equal end coordinates.
+    Lengths are the drawn lengths (a stale stored length cannot mislead); rows whose
+    ``walkable`` is False, empty or non-LineString geometries are left out.
+
+    Examples
+    --------
+    >>> from shapely import LineString
+    >>> a = graph_arrays(np.array([LineString([(0, 0), (3, 4)]), LineString([(3, 4), (3, 9)])]))
+    >>> a.from_node.tolist(), a.to_node.tolist(), a.length_m.tolist(), a.n_nodes
+    ([0, 1], [1, 2], [5.0, 5.0], 3)
+    """
+    g = np.asarray(geoms, dtype=object)
+    keep = ~shapely.is_empty(g) & (shapely.get_type_id(g) == 1) if g.size else np.zeros(
+        0, dtype=bool)
+    if walkable is not None:
+        keep &= np.asarray(walkable, dtype=object) != False  # noqa: E712 (None = walkable)
+    rows = np.flatnonzero(keep)
+    lines = g[rows]
+    ids_ok = from_ids is not None and to_ids is not None
+    if ids_ok:
+        fa = np.asarray(from_ids, dtype=object)[rows]
+        ta = np.asarray(to_ids, dtype=object)[rows]
+        ids_ok = not bool(pd.isna(np.concatenate([fa, ta])).any())
+    if ids_ok:
+        ends = np.concatenate([fa, ta]).astype(np.int64)
+    else:
+        xy = np.vstack([shapely.get_coordinates(shapely.get_point(lines, 0)),
+                        shapely.get_coordinates(shapely.get_point(lines, -1))]) if rows.size \
+            else np.zeros((0, 2))
+        _, ends = np.unique(xy, axis=0, return_inverse=True)
+    uniq, dense = np.unique(ends, return_inverse=True)
+    dense = dense.reshape(-1).astype(np.int64)
+    return NetworkArrays(lines, dense[: rows.size], dense[rows.size:],
+                         shapely.length(lines) if rows.size else np.zeros(0),
+                         int(uniq.size), rows)

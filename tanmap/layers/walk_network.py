@@ -21,7 +21,9 @@ from tanmap.geo.errors import DataFormatError
 from tanmap.geo.walking import (
     ACCESS_ORIGINS,
     DEFAULT_SNAP_TOLERANCE_M,
+    NetworkArrays,
     TopologyReport,
+    graph_arrays,
     node_lines,
     park_access_points,
     topology_report,
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
     from tanmap.layers.store import LayerVersion, Store
 
 __all__ = [
-    "NetworkArrays",
     "NetworkBuild",
     "access_points_frame",
     "import_walk_network",
@@ -193,65 +194,20 @@ def import_walk_network(
     return build, version
 
 
-@dataclass(frozen=True)
-class NetworkArrays:
-    """Stored edges as graph arrays (walkable edges only), in a projected CRS.
-
-    Attributes
-    ----------
-    lines
-        Edge geometries.
-    from_node, to_node
-        Graph node ids ``0 .. n_nodes - 1``.
-    length_m
-        Edge lengths (m) in the planning CRS.
-    n_nodes
-        Node count.
-    rows
-        Row of ``edges`` each array entry came from.
-    """
-
-    lines: np.ndarray
-    from_node: np.ndarray
-    to_node: np.ndarray
-    length_m: np.ndarray
-    n_nodes: int
-    rows: np.ndarray
-
-
 def network_arrays(edges: gpd.GeoDataFrame) -> NetworkArrays:
-    """Return the walkable edges of a ``walk_network`` frame as graph arrays.
+    """Return the walkable edges of a ``walk_network`` frame (projected CRS) as graph arrays.
 
-    中文：步行网络图层转为图数组。
-
-    Node ids come from ``from_node``/``to_node`` when every edge has both (OSM node ids, or
-    ids from :func:`network_from_lines`), renumbered densely; otherwise from equal end
-    coordinates. Lengths are the drawn lengths in the frame's (projected) CRS, so a stale
-    ``length_m`` cannot mislead; ``walkable == False`` edges are left out.
+    中文：步行网络图层转为图数组（见 :func:`tanmap.geo.walking.graph_arrays`）。
     """
     from tanmap.geo.crs import require_projected
 
     require_projected(edges, what="walk_network edges")
-    keep = np.ones(len(edges), dtype=bool)
-    if "walkable" in edges.columns:
-        keep = ~edges["walkable"].astype(object).isin([False]).to_numpy()
-    geoms = edges.geometry.to_numpy()
-    keep &= ~shapely.is_empty(geoms) & (shapely.get_type_id(geoms) == 1)
-    rows = np.flatnonzero(keep)
-    lines = geoms[rows]
-    ids_ok = all(c in edges.columns for c in ("from_node", "to_node")) and bool(
-        edges["from_node"].iloc[rows].notna().all() and edges["to_node"].iloc[rows].notna().all())
-    if ids_ok:
-        ends = np.concatenate([edges["from_node"].iloc[rows].to_numpy(np.int64),
-                               edges["to_node"].iloc[rows].to_numpy(np.int64)])
-    else:
-        xy = np.vstack([shapely.get_coordinates(shapely.get_point(lines, 0)),
-                        shapely.get_coordinates(shapely.get_point(lines, -1))])
-        _, ends = np.unique(xy, axis=0, return_inverse=True)
-    uniq, dense = np.unique(ends, return_inverse=True)
-    dense = dense.reshape(-1).astype(np.int64)
-    return NetworkArrays(lines, dense[: rows.size], dense[rows.size:], shapely.length(lines),
-                         int(uniq.size), rows)
+
+    def column(name: str) -> np.ndarray | None:
+        return edges[name].astype(object).to_numpy() if name in edges.columns else None
+
+    return graph_arrays(edges.geometry.to_numpy(), column("from_node"), column("to_node"),
+                        column("walkable"))
 
 
 def stored_topology(edges: gpd.GeoDataFrame) -> TopologyReport:
