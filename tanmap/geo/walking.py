@@ -48,6 +48,7 @@ __all__ = [
     "park_access_points",
     "reached_fragments",
     "reached_lines",
+    "reached_pieces",
     "service_area",
     "topology_report",
     "walking_reach",
@@ -640,9 +641,13 @@ class NetworkAttachment:
 
 
 def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray) -> NetworkAttachment:
-    """Join each geometry to its nearest edge at the nearest point (the off-network leg).
+    """Join each geometry to its nearest edge (the off-network leg).
 
     中文：要素接入最近路段（离网步行段）。
+
+    The edge is the one nearest to the geometry; the joining point is the point of that edge
+    nearest to the geometry's centroid (deterministic where a whole side of a footprint is
+    equally near); the leg is the distance from the geometry to that point.
 
     Examples
     --------
@@ -667,13 +672,15 @@ def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray) -> Networ
     edge[pair[0]] = pair[1]
     ok = edge >= 0
     lo = lines[edge[ok]]
-    link = shapely.shortest_line(g[ok], lo)
-    foot = shapely.get_point(link, -1)
+    # Join where the edge is nearest to the feature's centre: a footprint alongside a street
+    # has a whole side equally near, and GEOS would pick an arbitrary end of it.
+    along = shapely.line_locate_point(lo, shapely.centroid(g[ok]))
+    foot = shapely.line_interpolate_point(lo, along)
     drawn = shapely.length(lo)
     stated = np.asarray(length_m, dtype=np.float64)[edge[ok]]
     scale = np.divide(stated, drawn, out=np.ones_like(drawn), where=drawn > 0)
-    offset[ok] = shapely.line_locate_point(lo, foot) * scale
-    gap[ok] = shapely.length(link)
+    offset[ok] = along * scale
+    gap[ok] = shapely.distance(g[ok], foot)
     point[ok] = foot
     return NetworkAttachment(edge, offset, gap, point)
 
@@ -1018,3 +1025,67 @@ def graph_arrays(
     return NetworkArrays(lines, dense[: rows.size], dense[rows.size:],
                          shapely.length(lines) if rows.size else np.zeros(0),
                          int(uniq.size), rows)
+
+
+def reached_pieces(
+    lines: np.ndarray, length_m: np.ndarray, reach: WalkingReach, piece_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return short pieces of the reached network and the walk left at each piece's far end.
+
+    中文：可达路网切分为短段及每段剩余步行距离。
+
+    Each reached stretch is cut into pieces of at most ``piece_m``; a piece's remaining
+    distance is ``cutoff - (largest network distance on the piece)``, so everything within
+    that remaining distance of *every* point of the piece is reached on foot: a lower bound
+    of the land a walker reaches off the network (short by at most ``piece_m`` along a street).
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> ap = AccessPoints(np.array([0]), np.array(["entrance"], dtype=object), np.array([0]),
+    ...                   np.array([Point(0, 0)]), np.array([0]), np.array([0.0]),
+    ...                   np.array([0.0]))
+    >>> none = NetworkAttachment(np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
+    ...                          np.zeros(0, object))
+    >>> r = walking_reach([0], [1], [100.0], 2, ap, none, 50.0)
+    >>> g, left = reached_pieces(np.array([LineString([(0, 0), (100, 0)])]), np.array([100.0]),
+    ...                          r, 20.0)
+    >>> shapely.length(g).round(6).tolist(), left.round(6).tolist()
+    ([20.0, 20.0, 10.0], [30.0, 10.0, 0.0])
+    """
+    from shapely.ops import substring
+
+    if piece_m <= 0:
+        raise NetworkError(f"piece_m must be > 0, got {piece_m!r}")
+    w = reach.piece_length_m
+    d_from, d_to = reach.piece_from_m, reach.piece_to_m
+    cut = reach.cutoff_m
+    frag = reached_fragments(w, d_from, d_to, cut)
+    # Where a piece is reached from both ends, the walks meet where they are equal.
+    with np.errstate(invalid="ignore"):
+        meet = np.clip((d_to + w - d_from) / 2, 0.0, w)
+    head = np.where(frag.whole, np.nan_to_num(meet, nan=0.0), frag.head_m)
+    tail = np.where(frag.whole, w - head, frag.tail_m)
+    lines = np.asarray(lines, dtype=object)
+    wl = np.asarray(length_m, dtype=np.float64)
+    out: list[object] = []
+    left: list[float] = []
+    for k in np.flatnonzero((head > 0) | (tail > 0)):
+        e = int(reach.piece_edge[k])
+        scale = lines[e].length / wl[e] if wl[e] > 0 else 0.0
+        a0 = reach.piece_start_m[k]
+        # head: from the piece start forward, distance grows from d_from.
+        spans = []
+        n_head = int(math.ceil(head[k] / piece_m)) if head[k] > 0 else 0
+        for i in range(n_head):
+            lo, hi = i * piece_m, min((i + 1) * piece_m, head[k])
+            spans.append((a0 + lo, a0 + hi, cut - (d_from[k] + hi)))
+        n_tail = int(math.ceil(tail[k] / piece_m)) if tail[k] > 0 else 0
+        for i in range(n_tail):
+            lo, hi = i * piece_m, min((i + 1) * piece_m, tail[k])
+            spans.append((a0 + w[k] - hi, a0 + w[k] - lo, cut - (d_to[k] + hi)))
+        for lo, hi, rem in spans:
+            if hi > lo:
+                out.append(substring(lines[e], lo * scale, hi * scale))
+                left.append(max(float(rem), 0.0))
+    return np.array(out, dtype=object), np.array(left, dtype=np.float64)
