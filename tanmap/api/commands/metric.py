@@ -58,6 +58,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rule-file", type=Path, metavar="FILE",
                    help="YAML/JSON coverage rule (name, version, citation, park_classes, tiers, "
                         "thresholds) used instead of a built-in rule (自定义规则; park_coverage)")
+    p.add_argument("--distance", choices=("straight", "network"), default="straight",
+                   help="park_coverage: straight radius (default) or walked on the walk_network "
+                        "(步行距离; runs park_walk_coverage with the same rule)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=run_metric_command)
 
@@ -213,6 +216,11 @@ def run_metric_command(args: argparse.Namespace) -> int:
     if not args.name or not args.district:
         return fail("give a metric NAME and --district ADCODE, or --list to see the metrics",
                     EXIT_USAGE)
+    if args.distance == "network":
+        if args.name not in ("park_coverage", "park_walk_coverage"):
+            return fail(f"--distance network applies to park_coverage, not {args.name!r}",
+                        EXIT_USAGE)
+        args.name = "park_walk_coverage"
     try:
         params: dict[str, Any] = dict(parse_params(args.param))
     except ValueError as err:
