@@ -387,10 +387,11 @@ def service_area(reached: np.ndarray, width_m: float) -> shapely.Geometry:
     pieces = np.asarray(reached, dtype=object)
     if pieces.size == 0:
         return shapely.Polygon()
-    merged = shapely.union_all(pieces)
     if width_m <= 0:
-        return merged
-    return shapely.buffer(merged, width_m)
+        return shapely.union_all(pieces)
+    # Buffer each stretch, then union: GEOS buffers a city's worth of unioned lines ~100x
+    # slower (4k edges: 18 s against 0.2 s) for the same shape.
+    return shapely.union_all(shapely.buffer(pieces, width_m))
 
 
 @dataclass(frozen=True)
@@ -1005,7 +1006,8 @@ def graph_arrays(
     keep = ~shapely.is_empty(g) & (shapely.get_type_id(g) == 1) if g.size else np.zeros(
         0, dtype=bool)
     if walkable is not None:
-        keep &= np.asarray(walkable, dtype=object) != False  # noqa: E712 (None = walkable)
+        # Only an explicit False (or 0) leaves an edge out; None/NA = walkable.
+        keep &= ~pd.Series(np.asarray(walkable, dtype=object)).isin([False]).to_numpy()
     rows = np.flatnonzero(keep)
     lines = g[rows]
     ids_ok = from_ids is not None and to_ids is not None
