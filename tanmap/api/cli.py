@@ -18,8 +18,8 @@ from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
 from tanmap.api.commands import results as results_cmd
-from tanmap.api.commands import walk as walk_cmd
 from tanmap.api.commands import serve as serve_cmd
+from tanmap.api.commands import walk as walk_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import PlanWarning, TanmapError
 

@@ -25,9 +25,8 @@ serves every tier exactly. Parcels with their own area-type tiers use the defaul
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +45,9 @@ from tanmap.geo.walking import (
     service_area,
     walking_reach,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "DEFAULT_MAX_OFF_NETWORK_M",

@@ -148,7 +148,8 @@ def build_graph(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise NetworkError(
-            f"walking network edge {i} has length_m {float(w[i])!r}: lengths must be finite and >= 0 "
+            f"walking network edge {i} has length_m {float(w[i])!r}: lengths must be finite "
+            "and >= 0 "
             "— fix the length or drop the edge"
         )
     if u.size and (min(int(u.min()), int(v.min())) < 0):
@@ -333,8 +334,10 @@ def insert_points(
 
 @dataclass(frozen=True)
 class EdgeFragments:
-    """The reached part of each edge: ``[0, head_m]`` from its start and ``[length - tail_m,
-    length]`` from its end (both may be 0; ``head_m + tail_m >= length`` means all of it).
+    """The reached part of each edge, from each of its ends.
+
+    ``[0, head_m]`` from its start and ``[length - tail_m, length]`` from its end (both may be
+    0; ``head_m + tail_m >= length`` means all of it).
     """
 
     head_m: np.ndarray
@@ -466,7 +469,8 @@ def node_lines(
     (1, 2)
     """
     if snap_tolerance_m < 0 or not math.isfinite(snap_tolerance_m):
-        raise NetworkError(f"snap_tolerance_m must be a finite number >= 0, got {snap_tolerance_m!r}")
+        raise NetworkError(
+            f"snap_tolerance_m must be a finite number >= 0, got {snap_tolerance_m!r}")
     parts, rows = _parts(np.asarray(geoms, dtype=object))
     empty = np.zeros(0, dtype=np.int64)
     if parts.size == 0:
@@ -797,8 +801,8 @@ def park_access_points(
         rest = rest[~crossed[rest]]
     if lines.size and rest.size:
         at = attach(parks[rest], lines, w)
-        for k, park_row in enumerate(rest):
-            rows.append((int(park_row), "nearest_network", -1, at.point[k], int(at.edge[k]),
+        for k, nearest_row in enumerate(rest):
+            rows.append((int(nearest_row), "nearest_network", -1, at.point[k], int(at.edge[k]),
                          float(at.offset_m[k]), float(at.gap_m[k])))
     rows.sort(key=lambda r: (r[0], r[4], r[5]))
     return AccessPoints(
@@ -1078,11 +1082,11 @@ def reached_pieces(
         a0 = reach.piece_start_m[k]
         # head: from the piece start forward, distance grows from d_from.
         spans = []
-        n_head = int(math.ceil(head[k] / piece_m)) if head[k] > 0 else 0
+        n_head = math.ceil(head[k] / piece_m) if head[k] > 0 else 0
         for i in range(n_head):
             lo, hi = i * piece_m, min((i + 1) * piece_m, head[k])
             spans.append((a0 + lo, a0 + hi, cut - (d_from[k] + hi)))
-        n_tail = int(math.ceil(tail[k] / piece_m)) if tail[k] > 0 else 0
+        n_tail = math.ceil(tail[k] / piece_m) if tail[k] > 0 else 0
         for i in range(n_tail):
             lo, hi = i * piece_m, min((i + 1) * piece_m, tail[k])
             spans.append((a0 + w[k] - hi, a0 + w[k] - lo, cut - (d_to[k] + hi)))

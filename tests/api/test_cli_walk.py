@@ -57,7 +57,8 @@ def test_walk_import_topology_access_and_network_metric(setup, tmp_path, capsys)
     assert run(store, "--lang", "en", "walk", "import", str(roads), "--district", DISTRICT_CODE,
                "--snap-m", "1") == EXIT_OK
     out = capsys.readouterr().out
-    assert "3 edges, walk_network v1" in out and "ends snapped" in out
+    assert "3 edges, walk_network v1" in out
+    assert "ends snapped" in out
     assert run(store, "walk", "topology", "--district", DISTRICT_CODE, "--json") == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert (report["n_components"], report["dangles"], report["n_edges"]) == (1, 2, 3)

@@ -44,7 +44,8 @@ def test_river_town_walk_against_radius() -> None:
     # 10-100 m off it (<= 150 m), all of it served.
     assert (d["radius_covered_m2"], d["walk_covered_m2"], d["radius_only_m2"]) == (
         7800.0, 5400.0, 2400.0)
-    assert r.land_share_radius == 1.0 and r.land_share_walk == pytest.approx(5400 / 7800)
+    assert r.land_share_radius == 1.0
+    assert r.land_share_walk == pytest.approx(5400 / 7800)
     assert (d["buildings_radius"], d["buildings_walk"]) == (2, 1)
     assert r.population_share_walk == pytest.approx(20 / 30)
     assert (d["off_network_mean_m"], d["off_network_max_m"]) == (5.0, 10.0)
@@ -98,9 +99,11 @@ def test_metric_is_registered_and_runs() -> None:
     params = ParkWalkCoverageParams(radius_m=500.0, weight="buildings")
     res = mdef.compute({"residential_land": land, "park": parks, "walk_network": edges,
                         "building": homes}, params, ctx)
-    assert res.value == 0.5 and res.details["building_share_radius"] == 1.0
+    assert res.value == 0.5
+    assert res.details["building_share_radius"] == 1.0
     table = res.per_unit.set_index("unit_id")
-    assert table.loc["S1", "walk_share"] == 0.0 and table.loc["S1", "radius_share"] == 1.0
+    assert table.loc["S1", "walk_share"] == 0.0
+    assert table.loc["S1", "radius_share"] == 1.0
     assert table.loc["S2", "walk_share"] == 1.0
     assert set(res.layers) == {"radius_only", "walk_service_areas", "access_points",
                                "buildings_walk"}

@@ -141,7 +141,7 @@ def test_entrances_of_one_park_do_not_stop_crossings_of_another() -> None:
     net = node_lines(np.array(lines, dtype=object), 0.0)
     ap = park_access_points(np.array(parks, dtype=object), net.lines, net.length_m,
                             np.array([Point(0, 60)]), np.array([0]))
-    assert list(zip(ap.park.tolist(), ap.origin.tolist())) == [
+    assert list(zip(ap.park.tolist(), ap.origin.tolist(), strict=False)) == [
         (0, "entrance"), (1, "boundary_crossing"), (1, "boundary_crossing")]
 
 
@@ -166,19 +166,21 @@ def test_noding_splits_crossings_and_snaps_short_ends() -> None:
 def test_two_near_ends_snap_to_one_node() -> None:
     lines = np.array([LineString([(0, 0), (10, 0)]), LineString([(10.4, 0.3), (20, 0)])])
     net = node_lines(lines, 1.0)
-    assert net.snapped == 1 and len(net.nodes_xy) == 3
+    assert net.snapped == 1
+    assert len(net.nodes_xy) == 3
     assert topology_report(net.from_node, net.to_node, net.length_m).n_components == 1
 
 
 def test_graph_keeps_shortest_parallel_edge_and_merges_zero_length() -> None:
     g = build_graph([0, 0, 1, 2], [1, 1, 2, 3], [7.0, 3.0, 0.0, 4.0])
-    assert g.n_nodes == 3 and g.node_of.tolist() == [0, 1, 1, 2]
+    assert g.n_nodes == 3
+    assert g.node_of.tolist() == [0, 1, 1, 2]
     d = multi_source_distances(g, [0])
     assert d.tolist() == [0.0, 3.0, 7.0]
 
 
 def test_bad_input_is_refused_clearly() -> None:
-    with pytest.raises(NetworkError, match="edge 1 has length_m -1.0"):
+    with pytest.raises(NetworkError, match=r"edge 1 has length_m -1\.0"):
         build_graph([0, 1], [1, 2], [1.0, -1.0])
     with pytest.raises(NetworkError, match="cutoff_m"):
         multi_source_distances(build_graph([0], [1], [1.0]), [0], -5.0)
@@ -198,7 +200,8 @@ def test_empty_inputs() -> None:
 def test_insert_points_shares_a_node_and_keeps_ends() -> None:
     s = insert_points([0], [1], [10.0], 2, [0, 0, 0, 0], [0.0, 4.0, 4.0, 10.0])
     assert s.point_node.tolist() == [0, 2, 2, 1]
-    assert s.length_m.tolist() == [4.0, 6.0] and s.start_m.tolist() == [0.0, 4.0]
+    assert s.length_m.tolist() == [4.0, 6.0]
+    assert s.start_m.tolist() == [0.0, 4.0]
 
 
 # --- slow, obvious reference -----------------------------------------------------------------

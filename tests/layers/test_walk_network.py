@@ -60,7 +60,8 @@ def test_road_file_is_noded_with_a_topology_report() -> None:
     assert edges.loc[edges["name"] == "横街", "walkable"].tolist() == [False, False]
     r = build.report
     assert (r.snapped, r.snap_tolerance_m) == (1, 1.0)
-    assert r.n_components == 2 and r.disconnected_length_m == pytest.approx(60.0)
+    assert r.n_components == 2
+    assert r.disconnected_length_m == pytest.approx(60.0)
     # Dangles: both ends of the two streets, the side street's far end, the island's two ends.
     assert r.dangles == 7
     assert r.total_length_m == pytest.approx(900 + 900 + 400 + 200 + 60)
@@ -76,7 +77,8 @@ def test_import_writes_a_versioned_layer_and_reads_back(store, tmp_path: Path) -
     path = tmp_path / "roads.shp"
     _roads().to_file(path, encoding="gbk")
     build, version = import_walk_network(store, path, DISTRICT_CODE, snap_tolerance_m=1.0)
-    assert version is not None and version.version == 1
+    assert version is not None
+    assert version.version == 1
     assert version.n_features == len(build.edges) == 11
     stored = store.read(LayerKind.WALK_NETWORK, district=DISTRICT_CODE).to_crs(EPSG)
     assert set(stored["name"]) == {"北滨路", "南滨路", "大桥", "支路", "园路", "横街"}
@@ -84,7 +86,8 @@ def test_import_writes_a_versioned_layer_and_reads_back(store, tmp_path: Path) -
     assert (topo.n_components, topo.dangles) == (2, 7)
     assert topo.disconnected_length_m == pytest.approx(60.0, abs=1e-3)
     _, again = import_walk_network(store, path, DISTRICT_CODE, dry_run=True)
-    assert again is None and store.version(LayerKind.WALK_NETWORK, DISTRICT_CODE).version == 1
+    assert again is None
+    assert store.version(LayerKind.WALK_NETWORK, DISTRICT_CODE).version == 1
 
 
 def test_bad_walkable_value_names_file_row_and_fix() -> None:
@@ -121,5 +124,6 @@ def test_access_points_record_their_origin() -> None:
     assert ap["origin_zh"].tolist()[-1] == "最近路网点"
     # The cross street is not walkable: not in the graph at all.
     arrays = network_arrays(edges)
-    assert len(arrays.lines) == 9 and np.isin(edges["name"].to_numpy()[arrays.rows],
+    assert len(arrays.lines) == 9
+    assert np.isin(edges["name"].to_numpy()[arrays.rows],
                                                ["横街"]).sum() == 0

@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
     )
     sub = parser.add_subparsers(dest="walk_command", required=True, metavar="COMMAND")
     imp = sub.add_parser("import", help="node a road/path line file into the walk_network layer")
-    imp.add_argument("file", type=Path, metavar="FILE", help="lines: .shp/.zip/.gpkg/.geojson/.gdb/.dxf")
+    imp.add_argument("file", type=Path, metavar="FILE",
+                     help="lines: .shp/.zip/.gpkg/.geojson/.gdb/.dxf")
     imp.add_argument("--district", required=True, metavar="CODE", help="district code")
     imp.add_argument("--snap-m", type=float, default=None, metavar="M",
                      help="join line ends within M metres of another line (default 1 m)")
@@ -74,7 +75,8 @@ def _print_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
         echo(args, json.dumps(report, ensure_ascii=False, indent=2))
         return
     zh = args.lang == "zh"
-    echo(args, format_table(("指标", "值") if zh else ("figure", "value"), _report_rows(report, zh)))
+    header = ("指标", "值") if zh else ("figure", "value")
+    echo(args, format_table(header, _report_rows(report, zh)))
 
 
 def run_walk_import(args: argparse.Namespace) -> int:
