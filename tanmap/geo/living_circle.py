@@ -16,9 +16,8 @@ the coarse type and its label says which facility of the standard it stands for.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +26,9 @@ import shapely
 
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.walking import AccessPoints, attach, graph_arrays, walking_reach
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "FACILITY_LABELS",
