@@ -89,3 +89,29 @@ def test_walk_commands_explain_missing_network_and_bad_use(setup, capsys) -> Non
     assert run(store, "metric", "park_coverage", "--district", DISTRICT_CODE, "--distance",
                "network", "--json") == EXIT_OK
     assert json.loads(capsys.readouterr().out)["missing"] == ["walk_network"]
+
+
+def test_walking_metrics_over_the_api(setup) -> None:
+    from fastapi.testclient import TestClient
+
+    from tanmap.api.app import create_app
+    from tanmap.api.settings import Settings
+
+    store, roads = setup
+    assert run(store, "-q", "walk", "import", str(roads), "--district", DISTRICT_CODE) == EXIT_OK
+    app = create_app(Settings(store=str(store), api_token="t"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post(f"/api/districts/{DISTRICT_CODE}/metrics/park_walk_coverage",
+                        json={"params": {"radius_m": 500}})
+        assert r.status_code == 200, r.text
+        d = r.json()["details"]
+        assert (d["radius_share"], d["buildings_radius"], d["buildings_walk"]) == (1.0, 2, 1)
+        r = client.post(f"/api/districts/{DISTRICT_CODE}/metrics/living_circle",
+                        json={"params": {"level": 10}})
+        assert r.status_code == 200, r.text
+        assert r.json()["missing"] == ["living_circle_facility"]
+        r = client.post(f"/api/districts/{DISTRICT_CODE}/metrics/living_circle",
+                        json={"params": {"level": 7}})
+        assert r.status_code == 422 and "level 7" in r.text
+        names = {m["name"] for m in client.get("/api/metrics").json()}
+        assert {"park_walk_coverage", "living_circle"} <= names
