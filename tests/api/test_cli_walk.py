@@ -112,6 +112,7 @@ def test_walking_metrics_over_the_api(setup) -> None:
         assert r.json()["missing"] == ["living_circle_facility"]
         r = client.post(f"/api/districts/{DISTRICT_CODE}/metrics/living_circle",
                         json={"params": {"level": 7}})
-        assert r.status_code == 422 and "level 7" in r.text
+        assert r.status_code == 422
+        assert "level 7" in r.text
         names = {m["name"] for m in client.get("/api/metrics").json()}
         assert {"park_walk_coverage", "living_circle"} <= names
