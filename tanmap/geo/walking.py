@@ -295,37 +295,35 @@ def insert_points(
     point_node[at_start] = u[e[at_start]]
     point_node[at_end & ~at_start] = v[e[at_end & ~at_start]]
     inner = ~(at_start | at_end)
-    # Unique (edge, offset) pairs of inner points, sorted along each edge.
+    # Unique (edge, offset) pairs of inner points, sorted along each edge (vectorised: a city
+    # has a million buildings to insert).
     ie, it = e[inner], t[inner]
-    pairs = np.unique(np.column_stack([ie.astype(np.float64), it]), axis=0) if ie.size else (
-        np.zeros((0, 2)))
-    pe = pairs[:, 0].astype(np.int64)
-    pt = pairs[:, 1]
+    order = np.lexsort((it, ie))
+    se, st = ie[order], it[order]
+    first = np.ones(se.size, dtype=bool)
+    first[1:] = (se[1:] != se[:-1]) | (st[1:] != st[:-1])
+    pe, pt = se[first], st[first]
     new_ids = n_nodes + np.arange(pe.size, dtype=np.int64)
-    if ie.size:
-        lookup = {(int(a), float(b)): int(n) for a, b, n in zip(pe, pt, new_ids, strict=True)}
-        point_node[inner] = [lookup[(int(a), float(b))] for a, b in zip(ie, it, strict=True)]
+    rank = np.cumsum(first) - 1
+    sorted_nodes = new_ids[rank] if se.size else np.zeros(0, dtype=np.int64)
+    inner_nodes = np.empty(ie.size, dtype=np.int64)
+    inner_nodes[order] = sorted_nodes
+    point_node[inner] = inner_nodes
     split = np.zeros(w.size, dtype=bool)
     split[pe] = True
     keep = np.flatnonzero(~split)
-    out_u = [u[keep]]
-    out_v = [v[keep]]
-    out_w = [w[keep]]
-    out_p = [keep]
-    out_s = [np.zeros(keep.size)]
-    if pe.size:
-        # pairs are sorted by edge then offset: walk each split edge's run of points.
-        starts = np.flatnonzero(np.r_[True, pe[1:] != pe[:-1]])
-        ends = np.r_[starts[1:], pe.size]
-        for a, b in zip(starts, ends, strict=True):
-            k = int(pe[a])
-            nodes = np.r_[u[k], new_ids[a:b], v[k]]
-            offs = np.r_[0.0, pt[a:b], w[k]]
-            out_u.append(nodes[:-1])
-            out_v.append(nodes[1:])
-            out_w.append(np.diff(offs))
-            out_p.append(np.full(b - a + 1, k))
-            out_s.append(offs[:-1])
+    # Runs of points on one edge: each point joins the previous one (or the edge start); the
+    # last point of a run also joins the edge end.
+    run_start = np.r_[True, pe[1:] != pe[:-1]] if pe.size else np.zeros(0, dtype=bool)
+    run_end = np.r_[pe[1:] != pe[:-1], True] if pe.size else np.zeros(0, dtype=bool)
+    prev_node = np.where(run_start, u[pe], np.r_[np.int64(-1), new_ids[:-1]])
+    prev_off = np.where(run_start, 0.0, np.r_[0.0, pt[:-1]])
+    last = np.flatnonzero(run_end)
+    out_u = [u[keep], prev_node, new_ids[last]]
+    out_v = [v[keep], new_ids, v[pe[last]]]
+    out_w = [w[keep], pt - prev_off, w[pe[last]] - pt[last]]
+    out_p = [keep, pe, pe[last]]
+    out_s = [np.zeros(keep.size), prev_off, pt[last]]
     return SplitNetwork(
         np.concatenate(out_u), np.concatenate(out_v), np.concatenate(out_w),
         np.concatenate(out_p), np.concatenate(out_s), int(n_nodes + pe.size), point_node,
