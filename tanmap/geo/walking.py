@@ -479,29 +479,43 @@ def node_lines(
     if snap_tolerance_m > 0:
         parts = parts.copy()
         tree = shapely.STRtree(parts)
-        for i, xy in enumerate(coords):
-            for end in (0, -1):
-                pt = shapely.points(xy[end])
-                # The tree holds the lines as first drawn; ends move by <= the tolerance, so
-                # query twice as far and measure against the lines as they are now.
-                near = tree.query(pt, predicate="dwithin", distance=2 * snap_tolerance_m)
-                near = near[near != i]
-                if near.size == 0:
-                    continue
-                d = shapely.distance(parts[near], pt)
-                if d.min() == 0 or d.min() > snap_tolerance_m:
-                    continue  # touching already (noding joins it) or too far
-                j = int(near[np.argmin(d)])
-                ends = coords[j][[0, -1]]
-                de = np.hypot(*(ends - xy[end]).T)
-                if de.min() <= snap_tolerance_m:
-                    target = ends[int(np.argmin(de))]
-                else:
-                    q = parts[j].interpolate(parts[j].project(pt))
-                    target = np.array([q.x, q.y])
-                xy[end] = target
-                parts[i] = shapely.linestrings(xy)
-                snapped += 1
+        # One batch query finds the few ends that may need moving: within twice the tolerance
+        # of another line and not touching any (the loop below re-measures them one by one).
+        ends_xy = np.array([c[k] for c in coords for k in (0, -1)])
+        end_pts = shapely.points(ends_xy)
+        own = np.repeat(np.arange(parts.size), 2)
+        ei, li = tree.query(end_pts, predicate="dwithin", distance=2 * snap_tolerance_m)
+        other = li != own[ei]
+        ei, li = ei[other], li[other]
+        touching = np.zeros(end_pts.size, dtype=bool)
+        touching[ei[shapely.distance(end_pts[ei], parts[li]) == 0]] = True
+        candidate = np.zeros(end_pts.size, dtype=bool)
+        candidate[ei] = True
+        candidate &= ~touching
+        for flat in np.flatnonzero(candidate):
+            i, end = int(flat // 2), (0, -1)[int(flat % 2)]
+            xy = coords[i]
+            pt = shapely.points(xy[end])
+            # The tree holds the lines as first drawn; ends move by <= the tolerance, so
+            # query twice as far and measure against the lines as they are now.
+            near = tree.query(pt, predicate="dwithin", distance=2 * snap_tolerance_m)
+            near = near[near != i]
+            if near.size == 0:
+                continue
+            d = shapely.distance(parts[near], pt)
+            if d.min() == 0 or d.min() > snap_tolerance_m:
+                continue  # touching already (noding joins it) or too far
+            j = int(near[np.argmin(d)])
+            ends = coords[j][[0, -1]]
+            de = np.hypot(*(ends - xy[end]).T)
+            if de.min() <= snap_tolerance_m:
+                target = ends[int(np.argmin(de))]
+            else:
+                q = parts[j].interpolate(parts[j].project(pt))
+                target = np.array([q.x, q.y])
+            xy[end] = target
+            parts[i] = shapely.linestrings(xy)
+            snapped += 1
     noded = shapely.get_parts(shapely.node(shapely.multilinestrings(list(parts))))
     noded = noded[shapely.length(noded) > 0]
     # Which input line each noded piece came from: the piece's midpoint lies on it.
