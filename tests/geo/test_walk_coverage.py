@@ -146,3 +146,31 @@ def test_walk_never_exceeds_radius_and_grows_with_distance(segs, spots, radius_m
                                radius_m=radius_m)
     assert again.details["walk_covered_m2"] == pytest.approx(small.details["walk_covered_m2"])
     assert again.details["buildings_walk"] == small.details["buildings_walk"]
+
+
+def test_known_empty_network_serves_nothing_on_foot() -> None:
+    _, parks, land, homes = _river_town()
+    empty = gpd.GeoDataFrame({"from_node": [], "to_node": []},
+                             geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    r = park_walk_coverage(land, parks, empty, buildings=homes, radius_m=500.0)
+    assert r.land_share_walk == 0.0
+    assert r.land_share_radius == 1.0
+    assert (r.details["buildings_walk"], r.details["access_points"]) == (0, 0)
+    assert r.details["radius_only_m2"] == 7800.0
+
+
+def test_holed_park_and_street_through_it() -> None:
+    # A street crosses a park with a hole (a walled enclave): it meets the outer ring twice and
+    # the hole's ring twice; every meeting is an access point.
+    ring = box(X, Y, X + 200, Y + 200)
+    park = ring.difference(box(X + 80, Y + 80, X + 120, Y + 120))
+    edges = _frame([LineString([(X - 100, Y + 100), (X + 300, Y + 100)])])
+    parks = _frame([park], id=["P"], park_class=["G12"])
+    land = _frame([box(X + 290, Y + 90, X + 300, Y + 99)])
+    r = park_walk_coverage(land, parks, edges, radius_m=100.0, piece_m=1.0)
+    assert r.details["access_points_by_origin"] == {"boundary_crossing": 4}
+    # From the east gate (x = 200) a walker may leave the straight street anywhere, so the land
+    # reached is the 100 m disc around the gate: 88.33 m² of this parcel (exact, by a fine
+    # polygon). Street pieces of 1 m give a lower bound a little under it.
+    exact_m2 = 88.3324800
+    assert exact_m2 - 0.5 <= r.details["walk_covered_m2"] <= exact_m2
