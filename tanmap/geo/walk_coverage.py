@@ -12,10 +12,15 @@ Method, per target:
 * **buildings** (residential, inside the district): joined to their nearest edge at the
   nearest point of the footprint; served when network distance + that off-network leg <= the
   park's distance (inclusive). Legs are reported (mean, max).
-* **residential land**: land within ``min(max_off_network_m, walk left)`` of a reached piece
-  of street (pieces of at most ``piece_m``; walk left at the piece's far end), measured with the
-  exact ``covered_area`` kernel: a lower bound of the land a walker reaches that way. Land
-  beyond ``max_off_network_m`` of every reached street is not counted: walking is along streets.
+* **residential land** (``land_method="nearest_edge"``, default): the same rule as buildings,
+  on a grid of ``cell_m`` cells (absolute grid, clipped to each parcel): a cell counts when its
+  representative point, joined to *its* nearest edge, is within the distance. Land across a
+  river joins its own bank's streets, so it is not reached over the water. An estimate at the
+  cell resolution (cells along the edge of the reached region count whole or not at all).
+* ``land_method="along_streets"``: land within ``min(max_off_network_m, walk left)`` of a
+  reached piece of street (pieces of at most ``piece_m``), measured with the exact
+  ``covered_area`` kernel: a lower bound of the land a walker reaches leaving the street
+  anywhere; a river narrower than ``max_off_network_m`` does not stop that leg (limit).
 
 Per-park distances (a rule's size tiers) are walked in one search: an access point of a park
 with distance ``r`` starts ``R - r`` into the walk (``R`` the largest), so one cut-off ``R``
@@ -37,6 +42,7 @@ from tanmap.geo.coverage import covered_area, covered_mask
 from tanmap.geo.metric import MetricContext, MetricDef, MetricResult, params_to_dict
 from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
 from tanmap.geo.walking import (
+    NetworkAttachment,
     attach,
     graph_arrays,
     park_access_points,
@@ -50,9 +56,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "DEFAULT_CELL_M",
     "DEFAULT_MAX_OFF_NETWORK_M",
     "DEFAULT_PIECE_M",
     "DEFAULT_SERVICE_WIDTH_M",
+    "LAND_METHODS",
     "METRIC_DEFS",
     "ParkWalkCoverageParams",
     "WalkCoverageReport",
@@ -66,6 +74,11 @@ DEFAULT_MAX_OFF_NETWORK_M = 150.0
 DEFAULT_PIECE_M = 25.0
 #: Half-width (m) of the drawn walking service area around reached streets (display only).
 DEFAULT_SERVICE_WIDTH_M = 25.0
+#: Grid cell (m) of the nearest-edge land figure: a residential block is 100-300 m, so 10 m
+#: cells resolve it while a 10 km² district stays ~10^5 cells.
+DEFAULT_CELL_M = 10.0
+#: Land methods (see the module docstring).
+LAND_METHODS: tuple[str, ...] = ("nearest_edge", "along_streets")
 
 
 @dataclass(frozen=True)
@@ -82,9 +95,13 @@ class ParkWalkCoverageParams:
     max_off_network_m: float = DEFAULT_MAX_OFF_NETWORK_M
     piece_m: float = DEFAULT_PIECE_M
     service_width_m: float = DEFAULT_SERVICE_WIDTH_M
+    land_method: Literal["nearest_edge", "along_streets"] = "nearest_edge"
+    cell_m: float = DEFAULT_CELL_M
 
     def __post_init__(self) -> None:
         problems = []
+        if self.land_method not in LAND_METHODS:
+            problems.append(f"land_method {self.land_method!r} is not one of {list(LAND_METHODS)}")
         if isinstance(self.rule, str):
             if self.rule not in BUILTIN_RULES:
                 problems.append(f"rule {self.rule!r} is not one of {sorted(BUILTIN_RULES)}")
@@ -92,7 +109,7 @@ class ParkWalkCoverageParams:
             object.__setattr__(self, "rule", get_rule(self.rule).to_mapping())
         if self.radius_m is not None and not self.radius_m > 0:
             problems.append(f"radius_m must be > 0 metres, got {self.radius_m!r}")
-        for name in ("max_off_network_m", "piece_m"):
+        for name in ("max_off_network_m", "piece_m", "cell_m"):
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 problems.append(f"{name} must be a finite number > 0 metres, got {value!r}")
@@ -147,6 +164,43 @@ def _gs(geoms: np.ndarray, crs: Any) -> gpd.GeoSeries:
     return gpd.GeoSeries(geoms, crs=crs)
 
 
+def _land_cells(land: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cut land into the cells of an absolute ``cell_m`` grid (clipped); return cells, parcel."""
+    ok = ~shapely.is_empty(land)
+    b = shapely.bounds(land)
+    x0 = np.floor(np.where(ok, b[:, 0], 0) / cell_m) * cell_m
+    y0 = np.floor(np.where(ok, b[:, 1], 0) / cell_m) * cell_m
+    nx = np.where(ok, np.ceil((np.where(ok, b[:, 2], 0) - x0) / cell_m), 0).astype(np.int64)
+    ny = np.where(ok, np.ceil((np.where(ok, b[:, 3], 0) - y0) / cell_m), 0).astype(np.int64)
+    nx, ny = np.maximum(nx, ok.astype(np.int64)), np.maximum(ny, ok.astype(np.int64))
+    counts = nx * ny
+    parcel = np.repeat(np.arange(land.size), counts)
+    k = np.arange(parcel.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    ix, iy = k % nx[parcel], k // nx[parcel]
+    xs, ys = x0[parcel] + ix * cell_m, y0[parcel] + iy * cell_m
+    boxes = shapely.box(xs, ys, xs + cell_m, ys + cell_m)
+    shapely.prepare(land)
+    inside = shapely.contains_properly(land[parcel], boxes)
+    cells = boxes.copy()
+    edge = ~inside
+    cells[edge] = shapely.intersection(boxes[edge], land[parcel[edge]])
+    keep = shapely.area(cells) > 0
+    return cells[keep], parcel[keep]
+
+
+def _cells_by_parcel(cells: np.ndarray, parcel: np.ndarray, n: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Area (m²) and union of the served cells of each parcel (cells tile it: no overlaps)."""
+    area_m2 = np.bincount(parcel, weights=shapely.area(cells), minlength=n)
+    geoms = np.full(n, shapely.Polygon(), dtype=object)
+    order = np.argsort(parcel, kind="stable")
+    bounds = np.searchsorted(parcel[order], np.arange(n + 1))
+    for i in np.flatnonzero(np.diff(bounds)):
+        part = cells[order[bounds[i]:bounds[i + 1]]]
+        geoms[i] = shapely.coverage_union_all(part) if part.size > 1 else part[0]
+    return area_m2, geoms
+
+
 def _share(part: float, whole: float) -> float | None:
     return part / whole if whole > 0 else None
 
@@ -192,6 +246,8 @@ def park_walk_coverage(
     max_off_network_m: float = DEFAULT_MAX_OFF_NETWORK_M,
     piece_m: float = DEFAULT_PIECE_M,
     service_width_m: float = DEFAULT_SERVICE_WIDTH_M,
+    land_method: str = "nearest_edge",
+    cell_m: float = DEFAULT_CELL_M,
 ) -> WalkCoverageReport:
     """Measure park coverage by walking distance, beside the straight radius of the same rule.
 
@@ -219,7 +275,7 @@ def park_walk_coverage(
         街道/社区 polygons by kind, with ``id``/``name``.
     radius_m
         One distance for every counted park instead of the rule's tiers.
-    max_off_network_m, piece_m, service_width_m
+    max_off_network_m, piece_m, service_width_m, land_method, cell_m
         See the module docstring.
 
     Raises
@@ -300,13 +356,23 @@ def park_walk_coverage(
         legs = at.gap_m
     else:
         at = attach(np.zeros(0, dtype=object), net.lines, net.length_m)
+    n_homes_at = at.edge.size
+    cells = cell_parcel = np.zeros(0, dtype=object)
+    if land_method == "nearest_edge" and use.size and land.size:
+        cells, cell_parcel = _land_cells(land, cell_m)
+        cell_at = attach(shapely.point_on_surface(cells), net.lines, net.length_m)
+        at = NetworkAttachment(*(np.concatenate([getattr(at, f), getattr(cell_at, f)])
+                                 for f in ("edge", "offset_m", "gap_m", "point")))
+    # One search for buildings and land cells together.
     reach = walking_reach(net.from_node, net.to_node, net.length_m, net.n_nodes, walk_ap, at,
                           big_r)
+    cell_walk = np.isfinite(reach.distance_m[n_homes_at:])
     if homes is not None:
-        b_walk = np.isfinite(reach.distance_m)
+        b_walk = np.isfinite(reach.distance_m[:n_homes_at])
         homes_layer = homes[["id"]].copy() if "id" in homes.columns else homes.iloc[:, :0].copy()
         homes_layer = gpd.GeoDataFrame(homes_layer, geometry=homes.geometry.to_numpy(), crs=crs)
-        homes_layer["walk_remaining_m"] = np.where(b_walk, big_r - reach.distance_m, np.nan)
+        homes_layer["walk_remaining_m"] = np.where(
+            b_walk, big_r - reach.distance_m[:n_homes_at], np.nan)
         homes_layer["off_network_m"] = legs
         homes_layer["served_walk"] = b_walk
         homes_layer["served_radius"] = b_radius
@@ -314,11 +380,17 @@ def park_walk_coverage(
     # Land: straight radius vs walk (reached pieces, each with its walk left).
     if use.size and land.size:
         radius_area = covered_area(_gs(land, crs), parks_used.geometry, radii_used)
-        pieces, left = reached_pieces(net.lines, net.length_m, reach, piece_m)
+        pieces, left = (reached_pieces(net.lines, net.length_m, reach, piece_m)
+                        if land_method == "along_streets" else (np.zeros(0, dtype=object),
+                                                                np.zeros(0)))
         reach_m = np.minimum(left, max_off_network_m)
         keep = reach_m > 0
         pieces, reach_m = pieces[keep], reach_m[keep]
-        if pieces.size:
+        if land_method == "nearest_edge":
+            walk_m2, walk_geoms = _cells_by_parcel(cells[cell_walk], cell_parcel[cell_walk],
+                                                   land.size)
+            walk_bound = 0.0
+        elif pieces.size:
             walk_area = covered_area(_gs(land, crs), _gs(pieces, crs), reach_m)
             walk_m2, walk_geoms = walk_area.covered_m2, walk_area.covered
             walk_bound = walk_area.area_error_bound_m2
@@ -373,11 +445,15 @@ def park_walk_coverage(
         "access_points_by_origin": {str(k): int(v) for k, v in origins.items()},
         "walk_network_edges": int(net.lines.size),
         "max_walk_m": big_r,
-        "max_off_network_m": max_off_network_m,
-        "piece_m": piece_m,
+        "land_method": land_method,
+        "cell_m": cell_m if land_method == "nearest_edge" else None,
+        "max_off_network_m": max_off_network_m if land_method == "along_streets" else None,
+        "piece_m": piece_m if land_method == "along_streets" else None,
         "method": ("multi-source Dijkstra on the walk_network (scipy.sparse.csgraph, cut-off = "
-                   "the rule's distance); buildings: nearest-edge leg added; land: within "
-                   f"min({max_off_network_m:g} m, walk left) of reached {piece_m:g} m pieces"),
+                   "the rule's distance); buildings: nearest-edge leg added; land: "
+                   + (f"{cell_m:g} m cells, nearest-edge leg added" if land_method ==
+                      "nearest_edge" else f"within min({max_off_network_m:g} m, walk left) of "
+                      f"reached {piece_m:g} m pieces")),
     }
     stretches, _ = reached_lines(net.lines, net.length_m, reach)
     layers = {
@@ -417,7 +493,8 @@ def _compute(frames: Mapping[str, gpd.GeoDataFrame], params: ParkWalkCoveragePar
         entrances=frames.get("park_entrance"), buildings=frames.get("building"),
         district=context.district, units=units, radius_m=params.radius_m,
         max_off_network_m=params.max_off_network_m, piece_m=params.piece_m,
-        service_width_m=params.service_width_m,
+        service_width_m=params.service_width_m, land_method=params.land_method,
+        cell_m=params.cell_m,
     )
     missing: tuple[str, ...] = ()
     value: float | None = report.land_share_walk

@@ -69,7 +69,8 @@ def test_walk_import_topology_access_and_network_metric(setup, tmp_path, capsys)
     assert gpd.read_file(points)["origin"].tolist() == ["boundary_crossing"]
 
     assert run(store, "metric", "park_coverage", "--district", DISTRICT_CODE, "--distance",
-               "network", "--param", "radius_m=500", "--json") == EXIT_OK
+               "network", "--param", "radius_m=500", "--param", "land_method=along_streets",
+               "--json") == EXIT_OK
     result = json.loads(capsys.readouterr().out)
     d = result["details"]
     assert result["metric"] == "park_walk_coverage"

@@ -37,7 +37,8 @@ def _river_town():
 
 def test_river_town_walk_against_radius() -> None:
     edges, parks, land, homes = _river_town()
-    r = park_walk_coverage(land, parks, edges, buildings=homes, radius_m=500.0)
+    r = park_walk_coverage(land, parks, edges, buildings=homes, radius_m=500.0,
+                           land_method="along_streets")
     d = r.details
     # Radius: both parcels within 500 m of the park.  Walking: across the river the walk is
     # 350 + 400 + 400 m; on the park's bank the parcel is 250-310 m along the street and
@@ -60,7 +61,8 @@ def test_river_town_walk_against_radius() -> None:
 
 def test_off_network_cap_limits_land() -> None:
     edges, parks, land, _ = _river_town()
-    r = park_walk_coverage(land, parks, edges, radius_m=500.0, max_off_network_m=50.0)
+    r = park_walk_coverage(land, parks, edges, radius_m=500.0, max_off_network_m=50.0,
+                           land_method="along_streets")
     # The strip 10-50 m below the street (60 m x 40 m) and, beside the bridge (x = 400, walked
     # 350 m + 50-100 m down it, so 50-100 m left), the part within 50 m of it: x 350-360,
     # y 100-150 (10 m x 50 m).
@@ -96,7 +98,8 @@ def test_metric_is_registered_and_runs() -> None:
                                                                            Y + 250)],
                                    id=["S1", "S2"], name=["南街道", "北街道"])}
     ctx = MetricContext("990001", box(X - 1000, Y - 1000, X + 1000, Y + 1000), CRS, 2025, units)
-    params = ParkWalkCoverageParams(radius_m=500.0, weight="buildings")
+    params = ParkWalkCoverageParams(radius_m=500.0, weight="buildings",
+                                    land_method="along_streets")
     res = mdef.compute({"residential_land": land, "park": parks, "walk_network": edges,
                         "building": homes}, params, ctx)
     assert res.value == 0.5
@@ -167,10 +170,37 @@ def test_holed_park_and_street_through_it() -> None:
     edges = _frame([LineString([(X - 100, Y + 100), (X + 300, Y + 100)])])
     parks = _frame([park], id=["P"], park_class=["G12"])
     land = _frame([box(X + 290, Y + 90, X + 300, Y + 99)])
-    r = park_walk_coverage(land, parks, edges, radius_m=100.0, piece_m=1.0)
+    r = park_walk_coverage(land, parks, edges, radius_m=100.0, piece_m=1.0,
+                           land_method="along_streets")
     assert r.details["access_points_by_origin"] == {"boundary_crossing": 4}
     # From the east gate (x = 200) a walker may leave the straight street anywhere, so the land
     # reached is the 100 m disc around the gate: 88.33 m² of this parcel (exact, by a fine
     # polygon). Street pieces of 1 m give a lower bound a little under it.
     exact_m2 = 88.3324800
     assert exact_m2 - 0.5 <= r.details["walk_covered_m2"] <= exact_m2
+
+
+def test_nearest_edge_land_by_hand() -> None:
+    edges, parks, _, _ = _river_town()
+    land = _frame([box(X - 20, Y - 260, X + 20, Y - 200),     # across the river
+                   box(X + 100, Y + 150, X + 160, Y + 190)])  # 10-50 m below the north street
+    r = park_walk_coverage(land, parks, edges, radius_m=500.0, cell_m=10.0)
+    # Every cell of the second parcel joins the north street (the bridge is >= 240 m away):
+    # walk (x - 50) + leg (200 - y) <= 110 + 50 m.  The first joins the south street: 1150 m+.
+    assert (r.details["walk_covered_m2"], r.details["radius_covered_m2"]) == (2400.0, 4800.0)
+    assert r.details["radius_only_m2"] == 2400.0
+    assert r.details["land_method"] == "nearest_edge"
+
+
+def test_narrow_river_leaks_only_along_streets() -> None:
+    # Banks 60 m apart, the only bridge 1 km east; the park on the north bank at x = 0.
+    edges = _frame([LineString([(X, Y + 30), (X + 1000, Y + 30)]),
+                    LineString([(X + 1000, Y + 30), (X + 1000, Y - 30)]),
+                    LineString([(X + 1000, Y - 30), (X, Y - 30)])])
+    parks = _frame([box(X - 40, Y + 30, X + 40, Y + 80)], id=["P"], park_class=["G12"])
+    land = _frame([box(X, Y - 50, X + 40, Y - 40)])           # 10-20 m south of the south street
+    near = park_walk_coverage(land, parks, edges, radius_m=500.0)
+    along = park_walk_coverage(land, parks, edges, radius_m=500.0, land_method="along_streets")
+    assert near.details["radius_covered_m2"] == 400.0
+    assert near.details["walk_covered_m2"] == 0.0       # its street is 2 km round by the bridge
+    assert along.details["walk_covered_m2"] == 400.0    # 70-80 m straight over the water
