@@ -206,8 +206,11 @@ def _share(part: float, whole: float) -> float | None:
 
 
 def _per_unit(units: Mapping[str, gpd.GeoDataFrame], land: np.ndarray, radius: np.ndarray,
-              walk: np.ndarray) -> pd.DataFrame | None:
+              walk: np.ndarray, homes: np.ndarray | None = None,
+              home_walk: np.ndarray | None = None, home_radius: np.ndarray | None = None,
+              ) -> pd.DataFrame | None:
     tables = []
+    points = shapely.point_on_surface(homes) if homes is not None else None
     for kind, frame in units.items():
         ug = frame.geometry.to_numpy()
         tree = shapely.STRtree(ug)
@@ -219,6 +222,16 @@ def _per_unit(units: Mapping[str, gpd.GeoDataFrame], land: np.ndarray, radius: n
 
         res, rad, wlk = per(land), per(radius), per(walk)
         safe = np.where(res > 0, res, 1.0)
+        counts: dict[str, np.ndarray] = {}
+        if points is not None and home_walk is not None and home_radius is not None:
+            pi, ui = tree.query(points, predicate="within")
+            counts = {
+                "buildings": np.bincount(ui, minlength=ug.size),
+                "buildings_walk": np.bincount(ui, weights=home_walk[pi], minlength=ug.size
+                                              ).astype(np.int64),
+                "buildings_radius": np.bincount(ui, weights=home_radius[pi], minlength=ug.size
+                                                ).astype(np.int64),
+            }
         tables.append(pd.DataFrame({
             "unit_kind": kind,
             "unit_id": frame["id"].astype(object).to_numpy() if "id" in frame else np.arange(
@@ -227,6 +240,7 @@ def _per_unit(units: Mapping[str, gpd.GeoDataFrame], land: np.ndarray, radius: n
             "residential_m2": res, "radius_m2": rad, "walk_m2": wlk,
             "radius_share": np.where(res > 0, rad / safe, np.nan),
             "walk_share": np.where(res > 0, wlk / safe, np.nan),
+            **counts,
         }))
     return pd.concat(tables, ignore_index=True) if tables else None
 
@@ -479,7 +493,10 @@ def park_walk_coverage(
         building_share_walk=details["building_share_walk"],
         building_share_radius=details["building_share_radius"],
         population_share_walk=pop_walk, population_share_radius=pop_radius,
-        details=details, per_unit=_per_unit(units or {}, land, radius_geoms, walk_geoms),
+        details=details,
+        per_unit=_per_unit(units or {}, land, radius_geoms, walk_geoms,
+                           None if homes is None else homes.geometry.to_numpy(),
+                           b_walk.astype(float), b_radius.astype(float)),
         layers=layers,
     )
 

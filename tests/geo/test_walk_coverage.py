@@ -108,6 +108,8 @@ def test_metric_is_registered_and_runs() -> None:
     assert table.loc["S1", "walk_share"] == 0.0
     assert table.loc["S1", "radius_share"] == 1.0
     assert table.loc["S2", "walk_share"] == 1.0
+    assert table.loc["S1", ["buildings", "buildings_walk", "buildings_radius"]].tolist() == [
+        1, 0, 1]
     assert set(res.layers) == {"radius_only", "walk_service_areas", "access_points",
                                "buildings_walk"}
 
