@@ -500,6 +500,9 @@ def node_lines(
             # query twice as far and measure against the lines as they are now.
             near = tree.query(pt, predicate="dwithin", distance=2 * snap_tolerance_m)
             near = near[near != i]
+            # A line it already meets is joined already: moving this end onto it would only
+            # fold the line back along it.
+            near = near[~shapely.intersects(parts[near], parts[i])]
             if near.size == 0:
                 continue
             d = shapely.distance(parts[near], pt)
@@ -511,8 +514,17 @@ def node_lines(
             if de.min() <= snap_tolerance_m:
                 target = ends[int(np.argmin(de))]
             else:
-                q = parts[j].interpolate(parts[j].project(pt))
+                # Onto the line's interior: the point is also inserted into that line as a
+                # vertex, so both carry the very same coordinate and noding joins them exactly
+                # (a projected point is not exactly on a sloping segment in floating point).
+                along = parts[j].project(pt)
+                q = parts[j].interpolate(along)
                 target = np.array([q.x, q.y])
+                cum = np.r_[0.0, np.cumsum(np.hypot(*np.diff(coords[j], axis=0).T))]
+                k = int(np.clip(np.searchsorted(cum, along, side="right") - 1, 0,
+                                len(coords[j]) - 2))
+                coords[j] = np.insert(coords[j], k + 1, target, axis=0)
+                parts[j] = shapely.linestrings(coords[j])
             xy[end] = target
             parts[i] = shapely.linestrings(xy)
             snapped += 1

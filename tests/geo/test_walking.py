@@ -301,3 +301,44 @@ def test_walking_never_beats_the_straight_line(segs, homes, cutoff_m, rnd) -> No
     rnd.shuffle(order)
     _, _, shuffled = _reach_for([lines[i] for i in order], [park], buildings, cutoff_m)
     np.testing.assert_allclose(shuffled.distance_m, d, rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments, st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=12,
+                          max_size=12), st.sampled_from([0.0, 1.0, 5.0]))
+def test_noding_leaves_no_crossing_between_edges(segs, jitter, snap_m) -> None:
+    # Lattice segments with their first ends moved up to 3 m: some ends fall short of a line,
+    # some overshoot it, some lie near a sloping line.
+    lines = np.array([LineString([(a + dx, b + dy), (c, d)])
+                      for (a, b, c, d), (dx, dy) in zip(segs, jitter, strict=False)], dtype=object)
+    net = node_lines(lines, snap_m)
+    assert np.all(net.length_m > 0)
+    # Noded: two edges meet only at end nodes they share (no crossing, no overlap).
+    tree = shapely.STRtree(net.lines)
+    for i, j in zip(*tree.query(net.lines, predicate="intersects"), strict=True):
+        if i >= j:
+            continue
+        meet = shapely.intersection(net.lines[i], net.lines[j])
+        assert meet.geom_type in ("Point", "MultiPoint"), (i, j, meet)
+        shared = {int(net.from_node[i]), int(net.to_node[i])} & {int(net.from_node[j]),
+                                                                  int(net.to_node[j])}
+        assert len(shared) == len(shapely.get_parts(meet)), (i, j, meet)
+
+
+def test_snapping_does_not_fold_a_line_back_onto_one_it_meets() -> None:
+    # The short line already meets the long one at (0, 0); its far end is 10 m from it.
+    lines = np.array([LineString([(0, 0), (150, 200)]), LineString([(0, 0), (50, 50)])])
+    net = node_lines(lines, 10.0)
+    assert net.snapped == 0
+    assert sorted(net.length_m.round(9).tolist()) == [round(50 * math.sqrt(2), 9), 250.0]
+
+
+@pytest.mark.parametrize("x", [13.7, 33.3, 41.9, 77.7, 91.1])
+def test_end_snapped_onto_a_sloping_line_is_joined_exactly(x: float) -> None:
+    # A side street ends 4 m short of a sloping street (y = 0.37 x): after snapping, one graph.
+    slope = np.array([LineString([(0, 0), (100, 37)])])
+    side = np.array([LineString([(x, 0.37 * x + 4.3), (x, 0.37 * x + 60)])])
+    net = node_lines(np.concatenate([slope, side]), 5.0)
+    assert net.snapped == 1
+    rep = topology_report(net.from_node, net.to_node, net.length_m)
+    assert (rep.n_components, len(net.lines), rep.dangles) == (1, 3, 3)
