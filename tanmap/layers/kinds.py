@@ -379,6 +379,10 @@ SPECS: dict[LayerKind, LayerSpec] = {
                 FieldSpec("to_node", "int", "终点节点", "To node"),
                 FieldSpec("length_m", "float", "长度", "Length", unit="m", required=True,
                           minimum=0),
+                # False: drawn but not walkable (closed, motorway): kept, left out of the graph.
+                FieldSpec("walkable", "bool", "可步行", "Walkable"),
+                FieldSpec("barrier", "str", "障碍", "Barrier"),
+                FieldSpec("crossing", "str", "过街设施", "Crossing"),
             ),
         ),
         LayerSpec(

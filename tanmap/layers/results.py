@@ -49,6 +49,10 @@ RESULT_LAYER_LABELS: Mapping[str, tuple[str, str]] = {
     "gaps": ("服务盲区", "Gaps (not served)"),
     "service_areas": ("服务范围", "Service areas"),
     "old_pipes": ("超期管网", "Pipes past their service life"),
+    "radius_only": ("仅半径覆盖（步行不可达）", "Radius-only (not reached on foot)"),
+    "walk_service_areas": ("步行服务范围", "Walking service areas"),
+    "access_points": ("公园接入点", "Park access points"),
+    "buildings_walk": ("建筑步行可达", "Buildings reached on foot"),
     UNITS: ("单元指标", "Units with their figures"),
     FAILING_UNITS: ("未达标单元", "Units failing the rule"),
 }

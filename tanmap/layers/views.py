@@ -158,6 +158,21 @@ def district_view(
                              year=at_year, include_planned_until=planned_until)
         coverage = _result_layers(outcome.result.layers)
         unit_coverage = _subdistrict_table(outcome.result.per_unit)
+    if LayerKind.WALK_NETWORK in stored and LayerKind.PARK in stored and (
+            LayerKind.RESIDENTIAL_LAND in stored):
+        # Walking reach beside the straight radius (same rule): reached streets, radius-only land.
+        walk = run_metric(store, "park_walk_coverage", adcode, {"rule": rule} if rule else None,
+                          year=at_year, include_planned_until=planned_until)
+        walked = _result_layers(walk.result.layers)
+        coverage.update({k: walked[k] for k in ("walk_service_areas", "radius_only")
+                         if k in walked})
+    if {LayerKind.WALK_NETWORK, LayerKind.BUILDING, LayerKind.LIVING_CIRCLE_FACILITY} <= set(
+            stored):
+        circle = run_metric(store, "living_circle", adcode, {"level": 15}, year=at_year,
+                            include_planned_until=planned_until)
+        missing = _result_layers(circle.result.layers).get("missing_facilities")
+        if missing is not None:
+            coverage["living_missing"] = missing
     if LayerKind.CHARGING_STATION in stored:
         charging = run_metric(store, "charging_service_radius", adcode, year=at_year,
                               include_planned_until=planned_until)

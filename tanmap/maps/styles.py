@@ -172,6 +172,12 @@ OVERLAY_STYLES: dict[str, LayerStyle] = {
     "charging_gaps": LayerStyle("#0d47a1", "#ff7043", weight_px=1.0, fill_opacity=0.45,
                                 dash_array="4 3"),
     "failing_units": LayerStyle("#ad1457", "#f48fb1", weight_px=2.5, fill_opacity=0.35),
+    # Walking reach beside the radius: reached streets (display only) and the land the radius
+    # counts but walking does not (orange, so it reads apart from the red gaps).
+    "walk_service_areas": LayerStyle("#6a1b9a", "#ce93d8", weight_px=0.5, fill_opacity=0.25,
+                                     interactive=False),
+    "radius_only": LayerStyle("#e65100", "#ffb74d", weight_px=1.5, fill_opacity=0.6),
+    "living_missing": LayerStyle("#4e342e", "#ff8a65", weight_px=1.0, fill_opacity=0.6),
 }
 
 #: How plan status changes a feature's style: planned = dashed and pale, under construction =

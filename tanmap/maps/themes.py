@@ -44,7 +44,7 @@ class Theme:
 THEMES: tuple[Theme, ...] = (
     Theme("coverage", "公园覆盖", "Park coverage",
           ("unit_coverage", "residential_land", "park", "pocket_garden", "service_areas", "gaps",
-           "subdistrict")),
+           "walk_service_areas", "radius_only", "subdistrict")),
     Theme("charging", "充电设施", "Charging",
           ("charging_station", "charging_service_areas", "charging_gaps", "route",
            "subdistrict")),
@@ -54,7 +54,7 @@ THEMES: tuple[Theme, ...] = (
           ("eco_zone", "land_cover", "greenway", "sponge_area", "park")),
     Theme("living", "生活圈", "Living circles",
           ("community", "failing_units", "bus_stop", "recycling_point", "transfer_station",
-           "pocket_garden")),
+           "pocket_garden", "living_missing", "living_circle_facility", "walk_network")),
 )
 
 #: The theme a map opens with.

@@ -48,7 +48,7 @@ DOCUMENTED_METRICS = frozenset({
     "charging_route_interval", "charging_piles", "fast_charge_share", "pv_roof_share",
     "pv_capacity", "pv_potential", "heating_old_pipes", "heating_renewal_progress",
     "blue_green_share", "forest_cover", "per_unit_min_count", "feature_count", "feature_length",
-    "area_share", "indicator",
+    "area_share", "indicator", "living_circle", "park_walk_coverage",
 })
 
 CATALOGS = all_catalogs()
@@ -73,17 +73,17 @@ def test_counts_per_district() -> None:
     """Entries per district as (total, spatial); the report to the integrator quotes these."""
     counts = {k: (len(c.targets), sum(t.spatial for t in c.targets)) for k, c in CATALOGS.items()}
     assert counts == {
-        "120101": (50, 9),
+        "120101": (51, 10),  # + V01 十五分钟便民生活圈 (issue 11)
         "120104": (7, 0),
         "120110": (87, 14),
-        "310101": (42, 12),
+        "310101": (43, 13),  # + V01 10分钟社区生活圈 (issue 11)
         "430781": (42, 7),  # + T06 充电桩服务区块沿城市主干道连续覆盖 (issue 10)
     }
 
 
 def test_target_ids_are_unique_across_all_districts() -> None:
     ids = [t.id for t in ALL_TARGETS]
-    assert len(ids) == len(set(ids)) == 228
+    assert len(ids) == len(set(ids)) == 230
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=_target_ids)

@@ -58,6 +58,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rule-file", type=Path, metavar="FILE",
                    help="YAML/JSON coverage rule (name, version, citation, park_classes, tiers, "
                         "thresholds) used instead of a built-in rule (自定义规则; park_coverage)")
+    p.add_argument("--distance", choices=("straight", "network"), default="straight",
+                   help="park_coverage: straight radius (default) or walked on the walk_network "
+                        "(步行距离; runs park_walk_coverage with the same rule)")
+    p.add_argument("--level", type=int, choices=(5, 10, 15), default=None,
+                   help="living_circle: the 5/10/15-minute level (生活圈层级; = --param level=N)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=run_metric_command)
 
@@ -213,10 +218,19 @@ def run_metric_command(args: argparse.Namespace) -> int:
     if not args.name or not args.district:
         return fail("give a metric NAME and --district ADCODE, or --list to see the metrics",
                     EXIT_USAGE)
+    if args.distance == "network":
+        if args.name not in ("park_coverage", "park_walk_coverage"):
+            return fail(f"--distance network applies to park_coverage, not {args.name!r}",
+                        EXIT_USAGE)
+        args.name = "park_walk_coverage"
     try:
         params: dict[str, Any] = dict(parse_params(args.param))
     except ValueError as err:
         return fail(str(err), EXIT_USAGE)
+    if args.level is not None:
+        if args.name != "living_circle":
+            return fail(f"--level applies to living_circle, not {args.name!r}", EXIT_USAGE)
+        params["level"] = args.level
     if args.rule_file is not None:
         mdef = METRICS.get(args.name)
         if mdef is None or "rule" not in {f.name for f in dataclasses.fields(mdef.params)}:

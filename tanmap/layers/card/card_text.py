@@ -76,6 +76,9 @@ PARAM_LABELS: dict[str, tuple[str, str]] = {
     "unit_kind": ("考核单元", "unit"),
     "min_count": ("每单元至少", "at least per unit"),
     "radius_m": ("服务半径", "service radius"),
+    "level": ("生活圈层级（分钟）", "living-circle level (minutes)"),
+    "walk_m": ("步行距离", "walking distance"),
+    "facility_types": ("设施类型", "facility types"),
     "statuses": ("计入状态", "statuses counted"),
     "field": ("字段", "field"),
     "values": ("取值", "values"),
@@ -380,7 +383,7 @@ def params_text(metric: str, params: Mapping[str, Any], lang: str = "zh") -> str
                           for k, v in value.items()), lang)
         elif isinstance(value, list | tuple):
             text = _join((_value_label(x, lang) for x in value), lang)
-        elif name == "radius_m":
+        elif name in ("radius_m", "walk_m"):
             text = format_value(float(value) / 1000, "km", lang) if float(value) >= 1000 else \
                 format_value(float(value), "m", lang)
         else:
