@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from tanmap.geo import charging, coverage, eco, heating, pv, units
+from tanmap.geo import charging, coverage, eco, emissions, heating, pv, units
 from tanmap.geo.errors import UnknownMetricError
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["METRICS", "get_metric"]
 
 # Each metric module exposes METRIC_DEFS; add a module here when it defines metrics.
-_MODULES: tuple[object, ...] = (coverage, charging, pv, heating, eco, units)
+_MODULES: tuple[object, ...] = (coverage, charging, pv, heating, eco, units, emissions)
 
 METRICS: Mapping[str, MetricDef] = MappingProxyType(
     {d.name: d for m in _MODULES for d in getattr(m, "METRIC_DEFS")}  # noqa: B009
