@@ -14,6 +14,7 @@ from tanmap.api.commands import audit as audit_cmd
 from tanmap.api.commands import boundaries as boundaries_cmd
 from tanmap.api.commands import history as history_cmd
 from tanmap.api.commands import layers as layers_cmd
+from tanmap.api.commands import metering as metering_cmd
 from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
@@ -39,6 +40,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     serve_cmd,
     history_cmd,
     results_cmd,
+    metering_cmd,
 )
 
 
