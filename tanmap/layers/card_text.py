@@ -142,6 +142,7 @@ DEPARTMENT_EN: dict[str, str] = {
     "区商务委": "District Commerce Commission",
     "区发展改革委": "District Development and Reform Commission",
     "区发改委": "District Development and Reform Commission",
+    "区科委": "District Science and Technology Commission",
     "各街道办事处": "Sub-district offices",
     "各街道": "Sub-district offices",
     "区住房建设委": "District Housing and Construction Commission",
