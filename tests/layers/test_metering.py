@@ -134,3 +134,27 @@ def test_store_untouched_when_nothing_matches(store: GeoPackageStore, tmp_path: 
         [{"adcode": ADCODE, "name": "测试区", "planning_epsg": EPSG}], [box(0, 0, 1000, 1000)]))
     with pytest.raises(LayerNotFoundError, match="no building layer"):
         import_metering(store2, path, ADCODE)
+
+
+def test_card_row_names_the_metered_share(store: GeoPackageStore, tmp_path: Path) -> None:
+    """The 碳排放量地图 target: 2 of 3 buildings have a figure; the card says 1 is metered."""
+    from tanmap.layers import card_text
+    from tanmap.layers.audit import audit_district
+    from tanmap.layers.catalog import Catalog
+    from tests.layers.test_audit import _target
+
+    path = tmp_path / "m.csv"
+    path.write_text("id,用电量(kWh)\na,1000\n", encoding="utf-8")
+    import_metering(store, path, ADCODE)
+    catalog = Catalog.model_validate({
+        "adcode": ADCODE, "district_zh": "测试区", "district_en": "Test District",
+        "plan_title": "测试区碳达峰实施方案", "plan_year": 2023, "seed_file": "999_test.txt",
+        "targets": [_target("C03", "emission_map_coverage", {"basis": "any"}, 1.0, None,
+                            unit="share", category="carbon")],
+    })
+    card = audit_district(store, ADCODE, year=2025, catalog=catalog)
+    row = card.rows[0]
+    assert row.measured == pytest.approx(2 / 3)
+    assert "实测数据建筑占比 33.3%（实测 1 栋、按GB/T 51161估算 1 栋、无数据 1 栋）" in (
+        card_text.note_text(row, "zh"))
+    assert "metered share 33.3% (1 metered, 1 estimated" in card_text.note_text(row, "en")
