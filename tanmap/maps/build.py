@@ -32,6 +32,14 @@ from tanmap.layers.kinds import (
     LayerKind,
 )
 from tanmap.layers.kinds import Status as PlanStatus
+from tanmap.maps.carbon import (
+    ESTIMATED_DASH,
+    NO_DATA_COLOR,
+    CarbonMap,
+    classed_buildings,
+    classed_units,
+    legend_ranges,
+)
 from tanmap.maps.i18n import bilingual, check_lang, label
 from tanmap.maps.styles import (
     AUDIT_STATUS_COLORS,
@@ -741,6 +749,8 @@ def _field_label(kind: LayerKind | None, col: str, lang: str) -> tuple[str, bool
         return (label("sample_banner", lang), False)
     if col in ("share_pct", "unit_name", "unit_id", "residential_m2", "covered_m2", "targets"):
         return (label(col, lang), False)
+    if col in _CARBON_FIELDS:
+        return (label(col, lang), col == "basis")
     if kind is not None:
         try:
             f = SPECS[kind].get_field(col)
@@ -750,6 +760,11 @@ def _field_label(kind: LayerKind | None, col: str, lang: str) -> tuple[str, bool
             f.choices
         )
     return (col, False)
+
+
+#: Result columns of the carbon map with their own labels (``basis`` is a coded value).
+_CARBON_FIELDS = frozenset({"basis", "tco2", "tco2_per_m2", "top_rank", "eui_source",
+                            "n_buildings", "n_measured", "n_estimated", "n_no_data"})
 
 
 def _layer_spec_js(
@@ -763,12 +778,13 @@ def _layer_spec_js(
     tooltip: str | None,
     class_field: str | None = None,
     class_colors: Mapping[str, str] | None = None,
+    class_extra: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     cf = class_field if class_field is not None else style.class_field
     colors = class_colors if class_colors is not None else style.class_colors
     fields = []
     for col in columns:
-        if col == "coverage_class":  # a colour code that only drives the style
+        if col in ("coverage_class", "carbon_class"):  # colour codes that only drive the style
             continue
         text, coded = _field_label(kind, col, lang)
         fields.append([col, text, coded or col == "status"])
@@ -779,7 +795,8 @@ def _layer_spec_js(
         "class_field": cf if cf in columns else None,
         "style": style.leaflet(),
         "styles": {
-            key: {**style.leaflet(), "color": c, "fillColor": c} for key, c in colors.items()
+            key: {**style.leaflet(), "color": c, "fillColor": c, **(class_extra or {}).get(key, {})}
+            for key, c in colors.items()
         },
         "yes_no": ["Yes", "No"] if lang == "en" else ["是", "否"],
         "radius": style.radius_px,
@@ -990,6 +1007,7 @@ def district_map(
     horizon_links: Mapping[str, str] | None = None,
     rule: str | None = None,
     rule_links: Mapping[str, str] | None = None,
+    carbon: CarbonMap | None = None,
 ) -> folium.Map:
     """Return an interactive map of one district with its plan layers and audit results.
 
@@ -1050,6 +1068,10 @@ def district_map(
     rule, rule_links
         The park-coverage rule of the overlays and ``{rule id: url}`` of the page under other
         rules (a rule picker).
+    carbon
+        The carbon map (碳排放量地图, theme ``carbon``): buildings classed by tCO₂/m² (estimated
+        figures with a dashed outline, no figure in grey), 街道 totals as a classed choropleth
+        and the top emitters outlined, each with a legend of its class ranges.
 
     Raises
     ------
@@ -1124,6 +1146,7 @@ def district_map(
         key: str = "",
         hidden_by_default: bool = False,
         note: str | None = None,
+        class_extra: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         prepared = _prepare(frame_in, family, planning_epsg, name)
         show = (not hidden_by_default) if shown_keys is None else (
@@ -1153,7 +1176,7 @@ def district_map(
         display = f"{name} ({prepared.n_source})"
         spec_js = _layer_spec_js(
             name, style, columns, kind, lang, cluster=cluster, tooltip=_tooltip_field(columns),
-            class_field=class_field, class_colors=class_colors,
+            class_field=class_field, class_colors=class_colors, class_extra=class_extra,
         )
         encode = _point_columns if prepared.mode == "clustered_points" else _feature_collection
         _FeatureLayer(_esc(display), encode(frame, columns), spec_js, show=show,
@@ -1192,6 +1215,22 @@ def district_map(
         )
         legend[-1] = legend[-1][: -len("</div>")] + ramp_rows + "</div>"
 
+    def append_ranges(rows: Sequence[tuple[str, str]]) -> None:
+        html_rows = "".join(f'<div class="sub">{_swatch(c)}{_esc(text)}</div>' for c, text in rows)
+        legend[-1] = legend[-1][: -len("</div>")] + html_rows + "</div>"
+
+    if carbon is not None and carbon.per_unit is not None and units_frame is not None:
+        unit_frame, unit_classes = classed_units(carbon.per_unit, units_frame, k=carbon.k,
+                                                 scheme=carbon.scheme)
+        colors = dict(zip((f"u{i}" for i in range(len(unit_classes.colors))),
+                          unit_classes.colors, strict=True))
+        ramp = LayerStyle("#555555", NO_DATA_COLOR, weight_px=1.0, fill_opacity=0.45)
+        add(unit_frame, label("unit_emissions", lang, both=True), ramp, GeometryFamily.POLYGON,
+            None, synthetic=sample, class_field="carbon_class", class_colors=colors,
+            legend_classes=False, key="unit_emissions")
+        append_ranges([(c, f"{t} tCO₂") for c, t in legend_ranges(
+            unit_classes, unit_frame["tco2"].tolist())])
+
     def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
         note = label("age_band", lang) if kind is LayerKind.HEATING_PIPE else None
         add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
@@ -1211,6 +1250,30 @@ def district_map(
         )
         add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample,
             key=str(result_name))
+    if carbon is not None:
+        b_frame, b_classes = classed_buildings(carbon.buildings, k=carbon.k, scheme=carbon.scheme)
+        colors = {"none": NO_DATA_COLOR}
+        extra: dict[str, dict[str, Any]] = {}
+        for i, c in enumerate(b_classes.colors):
+            colors[f"c{i}"] = colors[f"c{i}_est"] = c
+            extra[f"c{i}_est"] = {"dashArray": ESTIMATED_DASH, "color": "#424242",
+                                  "weight": 1.5}
+        add(b_frame, label("carbon_buildings", lang, both=True),
+            LayerStyle("#616161", NO_DATA_COLOR, weight_px=0.8, fill_opacity=0.8),
+            GeometryFamily.POLYGON, LayerKind.BUILDING, synthetic=sample,
+            class_field="carbon_class", class_colors=colors, legend_classes=False,
+            key="carbon_buildings", class_extra=extra)
+        append_ranges([*((c, f"{t} tCO₂/m²") for c, t in legend_ranges(
+                          b_classes, b_frame["tco2_per_m2"].tolist())),
+                       (NO_DATA_COLOR, label("no_emission_data", lang))])
+        legend[-1] = (legend[-1][: -len("</div>")] + '<div class="sub"><small>'
+                      + _esc(label("estimated_dashed", lang)) + "</small></div></div>")
+        top = b_frame[b_frame["top_rank"].notna()] if "top_rank" in b_frame.columns else None
+        if top is not None and len(top):
+            add(top.drop(columns=["carbon_class"]), label("top_emitters", lang, both=True),
+                LayerStyle("#b71c1c", "#b71c1c", weight_px=3.0, fill_opacity=0.0),
+                GeometryFamily.POLYGON, LayerKind.BUILDING, synthetic=sample,
+                key="top_emitters")
     for kind, gdf in other_kinds:
         add_kind(kind, gdf)
 

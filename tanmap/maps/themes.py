@@ -52,6 +52,8 @@ THEMES: tuple[Theme, ...] = (
     Theme("heating", "供热管网", "Heating network", ("heating_pipe", "subdistrict")),
     Theme("ecology", "生态空间", "Ecology",
           ("eco_zone", "land_cover", "greenway", "sponge_area", "park")),
+    Theme("carbon", "碳排放量地图", "Carbon map",
+          ("carbon_buildings", "top_emitters", "unit_emissions", "subdistrict")),
     Theme("living", "生活圈", "Living circles",
           ("community", "failing_units", "bus_stop", "recycling_point", "transfer_station",
            "pocket_garden")),
