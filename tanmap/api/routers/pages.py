@@ -21,6 +21,7 @@ from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
 from tanmap.layers.views import HORIZONS, SAMPLE_MARK, district_view
 from tanmap.maps.build import district_map
+from tanmap.maps.carbon import CarbonMap
 
 __all__ = ["router"]
 
@@ -110,6 +111,8 @@ def district_page(
             horizon=horizon, horizon_links={key: link(horizon=key) for key in HORIZONS},
             rule=rule or ParkCoverageParams().rule,
             rule_links={key: link(rule=key) for key in sorted(BUILTIN_RULES)},
+            carbon=(CarbonMap(view.carbon_buildings, view.carbon_per_unit)
+                    if view.carbon_buildings is not None else None),
         )
         return str(fmap.get_root().render())
 
