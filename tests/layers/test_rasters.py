@@ -1,0 +1,144 @@
+"""Raster layers: import -> store (COG, versioned) -> zonal statistics -> export -> delete.
+
+The store: district 120199 (EPSG:4548, local metres from (X0, Y0)); 街道 W = [0, 20] x [0, 40]
+and E = [20, 40] x [0, 40]; eco zone Z = [15, 25] x [0, 10] (level 1). The land-cover raster
+has 10 m cells over [0, 40] x [0, 40], codes by row from the north:
+    10 10 80 80
+    10 10 80 80
+    40 40 50 50
+    40 40 50 50
+so W holds 400 m² forest (10) and 400 m² farmland (40), E 400 m² water (80) and 400 m² built
+(50), and Z half a farmland cell and half a built cell: 50 m² each.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from shapely.geometry import box
+
+from tanmap.geo.errors import DataFormatError, LayerNotFoundError, MissingCRSError
+from tanmap.layers.rasters import (
+    delete_raster,
+    export_raster,
+    import_raster,
+    raster_history,
+    raster_versions,
+    zonal_stats,
+)
+from tanmap.layers.store import GeoPackageStore, open_store
+from tests.layers.test_runner import ADCODE, EPSG, X0, Y0, metre_frame
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+def from_origin(west: float, north: float, xsize: float, ysize: float) -> Affine:
+    """North-up transform (rasterio's from_origin warns under the installed affine)."""
+    return Affine(xsize, 0, west, 0, -ysize, north)
+
+
+CODES = np.array([[10, 10, 80, 80], [10, 10, 80, 80], [40, 40, 50, 50], [40, 40, 50, 50]],
+                 dtype=np.uint8)
+
+
+def _tif(path: Path, data: np.ndarray, *, crs: str | None, transform: object,
+         nodata: float | None = None) -> Path:
+    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
+                       count=1, dtype=data.dtype, crs=crs, transform=transform,
+                       nodata=nodata) as dst:
+        dst.write(data, 1)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> GeoPackageStore:
+    """The district, its two 街道 and one eco zone (module docstring)."""
+    store = open_store(tmp_path / "t.gpkg", create=True)
+    store.put_district(metre_frame(
+        [{"adcode": ADCODE, "name": "测试区", "planning_epsg": EPSG}], [box(0, 0, 1000, 1000)]))
+    store.write("subdistrict", metre_frame(
+        [{"id": "W", "name": "西街道"}, {"id": "E", "name": "东街道"}],
+        [box(0, 0, 20, 40), box(20, 0, 40, 40)]), district=ADCODE, source="test")
+    store.write("eco_zone", metre_frame(
+        [{"id": "Z", "name": "一级区", "control_level": 1}], [box(15, 0, 25, 10)]),
+        district=ADCODE, source="test")
+    return store
+
+
+@pytest.fixture
+def land_cover(tmp_path: Path) -> Path:
+    """The 4 x 4 land-cover raster of the module docstring (EPSG:4548)."""
+    return _tif(tmp_path / "lc.tif", CODES, crs=f"EPSG:{EPSG}",
+                transform=from_origin(X0, Y0 + 40, 10, 10))
+
+
+def test_round_trip_import_zonal_export_delete(store: GeoPackageStore, land_cover: Path,
+                                               tmp_path: Path) -> None:
+    v1 = import_raster(store, "land_cover", ADCODE, land_cover, source="手绘测试栅格")
+    assert (v1.version, v1.width, v1.height, v1.dtype, v1.source) == (
+        1, 4, 4, "uint8", "手绘测试栅格")
+    assert v1.crs == f"EPSG:{EPSG}"
+    with rasterio.open(tmp_path / "t.gpkg.rasters" / v1.file) as cog:
+        assert cog.profile["driver"] == "GTiff"
+        assert cog.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+
+    by_street = zonal_stats(store, "land_cover", ADCODE).set_index("zone_id")
+    assert by_street.loc["W", ["farmland", "forest"]].tolist() == pytest.approx([400.0, 400.0])
+    assert by_street.loc["E", ["built", "water"]].tolist() == pytest.approx([400.0, 400.0])
+    assert by_street.loc["W", "water"] == 0.0
+    eco = zonal_stats(store, "land_cover", ADCODE, by="eco_zone").set_index("zone_id")
+    assert eco.loc["Z", ["built", "farmland"]].tolist() == pytest.approx([50.0, 50.0])
+    assert eco.loc["Z", "control_level"] == 1
+
+    out = export_raster(store, "land_cover", ADCODE, tmp_path / "out" / "lc.tif")
+    with rasterio.open(out) as back:
+        assert (back.read(1) == CODES).all()
+        assert back.crs.to_epsg() == EPSG
+
+    v2 = import_raster(store, "land_cover", ADCODE, land_cover)
+    assert v2.version == 2
+    gone = delete_raster(store, "land_cover", ADCODE)
+    assert (gone.version, gone.deleted) == (3, True)
+    assert raster_versions(store, ADCODE) == []
+    assert [v.version for v in raster_history(store, "land_cover", ADCODE)] == [1, 2, 3]
+    with pytest.raises(LayerNotFoundError, match="has no land_cover raster"):
+        zonal_stats(store, "land_cover", ADCODE)
+
+
+def test_irradiation_in_degrees_is_warped_for_statistics(store: GeoPackageStore,
+                                                         tmp_path: Path) -> None:
+    """A uniform 1,300 kWh/m² raster in EPSG:4326 covering the district: every mean is 1300."""
+    import pyproj
+
+    lon, lat = pyproj.Transformer.from_crs(EPSG, 4326, always_xy=True).transform(X0, Y0)
+    data = np.full((20, 20), 1300.0, dtype=np.float32)
+    path = _tif(tmp_path / "irr.tif", data, crs="EPSG:4326",
+                transform=from_origin(lon - 0.001, lat + 0.002, 0.0002, 0.0002))
+    import_raster(store, "irradiation", ADCODE, path)
+    stats = zonal_stats(store, "irradiation", ADCODE).set_index("zone_id")
+    assert stats["mean"].tolist() == pytest.approx([1300.0, 1300.0])
+    assert stats.loc["W", "min"] == pytest.approx(1300.0)
+
+
+def test_bad_rasters_are_refused_and_nothing_is_stored(store: GeoPackageStore,
+                                                       tmp_path: Path) -> None:
+    no_crs = _tif(tmp_path / "nocrs.tif", CODES, crs=None, transform=from_origin(0, 40, 10, 10))
+    with pytest.raises(MissingCRSError, match="has no CRS; tanmap does not guess"):
+        import_raster(store, "land_cover", ADCODE, no_crs)
+    floats = _tif(tmp_path / "f.tif", CODES.astype(np.float32), crs=f"EPSG:{EPSG}",
+                  transform=from_origin(X0, Y0 + 40, 10, 10))
+    with pytest.raises(DataFormatError, match="class codes are integers"):
+        import_raster(store, "land_cover", ADCODE, floats)
+    text = tmp_path / "x.tif"
+    text.write_text("not a raster", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="not a raster GDAL can read"):
+        import_raster(store, "elevation", ADCODE, text)
+    with pytest.raises(ValueError, match="unknown raster kind 'forest'"):
+        import_raster(store, "forest", ADCODE, text)
+    assert raster_versions(store) == []
+    with pytest.raises(DataFormatError, match=r"name it \.tif"):
+        export_raster(store, "land_cover", ADCODE, tmp_path / "x.png")
