@@ -18,6 +18,7 @@ from tanmap.api.commands import metering as metering_cmd
 from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
+from tanmap.api.commands import rasters as rasters_cmd
 from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.settings import get_settings
@@ -41,6 +42,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     history_cmd,
     results_cmd,
     metering_cmd,
+    rasters_cmd,
 )
 
 
