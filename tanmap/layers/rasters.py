@@ -39,7 +39,11 @@ from tanmap.geo.errors import (
     StoreError,
 )
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.zonal import WORLDCOVER_CLASSES, raster_class_areas_m2
+from tanmap.layers.zonal import (
+    WORLDCOVER_CLASSES,
+    eco_shares_from_raster,
+    raster_class_areas_m2,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -51,6 +55,7 @@ __all__ = [
     "RasterKind",
     "RasterVersion",
     "delete_raster",
+    "eco_shares",
     "export_raster",
     "import_raster",
     "raster_dir",
@@ -378,6 +383,50 @@ def zonal_stats(store: Store, kind: RasterKind | str, district: str, *,
         areas = raster_class_areas_m2(zones, path, class_codes=class_codes, target_crs=warp)
         return pd.concat([head, areas.reset_index(drop=True)], axis=1)
     return pd.concat([head, _value_stats(zones, path, warp)], axis=1)
+
+
+def eco_shares(store: Store, district: str, *, count_farmland: bool = False,
+               class_codes: Mapping[int, str] = WORLDCOVER_CLASSES) -> pd.DataFrame:
+    """Return 森林覆盖率 and 蓝绿空间占比 from the district's land-cover raster.
+
+    中文：基于土地覆盖栅格的森林覆盖率与蓝绿空间占比（全区及各管控等级生态屏障区）。
+
+    The raster path of the ``forest_cover`` and ``blue_green_share`` metrics: row
+    ``district`` (the whole district) and, when the store has eco zones, ``all`` and
+    ``level_1``... (:func:`tanmap.layers.zonal.eco_shares_from_raster`). Tree cover counts as
+    forest: a class raster has no 郁闭度, so the >= 0.2 canopy rule cannot be applied.
+
+    Raises
+    ------
+    LayerNotFoundError
+        No current land-cover raster.
+    """
+    import geopandas as gpd
+
+    from tanmap.geo.eco import FOREST_CLASSES, blue_green_classes, class_share
+
+    path = raster_path(store, RasterKind.LAND_COVER, district)
+    row = store.district(district)
+    epsg = int(row["planning_epsg"])
+    with rasterio.open(path) as src:
+        warp = f"EPSG:{epsg}" if src.crs.is_geographic else None
+    boundary = gpd.GeoSeries([row.geometry], index=["district"], crs=4326).to_crs(epsg)
+    areas = raster_class_areas_m2(boundary, path, class_codes=class_codes, target_crs=warp)
+    land_m2 = float(boundary.area.iloc[0])
+    classes = blue_green_classes(count_farmland=count_farmland)
+    whole = pd.DataFrame({
+        "zone_area_m2": [land_m2],
+        "blue_green_share": [class_share(areas.iloc[0].to_dict(), land_m2, classes)],
+        "forest_share": [class_share(areas.iloc[0].to_dict(), land_m2, FOREST_CLASSES)],
+    }, index=["district"]).join(areas)
+    if store.version(LayerKind.ECO_ZONE, district) is None:
+        return whole
+    eco = store.read(LayerKind.ECO_ZONE, district=district).to_crs(epsg)
+    if len(eco) == 0:
+        return whole
+    levels = eco_shares_from_raster(eco, path, class_codes=class_codes,
+                                    count_farmland=count_farmland, target_crs=warp)
+    return pd.concat([whole, levels]).fillna(0.0)
 
 
 def _value_stats(zones: Any, path: Path, warp: str | None) -> pd.DataFrame:

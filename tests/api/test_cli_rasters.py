@@ -31,6 +31,11 @@ def test_raster_commands_round_trip(
                      "--json"]) == EXIT_OK
     rows = {r["zone_id"]: r for r in json.loads(capsys.readouterr().out)}
     assert (rows["W"]["forest"], rows["E"]["water"]) == (400.0, 400.0)
+    assert cli.main([*base, "raster", "eco", "--district", ADCODE, "--json"]) == EXIT_OK
+    eco = json.loads(capsys.readouterr().out)
+    assert eco["district"]["forest_share"] == 400 / eco["district"]["zone_area_m2"]
+    assert cli.main([*base, "raster", "eco", "--district", ADCODE]) == EXIT_OK
+    assert "森林覆盖率 forest" in capsys.readouterr().out
     out = tmp_path / "back.tif"
     assert cli.main([*base, "raster", "export", "land_cover", "--district", ADCODE,
                      "--out", str(out)]) == EXIT_OK

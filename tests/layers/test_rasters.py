@@ -24,6 +24,7 @@ from shapely.geometry import box
 from tanmap.geo.errors import DataFormatError, LayerNotFoundError, MissingCRSError
 from tanmap.layers.rasters import (
     delete_raster,
+    eco_shares,
     export_raster,
     import_raster,
     raster_history,
@@ -142,3 +143,16 @@ def test_bad_rasters_are_refused_and_nothing_is_stored(store: GeoPackageStore,
     assert raster_versions(store) == []
     with pytest.raises(DataFormatError, match=r"name it \.tif"):
         export_raster(store, "land_cover", ADCODE, tmp_path / "x.png")
+
+
+def test_eco_shares_from_the_stored_raster(store: GeoPackageStore, land_cover: Path) -> None:
+    """Whole district 1,000,000 m²: 400 m² forest, 800 m² blue-green (forest + water); eco zone
+    Z (100 m²): 50 m² farmland, so 50 % blue-green only when farmland counts."""
+    import_raster(store, "land_cover", ADCODE, land_cover)
+    table = eco_shares(store, ADCODE)
+    assert table.loc["district", "zone_area_m2"] == pytest.approx(1_000_000.0)
+    assert table.loc["district", "forest_share"] == pytest.approx(400 / 1_000_000)
+    assert table.loc["district", "blue_green_share"] == pytest.approx(800 / 1_000_000)
+    assert table.loc["level_1", "blue_green_share"] == pytest.approx(0.0)
+    farm = eco_shares(store, ADCODE, count_farmland=True)
+    assert farm.loc["level_1", "blue_green_share"] == pytest.approx(0.5)

@@ -48,6 +48,12 @@ def register(subparsers: Any) -> None:
     zon.add_argument("--by", choices=("subdistrict", "eco_zone"), default="subdistrict")
     zon.add_argument("--json", action="store_true", help="print JSON records")
     zon.set_defaults(func=_run_zonal)
+    eco = sub.add_parser("eco", help="森林覆盖率 and 蓝绿空间占比 from the land-cover raster")
+    eco.add_argument("--district", required=True, metavar="CODE")
+    eco.add_argument("--count-farmland", action="store_true",
+                     help="count farmland (耕地) as 蓝绿空间")
+    eco.add_argument("--json", action="store_true", help="print JSON")
+    eco.set_defaults(func=_run_eco)
 
 
 def _run_import(args: argparse.Namespace) -> int:
@@ -96,4 +102,21 @@ def _run_zonal(args: argparse.Namespace) -> int:
     rows = [tuple(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r)
             for r in table.itertuples(index=False)]
     echo(args, format_table(tuple(str(c) for c in table.columns), rows))
+    return EXIT_OK
+
+
+def _run_eco(args: argparse.Namespace) -> int:
+    from tanmap.layers.rasters import eco_shares
+
+    table = eco_shares(store_from_args(args), args.district, count_farmland=args.count_farmland)
+    if args.json:
+        echo(args, table.to_json(orient="index", force_ascii=False))
+        return EXIT_OK
+    rows = [(str(name), f"{r.zone_area_m2:,.0f}",
+             "-" if r.forest_share is None or r.forest_share != r.forest_share
+             else f"{r.forest_share:.1%}",
+             "-" if r.blue_green_share is None or r.blue_green_share != r.blue_green_share
+             else f"{r.blue_green_share:.1%}")
+            for name, r in table.iterrows()]
+    echo(args, format_table(("zone", "area m²", "森林覆盖率 forest", "蓝绿空间 blue-green"), rows))
     return EXIT_OK
