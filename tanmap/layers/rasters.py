@@ -19,6 +19,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import rasterio.shutil
+from affine import Affine
 from exactextract import exact_extract
 from exactextract.raster import RasterioRasterSource
 
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RASTER_LABELS",
+    "WORLDCOVER_COLORS",
+    "RasterImage",
     "RasterKind",
     "RasterVersion",
     "delete_raster",
@@ -60,6 +64,7 @@ __all__ = [
     "import_raster",
     "raster_dir",
     "raster_history",
+    "raster_image",
     "raster_path",
     "raster_versions",
     "zonal_stats",
@@ -448,3 +453,119 @@ def _value_stats(zones: Any, path: Path, warp: str | None) -> pd.DataFrame:
                 out.loc[stats["_pos"].to_numpy(dtype=int), col] = pd.to_numeric(
                     stats[col], errors="coerce").to_numpy()
     return out
+
+
+#: ESA WorldCover 2021 legend colours by code (the product's own palette).
+WORLDCOVER_COLORS: Mapping[int, str] = {
+    10: "#006400", 20: "#ffbb22", 30: "#ffff4c", 40: "#f096ff", 50: "#fa0000", 60: "#b4b4b4",
+    70: "#f0f0f0", 80: "#0064c8", 90: "#0096a0", 95: "#00cf75", 100: "#fae6a0",
+}
+#: Sequential ramp (viridis, 5 stops) for irradiation and elevation.
+_VALUE_RAMP: tuple[str, ...] = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+
+
+@dataclass(frozen=True)
+class RasterImage:
+    """A raster drawn for a web map: RGBA pixels on a Web-Mercator grid and WGS84 bounds.
+
+    中文：用于网页地图的栅格图像（Web 墨卡托像元网格、WGS84 范围、图例）。
+
+    Attributes
+    ----------
+    kind
+        Raster kind value.
+    rgba
+        ``(rows, cols, 4)`` uint8; transparent where there is no data.
+    bounds
+        (west, south, east, north) in EPSG:4326 of the image's Web-Mercator grid, so a Leaflet
+        image overlay stretched between them places every pixel where it belongs.
+    legend
+        ``(colour, label)`` rows.
+    source
+        The version's source.
+    """
+
+    kind: str
+    rgba: np.ndarray
+    bounds: tuple[float, float, float, float]
+    legend: tuple[tuple[str, str], ...]
+    source: str
+
+
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def raster_image(store: Store, kind: RasterKind | str, district: str, *,
+                 max_px: int = 1024,
+                 class_codes: Mapping[int, str] = WORLDCOVER_CLASSES) -> RasterImage:
+    """Return the district's current raster warped to Web Mercator and coloured for display.
+
+    中文：栅格图层上图（重投影至 Web 墨卡托并着色）。
+
+    Land cover keeps its codes (nearest neighbour) and the WorldCover colours; irradiation and
+    elevation are bilinear and coloured in five quantile classes. The longer side is at most
+    ``max_px`` pixels.
+
+    Raises
+    ------
+    LayerNotFoundError
+        No current raster.
+    """
+    from pyproj import Transformer
+    from rasterio.enums import Resampling
+    from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+
+    rkind = _kind(kind)
+    path = raster_path(store, rkind, district)
+    source = raster_history(store, rkind, district)[-1].source
+    categorical = rkind is RasterKind.LAND_COVER
+    with rasterio.open(path) as src, warnings.catch_warnings():
+        # rasterio's warp helpers still multiply Affine matrices with `*` (affine >= 2.5 warns).
+        warnings.filterwarnings("ignore", message=r"Use `@` matmul",
+                                category=PendingDeprecationWarning)
+        _, width, height = calculate_default_transform(
+            src.crs, "EPSG:3857", src.width, src.height, *src.bounds)
+        scale = max(width, height) / max_px if max(width, height) > max_px else 1.0
+        width, height = max(1, round(width / scale)), max(1, round(height / scale))
+        # The exact Web-Mercator envelope of the raster, split into whole pixels.
+        west, south, east, north = transform_bounds(src.crs, "EPSG:3857", *src.bounds,
+                                                    densify_pts=21)
+        dst_transform = Affine((east - west) / width, 0.0, west, 0.0, (south - north) / height,
+                               north)
+        nodata = src.nodata
+        fill = np.nan if not categorical else (0 if nodata is None else nodata)
+        data = np.full((height, width), fill,
+                       dtype=np.float64 if not categorical else np.int64)
+        reproject(
+            source=rasterio.band(src, 1), destination=data, src_transform=src.transform,
+            src_crs=src.crs, src_nodata=nodata, dst_transform=dst_transform,
+            dst_crs="EPSG:3857", dst_nodata=fill,
+            resampling=Resampling.nearest if categorical else Resampling.bilinear)
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    legend: list[tuple[str, str]] = []
+    if categorical:
+        valid = data != fill  # outside the raster, nodata, or code 0 (no WorldCover class)
+        for code in sorted(int(c) for c in np.unique(data[valid])):
+            color = WORLDCOVER_COLORS.get(code, "#7f7f7f")
+            rgba[data == code] = (*_hex_rgb(color), 255)
+            legend.append((color, f"{code} {class_codes.get(code, 'unmapped')}"))
+    else:
+        valid = np.isfinite(data)
+        if nodata is not None:
+            valid &= data != nodata
+        values = data[valid]
+        if values.size:
+            edges = np.unique(np.quantile(values, np.linspace(0, 1, len(_VALUE_RAMP) + 1)))
+            cls = np.clip(np.searchsorted(edges, data, side="right") - 1, 0,
+                          max(len(edges) - 2, 0))
+            for i in range(max(len(edges) - 1, 1)):
+                color = _VALUE_RAMP[min(i, len(_VALUE_RAMP) - 1)]
+                rgba[valid & (cls == i)] = (*_hex_rgb(color), 255)
+                hi = edges[min(i + 1, len(edges) - 1)]
+                legend.append((color, f"{edges[i]:,.0f}–{hi:,.0f} {RASTER_LABELS[rkind][2]}"))
+    to_lonlat = Transformer.from_crs(3857, 4326, always_xy=True)
+    lon0, lat0 = to_lonlat.transform(west, south)
+    lon1, lat1 = to_lonlat.transform(east, north)
+    return RasterImage(rkind.value, rgba, (float(lon0), float(lat0), float(lon1), float(lat1)),
+                       tuple(legend), source)

@@ -156,3 +156,35 @@ def test_eco_shares_from_the_stored_raster(store: GeoPackageStore, land_cover: P
     assert table.loc["level_1", "blue_green_share"] == pytest.approx(0.0)
     farm = eco_shares(store, ADCODE, count_farmland=True)
     assert farm.loc["level_1", "blue_green_share"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("crs", ["projected", "degrees"])
+def test_raster_image_is_placed_in_wgs84(store: GeoPackageStore, tmp_path: Path,
+                                         land_cover: Path, crs: str) -> None:
+    """The 40 m land-cover square (EPSG:4548) and a 0.001° square in EPSG:4326: the image's
+    WGS84 bounds are the raster's own corners (within 1 m); every class has its colour."""
+    import pyproj
+
+    from tanmap.layers.rasters import WORLDCOVER_COLORS, raster_image
+
+    to_ll = pyproj.Transformer.from_crs(EPSG, 4326, always_xy=True)
+    if crs == "projected":
+        path = land_cover
+        west, south = to_ll.transform(X0, Y0)
+        east, north = to_ll.transform(X0 + 40, Y0 + 40)
+    else:
+        west, north = to_ll.transform(X0, Y0 + 40)
+        east, south = west + 0.001, north - 0.001
+        path = _tif(tmp_path / "ll.tif", np.kron(CODES, np.ones((5, 5), dtype=np.uint8)),
+                    crs="EPSG:4326", transform=from_origin(west, north, 0.00005, 0.00005))
+    import_raster(store, "land_cover", ADCODE, path)
+    image = raster_image(store, "land_cover", ADCODE)
+    geod = pyproj.Geod(ellps="WGS84")
+    for (x0, y0), (x1, y1) in [((image.bounds[0], image.bounds[1]), (west, south)),
+                               ((image.bounds[2], image.bounds[3]), (east, north))]:
+        assert geod.inv(x0, y0, x1, y1)[2] < 1.0
+    assert [c for c, _ in image.legend] == [WORLDCOVER_COLORS[k] for k in (10, 40, 50, 80)]
+    assert image.rgba.shape[2] == 4
+    # North-west pixel: forest (dark green); south-east: built (red).
+    assert tuple(image.rgba[0, 0]) == (0, 100, 0, 255)
+    assert tuple(image.rgba[-1, -1]) == (250, 0, 0, 255)
