@@ -32,6 +32,7 @@ from tanmap.layers.kinds import (
     LayerKind,
 )
 from tanmap.layers.kinds import Status as PlanStatus
+from tanmap.layers.rasters import RASTER_LABELS, RasterImage, RasterKind
 from tanmap.maps.carbon import (
     ESTIMATED_DASH,
     NO_DATA_COLOR,
@@ -1008,6 +1009,7 @@ def district_map(
     rule: str | None = None,
     rule_links: Mapping[str, str] | None = None,
     carbon: CarbonMap | None = None,
+    rasters: Sequence[RasterImage] = (),
 ) -> folium.Map:
     """Return an interactive map of one district with its plan layers and audit results.
 
@@ -1072,6 +1074,10 @@ def district_map(
         The carbon map (碳排放量地图, theme ``carbon``): buildings classed by tCO₂/m² (estimated
         figures with a dashed outline, no figure in grey), 街道 totals as a classed choropleth
         and the top emitters outlined, each with a legend of its class ranges.
+    rasters
+        Raster layers (``tanmap.layers.rasters.raster_image``): image overlays in their
+        Web-Mercator grid between WGS84 bounds (shifted to GCJ-02 with the Amap base map), keyed
+        ``raster_<kind>`` for the themes, each with its legend.
 
     Raises
     ------
@@ -1231,6 +1237,9 @@ def district_map(
         append_ranges([(c, f"{t} tCO₂") for c, t in legend_ranges(
             unit_classes, unit_frame["tco2"].tolist())])
 
+    for image in rasters:
+        _add_raster(m, image, lang=lang, shift=shift, legend=legend, shown_keys=shown_keys)
+
     def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
         note = label("age_band", lang) if kind is LayerKind.HEATING_PIPE else None
         add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
@@ -1338,6 +1347,65 @@ def district_map(
     }), name="tanmap_setup")
     m.fit_bounds([[south, west], [north, east]])
     return m
+
+
+class _RasterOverlay(Layer):
+    """A raster image overlay registered with the page helper (themes, legend sync)."""
+
+    def __init__(self, name: str, url: str, bounds: Sequence[Sequence[float]], *, key: str,
+                 show: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "TanmapRaster"
+        self.url, self.bounds, self.key = url, bounds, key
+
+    def render(self, **kwargs: Any) -> Any:
+        if self.show and self._parent is not None:
+            self.add_child(
+                ElementAddToElement(
+                    element_name=self.get_name(), element_parent_name=self._parent.get_name()
+                ),
+                name=self.get_name() + "_add",
+            )
+        figure = self.get_root()
+        if isinstance(figure, Figure):
+            var = self.get_name()
+            args = escape_json_for_script(json.dumps(
+                [self.url, self.bounds, {"opacity": 0.7, "interactive": False}]))
+            key = escape_json_for_script(json.dumps(self.key))
+            figure.script.add_child(_Raw(
+                f"var {var} = L.imageOverlay.apply(null, {args});\n"
+                f'tanmap.register({key}, {var}, {{"interactive": false}});'), name=var)
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+def _png_data_uri(rgba: np.ndarray) -> str:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8), mode="RGBA").save(
+        buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _add_raster(m: folium.Map, image: RasterImage, *, lang: str, shift: bool,
+                legend: list[str], shown_keys: set[str] | None) -> None:
+    west, south, east, north = image.bounds
+    if shift:  # display only: the overlay follows the GCJ-02 tiles like the vector layers
+        xs, ys = wgs84_to_gcj02(np.array([west, east]), np.array([south, north]))
+        west, east, south, north = float(xs[0]), float(xs[1]), float(ys[0]), float(ys[1])
+    key = f"raster_{image.kind}"
+    zh, en, _unit = RASTER_LABELS[RasterKind(image.kind)]
+    name = bilingual(zh, en, lang)
+    show = True if shown_keys is None else key in shown_keys
+    _RasterOverlay(_esc(name), _png_data_uri(image.rgba), [[south, west], [north, east]],
+                   key=key, show=show).add_to(m)
+    rows = "".join(f'<div class="sub">{_swatch(c)}{_esc(text)}</div>' for c, text in image.legend)
+    legend.append(f'<div class="tanmap-legend-entry" data-key="{_esc(key)}"><div>'
+                  f"{_swatch(image.legend[0][0] if image.legend else '#999999')}{_esc(name)} "
+                  f"<small>({_esc(image.source)})</small></div>{rows}</div>")
 
 
 def _choropleth_frame(
