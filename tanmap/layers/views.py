@@ -14,6 +14,7 @@ from tanmap.geo.heating import pipe_age_bands
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.card_text import target_text
 from tanmap.layers.kinds import LayerKind
+from tanmap.layers.rasters import RasterImage, raster_image, raster_versions
 from tanmap.layers.report import format_value
 from tanmap.layers.runner import run_metric
 
@@ -63,6 +64,8 @@ class DistrictView:
     #: and per-街道 table; None when the district has no building with a figure.
     carbon_buildings: gpd.GeoDataFrame | None = None
     carbon_per_unit: pd.DataFrame | None = None
+    #: Current raster layers drawn for the map (``tanmap.layers.rasters.raster_image``).
+    rasters: tuple[RasterImage, ...] = ()
 
 
 def layers_signature(store: Store, adcode: str) -> tuple[tuple[str, int], ...]:
@@ -191,7 +194,15 @@ def district_view(
         sample=is_sample(frames),
         carbon_buildings=carbon_buildings,
         carbon_per_unit=carbon_per_unit,
+        rasters=tuple(raster_image(store, v.kind, adcode) for v in _raster_versions(store, adcode)),
     )
+
+
+def _raster_versions(store: Store, adcode: str) -> list[Any]:
+    """Return the current rasters of a file store (other store types keep none)."""
+    if not hasattr(store, "path"):
+        return []
+    return raster_versions(store, adcode)
 
 
 def _carbon(store: Store, adcode: str, year: int, planned_until: int | None,

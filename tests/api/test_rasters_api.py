@@ -43,3 +43,17 @@ def test_raster_api_round_trip(store: GeoPackageStore, land_cover: Path) -> None
     assert (gone.status_code, gone.json()["deleted"]) == (200, True)
     assert client.get(f"{base}/land_cover/export").status_code == 404
     assert client.get(base).json() == []
+
+
+def test_map_page_draws_the_stored_raster(client: TestClient,
+                                          land_cover: Path) -> None:  # noqa: F811
+    """The page cache follows raster versions: importing one redraws 和平's map with it."""
+    before = client.get("/maps/120101?year=2026").text
+    assert "L.imageOverlay" not in before
+    created = client.post("/api/districts/120101/rasters/land_cover", headers=AUTH,
+                          files={"file": ("lc.tif", land_cover.read_bytes())})
+    assert created.status_code == 201
+    after = client.get("/maps/120101?year=2026").text
+    assert "L.imageOverlay" in after
+    assert 'tanmap.register("raster_land_cover"' in after
+    assert "土地覆盖栅格 Land-cover raster" in after
