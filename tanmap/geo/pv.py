@@ -579,7 +579,10 @@ class PvPotentialParams:
         in the details as the upper bound.
     irradiation_source
         Name of that source (station, data set, period): required with ``monthly_ghi_kwh_m2``
-        and reported with the result.
+        and reported with the result; also names a sampled raster.
+    irradiation_raster
+        Sample the district's stored irradiation raster (annual kWh/m²) onto the buildings
+        before computing (done by the runner in ``tanmap.layers``; geo/ reads no files).
     """
 
     ratios: dict[str, float] | None = None
@@ -592,6 +595,7 @@ class PvPotentialParams:
     categories: tuple[str, ...] = ()
     monthly_ghi_kwh_m2: tuple[float, ...] | None = None
     irradiation_source: str = ""
+    irradiation_raster: bool = False
 
     def __post_init__(self) -> None:
         if self.monthly_ghi_kwh_m2 is not None:
@@ -733,6 +737,8 @@ def _compute_potential(frames: Mapping[str, gpd.GeoDataFrame], params: PvPotenti
         sampled = irr.notna()
         kwh = kwh.where(~sampled, yield_from_irradiation_kwh(kwp, irr, params.performance_ratio))
     total_kwh = float(kwh.sum())
+    raster_name = (f" ({params.irradiation_source})"
+                   if params.irradiation_source and params.monthly_ghi_kwh_m2 is None else "")
     factor = EmissionFactor(GRID_EMISSION_FACTOR.name, params.emission_factor_tco2_per_mwh,
                             GRID_EMISSION_FACTOR.data_year, GRID_EMISSION_FACTOR.source)
     if not math.isclose(factor.tco2_per_mwh, GRID_EMISSION_FACTOR.tco2_per_mwh):
@@ -746,11 +752,12 @@ def _compute_potential(frames: Mapping[str, gpd.GeoDataFrame], params: PvPotenti
             "capacity_kwp": float(kwp.sum()),
             "annual_yield_kwh": total_kwh,
             "yield_basis": (base if not sampled.any()
-                            else f"irradiation raster for {int(sampled.sum())} building(s), "
+                            else f"irradiation raster{raster_name} for {int(sampled.sum())} "
+                                 f"building(s) (PR {params.performance_ratio:g}), "
                                  f"{base} for the rest"),
             "irradiation_source": (params.irradiation_source
-                                   if params.monthly_ghi_kwh_m2 is not None else
-                                   "none (clear sky: every day cloudless)"),
+                                   if params.monthly_ghi_kwh_m2 is not None or sampled.any()
+                                   else "none (clear sky: every day cloudless)"),
             "specific_yield_kwh_per_kwp": specific,
             "clear_sky_kwh_per_kwp": clear,
             "site_lon_lat": [lon, lat],

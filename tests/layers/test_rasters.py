@@ -188,3 +188,27 @@ def test_raster_image_is_placed_in_wgs84(store: GeoPackageStore, tmp_path: Path,
     # North-west pixel: forest (dark green); south-east: built (red).
     assert tuple(image.rgba[0, 0]) == (0, 100, 0, 255)
     assert tuple(image.rgba[-1, -1]) == (250, 0, 0, 255)
+
+
+def test_pv_potential_samples_the_stored_irradiation_raster(store: GeoPackageStore,
+                                                            tmp_path: Path) -> None:
+    """One 10 m x 10 m 党政机关 roof under a uniform 1,300 kWh/m² raster (EPSG:4548): 50 m²
+    usable x 0.12 kWp/m² = 6 kWp; 6 x 1,300 x 0.8 = 6,240 kWh a year."""
+    from tanmap.layers.runner import run_metric
+
+    store.write("building", metre_frame(
+        [{"id": "g", "use_category": "party_gov"}], [box(100, 100, 110, 110)]),
+        district=ADCODE, source="test")
+    params = {"irradiation_raster": True}
+    missing = run_metric(store, "pv_potential", ADCODE, params, year=2025).result
+    assert missing.missing == ("raster:irradiation",)
+    path = _tif(tmp_path / "irr.tif", np.full((30, 30), 1300.0, dtype=np.float32),
+                crs=f"EPSG:{EPSG}", transform=from_origin(X0, Y0 + 300, 10, 10))
+    import_raster(store, "irradiation", ADCODE, path, source="测试辐照")
+    res = run_metric(store, "pv_potential", ADCODE, params, year=2025).result
+    assert res.value == pytest.approx(6.0)
+    assert res.details["annual_yield_kwh"] == pytest.approx(6240.0)
+    assert res.details["irradiation_source"] == "stored irradiation raster v1, 测试辐照"
+    assert res.details["yield_basis"].startswith(
+        "irradiation raster (stored irradiation raster v1, 测试辐照) for 1 building(s) (PR 0.8)")
+    assert res.details["clear_sky_kwh_per_kwp"] > 1300 * 0.8
