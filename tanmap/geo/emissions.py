@@ -758,7 +758,10 @@ def _compute_emissions(frames: Mapping[str, gpd.GeoDataFrame], params: BuildingE
         layer.index).astype("Int64")
     units = context.units.get("subdistrict")
     per_unit = emissions_per_unit(buildings, em, units) if units is not None else None
-    total = float(em["tco2"].sum()) if em["tco2"].notna().any() else None
+    # No building at all (a known-empty layer) emits nothing; buildings without any figure
+    # give no total (数据不足), never a silent 0.
+    total = (float(em["tco2"].sum()) if em["tco2"].notna().any()
+             else 0.0 if len(em) == 0 else None)
     area = em["floor_area_m2"].where(em["tco2"].notna())
     details = {**run.details, "top_emitters": top_rows,
                "floor_area_m2": float(area.sum()),

@@ -125,6 +125,15 @@ def normalise_address(text: object) -> str | None:
     return out or None
 
 
+def _id_text(value: object) -> str | None:
+    """Return a building id as text: an Excel number 101.0 is the id ``101``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
 def _split_header(header: str) -> tuple[str, str | None]:
     match = _UNIT_IN_HEADER.match(str(header))
     if match:
@@ -186,11 +195,19 @@ def parse_metering(
     if by not in ("id", "address"):
         raise ValueError(f"by must be 'id' or 'address', got {by!r}")
     found: dict[str, tuple[str, str | None]] = {}
+    doubled: dict[str, list[str]] = {}
     for header in table.columns:
         base, unit = _split_header(str(header))
         for role, aliases in HEADER_ALIASES.items():
-            if base in aliases and role not in found:
-                found[role] = (str(header), unit or _IMPLIED_UNITS.get(base))
+            if base in aliases:
+                doubled.setdefault(role, []).append(str(header))
+                found.setdefault(role, (str(header), unit or _IMPLIED_UNITS.get(base)))
+    twice = {role: cols for role, cols in doubled.items() if len(cols) > 1}
+    if twice:
+        listing = "; ".join(f"{role}: {', '.join(cols)}" for role, cols in twice.items())
+        raise DataFormatError(
+            f"{name}: several columns for one figure ({listing}); keep one column per figure "
+            "(sum peak/valley or per-meter columns into one, e.g. 用电量（kWh）)")
     columns = ", ".join(str(c) for c in table.columns)
     if by not in found:
         raise DataFormatError(
@@ -207,7 +224,7 @@ def parse_metering(
     if by == "address":
         out["key"] = out["key"].map(normalise_address)
     else:
-        out["key"] = out["key"].map(lambda v: None if pd.isna(v) else str(v).strip() or None)
+        out["key"] = out["key"].map(_id_text)
     used_units: dict[str, str] = {}
     for carrier in carriers:
         header, header_unit = found[carrier]

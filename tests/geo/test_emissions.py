@@ -221,3 +221,17 @@ def test_metric_details_and_per_unit(three_buildings: gpd.GeoDataFrame) -> None:
     assert by_count.value == pytest.approx(2 / 3)
     measured = cov.compute({"building": three_buildings}, cov.params(basis="measured"), ctx)
     assert measured.value == pytest.approx(1 / 3)
+
+
+def test_no_buildings_emit_nothing_and_no_figures_give_no_total() -> None:
+    metric = get_metric("building_emissions")
+    ctx = MetricContext("310101", box(0, 0, 10, 10), 4549, 2025)
+    empty = gpd.GeoDataFrame({"use_category": []}, geometry=[], crs=4549)
+    assert metric.compute({"building": empty}, metric.params(), ctx).value == 0.0
+    unknown = gpd.GeoDataFrame({"use_category": ["residential"]}, geometry=[box(0, 0, 1, 1)],
+                               crs=4549)
+    res = metric.compute({"building": unknown}, metric.params(), ctx)
+    assert res.value is None
+    assert res.details["no_data_reasons"] == {"no_floor_area": 1}
+    bins, cls = intensity_classes(pd.Series([0.02, 0.02, 0.02]), k=5)
+    assert (bins, cls.tolist()) == ([0.02], [0, 0, 0])

@@ -158,3 +158,16 @@ def test_card_row_names_the_metered_share(store: GeoPackageStore, tmp_path: Path
     assert "实测数据建筑占比 33.3%（实测 1 栋、按GB/T 51161估算 1 栋、无数据 1 栋）" in (
         card_text.note_text(row, "zh"))
     assert "metered share 33.3% (1 metered, 1 estimated" in card_text.note_text(row, "en")
+
+
+def test_two_columns_for_one_figure_are_refused() -> None:
+    table = pd.DataFrame({"id": ["a"], "用电量（kWh）": ["1"], "耗电量(kWh)": ["2"]})
+    with pytest.raises(DataFormatError, match=r"several columns for one figure \(electricity: "
+                                              r"用电量（kWh）, 耗电量\(kWh\)\)"):
+        parse_metering(table, name="m.xlsx")
+
+
+def test_excel_numbers_match_text_ids() -> None:
+    m = parse_metering(pd.DataFrame({"id": [101.0, 102], "electricity_kwh": [1.0, 2.0]}),
+                       name="m.xlsx")
+    assert m.frame["key"].tolist() == ["101", "102"]
