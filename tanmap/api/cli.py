@@ -21,6 +21,7 @@ from tanmap.api.commands import project as project_cmd
 from tanmap.api.commands import rasters as rasters_cmd
 from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
+from tanmap.api.commands import weather as weather_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import PlanWarning, TanmapError
 
@@ -43,6 +44,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     results_cmd,
     metering_cmd,
     rasters_cmd,
+    weather_cmd,
 )
 
 

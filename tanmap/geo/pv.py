@@ -286,7 +286,9 @@ def monthly_irradiation_specific_yield_kwh_per_kwp(
     and run through the same chain as :func:`clear_sky_specific_yield_kwh_per_kwp` (incidence
     loss, Faiman cell temperature at a constant 20 °C [verify], PVWatts DC, losses, inverter).
     Every day of a month has the same shape, so beam-rich days are averaged out: tilted gain is
-    slightly understated, never overstated.
+    understated, never overstated (pvlib's Greensboro TMY3 sample: 1,266 kWh/kWp from its
+    monthly totals against 1,347 from the same chain run on the file's hourly GHI/DNI/DHI and
+    temperatures, −6 %).
 
     Parameters
     ----------
