@@ -578,6 +578,10 @@ def top_emitters(emissions: pd.DataFrame, ids: pd.Series, n: int = 10) -> pd.Dat
     return table.head(n).assign(rank=np.arange(1, min(n, len(table)) + 1))
 
 
+#: Above this many values Fisher-Jenks runs on that many evenly spaced quantiles.
+_JENKS_SAMPLE = 1000
+
+
 def intensity_classes(
     values: pd.Series, k: int = 5, scheme: Literal["fisher_jenks", "quantiles"] = "fisher_jenks"
 ) -> tuple[list[float], pd.Series]:
@@ -613,12 +617,27 @@ def intensity_classes(
     if len(distinct) <= k:
         bins = [float(v) for v in distinct]
     else:
+        data = valid.to_numpy()
+        if scheme == "fisher_jenks" and len(data) > _JENKS_SAMPLE:
+            # Fisher-Jenks is quadratic in n: classify evenly spaced quantiles instead (the
+            # same every run, unlike mapclassify's random FisherJenksSampled); the top class
+            # still ends at the true maximum.
+            data = np.quantile(data, np.linspace(0.0, 1.0, _JENKS_SAMPLE))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # mapclassify warns on ties it resolves itself
-            classifier = (mapclassify.FisherJenks(valid.to_numpy(), k=k)
-                          if scheme == "fisher_jenks"
-                          else mapclassify.Quantiles(valid.to_numpy(), k=k))
+            classifier = (mapclassify.FisherJenks(data, k=k) if scheme == "fisher_jenks"
+                          else mapclassify.Quantiles(data, k=k))
         bins = sorted({float(b) for b in classifier.bins})
+        if len(data) < len(valid):
+            # A break found on the sample sits between two sample points: values between
+            # them go to the nearer one's class (the bound becomes the last real value below
+            # the midpoint), so every value has a class and clusters stay whole.
+            everything = np.sort(valid.to_numpy())
+            for i, bound in enumerate(bins[:-1]):
+                j = int(np.searchsorted(data, bound, side="right"))
+                cut = (bound + data[j]) / 2.0 if j < len(data) else np.inf
+                bins[i] = float(everything[everything <= cut][-1])
+        bins[-1] = float(valid.max())
     cls[valid.index] = np.searchsorted(np.asarray(bins), valid.to_numpy(), side="left")
     return bins, cls
 

@@ -235,3 +235,17 @@ def test_no_buildings_emit_nothing_and_no_figures_give_no_total() -> None:
     assert res.details["no_data_reasons"] == {"no_floor_area": 1}
     bins, cls = intensity_classes(pd.Series([0.02, 0.02, 0.02]), k=5)
     assert (bins, cls.tolist()) == ([0.02], [0, 0, 0])
+
+
+def test_classes_of_many_values_are_fast_and_repeatable() -> None:
+    """200,000 intensities in three clusters (0.01, 0.05, 0.2 tCO₂/m² ± 1 %): the breaks fall
+    between the clusters, the same twice, the top class ending at the maximum."""
+    rng = np.random.default_rng(7)
+    centres = rng.choice([0.01, 0.05, 0.2], 200_000)
+    values = pd.Series(centres * rng.uniform(0.99, 1.01, 200_000))
+    bins, cls = intensity_classes(values, k=3)
+    assert bins == intensity_classes(values, k=3)[0]
+    assert 0.0099 < bins[0] < 0.0495  # the top of each cluster
+    assert 0.0495 < bins[1] < 0.198
+    assert bins[2] == values.max()
+    assert (cls.to_numpy() == np.searchsorted([0.03, 0.1], centres)).all()
