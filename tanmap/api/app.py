@@ -21,6 +21,7 @@ from tanmap.api.routers import (
     layers,
     metrics,
     pages,
+    rasters,
     results,
     rules,
 )
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (districts, layers, history, metrics, results, audit, indicators, rules, pages):
+    for module in (districts, layers, history, metrics, results, audit, indicators, rules, rasters,
+                   pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")
     install_docs(app)

@@ -14,12 +14,15 @@ from tanmap.api.commands import audit as audit_cmd
 from tanmap.api.commands import boundaries as boundaries_cmd
 from tanmap.api.commands import history as history_cmd
 from tanmap.api.commands import layers as layers_cmd
+from tanmap.api.commands import metering as metering_cmd
 from tanmap.api.commands import metric as metric_cmd
 from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
+from tanmap.api.commands import rasters as rasters_cmd
 from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.commands import walk as walk_cmd
+from tanmap.api.commands import weather as weather_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import PlanWarning, TanmapError
 
@@ -41,6 +44,9 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     history_cmd,
     results_cmd,
     walk_cmd,
+    metering_cmd,
+    rasters_cmd,
+    weather_cmd,
 )
 
 

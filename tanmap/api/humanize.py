@@ -177,12 +177,14 @@ def unit_from_key(key: str) -> str | None:
     --------
     >>> unit_from_key("residential_m2"), unit_from_key("share"), unit_from_key("radius_m")
     ('m2', 'share', 'm')
-    >>> unit_from_key("parks_counted") is None
-    True
+    >>> unit_from_key("parks_counted") is None, unit_from_key("tco2_per_m2") is None
+    (True, True)
     """
     lowered = key.lower()
     if lowered in ("share", "pct"):
         return lowered
+    if "_per_" in lowered:  # a ratio (tco2_per_m2): its suffix is the denominator's unit
+        return None
     for suffix, unit in _KEY_SUFFIXES:
         if lowered.endswith(suffix):
             return unit
@@ -202,7 +204,12 @@ def format_value_for_key(key: str, value: Any, lang: str = "zh") -> str:
     ('100.0%', '75')
     >>> format_value_for_key("rule_verify", ["old_city comparison"])
     'old_city comparison'
+    >>> format_value_for_key("energy_years", [2022, 2023]), format_value_for_key("data_year", 2022)
+    ('2022, 2023', '2022')
     """
+    if key.lower().endswith(("year", "years")) and isinstance(value, int) and not isinstance(
+            value, bool):
+        return str(value)  # a year, not a quantity: no thousands separator
     if isinstance(value, dict):
         return ", ".join(f"{k}={format_value_for_key(str(k), v, lang)}" for k, v in value.items())
     if isinstance(value, list | tuple):

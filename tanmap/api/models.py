@@ -17,6 +17,7 @@ __all__ = [
     "LayerVersionOut",
     "MetricInfo",
     "MetricRequest",
+    "RasterVersionOut",
 ]
 
 
@@ -45,6 +46,24 @@ class LayerVersionOut(_Model):
     updated_at: str
     n_features: int
     source: str
+
+
+class RasterVersionOut(_Model):
+    """One version of a raster layer (栅格图层版本)."""
+
+    kind: str
+    district: str
+    version: int
+    updated_at: str
+    source: str
+    checksum: str
+    crs: str
+    width: int
+    height: int
+    bounds: list[float]
+    dtype: str
+    nodata: float | None
+    deleted: bool
 
 
 class ImportOut(_Model):

@@ -9,6 +9,7 @@ from tanmap.geo import (
     charging,
     coverage,
     eco,
+    emissions,
     heating,
     living_circle,
     pv,
@@ -26,7 +27,7 @@ __all__ = ["METRICS", "get_metric"]
 
 # Each metric module exposes METRIC_DEFS; add a module here when it defines metrics.
 _MODULES: tuple[object, ...] = (
-    coverage, charging, pv, heating, eco, units, walk_coverage, living_circle,
+    coverage, charging, pv, heating, eco, units, walk_coverage, living_circle, emissions,
 )
 
 METRICS: Mapping[str, MetricDef] = MappingProxyType(

@@ -53,6 +53,8 @@ OPTIONS: dict[str, Option] = {o.python: o for o in (
     Option("mode", "--mode", "mode"),
     # Field-mapping file: ``tanmap import --map FILE``; the upload's ``mapping`` form field.
     Option("field_map", "--map", "mapping"),
+    # Metering files (tanmap import-metering): join key.
+    Option("by", "--by", "by"),
 )}
 
 _CANONICAL = re.compile(

@@ -248,6 +248,18 @@ SPECS: dict[LayerKind, LayerSpec] = {
                           minimum=0),
                 FieldSpec("population", "float", "居住人口", "Residents", unit="person",
                           minimum=0),
+                # Energy attributes (碳排放量地图): joined from a bureau's metering file by id or
+                # address (tanmap.layers.metering); energy_use_type picks the GB/T 51161 EUI.
+                FieldSpec("address", "str", "地址", "Address"),
+                FieldSpec("energy_use_type", "str", "能耗类型", "Energy use type",
+                          choices=("office_gov", "office_commercial", "hotel", "mall",
+                                   "residential")),
+                FieldSpec("electricity_kwh", "float", "年用电量", "Electricity", unit="kWh",
+                          minimum=0),
+                FieldSpec("gas_m3", "float", "年用气量", "Natural gas", unit="m3", minimum=0),
+                FieldSpec("heat_gj", "float", "年用热量", "Heat", unit="GJ", minimum=0),
+                FieldSpec("energy_year", "int", "能耗年份", "Energy year", unit="year",
+                          minimum=_YEAR_MIN, maximum=_YEAR_MAX),
             ),
         ),
         LayerSpec(
@@ -458,6 +470,13 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "village": ("村", "Village"),
     "household_waste": ("生活垃圾转运站", "Household-waste transfer station"),
     "recyclables": ("再生资源回收中转站", "Recyclables transfer station"),
+    "office_gov": ("党政机关办公建筑", "Government office"),
+    "office_commercial": ("商业办公建筑", "Commercial office"),
+    "hotel": ("宾馆酒店", "Hotel"),
+    "mall": ("商场", "Shopping mall"),
+    "measured": ("实测", "Measured"),
+    "estimated": ("估算", "Estimated"),
+    "no_data": ("无数据", "No data"),
     **{s.value: lab for s, lab in STATUS_LABELS.items()},
 }
 

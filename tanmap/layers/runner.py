@@ -383,6 +383,13 @@ def run_metric(
         )
         lineage.extend(_lineage_entry(v) for v in versions if v is not None)
 
+    if getattr(p, "irradiation_raster", False) and "building" in frames:
+        p, sampled = _sample_stored_irradiation(store, district, frames["building"], p, epsg)
+        if sampled is None:
+            missing.append("raster:irradiation")
+        else:
+            frames["building"] = sampled
+
     units: dict[str, gpd.GeoDataFrame] = {}
     unit_lineage: list[dict[str, Any]] = []
     for kind in UNIT_KINDS:
@@ -413,3 +420,24 @@ def run_metric(
         include_planned_until=include_planned_until, planning_epsg=epsg,
         metric_zh=mdef.zh, metric_en=mdef.en,
     )
+
+
+def _sample_stored_irradiation(store: Store, district: str, buildings: gpd.GeoDataFrame,
+                               params: Any, epsg: int) -> tuple[Any, gpd.GeoDataFrame | None]:
+    """Attach the stored irradiation raster's annual kWh/m² to the buildings (or None)."""
+    import rasterio
+
+    from tanmap.layers.rasters import RasterKind, raster_history, raster_path, raster_versions
+    from tanmap.layers.zonal import with_irradiation
+
+    if not hasattr(store, "path") or not any(
+            v.kind == RasterKind.IRRADIATION for v in raster_versions(store, district)):
+        return params, None
+    version = raster_history(store, RasterKind.IRRADIATION, district)[-1]
+    path = raster_path(store, RasterKind.IRRADIATION, district)
+    with rasterio.open(path) as src:
+        warp = f"EPSG:{epsg}" if src.crs.is_geographic else None
+    named = params.irradiation_source or (
+        f"stored irradiation raster v{version.version}, {version.source}")
+    return (dataclasses.replace(params, irradiation_source=named),
+            with_irradiation(buildings, path, target_crs=warp))

@@ -15,6 +15,7 @@ from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.card.card_text import target_text
 from tanmap.layers.card.report import format_value
 from tanmap.layers.kinds import LayerKind
+from tanmap.layers.rasters import RasterImage, raster_image, raster_versions
 from tanmap.layers.runner import run_metric
 
 if TYPE_CHECKING:
@@ -59,6 +60,12 @@ class DistrictView:
     unit_coverage: pd.DataFrame | None = None
     audit_summary: list[dict[str, Any]] = field(default_factory=list)
     sample: bool = False
+    #: The building_emissions result (碳排放量地图): its ``carbon_buildings`` layer (EPSG:4326)
+    #: and per-街道 table; None when the district has no building with a figure.
+    carbon_buildings: gpd.GeoDataFrame | None = None
+    carbon_per_unit: pd.DataFrame | None = None
+    #: Current raster layers drawn for the map (``tanmap.layers.rasters.raster_image``).
+    rasters: tuple[RasterImage, ...] = ()
 
 
 def layers_signature(store: Store, adcode: str) -> tuple[tuple[str, int], ...]:
@@ -178,6 +185,7 @@ def district_view(
                               include_planned_until=planned_until)
         coverage.update({f"charging_{name}": frame
                          for name, frame in _result_layers(charging.result.layers).items()})
+    carbon_buildings, carbon_per_unit = _carbon(store, adcode, at_year, planned_until, stored)
     if card is None:
         try:
             card = audit_district(store, adcode, year=at_year,
@@ -199,7 +207,34 @@ def district_view(
         unit_coverage=unit_coverage,
         audit_summary=audit_summary(card, lang) if card is not None else [],
         sample=is_sample(frames),
+        carbon_buildings=carbon_buildings,
+        carbon_per_unit=carbon_per_unit,
+        rasters=tuple(raster_image(store, v.kind, adcode) for v in _raster_versions(store, adcode)),
     )
+
+
+def _raster_versions(store: Store, adcode: str) -> list[Any]:
+    """Return the current rasters of a file store (other store types keep none)."""
+    if not hasattr(store, "path"):
+        return []
+    return raster_versions(store, adcode)
+
+
+def _carbon(store: Store, adcode: str, year: int, planned_until: int | None,
+            stored: set[LayerKind]) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """Return the carbon map's buildings and per-街道 table, or (None, None) without figures."""
+    if LayerKind.BUILDING not in stored:
+        return None, None
+    try:
+        outcome = run_metric(store, "building_emissions", adcode, year=year,
+                             include_planned_until=planned_until)
+    except TanmapError:
+        return None, None  # e.g. no climate zone known outside China: no carbon map
+    result = outcome.result
+    if result.value is None:
+        return None, None
+    layer = _result_layers(result.layers).get("carbon_buildings")
+    return layer, result.per_unit
 
 
 def _as_of(frame: gpd.GeoDataFrame, year: int, planned_until: int | None) -> gpd.GeoDataFrame:

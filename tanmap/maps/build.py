@@ -32,6 +32,15 @@ from tanmap.layers.kinds import (
     LayerKind,
 )
 from tanmap.layers.kinds import Status as PlanStatus
+from tanmap.layers.rasters import RASTER_LABELS, RasterImage, RasterKind
+from tanmap.maps.carbon import (
+    ESTIMATED_DASH,
+    NO_DATA_COLOR,
+    CarbonMap,
+    classed_buildings,
+    classed_units,
+    legend_ranges,
+)
 from tanmap.maps.i18n import bilingual, check_lang, label
 from tanmap.maps.styles import (
     AUDIT_STATUS_COLORS,
@@ -742,6 +751,8 @@ def _field_label(kind: LayerKind | None, col: str, lang: str) -> tuple[str, bool
     if col in ("share_pct", "unit_name", "unit_id", "residential_m2", "covered_m2", "targets",
                "error_bound_m2", "unit_verdict"):
         return (label(col, lang), False)
+    if col in _CARBON_FIELDS:
+        return (label(col, lang), col == "basis")
     if kind is not None:
         try:
             f = SPECS[kind].get_field(col)
@@ -751,6 +762,11 @@ def _field_label(kind: LayerKind | None, col: str, lang: str) -> tuple[str, bool
             f.choices
         )
     return (col, False)
+
+
+#: Result columns of the carbon map with their own labels (``basis`` is a coded value).
+_CARBON_FIELDS = frozenset({"basis", "tco2", "tco2_per_m2", "top_rank", "eui_source",
+                            "n_buildings", "n_measured", "n_estimated", "n_no_data"})
 
 
 def _layer_spec_js(
@@ -764,12 +780,13 @@ def _layer_spec_js(
     tooltip: str | None,
     class_field: str | None = None,
     class_colors: Mapping[str, str] | None = None,
+    class_extra: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     cf = class_field if class_field is not None else style.class_field
     colors = class_colors if class_colors is not None else style.class_colors
     fields = []
     for col in columns:
-        if col == "coverage_class":  # a colour code that only drives the style
+        if col in ("coverage_class", "carbon_class"):  # colour codes that only drive the style
             continue
         text, coded = _field_label(kind, col, lang)
         fields.append([col, text, coded or col == "status"])
@@ -780,7 +797,8 @@ def _layer_spec_js(
         "class_field": cf if cf in columns else None,
         "style": style.leaflet(),
         "styles": {
-            key: {**style.leaflet(), "color": c, "fillColor": c} for key, c in colors.items()
+            key: {**style.leaflet(), "color": c, "fillColor": c, **(class_extra or {}).get(key, {})}
+            for key, c in colors.items()
         },
         "yes_no": ["Yes", "No"] if lang == "en" else ["是", "否"],
         "radius": style.radius_px,
@@ -991,6 +1009,8 @@ def district_map(
     horizon_links: Mapping[str, str] | None = None,
     rule: str | None = None,
     rule_links: Mapping[str, str] | None = None,
+    carbon: CarbonMap | None = None,
+    rasters: Sequence[RasterImage] = (),
 ) -> folium.Map:
     """Return an interactive map of one district with its plan layers and audit results.
 
@@ -1051,6 +1071,14 @@ def district_map(
     rule, rule_links
         The park-coverage rule of the overlays and ``{rule id: url}`` of the page under other
         rules (a rule picker).
+    carbon
+        The carbon map (碳排放量地图, theme ``carbon``): buildings classed by tCO₂/m² (estimated
+        figures with a dashed outline, no figure in grey), 街道 totals as a classed choropleth
+        and the top emitters outlined, each with a legend of its class ranges.
+    rasters
+        Raster layers (``tanmap.layers.rasters.raster_image``): image overlays in their
+        Web-Mercator grid between WGS84 bounds (shifted to GCJ-02 with the Amap base map), keyed
+        ``raster_<kind>`` for the themes, each with its legend.
 
     Raises
     ------
@@ -1125,6 +1153,7 @@ def district_map(
         key: str = "",
         hidden_by_default: bool = False,
         note: str | None = None,
+        class_extra: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         prepared = _prepare(frame_in, family, planning_epsg, name)
         show = (not hidden_by_default) if shown_keys is None else (
@@ -1154,7 +1183,7 @@ def district_map(
         display = f"{name} ({prepared.n_source})"
         spec_js = _layer_spec_js(
             name, style, columns, kind, lang, cluster=cluster, tooltip=_tooltip_field(columns),
-            class_field=class_field, class_colors=class_colors,
+            class_field=class_field, class_colors=class_colors, class_extra=class_extra,
         )
         encode = _point_columns if prepared.mode == "clustered_points" else _feature_collection
         _FeatureLayer(_esc(display), encode(frame, columns), spec_js, show=show,
@@ -1193,6 +1222,25 @@ def district_map(
         )
         legend[-1] = legend[-1][: -len("</div>")] + ramp_rows + "</div>"
 
+    def append_ranges(rows: Sequence[tuple[str, str]]) -> None:
+        html_rows = "".join(f'<div class="sub">{_swatch(c)}{_esc(text)}</div>' for c, text in rows)
+        legend[-1] = legend[-1][: -len("</div>")] + html_rows + "</div>"
+
+    if carbon is not None and carbon.per_unit is not None and units_frame is not None:
+        unit_frame, unit_classes = classed_units(carbon.per_unit, units_frame, k=carbon.k,
+                                                 scheme=carbon.scheme)
+        colors = dict(zip((f"u{i}" for i in range(len(unit_classes.colors))),
+                          unit_classes.colors, strict=True))
+        ramp = LayerStyle("#555555", NO_DATA_COLOR, weight_px=1.0, fill_opacity=0.45)
+        add(unit_frame, label("unit_emissions", lang, both=True), ramp, GeometryFamily.POLYGON,
+            None, synthetic=sample, class_field="carbon_class", class_colors=colors,
+            legend_classes=False, key="unit_emissions")
+        append_ranges([(c, f"{t} tCO₂") for c, t in legend_ranges(
+            unit_classes, unit_frame["tco2"].tolist())])
+
+    for image in rasters:
+        _add_raster(m, image, lang=lang, shift=shift, legend=legend, shown_keys=shown_keys)
+
     def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
         note = label("age_band", lang) if kind is LayerKind.HEATING_PIPE else None
         add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
@@ -1212,6 +1260,30 @@ def district_map(
         )
         add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample,
             key=str(result_name))
+    if carbon is not None:
+        b_frame, b_classes = classed_buildings(carbon.buildings, k=carbon.k, scheme=carbon.scheme)
+        colors = {"none": NO_DATA_COLOR}
+        extra: dict[str, dict[str, Any]] = {}
+        for i, c in enumerate(b_classes.colors):
+            colors[f"c{i}"] = colors[f"c{i}_est"] = c
+            extra[f"c{i}_est"] = {"dashArray": ESTIMATED_DASH, "color": "#424242",
+                                  "weight": 1.5}
+        add(b_frame, label("carbon_buildings", lang, both=True),
+            LayerStyle("#616161", NO_DATA_COLOR, weight_px=0.8, fill_opacity=0.8),
+            GeometryFamily.POLYGON, LayerKind.BUILDING, synthetic=sample,
+            class_field="carbon_class", class_colors=colors, legend_classes=False,
+            key="carbon_buildings", class_extra=extra)
+        append_ranges([*((c, f"{t} tCO₂/m²") for c, t in legend_ranges(
+                          b_classes, b_frame["tco2_per_m2"].tolist())),
+                       (NO_DATA_COLOR, label("no_emission_data", lang))])
+        legend[-1] = (legend[-1][: -len("</div>")] + '<div class="sub"><small>'
+                      + _esc(label("estimated_dashed", lang)) + "</small></div></div>")
+        top = b_frame[b_frame["top_rank"].notna()] if "top_rank" in b_frame.columns else None
+        if top is not None and len(top):
+            add(top.drop(columns=["carbon_class"]), label("top_emitters", lang, both=True),
+                LayerStyle("#b71c1c", "#b71c1c", weight_px=3.0, fill_opacity=0.0),
+                GeometryFamily.POLYGON, LayerKind.BUILDING, synthetic=sample,
+                key="top_emitters")
     for kind, gdf in other_kinds:
         add_kind(kind, gdf)
 
@@ -1276,6 +1348,65 @@ def district_map(
     }), name="tanmap_setup")
     m.fit_bounds([[south, west], [north, east]])
     return m
+
+
+class _RasterOverlay(Layer):
+    """A raster image overlay registered with the page helper (themes, legend sync)."""
+
+    def __init__(self, name: str, url: str, bounds: Sequence[Sequence[float]], *, key: str,
+                 show: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "TanmapRaster"
+        self.url, self.bounds, self.key = url, bounds, key
+
+    def render(self, **kwargs: Any) -> Any:
+        if self.show and self._parent is not None:
+            self.add_child(
+                ElementAddToElement(
+                    element_name=self.get_name(), element_parent_name=self._parent.get_name()
+                ),
+                name=self.get_name() + "_add",
+            )
+        figure = self.get_root()
+        if isinstance(figure, Figure):
+            var = self.get_name()
+            args = escape_json_for_script(json.dumps(
+                [self.url, self.bounds, {"opacity": 0.7, "interactive": False}]))
+            key = escape_json_for_script(json.dumps(self.key))
+            figure.script.add_child(_Raw(
+                f"var {var} = L.imageOverlay.apply(null, {args});\n"
+                f'tanmap.register({key}, {var}, {{"interactive": false}});'), name=var)
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+def _png_data_uri(rgba: np.ndarray) -> str:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8), mode="RGBA").save(
+        buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _add_raster(m: folium.Map, image: RasterImage, *, lang: str, shift: bool,
+                legend: list[str], shown_keys: set[str] | None) -> None:
+    west, south, east, north = image.bounds
+    if shift:  # display only: the overlay follows the GCJ-02 tiles like the vector layers
+        xs, ys = wgs84_to_gcj02(np.array([west, east]), np.array([south, north]))
+        west, east, south, north = float(xs[0]), float(xs[1]), float(ys[0]), float(ys[1])
+    key = f"raster_{image.kind}"
+    zh, en, _unit = RASTER_LABELS[RasterKind(image.kind)]
+    name = bilingual(zh, en, lang)
+    show = True if shown_keys is None else key in shown_keys
+    _RasterOverlay(_esc(name), _png_data_uri(image.rgba), [[south, west], [north, east]],
+                   key=key, show=show).add_to(m)
+    rows = "".join(f'<div class="sub">{_swatch(c)}{_esc(text)}</div>' for c, text in image.legend)
+    legend.append(f'<div class="tanmap-legend-entry" data-key="{_esc(key)}"><div>'
+                  f"{_swatch(image.legend[0][0] if image.legend else '#999999')}{_esc(name)} "
+                  f"<small>({_esc(image.source)})</small></div>{rows}</div>")
 
 
 def _choropleth_frame(

@@ -474,3 +474,13 @@ def test_map_page_rule_picker_and_year_control(ro_client: TestClient) -> None:
     bad = ro_client.get(f"/maps/{HEPING}?rule=no_such_rule")
     assert bad.status_code == 422
     assert "gbt51346_2019" in bad.json()["detail"]
+
+
+def test_map_page_has_the_carbon_theme(ro_client: TestClient) -> None:
+    """和平's sample buildings carry floors, so the carbon map shows estimates (dashed)."""
+    html = ro_client.get(f"/maps/{HEPING}?year=2026").text
+    assert 'value="carbon"' in html
+    assert "建筑碳排放强度 Building CO₂ intensity" in html
+    assert "重点排放建筑 Top emitters" in html
+    assert "虚线边框 = 估算值" in html
+    assert "tCO₂/m²" in html

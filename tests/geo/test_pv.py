@@ -249,3 +249,76 @@ def test_roof_share_invariants(roofs, pv, extra, seed):
     order = list(range(len(b)))
     seed.shuffle(order)
     assert roof_pv_share(b.iloc[order], p)[0] == pytest.approx(share)
+
+
+# --------------------------------------------------------------------------------------------
+# Yield from measured monthly irradiation (issue 14 point 4)
+
+
+def _clear_sky_months(lon: float, lat: float) -> list[float]:
+    """Monthly clear-sky GHI totals (kWh/m²) of pvlib's Ineichen model at a site."""
+    import pvlib
+
+    from tanmap.geo.pv import _clear_sky_hourly
+
+    times, _sun, sky = _clear_sky_hourly(pvlib, lon, lat, 0.0, 2023, None)
+    return (sky["ghi"].groupby(times.month).sum() / 1000.0).tolist()
+
+
+def test_monthly_yield_equals_clear_sky_when_every_month_is_clear():
+    """Months at their clear-sky totals reproduce the clear-sky yield within 5 %, from below:
+    the Erbs beam/diffuse split of a scaled day puts more into diffuse than Ineichen's."""
+    from tanmap.geo.pv import monthly_irradiation_specific_yield_kwh_per_kwp as monthly
+
+    lon, lat = TIANJIN_LON_LAT
+    clear = clear_sky_specific_yield_kwh_per_kwp(lon, lat)
+    from_months = monthly(lon, lat, _clear_sky_months(lon, lat))
+    assert from_months == pytest.approx(clear, rel=0.05)
+    assert from_months <= clear
+    assert monthly(lon, lat, [0.0] * 12) == 0.0
+
+
+def test_monthly_yield_grows_with_irradiation_and_stays_below_clear_sky():
+    from tanmap.geo.pv import monthly_irradiation_specific_yield_kwh_per_kwp as monthly
+
+    lon, lat = 121.48, 31.23  # 上海黄浦
+    months = _clear_sky_months(lon, lat)
+    low = monthly(lon, lat, [m * 0.5 for m in months])
+    high = monthly(lon, lat, [m * 0.6 for m in months])
+    assert 0 < low < high < clear_sky_specific_yield_kwh_per_kwp(lon, lat)
+    # kWh/kWp over horizontal kWh/m²: latitude tilt gains, losses take ~20 %: 0.7–1.0.
+    assert 0.7 < high / (0.6 * sum(months)) < 1.0
+
+
+@pytest.mark.parametrize(("values", "match"), [
+    ([100.0] * 11, "needs 12 monthly totals"),
+    ([-1.0] + [100.0] * 11, "needs 12 monthly totals >= 0"),
+    ([500.0] * 12, r"month 1: 500 kWh/m² is above the clear-sky total 93 kWh/m².*\(MJ/m² ÷ 3\.6"),
+], ids=["eleven", "negative", "megajoules"])
+def test_monthly_yield_refuses_bad_months(values, match):
+    from tanmap.geo.pv import monthly_irradiation_specific_yield_kwh_per_kwp as monthly
+
+    with pytest.raises(ValueError, match=match):
+        monthly(*TIANJIN_LON_LAT, values)
+
+
+#: Made-up monthly GHI for the test site (kWh/m², 1,425 a year): below clear sky every month.
+TEST_MONTHS = "75,90,125,150,170,165,150,140,120,100,75,65"
+
+
+def test_potential_names_its_irradiation_source(buildings):
+    d = DEFS["pv_potential"]
+    with pytest.raises(MetricParameterError, match="needs irradiation_source"):
+        params_from_mapping(d.params, {"monthly_ghi_kwh_m2": TEST_MONTHS})
+    params = params_from_mapping(d.params, {
+        "monthly_ghi_kwh_m2": TEST_MONTHS,
+        "irradiation_source": "天津站 1991–2020 整编 (test)"})
+    res = d.compute({"building": buildings}, params, ctx())
+    assert res.details["irradiation_source"] == "天津站 1991–2020 整编 (test)"
+    assert res.details["yield_basis"].startswith(
+        "measured monthly irradiation: 天津站 1991–2020 整编 (test) (1425 kWh/m² a year")
+    assert res.details["specific_yield_kwh_per_kwp"] < res.details["clear_sky_kwh_per_kwp"]
+    assert res.details["annual_yield_kwh"] == pytest.approx(
+        33.6 * res.details["specific_yield_kwh_per_kwp"])
+    clear = d.compute({"building": buildings}, d.params(), ctx())
+    assert clear.details["irradiation_source"].startswith("none (clear sky")

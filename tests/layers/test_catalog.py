@@ -48,7 +48,8 @@ DOCUMENTED_METRICS = frozenset({
     "charging_route_interval", "charging_piles", "fast_charge_share", "pv_roof_share",
     "pv_capacity", "pv_potential", "heating_old_pipes", "heating_renewal_progress",
     "blue_green_share", "forest_cover", "per_unit_min_count", "feature_count", "feature_length",
-    "area_share", "indicator", "living_circle", "park_walk_coverage",
+    "area_share", "indicator", "living_circle", "park_walk_coverage", "building_emissions",
+    "emission_map_coverage",
 })
 
 CATALOGS = all_catalogs()
@@ -76,14 +77,14 @@ def test_counts_per_district() -> None:
         "120101": (51, 10),  # + V01 十五分钟便民生活圈 (issue 11)
         "120104": (7, 0),
         "120110": (87, 14),
-        "310101": (43, 13),  # + V01 10分钟社区生活圈 (issue 11)
+        "310101": (44, 14),  # + V01 10分钟社区生活圈 (issue 11), C03 黄浦碳排放量地图 (issue 14)
         "430781": (42, 7),  # + T06 充电桩服务区块沿城市主干道连续覆盖 (issue 10)
     }
 
 
 def test_target_ids_are_unique_across_all_districts() -> None:
     ids = [t.id for t in ALL_TARGETS]
-    assert len(ids) == len(set(ids)) == 230
+    assert len(ids) == len(set(ids)) == 231
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=_target_ids)

@@ -17,10 +17,12 @@ from tanmap.geo.coverage import ParkCoverageParams
 from tanmap.geo.errors import CoverageRuleError, TanmapError
 from tanmap.geo.rules import BUILTIN_RULES
 from tanmap.layers.audit import AuditCard, audit_district
+from tanmap.layers.rasters import raster_versions
 from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
 from tanmap.layers.views import HORIZONS, SAMPLE_MARK, district_view
 from tanmap.maps.build import district_map
+from tanmap.maps.carbon import CarbonMap
 
 __all__ = ["router"]
 
@@ -110,11 +112,16 @@ def district_page(
             horizon=horizon, horizon_links={key: link(horizon=key) for key in HORIZONS},
             rule=rule or ParkCoverageParams().rule,
             rule_links={key: link(rule=key) for key in sorted(BUILTIN_RULES)},
+            carbon=(CarbonMap(view.carbon_buildings, view.carbon_per_unit)
+                    if view.carbon_buildings is not None else None),
+            rasters=view.rasters,
         )
         return str(fmap.get_root().render())
 
     pages: ViewCache[str] = request.app.state.pages
-    key = (*card_key(store, adcode, year), lang, basemap, horizon, rule)
+    # Rasters live beside the store, outside the layer versions the card key follows.
+    rasters_seen = tuple((v.kind, v.version) for v in raster_versions(store, adcode))
+    key = (*card_key(store, adcode, year), lang, basemap, horizon, rule, rasters_seen)
     return HTMLResponse(pages.get_or_compute(key, render))
 
 

@@ -146,6 +146,7 @@ DEPARTMENT_EN: dict[str, str] = {
     "区商务委": "District Commerce Commission",
     "区发展改革委": "District Development and Reform Commission",
     "区发改委": "District Development and Reform Commission",
+    "区科委": "District Science and Technology Commission",
     "各街道办事处": "Sub-district offices",
     "各街道": "Sub-district offices",
     "区住房建设委": "District Housing and Construction Commission",
@@ -521,6 +522,23 @@ def source_text(row: AuditRow, lang: str = "zh") -> str:
     return f"《{row.plan_title}》{where}：「{row.quote}」"
 
 
+def _emission_note(row: AuditRow, lang: str) -> str:
+    """Return the carbon map's basis: buildings metered, estimated, without a figure."""
+    d = row.details
+    if row.metric not in ("building_emissions", "emission_map_coverage") or not d.get(
+            "n_buildings"):
+        return ""
+    share = d.get("measured_share")
+    pct = "-" if share is None else f"{share * 100:.1f}%"
+    n_meas, n_est = d.get("n_measured", 0), d.get("n_estimated", 0)
+    n_none = d.get("n_no_data", 0)
+    if lang == "en":
+        return (f"metered share {pct} ({n_meas} metered, {n_est} estimated from GB/T 51161, "
+                f"{n_none} without a figure)")
+    return (f"实测数据建筑占比 {pct}（实测 {n_meas} 栋、按GB/T 51161估算 {n_est} 栋、"
+            f"无数据 {n_none} 栋）")
+
+
 def note_text(row: AuditRow, lang: str = "zh") -> str:
     """Return the row's notes in one language only.
 
@@ -545,6 +563,9 @@ def note_text(row: AuditRow, lang: str = "zh") -> str:
             bits.append(row.note)
         elif row.note or row.note_en:
             bits.append("说明仅有英文，见英文报告卡")
+    emission = _emission_note(row, lang)
+    if emission:
+        bits.append(emission)
     if row.error:
         bits.append(f"Could not compute: {row.error}" if lang == "en"
                     else "无法计算：参数或数据有误（详情见 JSON 报告）")
