@@ -975,6 +975,11 @@ def _budget_error(problem: SitingProblem, target_share: float, budget: float | N
 def _result(problem: SitingProblem, model: Model, chosen: np.ndarray, *, objective: float,
             bound: float, solved: _Solved | None, greedy: GreedyResult) -> SitingResult:
     order, gains = _rank(problem, chosen)
+    # A site adding nothing given the higher-ranked ones is dropped (maximal cover may pick
+    # such sites when fewer than p are worth building; zero-cost ones may ride along).
+    keep = sum(1 for g in gains if g > 0)
+    order, gains = order[:keep], gains[:keep]
+    chosen = np.asarray(order, dtype=int)
     covered = float(problem.weight[problem.covered_by(chosen)].sum())
     cost = None if problem.cost is None else float(problem.cost[chosen].sum())
     return SitingResult(

@@ -158,6 +158,8 @@ STYLES: dict[LayerKind, LayerStyle] = {
                                             fill_opacity=0.9),
     LayerKind.PLANNING_ZONE: LayerStyle("#6a1b9a", "#ce93d8", weight_px=2.0, fill_opacity=0.08,
                                         dash_array="6 4"),
+    LayerKind.CANDIDATE_SITE: LayerStyle("#757575", "#e0e0e0", weight_px=1.0, fill_opacity=0.2,
+                                         dash_array="2 3"),
 }
 
 #: Styles of computed overlays (results of geo/ metrics), keyed by result-layer name.
