@@ -23,6 +23,7 @@ from tanmap.api.routers import (
     pages,
     results,
     rules,
+    sites,
 )
 from tanmap.api.settings import Settings, get_settings
 from tanmap.maps.build import STATIC_DIR
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (districts, layers, history, metrics, results, audit, indicators, rules, pages):
+    for module in (districts, layers, history, metrics, results, audit, indicators, rules, sites,
+                   pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")
     install_docs(app)

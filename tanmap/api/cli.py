@@ -19,6 +19,7 @@ from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
 from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
+from tanmap.api.commands import site as site_cmd
 from tanmap.api.settings import get_settings
 from tanmap.geo.errors import PlanWarning, TanmapError
 
@@ -39,6 +40,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     serve_cmd,
     history_cmd,
     results_cmd,
+    site_cmd,
 )
 
 

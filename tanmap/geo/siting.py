@@ -68,6 +68,8 @@ SIZE_RULES_M2: dict[str, tuple[float, float]] = {"pocket_garden": POCKET_GARDEN_
 CANDIDATE_ORIGINS: tuple[str, ...] = ("file", "grid")
 #: Relative slack when checking a share target against the covered weight (float sums).
 _SHARE_TOL = 1e-9
+#: Relative greedy gaps below this are float noise in summed weights: reported as 0.
+_GAP_ZERO = 1e-9
 
 Model = Literal["set_cover", "max_cover", "per_unit"]
 
@@ -782,6 +784,7 @@ def set_cover(
     optimum = solved.objective
     gap = (g_obj - optimum) / optimum if reached and optimum > 0 else (0.0 if reached
                                                                         else math.inf)
+    gap = 0.0 if abs(gap) < _GAP_ZERO else gap
     return _result(problem, "set_cover", chosen, objective=optimum, bound=solved.bound,
                    solved=solved, greedy=GreedyResult(tuple(greedy_sites), g_obj, gap, reached))
 
@@ -842,6 +845,7 @@ def max_cover(
                                   budget=budget)
     g_obj = existing + added
     gap = (optimum - g_obj) / optimum if optimum > 0 else 0.0
+    gap = 0.0 if gap < _GAP_ZERO else gap
     return _result(problem, "max_cover", chosen, objective=optimum,
                    bound=existing + solved.bound * total, solved=solved,
                    greedy=GreedyResult(tuple(greedy_sites), g_obj, max(gap, 0.0)))

@@ -53,6 +53,12 @@ OPTIONS: dict[str, Option] = {o.python: o for o in (
     Option("mode", "--mode", "mode"),
     # Field-mapping file: ``tanmap import --map FILE``; the upload's ``mapping`` form field.
     Option("field_map", "--map", "mapping"),
+    # Siting (tanmap site / POST /districts/{code}/sites).
+    Option("count", "--count", "count"),
+    Option("target_share", "--target", "target_share"),
+    Option("min_count", "--per-unit", "min_count"),
+    Option("radius_m", "--radius-m", "radius_m"),
+    Option("zone_type", "--zone", "zone_type"),
 )}
 
 _CANONICAL = re.compile(

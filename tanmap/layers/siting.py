@@ -35,6 +35,7 @@ from tanmap.geo.siting import (
     units_of,
 )
 from tanmap.geo.units import zone_geometry
+from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import SITING_KINDS
 from tanmap.layers.runner import district_planning_epsg
 
@@ -309,18 +310,27 @@ def plan_sites(
                                       ("min_count", min_count)) if value is not None]
     if len(given) != 1:
         raise MetricParameterError(
-            "give exactly one of count (the best N new sites), target_share (the fewest sites "
-            f"reaching a share) or min_count (at least k per unit); got {given or 'none'}.")
+            f"give exactly one of {option_hint('count', 'N')} (the best N new sites), "
+            f"{option_hint('target_share', '0.95')} (the fewest sites reaching a share) or "
+            f"{option_hint('min_count', 'K')} (at least K per unit); got "
+            f"{', '.join(given) or 'none'}.")
     defaults = SITING_DEFAULTS[kind]
     model: Literal["set_cover", "max_cover", "per_unit"] = (
         "max_cover" if count is not None else "set_cover" if target_share is not None
         else "per_unit")
     if model == "per_unit" and defaults.unit_kind is None:
         raise MetricParameterError(
-            f"{kind} is sited by coverage: give count or target_share, not min_count.")
+            f"{kind} is sited by coverage, not per unit: give {option_hint('count', 'N')} or "
+            f"{option_hint('target_share', '0.95')}.")
     if model != "per_unit" and defaults.radius_m is None and radius_m is None:
         raise MetricParameterError(
-            f"{kind} is sited per unit by default; give min_count, or radius_m for coverage.")
+            f"{kind} is sited per unit by default: give {option_hint('min_count', '1')}, or "
+            f"{option_hint('radius_m', 'M')} to site it by coverage.")
+    rule = SIZE_RULES_M2.get(kind)
+    if spacing_m is not None and rule is not None and spacing_m**2 > rule[1]:
+        raise MetricParameterError(
+            f"candidate cells of {spacing_m:g} m are {spacing_m**2:g} m², above the largest "
+            f"{kind} ({rule[1]:g} m²); use a spacing of at most {math.sqrt(rule[1]):g} m.")
     silence_solver_banner()
     row = store.district(district)
     epsg = district_planning_epsg(row)
@@ -332,7 +342,8 @@ def plan_sites(
         if zone is None:
             raise LayerNotFoundError(
                 f"district {district} has no planning zone of type {zone_type!r}; import the "
-                "planning_zone layer (规划分区) or leave zone_type out.")
+                "planning_zone layer (规划分区) or leave out "
+                f"{option_hint('zone_type', zone_type)}.")
         area = zone
     radius = float(radius_m if radius_m is not None else defaults.radius_m or 0.0)
     existing, existing_radius, versions = _existing(store, defaults.existing, district, epsg,
@@ -506,7 +517,7 @@ def save_planned_sites(store: Store, run: SitingRun, year: int, *,
     spec = SPECS[LayerKind(run.kind)]
     geoms = run.sites.geometry
     if spec.geometry.value == "point":
-        geoms = geoms.to_crs(run.planning_epsg).point_on_surface().to_crs(4326)
+        geoms = geoms.to_crs(run.planning_epsg).representative_point().to_crs(4326)
     frame = gpd.GeoDataFrame(
         {"id": [f"SITE-{i}" for i in run.sites["id"].astype(str)],
          "name": [f"选址 {r}" for r in run.sites["rank"]],

@@ -1,0 +1,100 @@
+"""Siting over HTTP and from the CLI: same sites, figures, exports, errors, saving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from fastapi.testclient import TestClient
+
+from tanmap.api import cli
+from tanmap.api.commands.site import parse_share
+from tests.api.conftest import AUTH
+
+HEPING = "120101"
+RECYCLING = {"kind": "recycling_point", "min_count": 1}
+
+
+def test_http_and_cli_choose_the_same_sites(
+    ro_client: TestClient, demo_store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = ro_client.post(f"/api/districts/{HEPING}/sites", json=RECYCLING)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model"] == "per_unit"
+    assert body["mip_gap"] == 0.0
+    assert body["status"] == "Optimal"
+    http_units = sorted(f["properties"]["unit_id"] for f in body["sites"]["features"])
+    # Each chosen site fills a community that had no recycling point.
+    assert http_units == sorted(body["extra"]["deficit_before"])
+    assert cli.main(["--store", str(demo_store_path), "-q", "site", "recycling_point",
+                     "--district", HEPING, "--per-unit", "1", "--json"]) == 0
+    by_cli = json.loads(capsys.readouterr().out)
+    assert sorted(s["unit_id"] for s in by_cli["sites"]) == http_units
+    assert by_cli["objective"] == body["objective"] == len(http_units)
+
+
+def test_export_formats(ro_client: TestClient, tmp_path: Path) -> None:
+    response = ro_client.post(f"/api/districts/{HEPING}/sites", json=RECYCLING,
+                              params={"format": "gpkg"})
+    assert response.status_code == 200
+    path = tmp_path / "sites.gpkg"
+    path.write_bytes(response.content)
+    sites = gpd.read_file(path)
+    assert list(sites["rank"]) == list(range(1, len(sites) + 1))
+    assert {"gain_m2", "gain_share", "origin", "origin_detail", "unit_id"} <= set(sites.columns)
+
+
+def test_errors_are_422_with_the_option_spelled_for_http(ro_client: TestClient) -> None:
+    response = ro_client.post(f"/api/districts/{HEPING}/sites",
+                              json={"kind": "pocket_garden", "min_count": 1})
+    assert response.status_code == 422
+    assert "count=N" in response.json()["detail"]
+    both = ro_client.post(f"/api/districts/{HEPING}/sites",
+                          json={"kind": "park", "count": 1, "target_share": 0.9})
+    assert both.status_code == 422
+    big = ro_client.post(f"/api/districts/{HEPING}/sites",
+                         json={"kind": "pocket_garden", "count": 1, "spacing_m": 150})
+    assert big.status_code == 422
+    assert "at most 100 m" in big.json()["detail"]
+
+
+def test_saving_needs_the_token_and_appends_planned_features(client: TestClient) -> None:
+    url = f"/api/districts/{HEPING}/sites/save"
+    assert client.post(url, json=RECYCLING, params={"year": 2027}).status_code == 401
+    saved = client.post(url, json=RECYCLING, params={"year": 2027}, headers=AUTH)
+    assert saved.status_code == 200, saved.text
+    n_sites = len(saved.json()["sites"]["features"])
+    layer = client.get(f"/api/districts/{HEPING}/layers/recycling_point").json()
+    planned = [f for f in layer["features"] if f["properties"]["status"] == "planned"
+               and str(f["properties"]["id"]).startswith("SITE-")]
+    assert len(planned) == n_sites
+    assert {f["properties"]["planned_year"] for f in planned} == {2027}
+
+
+def test_cli_summary_and_usage_errors(demo_store_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--store", str(demo_store_path), "--lang", "en", "site", "transfer_station",
+                     "--district", HEPING, "--per-unit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "per-unit cover" in out
+    assert "optimality gap 0.0%" in out
+    assert cli.main(["--store", str(demo_store_path), "site", "pocket_garden", "--district",
+                     HEPING, "--target", "101%"]) == 2
+    assert "a share in (0, 1]" in capsys.readouterr().err
+    assert cli.main(["--store", str(demo_store_path), "site", "pocket_garden", "--district",
+                     HEPING, "--per-unit", "1"]) == 1
+    assert "give --count N or --target 0.95" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "share"), [("0.95", 0.95), ("95%", 0.95), ("80％", 0.8),
+                                              ("1", 1.0)])
+def test_parse_share(text: str, share: float) -> None:
+    assert parse_share(text) == pytest.approx(share)
+
+
+def test_parse_share_suggests_a_percentage() -> None:
+    with pytest.raises(ValueError, match="for a percentage write 95%"):
+        parse_share("95")
