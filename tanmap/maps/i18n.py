@@ -32,6 +32,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "charging_gaps": ("充电服务盲区", "Charging service gaps"),
     "charging_service_areas": ("充电服务范围", "Charging service areas"),
     "failing_units": ("未达标单元", "Units failing a target"),
+    "new_sites": ("新选址（按增益排序）", "New sites (ranked by gain)"),
     "targets": ("未达标目标", "Targets not met"),
     "residential_m2": ("居住用地面积 (m²)", "Residential land (m²)"),
     "covered_m2": ("覆盖面积 (m²)", "Covered (m²)"),

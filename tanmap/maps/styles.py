@@ -174,6 +174,8 @@ OVERLAY_STYLES: dict[str, LayerStyle] = {
     "charging_gaps": LayerStyle("#0d47a1", "#ff7043", weight_px=1.0, fill_opacity=0.45,
                                 dash_array="4 3"),
     "failing_units": LayerStyle("#ad1457", "#f48fb1", weight_px=2.5, fill_opacity=0.35),
+    # Sites chosen by `tanmap site`, ranked by gain: bold orange over the pale candidates.
+    "new_sites": LayerStyle("#e65100", "#ffb74d", weight_px=2.5, fill_opacity=0.8),
 }
 
 #: How plan status changes a feature's style: planned = dashed and pale, under construction =

@@ -98,3 +98,17 @@ def test_parse_share(text: str, share: float) -> None:
 def test_parse_share_suggests_a_percentage() -> None:
     with pytest.raises(ValueError, match="for a percentage write 95%"):
         parse_share("95")
+
+
+def test_cli_writes_the_map_and_exports(demo_store_path: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    html, shp = tmp_path / "sites.html", tmp_path / "sites.zip"
+    assert cli.main(["--store", str(demo_store_path), "-q", "site", "transfer_station",
+                     "--district", HEPING, "--per-unit", "1", "--map", str(html),
+                     "--out", str(shp), "--format", "shp", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    n_sites = len(figures["sites"])
+    assert n_sites >= 1
+    page = html.read_text(encoding="utf-8")
+    assert f"新选址（按增益排序） New sites (ranked by gain) ({n_sites})" in page
+    assert len(gpd.read_file(f"zip://{shp}")) == n_sites

@@ -78,6 +78,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, metavar="PATH", help="export the chosen sites")
     p.add_argument("--format", choices=EXPORT_FORMATS, default="geojson", dest="fmt",
                    help="geojson (default), gpkg, or shp (zip)")
+    p.add_argument("--map", type=Path, metavar="HTML", dest="map_path",
+                   help="write a map of the chosen sites (ranked by gain) and the candidates")
     p.add_argument("--save-year", type=int, metavar="YEAR",
                    help="save the chosen sites as planned KIND features due in YEAR")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
@@ -106,6 +108,9 @@ def run_site(args: argparse.Namespace) -> int:
     if args.out is not None:
         write_layer(run.sites, args.out, args.fmt)
         notes.append(f"exported {len(run.sites)} sites to {args.out}")
+    if args.map_path is not None:
+        _write_map(store, run, args.map_path, args.lang)
+        notes.append(f"map written to {args.map_path}")
     if args.save_year is not None:
         version = save_planned_sites(store, run, args.save_year)
         notes.append(f"saved {len(run.sites)} planned {args.kind} features "
@@ -118,6 +123,23 @@ def run_site(args: argparse.Namespace) -> int:
     for note in notes:
         echo(args, note)
     return EXIT_OK
+
+
+def _write_map(store: Any, run: Any, path: Path, lang: str) -> None:
+    """Write the sites over the demand, the existing facilities and the candidates."""
+    from tanmap.layers.siting import SITING_DEFAULTS
+    from tanmap.maps.build import district_map
+
+    defaults = SITING_DEFAULTS[run.kind]
+    kinds = ("residential_land", *defaults.existing, *(
+        (defaults.unit_kind,) if defaults.unit_kind else ()))
+    layers = {k: store.read(k, district=run.district) for k in dict.fromkeys(kinds)}
+    layers = {k: v for k, v in layers.items() if not v.empty}
+    layers["candidate_site"] = run.candidates
+    row = store.districts()
+    row = row[row["adcode"].astype(str) == run.district]
+    district_map(row, layers, coverage={"new_sites": run.sites}, lang=lang,
+                 theme=None).save(str(path))
 
 
 def _summary(run: Any, lang: str) -> str:
