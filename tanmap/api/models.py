@@ -96,6 +96,7 @@ class SiteRequest(_Model):
     zone_type: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
     available_by: int | None = Field(default=None, ge=1900, le=2100)
     time_limit_s: float = Field(default=30.0, gt=0, le=120, description="solver time limit (s)")
+    plan: bool = Field(default=False, description="the seed plan's own question (规划目标)")
 
 
 class MetricInfo(_Model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
@@ -44,9 +44,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMAND_CELL_M",
+    "PLAN_QUESTIONS",
     "SITING_DEFAULTS",
+    "PlanQuestion",
     "SitingDefaults",
     "SitingRun",
+    "plan_question",
     "plan_sites",
     "save_planned_sites",
     "silence_solver_banner",
@@ -92,6 +95,76 @@ SITING_DEFAULTS: dict[str, SitingDefaults] = {
     "recycling_point": SitingDefaults(None, ("recycling_point",), 100.0, "community",
                                       citation="和平/东丽: 每个社区1个回收点"),
 }
+
+
+
+@dataclass(frozen=True)
+class PlanQuestion:
+    """A siting question a seed plan asks, with the sentence it comes from.
+
+    中文：规划目标对应的选址问题（数量 / 覆盖率 / 每单元配置）及原文。
+    """
+
+    adcode: str
+    kind: str
+    quote: str
+    count: int | None = None
+    target_share: float | None = None
+    min_count: int | None = None
+    radius_m: float | None = None
+    zone_type: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        """Return the keyword arguments of :func:`plan_sites` this question sets."""
+        return {k: v for k, v in (("count", self.count), ("target_share", self.target_share),
+                                  ("min_count", self.min_count), ("radius_m", self.radius_m),
+                                  ("zone_type", self.zone_type)) if v is not None}
+
+
+#: The siting questions of the seed plans (DOMAIN.md §1, /seeds), by district and kind.
+PLAN_QUESTIONS: tuple[PlanQuestion, ...] = (
+    PlanQuestion("120101", "pocket_garden", "和平 专栏2 (一): 计划打造 20 个口袋花园", count=20),
+    PlanQuestion("120101", "transfer_station",
+                 "和平: 加强废旧物资回收中转站规范建设, 每个街道设立 1 座中转站", min_count=1),
+    PlanQuestion("120101", "recycling_point",
+                 "和平: 每个社区至少建成 1 个再生资源回收服务点", min_count=1),
+    PlanQuestion("120101", "charging_station",
+                 "天津 2018-2020 充电设施规划: 中心市区平均服务半径 0.9 km [verify]",
+                 target_share=1.0, radius_m=900.0),
+    PlanQuestion("120104", "charging_station",
+                 "天津 2018-2020 充电设施规划: 中心市区平均服务半径 0.9 km [verify]",
+                 target_share=1.0, radius_m=900.0),
+    PlanQuestion("430781", "charging_station",
+                 "津市: 到2025年底, 城区核心区公共充电设施服务半径小于2公里",
+                 target_share=1.0, radius_m=2000.0, zone_type="core_area"),
+    PlanQuestion("310101", "pocket_garden",
+                 "黄浦: 新增纳入城市公园名录的街心花园数量 10 个", count=10),
+)
+
+
+def plan_question(adcode: str, kind: str) -> PlanQuestion:
+    """Return the seed plan's siting question for ``kind`` in ``adcode``.
+
+    中文：查找规划中的选址目标。
+
+    Raises
+    ------
+    MetricParameterError
+        When the plan asks no such question (the message lists those it asks).
+
+    Examples
+    --------
+    >>> plan_question("120101", "pocket_garden").count
+    20
+    """
+    for question in PLAN_QUESTIONS:
+        if question.adcode == adcode and question.kind == kind:
+            return question
+    known = ", ".join(f"{q.adcode} {q.kind}" for q in PLAN_QUESTIONS)
+    raise MetricParameterError(
+        f"the plan of {adcode} sets no siting target for {kind}; plan targets known: {known}. "
+        f"Give {option_hint('count', 'N')} or {option_hint('target_share', '0.95')} instead.")
+
 
 _BANNER_LOCK = threading.Lock()
 _BANNER_DONE: list[bool] = []
@@ -147,6 +220,7 @@ class SitingRun:
     planning_epsg: int
     citation: str
     lineage: list[dict[str, Any]] = field(default_factory=list)
+    plan_quote: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the figures as plain JSON-ready values (sites without geometry)."""
@@ -166,7 +240,8 @@ class SitingRun:
             "covered_weight": r.covered_weight, "cost": r.cost, "greedy": greedy,
             "candidates": len(self.candidates), "candidate_source": self.candidate_source,
             "demand_units": self.n_demand, "planning_epsg": self.planning_epsg,
-            "citation": self.citation, "extra": r.extra, "sites": rows.to_dict("records"),
+            "citation": self.citation, "plan_quote": self.plan_quote, "extra": r.extra,
+            "sites": rows.to_dict("records"),
         }
 
 
@@ -260,6 +335,7 @@ def plan_sites(
     available_by: int | None = None,
     demand_cell_m: float = DEMAND_CELL_M,
     time_limit_s: float | None = None,
+    plan: bool = False,
 ) -> SitingRun:
     """Return where to build new ``kind`` facilities in ``district``.
 
@@ -293,6 +369,9 @@ def plan_sites(
         Cell size of the residential-land demand units (m).
     time_limit_s
         Solver time limit (s); the result then reports the gap left.
+    plan
+        Ask the seed plan's own question (:data:`PLAN_QUESTIONS`): it sets the model and,
+        unless given, the radius and the zone.
 
     Raises
     ------
@@ -306,6 +385,18 @@ def plan_sites(
     if kind not in SITING_DEFAULTS:
         raise MetricParameterError(
             f"cannot site {kind!r}; kinds tanmap can site: {', '.join(SITING_KINDS)}.")
+    question = None
+    if plan:
+        question = plan_question(district, kind)
+        if count is not None or target_share is not None or min_count is not None:
+            raise MetricParameterError(
+                f"the plan sets the question ({question.quote}); leave out "
+                f"{option_hint('count', 'N')}, {option_hint('target_share', '0.95')} and "
+                f"{option_hint('min_count', 'K')}, or drop the plan.")
+        count, target_share, min_count = (question.count, question.target_share,
+                                          question.min_count)
+        radius_m = radius_m if radius_m is not None else question.radius_m
+        zone_type = zone_type if zone_type is not None else question.zone_type
     given = [name for name, value in (("count", count), ("target_share", target_share),
                                       ("min_count", min_count)) if value is not None]
     if len(given) != 1:
@@ -351,9 +442,11 @@ def plan_sites(
     lineage: list[LayerVersion | None] = list(versions)
 
     cands, source = _candidates(store, district, kind, epsg, candidates, available_by)
+    quote = None if question is None else question.quote
     if model == "per_unit":
-        return _per_unit(store, district, kind, epsg, area, defaults, existing, cands, source,
-                         spacing_m, int(min_count or 1), budget, time_limit_s, lineage)
+        run = _per_unit(store, district, kind, epsg, area, defaults, existing, cands, source,
+                        spacing_m, int(min_count or 1), budget, time_limit_s, lineage)
+        return replace(run, plan_quote=quote)
 
     land = store.read("residential_land", district=district)
     lineage.append(store.version("residential_land", district))
@@ -389,7 +482,7 @@ def plan_sites(
     sites = _site_rows(cands, result, epsg, weight_total=result.total_weight)
     return SitingRun(kind, district, model, radius, result, sites,
                      _to_4326(cands), source, len(demand), epsg, defaults.citation,
-                     _lineage(lineage))
+                     _lineage(lineage), quote)
 
 
 def _costs(cands: gpd.GeoDataFrame, budget: float | None) -> np.ndarray | None:

@@ -112,3 +112,15 @@ def test_cli_writes_the_map_and_exports(demo_store_path: Path, tmp_path: Path,
     page = html.read_text(encoding="utf-8")
     assert f"新选址（按增益排序） New sites (ranked by gain) ({n_sites})" in page
     assert len(gpd.read_file(f"zip://{shp}")) == n_sites
+
+
+def test_the_plan_question_over_http(ro_client: TestClient) -> None:
+    response = ro_client.post(f"/api/districts/{HEPING}/sites",
+                              json={"kind": "recycling_point", "plan": True})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["plan_quote"] == "和平: 每个社区至少建成 1 个再生资源回收服务点"
+    assert body["model"] == "per_unit"
+    missing = ro_client.post(f"/api/districts/{HEPING}/sites", json={"kind": "park", "plan": True})
+    assert missing.status_code == 422
+    assert "count=N" in missing.json()["detail"]

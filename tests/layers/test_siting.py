@@ -10,7 +10,12 @@ from shapely.geometry import Point, box
 
 from tanmap.geo.errors import LayerNotFoundError, MetricParameterError, UnreachableTargetError
 from tanmap.layers.kinds import SITING_KINDS
-from tanmap.layers.siting import SITING_DEFAULTS, plan_sites, save_planned_sites
+from tanmap.layers.siting import (
+    SITING_DEFAULTS,
+    plan_question,
+    plan_sites,
+    save_planned_sites,
+)
 from tanmap.layers.store import GeoPackageStore, open_store
 
 CODE = "T01"
@@ -133,3 +138,13 @@ def test_saved_sites_are_planned_features(store: GeoPackageStore) -> None:
     assert planned["planned_year"] == 2027
     # Planned sites do not count as built: the same question gives the same answer.
     assert plan_sites(store, CODE, "pocket_garden", count=1).sites["id"].tolist() == ["C1"]
+
+
+def test_plan_question_sets_the_model_or_says_which_plans_ask(store: GeoPackageStore) -> None:
+    assert plan_question("430781", "charging_station").options() == {
+        "target_share": 1.0, "radius_m": 2000.0, "zone_type": "core_area"}
+    with pytest.raises(MetricParameterError, match=r"plan of T01 sets no siting target.*"
+                                                   r"120101 pocket_garden"):
+        plan_sites(store, CODE, "pocket_garden", plan=True)
+    with pytest.raises(MetricParameterError, match="the plan sets the question"):
+        plan_sites(store, "120101", "pocket_garden", plan=True, count=3)

@@ -57,6 +57,9 @@ def register(subparsers: Any) -> None:
                    help=f"facility kind: {', '.join(SITING_KINDS)}")
     p.add_argument("--district", required=True, metavar="ADCODE", help="district code")
     model = p.add_mutually_exclusive_group(required=True)
+    model.add_argument("--plan", action="store_true",
+                       help="the seed plan's own question (e.g. 和平: 20 口袋花园; 津市: 2 km in "
+                            "the 城区核心区); --radius-m and --zone still override")
     model.add_argument("--count", type=int, metavar="N", help="best N new sites (最大覆盖)")
     model.add_argument("--target", metavar="SHARE",
                        help="coverage target, e.g. 0.95 or 95%% (最少设施覆盖)")
@@ -103,7 +106,8 @@ def run_site(args: argparse.Namespace) -> int:
     run = plan_sites(store, args.district, args.kind, count=args.count, target_share=target,
                      min_count=args.per_unit, radius_m=args.radius_m, candidates=candidates,
                      spacing_m=args.spacing_m, budget=args.budget, zone_type=args.zone,
-                     available_by=args.available_by, time_limit_s=args.time_limit_s)
+                     available_by=args.available_by, time_limit_s=args.time_limit_s,
+                     plan=args.plan)
     notes: list[str] = []
     if args.out is not None:
         write_layer(run.sites, args.out, args.fmt)
@@ -119,6 +123,8 @@ def run_site(args: argparse.Namespace) -> int:
         echo(args, json.dumps({**run.to_dict(), "notes": notes}, ensure_ascii=False, indent=2,
                               default=str))
         return EXIT_OK
+    if run.plan_quote:
+        echo(args, f"{'规划目标' if args.lang == 'zh' else 'plan target'}: {run.plan_quote}")
     echo(args, _summary(run, args.lang))
     for note in notes:
         echo(args, note)

@@ -33,7 +33,7 @@ def _run(store: Store, adcode: str, body: SiteRequest) -> SitingRun:
                       target_share=body.target_share, min_count=body.min_count,
                       radius_m=body.radius_m, spacing_m=body.spacing_m, budget=body.budget,
                       zone_type=body.zone_type, available_by=body.available_by,
-                      time_limit_s=body.time_limit_s)
+                      time_limit_s=body.time_limit_s, plan=body.plan)
 
 
 def _payload(run: SitingRun) -> dict[str, Any]:
