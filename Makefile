@@ -40,6 +40,7 @@ test-fast: setup
 SIZE ?= small
 bench: setup
 	$(PY) benchmarks/run.py --size $(SIZE)
+	$(PY) benchmarks/siting.py --size $(if $(filter small,$(SIZE)),small,issue)
 
 ## tanmap alone on 1M and 4M buildings: the time ratio (near-linear scaling)
 bench-scaling: setup

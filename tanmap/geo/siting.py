@@ -676,6 +676,18 @@ def _greedy(
     return chosen, added
 
 
+def _pct(share: float) -> str:
+    """Return a share as a percentage that never rounds a shortfall up to 100 %.
+
+    >>> _pct(0.99998), _pct(0.5)
+    ('99.998%', '50.0%')
+    """
+    digits = 1
+    while share < 1 and round(share * 100, digits) >= 100 and digits < 6:
+        digits += 1
+    return f"{share * 100:.{digits}f}%"
+
+
 def _name(ids: Sequence[str], rows: np.ndarray, weights: np.ndarray, *, limit: int = 10) -> str:
     order = rows[np.argsort(-weights[rows], kind="stable")]
     named = ", ".join(ids[int(i)] for i in order[:limit])
@@ -745,7 +757,7 @@ def set_cover(
                               & (problem.weight > 0))
         best = reachable / total if total else 1.0
         raise UnreachableTargetError(
-            f"the target of {target_share:.1%} cannot be reached: at most {best:.1%} of the "
+            f"the target of {_pct(target_share)} cannot be reached: at most {_pct(best)} of the "
             f"demand can be served, because no candidate site is within reach of "
             f"{dead.size} demand unit(s): {_name(problem.demand_ids, dead, problem.weight)}. "
             "Add candidate sites near them (a lot file, or a finer grid), widen the candidate "
@@ -967,11 +979,11 @@ def _budget_error(problem: SitingProblem, target_share: float, budget: float | N
                   status: str) -> UnreachableTargetError:
     if budget is None:
         return UnreachableTargetError(
-            f"the solver found no answer reaching {target_share:.1%} (HiGHS: {status}); "
+            f"the solver found no answer reaching {_pct(target_share)} (HiGHS: {status}); "
             "allow more time (time_limit_s) or lower the target.")
     cheapest = set_cover(problem, target_share=target_share, minimize="cost")
     return UnreachableTargetError(
-        f"the budget of {budget:g} cannot buy {target_share:.1%} coverage; the cheapest set "
+        f"the budget of {budget:g} cannot buy {_pct(target_share)} coverage; the cheapest set "
         f"of sites that does costs {cheapest.objective:g}. Raise the budget, lower the "
         "target, or run maximal cover within the budget.")
 

@@ -113,6 +113,7 @@ class PlanQuestion:
     min_count: int | None = None
     radius_m: float | None = None
     zone_type: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
 
     def options(self) -> dict[str, Any]:
         """Return the keyword arguments of :func:`plan_sites` this question sets."""
@@ -125,7 +126,8 @@ class PlanQuestion:
 PLAN_QUESTIONS: tuple[PlanQuestion, ...] = (
     PlanQuestion("120101", "pocket_garden", "和平 专栏2 (一): 计划打造 20 个口袋花园", count=20),
     PlanQuestion("120101", "transfer_station",
-                 "和平: 加强废旧物资回收中转站规范建设, 每个街道设立 1 座中转站", min_count=1),
+                 "和平: 加强废旧物资回收中转站规范建设, 每个街道设立 1 座中转站", min_count=1,
+                 fields=(("station_type", "recyclables"),)),
     PlanQuestion("120101", "recycling_point",
                  "和平: 每个社区至少建成 1 个再生资源回收服务点", min_count=1),
     PlanQuestion("120101", "charging_station",
@@ -221,6 +223,7 @@ class SitingRun:
     citation: str
     lineage: list[dict[str, Any]] = field(default_factory=list)
     plan_quote: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the figures as plain JSON-ready values (sites without geometry)."""
@@ -240,7 +243,8 @@ class SitingRun:
             "covered_weight": r.covered_weight, "cost": r.cost, "greedy": greedy,
             "candidates": len(self.candidates), "candidate_source": self.candidate_source,
             "demand_units": self.n_demand, "planning_epsg": self.planning_epsg,
-            "citation": self.citation, "plan_quote": self.plan_quote, "extra": r.extra,
+            "citation": self.citation, "plan_quote": self.plan_quote,
+            "fields": dict(self.fields), "extra": r.extra,
             "sites": rows.to_dict("records"),
         }
 
@@ -276,8 +280,9 @@ def _demand_cells(land: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
 
 
 def _existing(store: Store, kinds: tuple[str, ...], district: str, epsg: int, radius_m: float,
+              fields: tuple[tuple[str, str], ...] = (),
               ) -> tuple[gpd.GeoSeries, np.ndarray, list[LayerVersion | None]]:
-    """Return the built facilities of ``kinds`` and their radii.
+    """Return the built facilities of ``kinds`` (with ``fields`` values) and their radii.
 
     Parks serve by the GB/T 51346-2019 tiers (NaN = too small to count), pocket gardens by
     :data:`POCKET_GARDEN_RADIUS_M`, other kinds by the radius of the new sites.
@@ -288,6 +293,10 @@ def _existing(store: Store, kinds: tuple[str, ...], district: str, epsg: int, ra
     for kind in kinds:
         frame = _built(store.read(kind, district=district)).to_crs(epsg)
         versions.append(store.version(kind, district))
+        for name, value in fields:
+            if name in frame.columns:
+                frame = frame[frame[name].astype("object").astype(str).str.lower()
+                              == value.lower()]
         if frame.empty:
             continue
         if kind == "park":
@@ -437,8 +446,9 @@ def plan_sites(
                 f"{option_hint('zone_type', zone_type)}.")
         area = zone
     radius = float(radius_m if radius_m is not None else defaults.radius_m or 0.0)
+    fields = () if question is None else question.fields
     existing, existing_radius, versions = _existing(store, defaults.existing, district, epsg,
-                                                    radius)
+                                                    radius, fields)
     lineage: list[LayerVersion | None] = list(versions)
 
     cands, source = _candidates(store, district, kind, epsg, candidates, available_by)
@@ -446,7 +456,7 @@ def plan_sites(
     if model == "per_unit":
         run = _per_unit(store, district, kind, epsg, area, defaults, existing, cands, source,
                         spacing_m, int(min_count or 1), budget, time_limit_s, lineage)
-        return replace(run, plan_quote=quote)
+        return replace(run, plan_quote=quote, fields=fields)
 
     land = store.read("residential_land", district=district)
     lineage.append(store.version("residential_land", district))
@@ -482,7 +492,7 @@ def plan_sites(
     sites = _site_rows(cands, result, epsg, weight_total=result.total_weight)
     return SitingRun(kind, district, model, radius, result, sites,
                      _to_4326(cands), source, len(demand), epsg, defaults.citation,
-                     _lineage(lineage), quote)
+                     _lineage(lineage), quote, fields)
 
 
 def _costs(cands: gpd.GeoDataFrame, budget: float | None) -> np.ndarray | None:
@@ -619,6 +629,9 @@ def save_planned_sites(store: Store, run: SitingRun, year: int, *,
         geometry=geoms.to_numpy(), crs=4326)
     if "area_m2" in {f.name for f in spec.fields} and "area_m2" in run.sites.columns:
         frame["area_m2"] = run.sites["area_m2"].to_numpy()
+    for name, value in run.fields:
+        frame[name] = value == "true" if SPECS[LayerKind(run.kind)].get_field(
+            name).dtype == "bool" else value
     if run.kind == "charging_station":
         frame["access"] = "public"
     if run.kind == "park":

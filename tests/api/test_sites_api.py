@@ -124,3 +124,25 @@ def test_the_plan_question_over_http(ro_client: TestClient) -> None:
     missing = ro_client.post(f"/api/districts/{HEPING}/sites", json={"kind": "park", "plan": True})
     assert missing.status_code == 422
     assert "count=N" in missing.json()["detail"]
+
+
+def test_saved_sites_make_the_plan_scenario_meet_the_target(store_path: Path) -> None:
+    """和平 R02 (one 回收中转站 per 街道) is 6 of 7 today; the planned site fills the 7th."""
+    from tanmap.layers.audit import audit_district, scenario_cards
+    from tanmap.layers.siting import plan_sites, save_planned_sites
+    from tanmap.layers.store import open_store
+
+    store = open_store(store_path)
+    before = {r.target_id: r for r in audit_district(store, HEPING).rows}["120101-R02"]
+    assert before.status == "not_met"
+    assert before.measured == pytest.approx(6 / 7)
+    run = plan_sites(store, HEPING, "transfer_station", plan=True)
+    assert len(run.sites) == 1
+    save_planned_sites(store, run, 2025)
+    saved = store.read("transfer_station", district=HEPING)
+    assert saved.loc[saved["status"] == "planned", "station_type"].tolist() == ["recyclables"]
+    now = {r.target_id: r for r in audit_district(store, HEPING).rows}["120101-R02"]
+    assert now.status == "not_met"  # planned, not built: today's figure is unchanged
+    scenario = {r.target_id: r for r in scenario_cards(store, HEPING, [2025])[2025].rows}
+    assert scenario["120101-R02"].status == "met"
+    assert scenario["120101-R02"].measured == 1.0
