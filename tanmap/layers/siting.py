@@ -467,6 +467,11 @@ def plan_sites(
     land = land.to_crs(epsg)
     land = land.assign(geometry=land.geometry.intersection(area))
     land = land[~land.geometry.is_empty & (land.geometry.area > 0)]
+    if land.empty:
+        raise LayerNotFoundError(
+            f"district {district} has no residential land (居住用地) inside "
+            f"{'the district' if zone_type is None else f'planning zone {zone_type!r}'}; "
+            f"there is no demand to serve with {kind}.")
     demand = _demand_cells(land, demand_cell_m)
     if cands is None:
         served = build_problem(demand.geometry, gpd.GeoSeries([], crs=epsg), radius,

@@ -148,3 +148,24 @@ def test_plan_question_sets_the_model_or_says_which_plans_ask(store: GeoPackageS
         plan_sites(store, CODE, "pocket_garden", plan=True)
     with pytest.raises(MetricParameterError, match="the plan sets the question"):
         plan_sites(store, "120101", "pocket_garden", plan=True, count=3)
+
+
+def test_a_zone_without_homes_is_named(store: GeoPackageStore) -> None:
+    """A core zone over the empty middle of the district holds no residential land."""
+    store.write("planning_zone", metres([sq(300, 300, 300)], id=["Z1"], zone_type=["core_area"]),
+                district=CODE)
+    with pytest.raises(LayerNotFoundError, match="no residential land .* planning zone "
+                                                 "'core_area'"):
+        plan_sites(store, CODE, "charging_station", count=1, zone_type="core_area")
+
+
+def test_zero_gain_lots_are_left_out_and_ids_kept(store: GeoPackageStore) -> None:
+    """Three lots: C1 near R2 (10,000 m²), a lot near R1 (already served: gains nothing), and
+    a lot with an HTML id; ids pass through untouched (the map escapes them)."""
+    lots = metres([sq(800, 800, 20), sq(150, 150, 20), sq(860, 860, 20)],
+                  id=["C1", "<img src=x onerror=alert(1)>", "C3"], origin=["file"] * 3)
+    run = plan_sites(store, CODE, "pocket_garden", count=3, candidates=lots)
+    assert run.candidate_source == "file"
+    assert len(run.sites) == 1  # one lot serves all of R2; the others add nothing
+    assert run.sites["id"].iloc[0] in {"C1", "C3"}
+    assert "<img src=x onerror=alert(1)>" in run.candidates["id"].tolist()
