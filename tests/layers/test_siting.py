@@ -154,7 +154,7 @@ def test_a_zone_without_homes_is_named(store: GeoPackageStore) -> None:
     """A core zone over the empty middle of the district holds no residential land."""
     store.write("planning_zone", metres([sq(300, 300, 300)], id=["Z1"], zone_type=["core_area"]),
                 district=CODE)
-    with pytest.raises(LayerNotFoundError, match="no residential land .* planning zone "
+    with pytest.raises(LayerNotFoundError, match=r"no residential land .* planning zone "
                                                  "'core_area'"):
         plan_sites(store, CODE, "charging_station", count=1, zone_type="core_area")
 
