@@ -621,24 +621,22 @@ def _groups(problem: SitingProblem) -> tuple[sp.csr_array, np.ndarray, np.ndarra
 
 
 def _rank(problem: SitingProblem, chosen: np.ndarray) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """Order chosen sites by marginal gain (largest first) and return the gains."""
-    served = problem.existing_covered.copy()
-    left = [int(j) for j in chosen]
+    """Order chosen sites by marginal gain (largest first; ties keep candidate order)."""
+    picked = np.asarray(chosen, dtype=int)
+    if picked.size == 0:
+        return (), ()
+    sub = sp.csc_array(problem.coverage[:, picked], dtype=float)
+    open_w = np.where(problem.existing_covered, 0.0, problem.weight)
+    left = np.ones(picked.size, dtype=bool)
     order: list[int] = []
     gains: list[float] = []
-    columns = problem.coverage.tocsc()
-    while left:
-        best, best_gain = left[0], -1.0
-        for j in left:
-            rows = columns.indices[columns.indptr[j]:columns.indptr[j + 1]]
-            gain = float(problem.weight[rows[~served[rows]]].sum())
-            if gain > best_gain + 1e-12:
-                best, best_gain = j, gain
-        rows = columns.indices[columns.indptr[best]:columns.indptr[best + 1]]
-        served[rows] = True
-        order.append(best)
-        gains.append(best_gain)
-        left.remove(best)
+    for _ in range(picked.size):
+        gain = np.where(left, np.asarray(sub.T @ open_w, dtype=float), -1.0)
+        k = int(np.argmax(gain))
+        order.append(int(picked[k]))
+        gains.append(max(float(gain[k]), 0.0))
+        left[k] = False
+        open_w[sub.indices[sub.indptr[k]:sub.indptr[k + 1]]] = 0.0
     return tuple(order), tuple(gains)
 
 

@@ -274,6 +274,9 @@ def test_max_cover_matches_brute_force(problem: SitingProblem, count: int,
         assert result.cost is not None
         assert result.cost <= budget
     assert result.covered_weight >= problem.existing_weight  # existing never dropped
+    assert sum(result.gain) == pytest.approx(result.covered_weight - problem.existing_weight)
+    assert list(result.gain) == sorted(result.gain, reverse=True)
+    assert all(g > 0 for g in result.gain)
     assert result.greedy is not None
     assert result.greedy.objective <= result.objective + 1e-9  # optimum never below greedy
 
