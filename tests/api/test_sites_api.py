@@ -146,3 +146,23 @@ def test_saved_sites_make_the_plan_scenario_meet_the_target(store_path: Path) ->
     scenario = {r.target_id: r for r in scenario_cards(store, HEPING, [2025])[2025].rows}
     assert scenario["120101-R02"].status == "met"
     assert scenario["120101-R02"].measured == 1.0
+
+
+def test_cli_reads_a_lot_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The square test district (tests/layers/test_siting.py): lots from a GeoJSON file, costs
+    in 万元; the budget leaves only the cheap lot far from the unserved block."""
+    from tests.layers.test_siting import CODE, build_store, metres, sq
+
+    build_store(tmp_path / "s.gpkg")
+    lots = tmp_path / "lots.geojson"
+    metres([sq(850, 850, 30), sq(400, 400, 30)], id=["近", "远"], cost_wan_yuan=[80.0, 5.0]
+           ).to_file(lots, driver="GeoJSON")
+    base = ["--store", str(tmp_path / "s.gpkg"), "--lang", "en", "site", "pocket_garden",
+            "--district", CODE, "--candidates", str(lots)]
+    assert cli.main([*base, "--target", "100%"]) == 0
+    out = capsys.readouterr().out
+    assert "coverage: 50.0% → 100.0%" in out
+    assert "近" in out
+    assert "80.0" in out  # its cost
+    assert cli.main([*base, "--target", "1", "--budget", "10"]) == 1
+    assert "cheapest set of sites that does costs 80" in capsys.readouterr().err

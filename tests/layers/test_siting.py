@@ -34,6 +34,11 @@ def sq(x: float, y: float, side: float) -> box:
 
 @pytest.fixture
 def store(tmp_path: Path) -> GeoPackageStore:
+    """The store of :func:`build_store`."""
+    return build_store(tmp_path / "site.gpkg")
+
+
+def build_store(path: Path) -> GeoPackageStore:
     """Two 100 m blocks of homes: SW (R1) at the origin corner, NE (R2) at the far corner.
 
     A completed 20 m pocket garden E1 just east of R1 serves it (300 m); nothing serves R2
@@ -41,7 +46,7 @@ def store(tmp_path: Path) -> GeoPackageStore:
     at (800, 800) (cost 50, 219 m from R2's far cell), C2 at (400, 400) (cost 10, ~700 m from R2).
     W / E are the west and east halves (街道); a transfer station stands in W.
     """
-    s = open_store(tmp_path / "site.gpkg", create=True)
+    s = open_store(path, create=True)
     assert isinstance(s, GeoPackageStore)
     s.put_district(metres([sq(0, 0, 1000)], adcode=[CODE], name=["试验区"],
                           planning_epsg=[EPSG]))

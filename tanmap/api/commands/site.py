@@ -102,7 +102,8 @@ def run_site(args: argparse.Namespace) -> int:
     candidates = None
     if args.candidates is not None:
         opts = {"source_crs": args.source_crs} if args.source_crs else {}
-        candidates = load("candidate_site", args.candidates, district=args.district, **opts).gdf
+        where = store.district(args.district)["geometry"]
+        candidates = load("candidate_site", args.candidates, district=where, **opts).gdf
     run = plan_sites(store, args.district, args.kind, count=args.count, target_share=target,
                      min_count=args.per_unit, radius_m=args.radius_m, candidates=candidates,
                      spacing_m=args.spacing_m, budget=args.budget, zone_type=args.zone,
