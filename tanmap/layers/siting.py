@@ -207,7 +207,9 @@ class SitingRun:
 
     ``sites`` holds the chosen sites in EPSG:4326, ranked by gain (``rank`` 1 = the most),
     with ``gain_m2`` (residential land newly served; per-unit: 0) and ``gain_share``;
-    ``candidates`` every candidate considered (EPSG:4326).
+    ``candidates`` every candidate considered (EPSG:4326); ``demand`` the residential-land
+    cells (EPSG:4326 polygons) with ``weight`` (m²) and ``served``: ``before`` (by existing
+    facilities), ``new`` (by the chosen sites) or ``no`` (coverage models only).
     """
 
     kind: str
@@ -223,6 +225,7 @@ class SitingRun:
     citation: str
     lineage: list[dict[str, Any]] = field(default_factory=list)
     plan_quote: str | None = None
+    demand: gpd.GeoDataFrame | None = None
     fields: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -275,7 +278,7 @@ def _demand_cells(land: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
     seq = pd.Series(land_idx).groupby(land_idx).cumcount().to_numpy() + 1
     return gpd.GeoDataFrame(
         {"id": [f"{ids[i]}#{k}" for i, k in zip(land_idx, seq, strict=True)],
-         "land_id": ids[land_idx], "weight": area},
+         "land_id": ids[land_idx], "weight": area, "cell": pieces},
         geometry=gpd.GeoSeries(shapely.point_on_surface(pieces), crs=land.crs), crs=land.crs)
 
 
@@ -495,9 +498,15 @@ def plan_sites(
         result = set_cover(problem, target_share=float(target_share or 0.0), budget=budget,
                            time_limit_s=time_limit_s)
     sites = _site_rows(cands, result, epsg, weight_total=result.total_weight)
+    after = problem.covered_by(list(result.chosen))
+    served = np.where(problem.existing_covered, "before", np.where(after, "new", "no"))
+    cells = gpd.GeoDataFrame({"id": demand["id"].to_numpy(), "land_id": demand["land_id"],
+                              "weight": np.round(demand["weight"].to_numpy(), 1),
+                              "served": served},
+                             geometry=gpd.GeoSeries(demand["cell"].to_numpy(), crs=epsg))
     return SitingRun(kind, district, model, radius, result, sites,
                      _to_4326(cands), source, len(demand), epsg, defaults.citation,
-                     _lineage(lineage), quote, fields)
+                     _lineage(lineage), quote, cells.to_crs(4326), fields)
 
 
 def _costs(cands: gpd.GeoDataFrame, budget: float | None) -> np.ndarray | None:

@@ -33,6 +33,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "charging_service_areas": ("充电服务范围", "Charging service areas"),
     "failing_units": ("未达标单元", "Units failing a target"),
     "new_sites": ("新选址（按增益排序）", "New sites (ranked by gain)"),
+    "newly_served": ("新选址新增覆盖的居住用地", "Residential land the new sites serve"),
+    "still_unserved": ("仍未覆盖的居住用地", "Residential land still unserved"),
     "targets": ("未达标目标", "Targets not met"),
     "residential_m2": ("居住用地面积 (m²)", "Residential land (m²)"),
     "covered_m2": ("覆盖面积 (m²)", "Covered (m²)"),

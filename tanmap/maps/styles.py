@@ -176,6 +176,9 @@ OVERLAY_STYLES: dict[str, LayerStyle] = {
     "failing_units": LayerStyle("#ad1457", "#f48fb1", weight_px=2.5, fill_opacity=0.35),
     # Sites chosen by `tanmap site`, ranked by gain: bold orange over the pale candidates.
     "new_sites": LayerStyle("#e65100", "#ffb74d", weight_px=2.5, fill_opacity=0.8),
+    # Residential land the new sites bring within reach, and what stays out of reach.
+    "newly_served": LayerStyle("#2e7d32", "#81c784", weight_px=0.5, fill_opacity=0.55),
+    "still_unserved": LayerStyle("#b71c1c", "#e53935", weight_px=0.5, fill_opacity=0.55),
 }
 
 #: How plan status changes a feature's style: planned = dashed and pale, under construction =

@@ -149,6 +149,7 @@ def test_saved_sites_make_the_plan_scenario_meet_the_target(store_path: Path) ->
 
 
 def test_cli_reads_a_lot_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # and maps the cells the new site serves (before / after)
     """The square test district (tests/layers/test_siting.py): lots from a GeoJSON file, costs
     in 万元; the budget leaves only the cheap lot far from the unserved block."""
     from tests.layers.test_siting import CODE, build_store, metres, sq
@@ -159,8 +160,14 @@ def test_cli_reads_a_lot_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
            ).to_file(lots, driver="GeoJSON")
     base = ["--store", str(tmp_path / "s.gpkg"), "--lang", "en", "site", "pocket_garden",
             "--district", CODE, "--candidates", str(lots)]
-    assert cli.main([*base, "--target", "100%"]) == 0
+    html = tmp_path / "m.html"
+    assert cli.main([*base, "--target", "100%", "--map", str(html)]) == 0
     out = capsys.readouterr().out
+    page = html.read_text(encoding="utf-8")
+    # R2's four 50 m cells (the English label first with --lang en)
+    assert "Residential land the new sites serve 新选址新增覆盖的居住用地 (4)" in page
+    assert "Residential land still unserved 仍未覆盖的居住用地 (0)" in page
+    assert "<title>nan" not in page
     assert "coverage: 50.0% → 100.0%" in out
     assert "近" in out
     assert "80.0" in out  # its cost

@@ -76,6 +76,9 @@ def test_max_cover_picks_the_lot_near_the_unserved_block(store: GeoPackageStore)
     assert run.result.share_before == pytest.approx(0.5)
     assert run.result.share_after == pytest.approx(1.0)
     assert run.n_demand == 8  # 4 cells of 50 m per block
+    assert run.demand is not None
+    served = run.demand.groupby("served")["weight"].sum().to_dict()
+    assert served == pytest.approx({"before": 10_000.0, "new": 10_000.0}, abs=0.5)
     assert run.sites.crs.to_epsg() == 4326
     payload = run.to_dict()
     assert payload["sites"][0]["id"] == "C1"

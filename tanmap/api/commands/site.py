@@ -145,8 +145,13 @@ def _write_map(store: Any, run: Any, path: Path, lang: str) -> None:
     layers["candidate_site"] = run.candidates
     row = store.districts()
     row = row[row["adcode"].astype(str) == run.district]
-    district_map(row, layers, coverage={"new_sites": run.sites}, lang=lang,
-                 theme=None).save(str(path))
+    if "name_en" in row.columns:  # a district added without an English name
+        row = row.assign(name_en=row["name_en"].fillna(""))
+    overlays = {"new_sites": run.sites}
+    if run.demand is not None:
+        overlays = {"newly_served": run.demand[run.demand["served"] == "new"],
+                    "still_unserved": run.demand[run.demand["served"] == "no"], **overlays}
+    district_map(row, layers, coverage=overlays, lang=lang, theme=None).save(str(path))
 
 
 def _summary(run: Any, lang: str) -> str:
