@@ -477,9 +477,9 @@ def plan_sites(
             f"there is no demand to serve with {kind}.")
     demand = _demand_cells(land, demand_cell_m)
     if cands is None:
-        served = build_problem(demand.geometry, gpd.GeoSeries([], crs=epsg), radius,
+        baseline = build_problem(demand.geometry, gpd.GeoSeries([], crs=epsg), radius,
                                existing=existing, existing_radius_m=existing_radius)
-        gaps = gap_area(demand.geometry[~served.existing_covered], radius, within=area)
+        gaps = gap_area(demand.geometry[~baseline.existing_covered], radius, within=area)
         spacing = spacing_m or defaults.spacing_m
         cands = generate_candidates(
             gaps, spacing, crs=epsg, exclusions=_exclusions(store, district, epsg),
