@@ -173,3 +173,20 @@ def test_cli_reads_a_lot_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "80.0" in out  # its cost
     assert cli.main([*base, "--target", "1", "--budget", "10"]) == 1
     assert "cheapest set of sites that does costs 80" in capsys.readouterr().err
+
+
+def test_json_output_is_clean_json_in_a_fresh_process(demo_store_path: Path) -> None:
+    """HiGHS prints a banner on the C stdout when its first instance is built; --json stays
+    parseable because the CLI builds that first instance with stdout closed."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-m", "tanmap.api.cli", "--store", str(demo_store_path), "-q", "site",
+         "transfer_station", "--district", HEPING, "--per-unit", "1", "--json"],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "HiGHS" not in done.stdout
+    assert json.loads(done.stdout)["model"] == "per_unit"
