@@ -190,3 +190,12 @@ def test_json_output_is_clean_json_in_a_fresh_process(demo_store_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "HiGHS" not in done.stdout
     assert json.loads(done.stdout)["model"] == "per_unit"
+
+
+def test_request_kinds_are_the_siting_kinds() -> None:
+    from typing import get_args
+
+    from tanmap.api.models import SiteRequest
+    from tanmap.layers.kinds import SITING_KINDS
+
+    assert set(get_args(SiteRequest.model_fields["kind"].annotation)) == set(SITING_KINDS)
