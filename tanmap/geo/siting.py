@@ -482,6 +482,8 @@ class SitingResult:
         Total cost of the new sites, None without costs.
     greedy
         The greedy answer and its gap, None where no greedy applies.
+    extra
+        Model-specific figures (per unit: ``deficit_before`` = units short -> how many).
     """
 
     model: Model
@@ -813,6 +815,17 @@ def max_cover(
 
     The objective is the covered weight, existing facilities included; fewer than ``count``
     sites are chosen only when more would add nothing (or the budget runs out).
+
+    Parameters
+    ----------
+    problem
+        From :func:`build_problem`.
+    count
+        Most new sites (p >= 0).
+    budget
+        Largest total cost of the new sites (needs ``problem.cost``); None = no budget.
+    time_limit_s, threads
+        Solver time limit (s) and threads, as in :func:`set_cover`.
 
     Raises
     ------
