@@ -41,6 +41,7 @@ SIZE ?= small
 bench: setup
 	$(PY) benchmarks/run.py --size $(SIZE)
 	$(PY) benchmarks/walk.py
+	$(PY) benchmarks/siting.py --size $(if $(filter small,$(SIZE)),small,issue)
 
 ## Walking reach on a synthetic city (200k street edges, 1M buildings, 10k parks) vs networkx
 bench-walk: setup

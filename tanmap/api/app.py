@@ -24,6 +24,7 @@ from tanmap.api.routers import (
     rasters,
     results,
     rules,
+    sites,
 )
 from tanmap.api.settings import Settings, get_settings
 from tanmap.maps.build import STATIC_DIR
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await call_next(request)
 
     for module in (districts, layers, history, metrics, results, audit, indicators, rules, rasters,
+                   sites,
                    pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")

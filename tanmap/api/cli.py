@@ -21,6 +21,7 @@ from tanmap.api.commands import project as project_cmd
 from tanmap.api.commands import rasters as rasters_cmd
 from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
+from tanmap.api.commands import site as site_cmd
 from tanmap.api.commands import walk as walk_cmd
 from tanmap.api.commands import weather as weather_cmd
 from tanmap.api.settings import get_settings
@@ -47,6 +48,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     metering_cmd,
     rasters_cmd,
     weather_cmd,
+    site_cmd,
 )
 
 

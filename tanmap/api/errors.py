@@ -23,6 +23,7 @@ from tanmap.geo.errors import (
     UnitError,
     UnknownIndicatorError,
     UnknownMetricError,
+    UnreachableTargetError,
     VersionConflictError,
 )
 from tanmap.layers.advice import for_interface
@@ -41,6 +42,7 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (MetricParameterError, 422),
     (CoverageRuleError, 422),
     (UnitError, 422),
+    (UnreachableTargetError, 422),
     (UnknownIndicatorError, 422),
     (UnknownMetricError, 404),
     (LayerNotFoundError, 404),

@@ -18,6 +18,7 @@ __all__ = [
     "MetricInfo",
     "MetricRequest",
     "RasterVersionOut",
+    "SiteRequest",
 ]
 
 
@@ -96,6 +97,25 @@ class MetricRequest(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     year: int | None = Field(default=None, ge=1900, le=2100)
     include_planned_until: int | None = Field(default=None, ge=1900, le=2100)
+
+
+class SiteRequest(_Model):
+    """A siting question (设施选址): exactly one of count, target_share, min_count."""
+
+    kind: Literal["pocket_garden", "park", "charging_station", "recycling_point",
+                  "transfer_station", "bus_stop"]
+    count: int | None = Field(default=None, ge=0, le=500, description="best N new sites")
+    target_share: float | None = Field(default=None, gt=0, le=1,
+                                       description="coverage target (share 0-1)")
+    min_count: int | None = Field(default=None, ge=1, le=20, description="at least K per unit")
+    radius_m: float | None = Field(default=None, gt=0, le=10_000, description="radius (m)")
+    spacing_m: float | None = Field(default=None, ge=20, le=5_000,
+                                    description="grid spacing of generated candidates (m)")
+    budget: float | None = Field(default=None, ge=0, le=1e9, description="budget (万元)")
+    zone_type: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
+    available_by: int | None = Field(default=None, ge=1900, le=2100)
+    time_limit_s: float = Field(default=30.0, gt=0, le=120, description="solver time limit (s)")
+    plan: bool = Field(default=False, description="the seed plan's own question (规划目标)")
 
 
 class MetricInfo(_Model):

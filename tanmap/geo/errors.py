@@ -29,6 +29,7 @@ __all__ = [
     "UnknownDistrictError",
     "UnknownIndicatorError",
     "UnknownMetricError",
+    "UnreachableTargetError",
     "VersionConflictError",
     "warn_plan",
 ]
@@ -133,6 +134,20 @@ class MissingDependencyError(TanmapError, ImportError):
 
 class NetworkError(TanmapError, ValueError):
     """A walking network (步行网络) that cannot be built or searched: bad lengths, ids, cut-off."""
+
+
+class UnreachableTargetError(TanmapError, ValueError):
+    """A siting target (选址目标) cannot be met: some demand no candidate site can serve.
+
+    ``unreachable`` names the demand units (ids) or planning units that block the target;
+    ``best_share`` is the most the candidates can reach (None when not a share).
+    """
+
+    def __init__(self, message: str, *, unreachable: tuple[str, ...] = (),
+                 best_share: float | None = None) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+        self.best_share = best_share
 
 
 class PlanWarning(UserWarning):

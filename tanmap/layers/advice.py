@@ -55,6 +55,12 @@ OPTIONS: dict[str, Option] = {o.python: o for o in (
     Option("field_map", "--map", "mapping"),
     # Metering files (tanmap import-metering): join key.
     Option("by", "--by", "by"),
+    # Siting (tanmap site / POST /districts/{code}/sites).
+    Option("count", "--count", "count"),
+    Option("target_share", "--target", "target_share"),
+    Option("min_count", "--per-unit", "min_count"),
+    Option("radius_m", "--radius-m", "radius_m"),
+    Option("zone_type", "--zone", "zone_type"),
 )}
 
 _CANONICAL = re.compile(

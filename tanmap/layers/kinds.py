@@ -9,6 +9,7 @@ from typing import Literal
 __all__ = [
     "CHOICE_LABELS",
     "COMMON_FIELDS",
+    "SITING_KINDS",
     "SPECS",
     "STATUS_LABELS",
     "ZONE_TYPES",
@@ -52,6 +53,7 @@ class LayerKind(StrEnum):
     LIVING_CIRCLE_FACILITY = "living_circle_facility"  # 生活圈配套设施 (GB 50180-2018)
     BUILDING_ENTRANCE = "building_entrance"    # 建筑出入口
     PLANNING_ZONE = "planning_zone"            # 规划分区（城区核心区/中心城区/建成区）
+    CANDIDATE_SITE = "candidate_site"          # 候选选址地块
 
 
 class Status(StrEnum):
@@ -195,6 +197,12 @@ _AREA = FieldSpec("area_m2", "float", "面积", "Area", unit="m2", minimum=0)
 
 #: ``zone_type`` values of planning zones (规划分区): 城区核心区, 中心城区, 建成区, other.
 ZONE_TYPES: tuple[str, ...] = ("core_area", "central_urban", "built_up", "other")
+
+#: Facility kinds tanmap can site (``candidate_site.for_kind``; ``tanmap site KIND``).
+SITING_KINDS: tuple[str, ...] = (
+    "pocket_garden", "park", "charging_station", "recycling_point", "transfer_station",
+    "bus_stop",
+)
 
 SPECS: dict[LayerKind, LayerSpec] = {
     s.kind: s
@@ -422,6 +430,23 @@ SPECS: dict[LayerKind, LayerSpec] = {
                           choices=ZONE_TYPES),
             ),
         ),
+        LayerSpec(
+            # Lots where a facility could be built (设施选址候选地块): a bureau's file of vacant or
+            # public lots (origin "file") or cells generated in coverage gaps (origin "grid");
+            # origin_detail says how each arose (grid spacing, size rule, exclusions).
+            LayerKind.CANDIDATE_SITE, "候选选址地块", "Candidate sites", GeometryFamily.POLYGON,
+            (
+                _AREA,
+                FieldSpec("for_kind", "str", "拟建设施", "For facility", choices=SITING_KINDS),
+                FieldSpec("land_use", "str", "用地性质", "Land use"),
+                FieldSpec("ownership", "str", "权属", "Ownership"),
+                FieldSpec("cost_wan_yuan", "float", "费用", "Cost", unit="10k_cny", minimum=0),
+                FieldSpec("available_year", "int", "可用年份", "Available from", unit="year",
+                          minimum=_YEAR_MIN, maximum=_YEAR_MAX),
+                FieldSpec("origin", "str", "来源方式", "Origin", choices=("file", "grid")),
+                FieldSpec("origin_detail", "str", "生成说明", "How it arose"),
+            ),
+        ),
     )
 }
 
@@ -464,6 +489,8 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "urban": ("城市", "Urban"),
     "country": ("郊野", "Country"),
     "core_area": ("城区核心区", "Urban core area"),
+    "file": ("地块清单", "Lot file"),
+    "grid": ("盲区网格生成", "Generated grid in coverage gaps"),
     "central_urban": ("中心城区", "Central urban area"),
     "built_up": ("建成区", "Built-up area"),
     "community": ("社区", "Urban community"),

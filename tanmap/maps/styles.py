@@ -158,6 +158,8 @@ STYLES: dict[LayerKind, LayerStyle] = {
                                             fill_opacity=0.9),
     LayerKind.PLANNING_ZONE: LayerStyle("#6a1b9a", "#ce93d8", weight_px=2.0, fill_opacity=0.08,
                                         dash_array="6 4"),
+    LayerKind.CANDIDATE_SITE: LayerStyle("#757575", "#e0e0e0", weight_px=1.0, fill_opacity=0.2,
+                                         dash_array="2 3"),
 }
 
 #: Styles of computed overlays (results of geo/ metrics), keyed by result-layer name.
@@ -178,6 +180,11 @@ OVERLAY_STYLES: dict[str, LayerStyle] = {
                                      interactive=False),
     "radius_only": LayerStyle("#e65100", "#ffb74d", weight_px=1.5, fill_opacity=0.6),
     "living_missing": LayerStyle("#4e342e", "#ff8a65", weight_px=1.0, fill_opacity=0.6),
+    # Sites chosen by `tanmap site`, ranked by gain: bold orange over the pale candidates.
+    "new_sites": LayerStyle("#e65100", "#ffb74d", weight_px=2.5, fill_opacity=0.8),
+    # Residential land the new sites bring within reach, and what stays out of reach.
+    "newly_served": LayerStyle("#2e7d32", "#81c784", weight_px=0.5, fill_opacity=0.55),
+    "still_unserved": LayerStyle("#b71c1c", "#e53935", weight_px=0.5, fill_opacity=0.55),
 }
 
 #: How plan status changes a feature's style: planned = dashed and pale, under construction =

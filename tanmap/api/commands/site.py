@@ -1,0 +1,192 @@
+"""``tanmap site``: where to build (设施选址): set cover, maximal cover, per-unit cover."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tanmap.api.commands import EXIT_OK, EXIT_USAGE, echo, fail, format_table, store_from_args
+from tanmap.api.commands.layers import EXPORT_FORMATS
+from tanmap.api.humanize import format_number, format_share
+from tanmap.layers.kinds import SITING_KINDS
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["parse_share", "register", "run_site"]
+
+
+def parse_share(text: str) -> float:
+    """Return a share in (0, 1] from ``0.95``, ``95%`` or ``95％``.
+
+    中文：解析覆盖率目标（小数或百分数）。
+
+    Examples
+    --------
+    >>> parse_share("95%"), parse_share("0.9")
+    (0.95, 0.9)
+    """
+    raw = text.strip().replace("％", "%")
+    value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    if not 0 < value <= 1 or math.isnan(value):
+        hint = f"; for a percentage write {text}%" if 1 < value <= 100 and "%" not in raw else ""
+        raise ValueError(f"--target must be a share in (0, 1] or a percentage like 95%; "
+                         f"got {text!r}{hint}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``site`` command.
+
+    中文：注册设施选址命令。
+    """
+    p = subparsers.add_parser(
+        "site", help="where to build new facilities: fewest sites for a target, best N sites, "
+                     "or k per unit (设施选址)",
+        description="Choose new sites for KIND in a district, keeping and counting the "
+                    "facilities that exist. --count N: the N sites serving the most residential "
+                    "land (maximal cover); --target SHARE: the fewest sites bringing coverage to "
+                    "SHARE (set cover); --per-unit K: at least K per 街道/社区 (transfer stations, "
+                    "recycling points). Solved exactly (HiGHS MILP); the greedy answer and its "
+                    "gap are shown beside. Candidates: --candidates FILE (lots), else the "
+                    "district's candidate_site layer, else grid cells generated in the gaps.",
+    )
+    p.add_argument("kind", choices=SITING_KINDS, metavar="KIND",
+                   help=f"facility kind: {', '.join(SITING_KINDS)}")
+    p.add_argument("--district", required=True, metavar="ADCODE", help="district code")
+    model = p.add_mutually_exclusive_group(required=True)
+    model.add_argument("--plan", action="store_true",
+                       help="the seed plan's own question (e.g. 和平: 20 口袋花园; 津市: 2 km in "
+                            "the 城区核心区); --radius-m and --zone still override")
+    model.add_argument("--count", type=int, metavar="N", help="best N new sites (最大覆盖)")
+    model.add_argument("--target", metavar="SHARE",
+                       help="coverage target, e.g. 0.95 or 95%% (最少设施覆盖)")
+    model.add_argument("--per-unit", type=int, metavar="K", dest="per_unit",
+                       help="at least K per 街道/社区 (按单元配置)")
+    p.add_argument("--radius-m", type=float, metavar="M", help="service radius of a new site (m)")
+    p.add_argument("--candidates", type=Path, metavar="FILE",
+                   help="candidate lots (候选地块): GeoJSON, GPKG, SHP, CSV ...")
+    p.add_argument("--source-crs", metavar="CRS", help="CRS of --candidates when it has none")
+    p.add_argument("--spacing-m", type=float, metavar="M",
+                   help="grid spacing of generated candidates (m)")
+    p.add_argument("--budget", type=float, metavar="万元",
+                   help="largest total cost (candidate cost_wan_yuan, 万元)")
+    p.add_argument("--zone", metavar="ZONE_TYPE",
+                   help="only this planning zone, e.g. core_area (城区核心区)")
+    p.add_argument("--available-by", type=int, metavar="YEAR",
+                   help="only candidates available by YEAR")
+    p.add_argument("--time-limit-s", type=float, metavar="S", help="solver time limit (s)")
+    p.add_argument("--out", type=Path, metavar="PATH", help="export the chosen sites")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="geojson", dest="fmt",
+                   help="geojson (default), gpkg, or shp (zip)")
+    p.add_argument("--map", type=Path, metavar="HTML", dest="map_path",
+                   help="write a map of the chosen sites (ranked by gain) and the candidates")
+    p.add_argument("--save-year", type=int, metavar="YEAR",
+                   help="save the chosen sites as planned KIND features due in YEAR")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    p.set_defaults(func=run_site)
+
+
+def run_site(args: argparse.Namespace) -> int:
+    """Handle ``tanmap site``."""
+    from tanmap.layers.io import load, write_layer
+    from tanmap.layers.siting import plan_sites, save_planned_sites
+
+    try:
+        target = None if args.target is None else parse_share(args.target)
+    except ValueError as err:
+        return fail(str(err), EXIT_USAGE)
+    store = store_from_args(args)
+    candidates = None
+    if args.candidates is not None:
+        opts = {"source_crs": args.source_crs} if args.source_crs else {}
+        where = store.district(args.district)["geometry"]
+        candidates = load("candidate_site", args.candidates, district=where, **opts).gdf
+    run = plan_sites(store, args.district, args.kind, count=args.count, target_share=target,
+                     min_count=args.per_unit, radius_m=args.radius_m, candidates=candidates,
+                     spacing_m=args.spacing_m, budget=args.budget, zone_type=args.zone,
+                     available_by=args.available_by, time_limit_s=args.time_limit_s,
+                     plan=args.plan)
+    notes: list[str] = []
+    if args.out is not None:
+        write_layer(run.sites, args.out, args.fmt)
+        notes.append(f"exported {len(run.sites)} sites to {args.out}")
+    if args.map_path is not None:
+        _write_map(store, run, args.map_path, args.lang)
+        notes.append(f"map written to {args.map_path}")
+    if args.save_year is not None:
+        version = save_planned_sites(store, run, args.save_year)
+        notes.append(f"saved {len(run.sites)} planned {args.kind} features "
+                     f"(version {version.version}, due {args.save_year})")
+    if args.json:
+        echo(args, json.dumps({**run.to_dict(), "notes": notes}, ensure_ascii=False, indent=2,
+                              default=str))
+        return EXIT_OK
+    if run.plan_quote:
+        echo(args, f"{'规划目标' if args.lang == 'zh' else 'plan target'}: {run.plan_quote}")
+    echo(args, _summary(run, args.lang))
+    for note in notes:
+        echo(args, note)
+    return EXIT_OK
+
+
+def _write_map(store: Any, run: Any, path: Path, lang: str) -> None:
+    """Write the sites over the demand, the existing facilities and the candidates."""
+    from tanmap.layers.siting import SITING_DEFAULTS
+    from tanmap.maps.build import district_map
+
+    defaults = SITING_DEFAULTS[run.kind]
+    kinds = ("residential_land", *defaults.existing, *(
+        (defaults.unit_kind,) if defaults.unit_kind else ()))
+    layers = {k: store.read(k, district=run.district) for k in dict.fromkeys(kinds)}
+    layers = {k: v for k, v in layers.items() if not v.empty}
+    layers["candidate_site"] = run.candidates
+    row = store.districts()
+    row = row[row["adcode"].astype(str) == run.district]
+    if "name_en" in row.columns:  # a district added without an English name
+        row = row.assign(name_en=row["name_en"].fillna(""))
+    overlays = {"new_sites": run.sites}
+    if run.demand is not None:
+        overlays = {"newly_served": run.demand[run.demand["served"] == "new"],
+                    "still_unserved": run.demand[run.demand["served"] == "no"], **overlays}
+    district_map(row, layers, coverage=overlays, lang=lang, theme=None).save(str(path))
+
+
+def _summary(run: Any, lang: str) -> str:
+    zh = lang == "zh"
+    r = run.result
+    per_unit = run.model == "per_unit"
+    rows = []
+    for site in run.sites.itertuples():
+        gain = (str(getattr(site, "unit_id", "")) if per_unit
+                else f"{format_number(site.gain_m2)} m² ({format_share(site.gain_share, lang)})")
+        cost = getattr(site, "cost_wan_yuan", None)
+        rows.append((site.rank, site.id, gain,
+                     "" if cost is None or cost != cost else format_number(cost, 1)))
+    head = (("名次", "地块", "所在单元" if per_unit else "新增覆盖", "费用(万元)") if zh
+            else ("rank", "site", "unit" if per_unit else "gain", "cost (10k CNY)"))
+    names = {"set_cover": ("最少设施覆盖", "set cover"), "max_cover": ("最大覆盖", "maximal cover"),
+             "per_unit": ("按单元配置", "per-unit cover")}
+    lines = [f"{run.district} {run.kind}: {names[run.model][0 if zh else 1]}, "
+             f"{len(run.sites)} {'处新选址' if zh else 'new sites'} "
+             f"({len(run.candidates)} {'个候选' if zh else 'candidates'}, {run.candidate_source})"]
+    if not per_unit:
+        lines.append(f"{'覆盖率' if zh else 'coverage'}: {format_share(r.share_before, lang)} → "
+                     f"{format_share(r.share_after, lang)} "
+                     f"({'半径' if zh else 'radius'} {format_number(run.radius_m)} m)")
+    else:
+        lines.append(f"{'达标单元' if zh else 'units served'}: {int(r.existing_weight)} → "
+                     f"{int(r.covered_weight)} / {int(r.total_weight)}")
+    gap_text = "—" if r.greedy is None or math.isinf(r.greedy.gap) else format_share(
+        r.greedy.gap, lang)
+    greedy_n = "—" if r.greedy is None else str(len(r.greedy.chosen))
+    lines.append(f"{'最优' if zh else 'optimum'} {format_number(r.objective, 1)}, "
+                 f"{'最优性差距' if zh else 'optimality gap'} {format_share(r.mip_gap, lang)}, "
+                 f"{'求解' if zh else 'solved in'} {r.solve_s:.3f} s ({r.status}); "
+                 f"{'贪心' if zh else 'greedy'} {greedy_n} {'处' if zh else 'sites'}, "
+                 f"{'差距' if zh else 'gap'} {gap_text}")
+    if rows:
+        lines.append(format_table(head, rows))
+    return "\n".join(lines)
