@@ -138,8 +138,8 @@ def test_store_untouched_when_nothing_matches(store: GeoPackageStore, tmp_path: 
 
 def test_card_row_names_the_metered_share(store: GeoPackageStore, tmp_path: Path) -> None:
     """The 碳排放量地图 target: 2 of 3 buildings have a figure; the card says 1 is metered."""
-    from tanmap.layers.card import card_text
     from tanmap.layers.audit import audit_district
+    from tanmap.layers.card import card_text
     from tanmap.layers.catalog import Catalog
     from tests.layers.test_audit import _target
 
