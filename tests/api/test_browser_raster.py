@@ -78,8 +78,16 @@ def test_raster_is_drawn_at_its_corners(corners: dict[str, Any], live: LiveServe
         wait_for_map(page)
         page.locator(f"input[name=tanmap-theme][value={theme}]").check()
         (w, s), (e, n) = corners[key]
-        page.evaluate(f"() => {{ {MAP_JS}.fitBounds([[{s}, {w}], [{n}, {e}]]); }}")
-        page.wait_for_timeout(500)
+        # No animation, and again until the view holds: the page's own first fit to the district
+        # can land after ours on a busy machine (the measure must not race it).
+        fit = (f"() => {{ const m = {MAP_JS}; const b = [[{s}, {w}], [{n}, {e}]]; "
+               "m.fitBounds(b, {animate: false}); return [m.getZoom(), m.getBoundsZoom(b)]; }")
+        for _ in range(10):
+            page.wait_for_timeout(300)
+            zoom, wanted = page.evaluate(fit)
+            page.wait_for_timeout(200)
+            if page.evaluate(f"() => {MAP_JS}.getZoom()") == wanted == zoom:
+                break
         left, top, right, bottom = page.evaluate(RECT_JS, key)
         x0, y1 = page.evaluate(POINT_JS, [w, s])
         x1, y0 = page.evaluate(POINT_JS, [e, n])
