@@ -71,16 +71,9 @@ def audit_xlsx(
     lang: Lang = "zh",
 ) -> FileResponse:
     """Return the report card as an Excel workbook."""
-    card = cached_card(request, store, adcode, year)
-    tmp = tempfile.TemporaryDirectory(prefix="tanmap-audit-")
-    try:
-        (path,) = write_card(card, Path(tmp.name), formats=("xlsx",), lang=lang)
-    except Exception:
-        tmp.cleanup()
-        raise
-    return FileResponse(
-        path, filename=f"{adcode}_audit.xlsx", background=BackgroundTask(tmp.cleanup),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return _card_file(
+        cached_card(request, store, adcode, year), "xlsx", lang, f"{adcode}_audit.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @router.get("/audit.pdf", response_class=FileResponse,
@@ -95,12 +88,18 @@ def audit_pdf(
     lang: Lang = "zh",
 ) -> FileResponse:
     """Return the printable report card: table and one map per spatial target."""
-    card = cached_card(request, store, adcode, year)
+    return _card_file(cached_card(request, store, adcode, year), "pdf", lang,
+                      f"{adcode}_audit_{lang}.pdf", "application/pdf", store=store)
+
+
+def _card_file(card: Any, fmt: str, lang: str, filename: str, media_type: str,
+               store: Store | None = None) -> FileResponse:
+    """Write one format of the card to a temporary folder removed after the response."""
     tmp = tempfile.TemporaryDirectory(prefix="tanmap-audit-")
     try:
-        (path,) = write_card(card, Path(tmp.name), formats=("pdf",), lang=lang, store=store)
+        (path,) = write_card(card, Path(tmp.name), formats=(fmt,), lang=lang, store=store)
     except Exception:
         tmp.cleanup()
         raise
-    return FileResponse(path, filename=f"{adcode}_audit_{lang}.pdf",
-                        background=BackgroundTask(tmp.cleanup), media_type="application/pdf")
+    return FileResponse(path, filename=filename, background=BackgroundTask(tmp.cleanup),
+                        media_type=media_type)
