@@ -111,13 +111,23 @@ def test_clicking_a_subdistrict_shows_its_figures(
     try:
         page.goto(f"{live.url}/maps/{HEPING}")
         wait_for_map(page)
-        # Centre the spot (away from every control) and click it like a user.
-        point = page.evaluate(
-            f"""([lat, lon]) => {{ const m = {MAP_JS}; m.setView([lat, lon], 16,
+        # Centre the spot (away from every control) and click it like a user. Again until the
+        # view holds: the page's own first fit to the district can land after ours on a busy
+        # machine, and a click must not race it.
+        centre = f"""([lat, lon]) => {{ const m = {MAP_JS}; m.setView([lat, lon], 16,
                   {{animate: false}}); const p = m.latLngToContainerPoint([lat, lon]);
                   const r = m.getContainer().getBoundingClientRect();
-                  return [r.left + p.x, r.top + p.y]; }}""", [lat, lon])
-        page.wait_for_timeout(300)
+                  return [r.left + p.x, r.top + p.y]; }}"""
+        where = f"""([lat, lon]) => {{ const m = {MAP_JS}; const p = m.latLngToContainerPoint(
+                  [lat, lon]); const r = m.getContainer().getBoundingClientRect();
+                  return [m.getZoom(), r.left + p.x, r.top + p.y]; }}"""
+        for _ in range(10):
+            point = page.evaluate(centre, [lat, lon])
+            page.wait_for_timeout(300)
+            if page.evaluate(where, [lat, lon]) == [16, *point]:
+                break
+        else:
+            pytest.fail("the map never held the view on the test spot")
         page.mouse.click(point[0], point[1])
         popup = page.locator(".leaflet-popup-content .tanmap-popup")
         popup.wait_for()

@@ -547,11 +547,23 @@ def test_page_works_offline_in_chromium(district, layers, tmp_path: Path) -> Non
         page.locator(".leaflet-control-measure").hover()
         page.click(".js-start")
         page.wait_for_selector(".js-measuringprompt", state="visible")
-        # Pause between clicks: two quick clicks are a double click, which ends the measurement
-        # after one point.
-        for x, y in ((500, 400), (700, 420)):
-            page.mouse.click(x, y)
-            page.wait_for_timeout(400)
+        # Each click must add one vertex before the next: on a loaded machine a click can land
+        # before the tool's capture layer follows the mouse, and two quick clicks are a double
+        # click, which ends the measurement after one point. Wait for the vertex; move and retry
+        # a click that did not register (at most twice), never a blind pause.
+        vertices = "() => document.querySelectorAll('path.layer-measurevertex').length"
+        for n, (x, y) in enumerate(((500, 400), (700, 420)), start=1):
+            for attempt in range(3):
+                page.mouse.move(x + attempt * 7, y - 3)
+                page.mouse.move(x + attempt * 7, y)
+                page.mouse.click(x + attempt * 7, y)
+                try:
+                    page.wait_for_function(f"() => ({vertices})() >= {n}", timeout=3000)
+                    break
+                except sync_api.TimeoutError:
+                    continue
+            assert page.evaluate(vertices) == n, f"measure vertex {n} never registered"
+            page.wait_for_timeout(600)  # longer than the double-click interval
         page.click(".js-finish")
         assert "Meters" in page.locator(".leaflet-popup-content").last.inner_text()
         browser.close()
