@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tanmap.layers.card.card_text import format_share
+
 __all__ = [
     "UNIT_LABELS",
     "format_number",
@@ -48,9 +50,6 @@ _DECIMALS: dict[str, int] = {
 }
 #: 1 万平方米 = 10,000 m² (the unit of most area targets in the seed plans).
 _WAN_M2 = 10_000.0
-#: Share digits: one decimal of a percent, more only where rounding would reach 0 % or 100 %.
-_SHARE_DECIMALS = 1
-_SHARE_MAX_DECIMALS = 6
 #: Detail-key suffixes and the unit they carry (longest first).
 _KEY_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_share", "share"), ("_pct", "pct"), ("_m2", "m2"), ("_km2", "km2"), ("_ha", "ha"),
@@ -70,33 +69,6 @@ def format_number(value: float, decimals: int = 0) -> str:
     ('891,900.8', '1,946', '-0.0')
     """
     return f"{value:,.{decimals}f}"
-
-
-def format_share(share: float, lang: str = "zh") -> str:
-    """Return a share (0–1) as a percentage with one decimal, never rounding to 0 % or 100 %.
-
-    中文：占比显示为百分数（不把 99.9999% 显示成 100.0%）。
-
-    A share just below 1 (or above 0) gets as many decimals as needed (up to 6) to show that
-    it is not 100 % (0 %), since a target of ``>= 100 %`` is then not met.
-
-    Examples
-    --------
-    >>> format_share(0.8567), format_share(0.999999), format_share(1.0), format_share(0.0)
-    ('85.7%', '99.9999%', '100.0%', '0.0%')
-    >>> format_share(2e-5)
-    '0.002%'
-    """
-    pct = share * 100.0
-    decimals = _SHARE_DECIMALS
-    while decimals < _SHARE_MAX_DECIMALS and _touches_bound(pct, decimals):
-        decimals += 1
-    return f"{pct:.{decimals}f}%"
-
-
-def _touches_bound(pct: float, decimals: int) -> bool:
-    shown = round(pct, decimals)
-    return (shown == 100.0 and pct < 100.0) or (shown == 0.0 and pct > 0.0)
 
 
 def format_quantity(value: Any, unit: str, lang: str = "zh", *, wan: bool = False) -> str:

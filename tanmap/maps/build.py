@@ -24,6 +24,7 @@ from folium.map import Layer
 
 from tanmap.geo.chinacoords import transform_geometries, wgs84_to_gcj02
 from tanmap.geo.errors import MissingCRSError
+from tanmap.layers.card.card_text import format_share
 from tanmap.layers.kinds import (
     CHOICE_LABELS,
     SPECS,
@@ -1458,7 +1459,7 @@ def _choropleth_frame(
     out = gpd.GeoDataFrame(
         frame[keep].assign(
             **figures,
-            share_pct=[None if pd.isna(s) else f"{s:.1%}" for s in shares],
+            share_pct=[None if pd.isna(s) else format_share(float(s), lang) for s in shares],
             coverage_class=[coverage_color(None if pd.isna(s) else float(s)) for s in shares],
         ),
         geometry=frame.geometry.values,

@@ -227,6 +227,25 @@ def test_card_says_met_within_error_bound_and_shows_the_bound(hand_store: GeoPac
     assert "（其中误差范围内 1）" in md
     assert "| Met within error bound | 120199-V01 |" in card_markdown(card, "en")
     assert "未达标 | 120199-V01" not in md
+    # The figure beside the verdict never reads as the 100 % it misses: card, markdown, xlsx.
+    assert cells["measured"] == "99.9999%"
+    assert "| 目标V01 | 99.9999% | ≥ 100.0% |" in md
+    (path,) = write_card(card, tmp_path, formats=["xlsx"])
+    ws = load_workbook(path)["评估卡"]
+    col = {c.value: i + 1 for i, c in enumerate(ws[1])}
+    (r,) = [r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=2).value == "120199-V01"]
+    measured = ws.cell(row=r, column=col["实测值"])
+    assert measured.value == pytest.approx(1 - 4.33 / 2_886_667)
+    assert measured.number_format == "0.0000%"
+
+
+@pytest.mark.parametrize(("share", "text"), [
+    (0.9999985, "99.9998%"), (0.99996, "99.996%"), (0.9995, "99.95%"), (1.0, "100.0%"),
+    (0.0, "0.0%"), (4e-5, "0.004%"), (0.8567, "85.7%"), (0.99949, "99.9%"),
+])
+def test_a_share_is_never_shown_as_the_bound_it_misses(share: float, text: str) -> None:
+    assert ct.format_share(share) == text
+    assert ct.format_value(share, "share") == text
 
 
 # --------------------------------------------------------------------------- PDF

@@ -30,6 +30,7 @@ __all__ = [
     "UNIT_LABELS",
     "bound_text",
     "department_text",
+    "format_share",
     "format_value",
     "has_cjk",
     "kind_label",
@@ -37,6 +38,7 @@ __all__ = [
     "note_text",
     "params_text",
     "rule_text",
+    "share_decimals",
     "source_text",
     "target_text",
     "unit_label",
@@ -236,6 +238,50 @@ def _num(value: float, decimals: int = 3) -> str:
     return text
 
 
+#: Share digits: one decimal of a percent, more only where rounding would reach 0 % or 100 %.
+_SHARE_DECIMALS = 1
+_SHARE_MAX_DECIMALS = 6
+
+
+def share_decimals(share: float, decimals: int = _SHARE_DECIMALS) -> int:
+    """Return the percent decimals that keep ``share`` off 0 % and 100 % unless it is exactly there.
+
+    中文：占比显示位数：不把 99.9999% 显示成 100.0%（目标为 100% 时它并未达标）。
+
+    A share just below 1 (or just above 0) gets as many decimals as it needs, up to 6. One rule
+    for the card, the spreadsheet, the map and the CLI: a figure beside a verdict must never
+    read as the target it misses.
+
+    Examples
+    --------
+    >>> share_decimals(0.8567), share_decimals(0.9999985), share_decimals(1.0), share_decimals(2e-5)
+    (1, 4, 1, 3)
+    """
+    pct = float(share) * 100.0
+    while decimals < _SHARE_MAX_DECIMALS and _touches_bound(pct, decimals):
+        decimals += 1
+    return decimals
+
+
+def _touches_bound(pct: float, decimals: int) -> bool:
+    shown = round(pct, decimals)
+    return (shown == 100.0 and pct < 100.0) or (shown == 0.0 and pct > 0.0)
+
+
+def format_share(share: float, lang: str = "zh") -> str:
+    """Return a share (0–1) as a percentage, never rounded onto 0 % or 100 % (see share_decimals).
+
+    中文：占比显示为百分数。
+
+    Examples
+    --------
+    >>> format_share(0.8567), format_share(0.9999985), format_share(1.0), format_share(0.0)
+    ('85.7%', '99.9998%', '100.0%', '0.0%')
+    """
+    pct = float(share) * 100.0
+    return f"{pct:.{share_decimals(share)}f}%"
+
+
 def _scaled(value: float, steps: tuple[tuple[float, str], ...], base: str) -> str:
     for factor, name in steps:
         if abs(value) >= factor:
@@ -258,6 +304,9 @@ def format_value(value: float | None, unit: str, lang: str = "zh") -> str:
     ('800亩', '800 mu', '21万千瓦（峰值）')
     >>> format_value(None, "share"), format_value(-0.05, "share"), format_value(1.5e-6, "share")
     ('—', '-5.0%', '0.00015%')
+    >>> format_value(0.9999985, "share")  # 和平's new area: not 100.0% beside 未达标
+    '99.9998%'
+
     """
     if value is None:
         return "—"
@@ -266,7 +315,7 @@ def format_value(value: float | None, unit: str, lang: str = "zh") -> str:
         pct = value * 100 if unit == "share" else value
         if pct != 0 and abs(pct) < 0.05:  # a gap inside an error bound: 2 significant digits
             return f"{np.format_float_positional(pct, precision=2, fractional=False, trim='-')}%"
-        return f"{pct:.1f}%"
+        return format_share(pct / 100.0, lang)
     en = lang == "en"
     if unit in ("count", "value", ""):
         return _num(value)
@@ -529,7 +578,7 @@ def _emission_note(row: AuditRow, lang: str) -> str:
             "n_buildings"):
         return ""
     share = d.get("measured_share")
-    pct = "-" if share is None else f"{share * 100:.1f}%"
+    pct = "-" if share is None else format_share(share, lang)
     n_meas, n_est = d.get("n_measured", 0), d.get("n_estimated", 0)
     n_none = d.get("n_no_data", 0)
     if lang == "en":

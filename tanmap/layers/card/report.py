@@ -387,11 +387,18 @@ def xlsx_number_format(unit: str, value: float | None, *, fine: bool = False) ->
     --------
     >>> xlsx_number_format("share", 0.389), xlsx_number_format("share", 1e-6, fine=True)
     ('0.0%', '0.00000%')
+    >>> xlsx_number_format("share", 0.9999985)
+    '0.0000%'
+
     >>> xlsx_number_format("m2", 1620000.0), xlsx_number_format("km", 3.25)
     ('#,##0', '#,##0.00')
     """
     if unit in ("share",):
-        return "0.00000%" if fine else "0.0%"
+        if fine:
+            return "0.00000%"
+        # Never displayed as 100.0 % (or 0.0 %) when it is not: 0.9999985 shows 99.9998%.
+        decimals = 1 if value is None else ct.share_decimals(float(value))
+        return f"0.{'0' * decimals}%"
     if value is not None and float(value).is_integer() and not fine:
         return "#,##0"
     return "#,##0.00" if not fine else "#,##0.00####"
