@@ -195,7 +195,7 @@ def test_gaps_service_areas_and_choropleth(district, layers) -> None:
     gaps = gpd.GeoDataFrame(geometry=[box(502_000, 4_332_000, 502_100, 4_332_100)], crs=CRS)
     areas = gpd.GeoDataFrame(geometry=[Point(501_600, 4_331_600).buffer(500)], crs=CRS)
     per_unit = pd.DataFrame({"unit_id": ["SD-1", "SD-2"], "unit_name": ["示例街道1", "示例街道2"],
-                             "share": [0.95, 0.3]})
+                             "share": [0.95, 0.99999]})
     html = render(district, layers, coverage={"service_areas": areas, "gaps": gaps},
                   unit_coverage=per_unit)
     shown = rendered_layers(html)
@@ -205,7 +205,7 @@ def test_gaps_service_areas_and_choropleth(district, layers) -> None:
     props = {f["properties"]["unit_id"]: f["properties"] for f in data["features"]}
     assert props["SD-1"]["coverage_class"] == "#1a9850"
     assert props["SD-1"]["share_pct"] == "95.0%"
-    assert props["SD-2"]["coverage_class"] == "#d73027"
+    assert props["SD-2"]["share_pct"] == "99.999%"  # not 100.0%: one 街道 still has a gap
     assert "coverage_class" not in [f[0] for f in spec["fields"]]  # style key, not shown
     assert "90%–100%" in html
 
