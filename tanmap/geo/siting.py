@@ -38,9 +38,18 @@ import shapely
 from tanmap.geo.coverage import covered_mask
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.errors import UnreachableTargetError
+from tanmap.geo.walking import (
+    attach,
+    build_graph,
+    insert_points,
+    multi_source_distances,
+    park_access_points,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from tanmap.geo.walking import NetworkArrays
 
 __all__ = [
     "CANDIDATE_ORIGINS",
@@ -54,6 +63,7 @@ __all__ = [
     "gap_area",
     "generate_candidates",
     "max_cover",
+    "network_coverage_matrix",
     "per_unit_cover",
     "set_cover",
     "units_of",
@@ -303,6 +313,99 @@ def coverage_matrix(
     return sp.csr_array((data, (d_pos[rows], c_pos[cols])), shape=shape)
 
 
+def network_coverage_matrix(
+    demand: gpd.GeoSeries,
+    facilities: gpd.GeoSeries,
+    radius_m: float | Sequence[float] | np.ndarray,
+    network: NetworkArrays,
+) -> sp.csr_array:
+    """Return the demand x facility coverage matrix by *walking* distance (True = within).
+
+    中文：步行距离覆盖矩阵（需求单元 × 设施，沿步行网络的距离 ≤ 服务半径）。
+
+    Reuses the walking-reach machinery of :mod:`tanmap.geo.walking` (issue 11): a facility is
+    entered where the network meets or crosses its boundary, else at the nearest network point
+    (the gap walked, :func:`~tanmap.geo.walking.park_access_points`; a point facility is
+    entered at its nearest network point); a demand unit joins its nearest edge
+    (:func:`~tanmap.geo.walking.attach`, its off-network leg added). All access and joining
+    points are inserted into their edges once (:func:`~tanmap.geo.walking.insert_points`), then
+    one cut-off Dijkstra per facility from its access points gives the walk to every demand
+    unit; (i, j) is True when network distance + leg <= the facility's radius (inclusive).
+
+    Parameters
+    ----------
+    demand, facilities
+        Geometries in one projected CRS (metres), the network's.
+    radius_m
+        One radius or one per facility (m); NaN = the facility serves nobody.
+    network
+        Walkable edges as graph arrays (:func:`tanmap.geo.walking.graph_arrays`).
+
+    Examples
+    --------
+    A street from (0, 0) to (1000, 0); a home 10 m off it at x = 400, a site on it at x = 0
+    and another 50 m off it at x = 900 (walk 50 + 500 + 10 = 560 m):
+
+    >>> from shapely import LineString, Point
+    >>> from tanmap.geo.walking import graph_arrays
+    >>> net = graph_arrays(np.array([LineString([(0, 0), (1000, 0)])]))
+    >>> homes = gpd.GeoSeries([Point(400, 10)], crs=4548)
+    >>> sites = gpd.GeoSeries([Point(0, 0), Point(900, 50)], crs=4548)
+    >>> network_coverage_matrix(homes, sites, 500.0, net).toarray()
+    array([[ True, False]])
+    >>> network_coverage_matrix(homes, sites, 560.0, net).toarray()
+    array([[ True,  True]])
+    """
+    require_projected(demand, what="demand")
+    require_same_crs(demand, facilities, what_a="demand", what_b="facilities")
+    d_geoms = np.asarray(demand.array, dtype=object)
+    f_geoms = np.asarray(facilities.array, dtype=object)
+    shape = (d_geoms.size, f_geoms.size)
+    radius = np.broadcast_to(np.asarray(radius_m, dtype=float), (f_geoms.size,)).copy()
+    if (radius[~np.isnan(radius)] < 0).any() or np.isinf(radius).any():
+        raise ValueError("radius_m must be finite distances >= 0 in metres (NaN: not counted).")
+    f_ok = ~(shapely.is_missing(f_geoms) | shapely.is_empty(f_geoms)) & ~np.isnan(radius)
+    d_ok = ~(shapely.is_missing(d_geoms) | shapely.is_empty(d_geoms))
+    if network.lines.size == 0 or not f_ok.any() or not d_ok.any():
+        return sp.csr_array(shape, dtype=bool)
+    f_pos = np.flatnonzero(f_ok)
+    access = park_access_points(f_geoms[f_pos], network.lines, network.length_m)
+    d_pos = np.flatnonzero(d_ok)
+    joins = attach(d_geoms[d_pos], network.lines, network.length_m)
+    t_ok = joins.edge >= 0
+    n_src = access.edge.size
+    split = insert_points(network.from_node, network.to_node, network.length_m,
+                          network.n_nodes, np.concatenate([access.edge, joins.edge[t_ok]]),
+                          np.concatenate([access.offset_m, joins.offset_m[t_ok]]))
+    # As in walking_reach: an access point off the network is a leaf that far out.
+    src_node = split.point_node[:n_src]
+    legs = np.flatnonzero(access.gap_m > 0)
+    leaf = split.n_nodes + np.arange(legs.size, dtype=np.int64)
+    start = src_node.copy()
+    start[legs] = leaf
+    graph = build_graph(np.concatenate([split.from_node, src_node[legs]]),
+                        np.concatenate([split.to_node, leaf]),
+                        np.concatenate([split.length_m, access.gap_m[legs]]),
+                        split.n_nodes + legs.size)
+    tgt_rows = d_pos[t_ok]
+    tgt_node = graph.node_of[split.point_node[n_src:]]
+    tgt_leg = joins.gap_m[t_ok]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for k, j in enumerate(f_pos):
+        starts = graph.node_of[start[access.park == k]]
+        if starts.size == 0:
+            continue
+        cut = float(radius[j])
+        walk = multi_source_distances(graph, starts, cut)[tgt_node] + tgt_leg
+        hit = np.flatnonzero(walk <= cut * (1 + 1e-12) + 1e-9)
+        rows.append(tgt_rows[hit])
+        cols.append(np.full(hit.size, j, dtype=np.int64))
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    return sp.csr_array((np.ones(r.size, dtype=bool), (r, c)), shape=shape)
+
+
 @dataclass(frozen=True)
 class SitingProblem:
     """A coverage siting instance: who covers whom, what each demand unit weighs.
@@ -380,6 +483,7 @@ def build_problem(
     demand_ids: Sequence[str] | None = None,
     candidate_ids: Sequence[str] | None = None,
     cost: Sequence[float] | np.ndarray | None = None,
+    network: NetworkArrays | None = None,
 ) -> SitingProblem:
     """Return the siting problem of ``demand`` served within ``radius_m`` of a site.
 
@@ -403,6 +507,10 @@ def build_problem(
         Ids for messages; None = ``D1..``, ``C1..``.
     cost
         Cost per candidate (for a budget or the cheapest cover); None = no costs.
+    network
+        Walkable edges (:func:`tanmap.geo.walking.graph_arrays`): distances are walked along
+        them (:func:`network_coverage_matrix`), for new and existing sites alike; None = the
+        straight-line distance.
 
     Examples
     --------
@@ -414,11 +522,16 @@ def build_problem(
     >>> problem.existing_covered.tolist(), problem.coverage.toarray().ravel().tolist()
     ([True, False], [False, True])
     """
-    matrix = coverage_matrix(demand, candidates, radius_m)
+    matrix = (coverage_matrix(demand, candidates, radius_m) if network is None
+              else network_coverage_matrix(demand, candidates, radius_m, network))
     n_d, n_c = matrix.shape
     if existing is not None and len(existing):
         radius = radius_m if existing_radius_m is None else existing_radius_m
-        served = covered_mask(demand, existing, radius)
+        if network is None:
+            served = covered_mask(demand, existing, radius)
+        else:
+            walked = network_coverage_matrix(demand, existing, radius, network)
+            served = np.diff(walked.indptr) > 0
     else:
         served = np.zeros(n_d, dtype=bool)
     w = np.ones(n_d) if weight is None else np.asarray(weight, dtype=float)
