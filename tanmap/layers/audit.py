@@ -340,6 +340,10 @@ def _number(value: Any) -> float | None:
         return None
 
 
+#: Planned-year horizon for a target with no deadline: every project planned with a year counts.
+_NO_DEADLINE_HORIZON = 2100
+
+
 def _evaluate_target(
     store: Store,
     adcode: str,
@@ -374,13 +378,17 @@ def _evaluate_target(
         # of what the measurement already counts (the audit year, or the scenario horizon).
         horizon = year - 1 if include_planned_until is None else include_planned_until
         value = now.result.value
+        # A target without a deadline ("计划打造 20 个口袋花园") counts every project planned
+        # with a year (its sites saved by `tanmap site --save-year`): nothing says it is late.
+        until = _NO_DEADLINE_HORIZON if deadline is None else deadline
         if (
-            deadline is not None and deadline > horizon and value is not None
+            until > horizon and value is not None
             and target.target is not None and not _met(target.target, target.comparison, value)
+            and (deadline is not None or include_planned_until is None)
         ):
             planned = run_metric(store, target.metric, adcode, params,
-                                 year=max(deadline, year), include_planned_until=deadline,
-                                 metrics=metrics)
+                                 year=max(until if deadline is not None else year, year),
+                                 include_planned_until=until, metrics=metrics)
     except (TanmapError, KeyError) as err:
         row = AuditRow(**base, params=dict(target.params), rule=None, measured=None,
                        measured_planned=None, gap=None, status=Status.NO_DATA,

@@ -142,7 +142,11 @@ def test_saved_sites_make_the_plan_scenario_meet_the_target(store_path: Path) ->
     saved = store.read("transfer_station", district=HEPING)
     assert saved.loc[saved["status"] == "planned", "station_type"].tolist() == ["recyclables"]
     now = {r.target_id: r for r in audit_district(store, HEPING).rows}["120101-R02"]
-    assert now.status == "not_met"  # planned, not built: today's figure is unchanged
+    # Planned, not built: today's figure is unchanged; R02 has no deadline, so the planned
+    # site (due 2025) counts in the with-planned figure: 按计划可达标.
+    assert now.measured == pytest.approx(6 / 7)
+    assert now.measured_planned == 1.0
+    assert now.status == "on_track"
     scenario = {r.target_id: r for r in scenario_cards(store, HEPING, [2025])[2025].rows}
     assert scenario["120101-R02"].status == "met"
     assert scenario["120101-R02"].measured == 1.0
