@@ -58,6 +58,7 @@ __all__ = [
     "GreedyResult",
     "SitingProblem",
     "SitingResult",
+    "backup_cover",
     "build_problem",
     "coverage_matrix",
     "gap_area",
@@ -985,6 +986,63 @@ def max_cover(
     return _result(problem, "max_cover", chosen, objective=optimum,
                    bound=existing + solved.bound * total, solved=solved,
                    greedy=GreedyResult(tuple(greedy_sites), g_obj, max(gap, 0.0)))
+
+
+def backup_cover(
+    problem: SitingProblem,
+    chosen: Sequence[int] | np.ndarray,
+    count: int,
+    *,
+    time_limit_s: float | None = None,
+    threads: int | None = None,
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Return up to ``count`` more sites that serve a *second* time the most demand weight.
+
+    中文：备用覆盖（二次覆盖）：覆盖已满足后，其余新增设施优先布置在仅被一处设施覆盖的需求附近。
+
+    When a plan asks for N facilities ("计划打造 20 个口袋花园") and fewer already serve all the
+    demand they can reach, the rest still have to go somewhere: this second stage places them
+    where the most demand weight is served only once (by an existing facility or a chosen
+    site), the backup-coverage criterion of Hogan & ReVelle (1986). It is an exact maximal
+    cover (:func:`max_cover`) over the other candidates, with "served twice" as served; sites
+    adding nothing are left out.
+
+    Parameters
+    ----------
+    problem
+        From :func:`build_problem`.
+    chosen
+        Candidate positions already chosen (the first stage).
+    count
+        Most further sites.
+
+    Returns
+    -------
+    tuple
+        Candidate positions ranked by the weight they serve a second time, and those weights.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> homes = gpd.GeoSeries([Point(0, 0), Point(100, 0)], crs=4548)
+    >>> lots = gpd.GeoSeries([Point(50, 0), Point(0, 10), Point(100, 10)], crs=4548)
+    >>> problem = build_problem(homes, lots, 60.0, weight=[1, 3])
+    >>> backup_cover(problem, [0], 1)
+    ((2,), (3.0,))
+    """
+    picked = np.asarray(chosen, dtype=int)
+    n_c = problem.coverage.shape[1]
+    once = np.asarray(problem.coverage[:, picked].sum(axis=1), dtype=int).ravel() \
+        if picked.size else np.zeros(problem.coverage.shape[0], dtype=int)
+    times = problem.existing_covered.astype(int) + once
+    rest = np.setdiff1d(np.arange(n_c), picked)
+    if count <= 0 or rest.size == 0:
+        return (), ()
+    second = SitingProblem(sp.csr_array(problem.coverage[:, rest]), problem.weight, times >= 2,
+                           problem.demand_ids,
+                           tuple(problem.candidate_ids[int(j)] for j in rest))
+    result = max_cover(second, int(count), time_limit_s=time_limit_s, threads=threads)
+    return tuple(int(rest[j]) for j in result.chosen), result.gain
 
 
 def per_unit_cover(

@@ -416,12 +416,43 @@ def _evaluate_target(
         measured=_number(result.value), measured_planned=_number(measured_planned), gap=gap,
         status=status, missing=missing, lineage=tuple(lineage),
         failing_units=_failing_units(now), per_unit=tuple(jsonable(result.per_unit) or ()),
-        details=jsonable(dict(result.details)),
+        details=jsonable({**dict(result.details),
+                          **_planned_sites(store, adcode, target, year=year)}),
         error_bound=None if result.value is None else bound.value,
         error_bound_basis=bound.basis, error_bound_side=bound.side,
         within_error_bound=verdict.within_error_bound,
     )
     return row, _unit_rows(target, now, community_index)
+
+
+def _planned_sites(store: Store, adcode: str, target: Target, *, year: int) -> dict[str, Any]:
+    """Return ``{"planned_sites": ...}``: what the planned facilities of a siting target bring.
+
+    Share with existing facilities only and with the planned ones (or units before / after);
+    nothing when none are planned.
+    """
+    if target.siting is None:
+        return {}
+    from tanmap.layers.siting import planned_sites_run, target_question
+
+    try:
+        question = target_question(store, target, year=year, shortfall=False)
+        run = planned_sites_run(store, adcode, question, until=target.deadline)
+    except TanmapError as err:
+        return {"planned_sites": {"error": f"{type(err).__name__}: {err}"}}
+    if run is None:
+        return {}
+    r = run.result
+    figures: dict[str, Any] = {
+        "kind": run.kind, "model": run.model, "planned": len(run.candidates),
+        "adding": len(run.sites), "radius_m": run.radius_m, "demand": run.demand_basis,
+        "distance": run.distance, "until": target.deadline}
+    if run.model == "per_unit":
+        figures.update(units=r.total_weight, units_before=r.existing_weight,
+                       units_after=r.covered_weight)
+    else:
+        figures.update(share_before=r.share_before, share_after=r.share_after)
+    return {"planned_sites": figures}
 
 
 def _sort_key(row: AuditRow) -> tuple[int, int, str]:

@@ -26,6 +26,7 @@ from tanmap.geo.rules import get_rule
 from tanmap.geo.siting import (
     SIZE_RULES_M2,
     SitingResult,
+    backup_cover,
     build_problem,
     gap_area,
     generate_candidates,
@@ -56,10 +57,11 @@ __all__ = [
     "SitingRun",
     "plan_question",
     "plan_sites",
-    "site_for_target",
-    "target_question",
+    "planned_sites_run",
     "save_planned_sites",
     "silence_solver_banner",
+    "site_for_target",
+    "target_question",
 ]
 
 #: Side of the square cells residential land is cut into as demand units (m): a cell counts as
@@ -132,6 +134,9 @@ class PlanQuestion:
     fields: tuple[tuple[str, str], ...] = ()
     demand: str | None = None
     target_id: str | None = None
+    #: The plan asks for ``count`` facilities ("build 20"): once coverage is full, place the
+    #: rest where demand is served only once (:func:`tanmap.geo.siting.backup_cover`).
+    fill: bool = False
 
     def options(self) -> dict[str, Any]:
         """Return the keyword arguments of :func:`plan_sites` this question sets."""
@@ -142,7 +147,8 @@ class PlanQuestion:
 
 #: The siting questions of the seed plans (DOMAIN.md §1, /seeds), by district and kind.
 PLAN_QUESTIONS: tuple[PlanQuestion, ...] = (
-    PlanQuestion("120101", "pocket_garden", "和平 专栏2 (一): 计划打造 20 个口袋花园", count=20),
+    PlanQuestion("120101", "pocket_garden", "和平 专栏2 (一): 计划打造 20 个口袋花园", count=20,
+                 fill=True),
     PlanQuestion("120101", "transfer_station",
                  "和平: 加强废旧物资回收中转站规范建设, 每个街道设立 1 座中转站", min_count=1,
                  fields=(("station_type", "recyclables"),)),
@@ -158,7 +164,7 @@ PLAN_QUESTIONS: tuple[PlanQuestion, ...] = (
                  "津市: 到2025年底, 城区核心区公共充电设施服务半径小于2公里",
                  target_share=1.0, radius_m=2000.0, zone_type="core_area"),
     PlanQuestion("310101", "pocket_garden",
-                 "黄浦: 新增纳入城市公园名录的街心花园数量 10 个", count=10),
+                 "黄浦: 新增纳入城市公园名录的街心花园数量 10 个", count=10, fill=True),
 )
 
 
@@ -190,7 +196,8 @@ def plan_question(adcode: str, kind: str) -> PlanQuestion:
 _COUNT_METRICS = frozenset({"feature_count"})
 
 
-def target_question(store: Store, target: Target, *, year: int | None = None) -> PlanQuestion:
+def target_question(store: Store, target: Target, *, year: int | None = None,
+                    shortfall: bool = True) -> PlanQuestion:
     """Return the siting question of a catalog target with a ``siting`` link.
 
     中文：由规划目标（目录中的 siting 链接）生成选址问题。
@@ -200,7 +207,8 @@ def target_question(store: Store, target: Target, *, year: int | None = None) ->
     ``params.min_count`` (default 1) per unit. ``max_cover``: the link's ``count``, else the
     shortfall of a count target, ``ceil(target - measured)`` as of ``year`` (built features,
     the target's own filters). Field values for the saved sites: the link's ``fields``, else
-    the target's ``field`` and first of ``values``.
+    the target's ``field`` and first of ``values``. ``shortfall=False`` skips measuring the
+    shortfall (count 1: for evaluating planned sites, whose number is given).
 
     Raises
     ------
@@ -218,7 +226,7 @@ def target_question(store: Store, target: Target, *, year: int | None = None) ->
     params = dict(target.params)
     fields = dict(link.fields)
     if not fields and params.get("field") and params.get("values"):
-        fields = {str(params["field"]): str(list(params["values"])[0])}
+        fields = {str(params["field"]): str(next(iter(params["values"])))}
     radius = link.radius_m if link.radius_m is not None else params.get("radius_m")
     zone = params.get("zone_type")
     common: dict[str, Any] = {
@@ -236,6 +244,8 @@ def target_question(store: Store, target: Target, *, year: int | None = None) ->
         share = min(1.0, float(target.target) + (1e-6 if target.comparison == ">" else 0.0))
         return PlanQuestion(**common, target_share=share)
     count = link.count
+    if count is None and not shortfall:
+        count = 1
     if count is None:
         if target.metric not in _COUNT_METRICS or target.target is None:
             raise MetricParameterError(
@@ -251,7 +261,7 @@ def target_question(store: Store, target: Target, *, year: int | None = None) ->
                 "to add more anyway.")
         common["quote"] = (f"{common['quote']} (target {float(target.target):g}, built "
                            f"{built:g}: {count} to site)")
-    return PlanQuestion(**common, count=count)
+    return PlanQuestion(**common, count=count, fill=True)
 
 
 def site_for_target(store: Store, district: str, target_id: str, *,
@@ -640,8 +650,14 @@ def plan_sites(
     else:
         result = set_cover(problem, target_share=float(target_share or 0.0), budget=budget,
                            time_limit_s=time_limit_s)
+    backup: tuple[tuple[int, ...], tuple[float, ...]] = ((), ())
+    if (model == "max_cover" and question is not None and question.fill and budget is None
+            and len(result.chosen) < int(count or 0)):
+        backup = backup_cover(problem, result.chosen, int(count or 0) - len(result.chosen),
+                              time_limit_s=time_limit_s)
+        result = replace(result, extra={**result.extra, "backup_sites": len(backup[0])})
     sites = _site_rows(cands, result, epsg, weight_total=result.total_weight,
-                       weight_unit=_WEIGHT_UNITS[demand_basis])
+                       weight_unit=_WEIGHT_UNITS[demand_basis], backup=backup)
     after = problem.covered_by(list(result.chosen))
     served = np.where(problem.existing_covered, "before", np.where(after, "new", "no"))
     cells = gpd.GeoDataFrame({"id": cells_in["id"].to_numpy(), "land_id": cells_in["land_id"],
@@ -791,15 +807,22 @@ def _lineage(versions: list[LayerVersion | None]) -> list[dict[str, Any]]:
 
 
 _SITE_COLUMNS = ("id", "name", "area_m2", "cost_wan_yuan", "available_year", "land_use",
-                 "ownership", "origin", "origin_detail")
+                 "ownership", "origin", "origin_detail", "planned_year")
 
 
 def _site_rows(cands: gpd.GeoDataFrame, result: SitingResult, epsg: int, *,
                weight_total: float, units: np.ndarray | None = None,
-               weight_unit: str = "m2") -> gpd.GeoDataFrame:
-    """Return the chosen candidates ranked by gain (EPSG:4326): rank, gain_m2 (m² demand), or
-    gain with gain_unit (buildings, residents), gain_share."""
-    order = list(result.chosen)
+               weight_unit: str = "m2",
+               backup: tuple[tuple[int, ...], tuple[float, ...]] = ((), ()),
+               ) -> gpd.GeoDataFrame:
+    """Return the chosen candidates ranked by gain (EPSG:4326).
+
+    Columns: rank, gain_m2 (m² demand) or gain with gain_unit (buildings, residents),
+    gain_share; ``backup`` sites (second stage) follow with gain 0 and ``backup_gain`` (the
+    weight they serve a second time).
+    """
+    order = list(result.chosen) + list(backup[0])
+    result = replace(result, gain=tuple(result.gain) + (0.0,) * len(backup[0]))
     picked = cands.iloc[order].reset_index(drop=True)
     columns = {c: picked[c].to_numpy() for c in _SITE_COLUMNS if c in picked.columns}
     if "origin" not in columns:
@@ -812,7 +835,10 @@ def _site_rows(cands: gpd.GeoDataFrame, result: SitingResult, epsg: int, *,
             {"gain": np.round(gains, 1), "gain_unit": np.full(len(order), weight_unit)}),
          "gain_share": gains / weight_total if weight_total and units is None
          else np.zeros(len(order)),
-         **({} if units is None else {"unit_id": units[order]})},
+         **({} if units is None else {"unit_id": units[order]}),
+         **({"backup_gain": np.round(np.r_[np.zeros(len(order) - len(backup[0])),
+                                           np.asarray(backup[1], dtype=float)], 1)}
+            if backup[0] else {})},
         geometry=picked.geometry.to_numpy(), crs=epsg)
     return frame.to_crs(4326)
 
@@ -846,6 +872,44 @@ def _per_unit(store: Store, district: str, kind: str, epsg: int, area: Any,
     sites = _site_rows(cands, result, epsg, weight_total=0.0, units=cand_units)
     return SitingRun(kind, district, "per_unit", None, result, sites, _to_4326(cands), source,
                      len(unit_ids), epsg, defaults.citation, _lineage(lineage))
+
+
+def planned_sites_run(store: Store, district: str, question: PlanQuestion, *,
+                      until: int | None = None, **options: Any) -> SitingRun | None:
+    """Return what the planned ``question.kind`` features bring (the what-if, 按计划).
+
+    中文：规划设施（如已保存的选址结果）带来的覆盖：现状与计入规划两组数字、每处增益。
+
+    The planned (or under-construction) features with a ``planned_year`` (at most ``until``)
+    and the question's field values are the candidates, all of them chosen: coverage models
+    give the share with existing facilities only (``share_before``) and with the planned ones
+    (``share_after``), each site ranked by the weight it adds (sites adding nothing are left
+    out of ``sites``); per-unit questions give the units served before and after.
+    None when nothing is planned.
+    """
+    from tanmap.geo.audit import PLANNED_STATUSES
+
+    frame = store.read(question.kind, district=district)
+    if frame.empty or "status" not in frame.columns:
+        return None
+    year = pd.to_numeric(frame.get("planned_year"), errors="coerce")
+    keep = frame["status"].astype("object").isin(PLANNED_STATUSES) & year.notna()
+    if until is not None:
+        keep &= year <= until
+    for name, value in question.fields:
+        if name in frame.columns:
+            keep &= frame[name].astype("object").astype(str).str.lower() == value.lower()
+    planned = frame[keep]
+    if planned.empty:
+        return None
+    columns = [c for c in ("id", "name", "planned_year", "area_m2") if c in planned.columns]
+    lots = gpd.GeoDataFrame(planned[columns].assign(origin="planned"),
+                            geometry=planned.geometry, crs=planned.crs)
+    if question.min_count is None:
+        question = replace(question, count=len(lots), target_share=None)
+    run = plan_sites(store, district, question.kind, question=question, candidates=lots,
+                     **options)
+    return replace(run, candidate_source="planned")
 
 
 def save_planned_sites(store: Store, run: SitingRun, year: int, *,
