@@ -611,9 +611,11 @@ def plan_sites(
         area = zone
     radius = float(radius_m if radius_m is not None else defaults.radius_m or 0.0)
     fields = () if question is None else question.fields
-    existing, existing_radius, versions = _existing(store, defaults.existing, district, epsg,
-                                                    radius, fields,
-                                                    park_tiers=defaults.park_tiers)
+    # Field values pick the facilities a per-unit rule counts (回收中转站, not 生活垃圾转运站);
+    # for coverage every built facility of the kinds serves (a 街心花园 serves like a 口袋花园).
+    existing, existing_radius, versions = _existing(
+        store, defaults.existing, district, epsg, radius,
+        fields if model == "per_unit" else (), park_tiers=defaults.park_tiers)
     lineage: list[LayerVersion | None] = list(versions)
 
     cands, source = _candidates(store, district, kind, epsg, candidates, available_by)

@@ -172,7 +172,7 @@ def test_cli_reads_a_lot_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "Residential land the new sites serve 新选址新增覆盖的居住用地 (4)" in page
     assert "Residential land still unserved 仍未覆盖的居住用地 (0)" in page
     assert "<title>nan" not in page
-    assert "coverage: 50.0% → 100.0%" in out
+    assert "coverage (residential land): 50.0% → 100.0%" in out
     assert "近" in out
     assert "80.0" in out  # its cost
     assert cli.main([*base, "--target", "1", "--budget", "10"]) == 1
