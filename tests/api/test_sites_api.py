@@ -202,4 +202,6 @@ def test_request_kinds_are_the_siting_kinds() -> None:
     from tanmap.api.models import SiteRequest
     from tanmap.layers.kinds import SITING_KINDS
 
-    assert set(get_args(SiteRequest.model_fields["kind"].annotation)) == set(SITING_KINDS)
+    literal, none = get_args(SiteRequest.model_fields["kind"].annotation)  # kind | None
+    assert none is type(None)
+    assert set(get_args(literal)) == set(SITING_KINDS)
