@@ -160,25 +160,10 @@ def run_site(args: argparse.Namespace) -> int:
 
 
 def _write_map(store: Any, run: Any, path: Path, lang: str) -> None:
-    """Write the sites over the demand, the existing facilities and the candidates."""
-    from tanmap.layers.siting import SITING_DEFAULTS
-    from tanmap.maps.build import district_map
+    """Write the siting map: before and after, the sites ranked by gain (maps.siting)."""
+    from tanmap.maps.siting import siting_map
 
-    defaults = SITING_DEFAULTS[run.kind]
-    kinds = ("residential_land", *defaults.existing, *(
-        (defaults.unit_kind,) if defaults.unit_kind else ()))
-    layers = {k: store.read(k, district=run.district) for k in dict.fromkeys(kinds)}
-    layers = {k: v for k, v in layers.items() if not v.empty}
-    layers["candidate_site"] = run.candidates
-    row = store.districts()
-    row = row[row["adcode"].astype(str) == run.district]
-    if "name_en" in row.columns:  # a district added without an English name
-        row = row.assign(name_en=row["name_en"].fillna(""))
-    overlays = {"new_sites": run.sites}
-    if run.demand is not None:
-        overlays = {"newly_served": run.demand[run.demand["served"] == "new"],
-                    "still_unserved": run.demand[run.demand["served"] == "no"], **overlays}
-    district_map(row, layers, coverage=overlays, lang=lang, theme=None).save(str(path))
+    siting_map(store, run, lang=lang).save(str(path))
 
 
 _UNIT_TEXT = {"buildings": ("栋", "buildings"), "residents": ("人", "residents")}
