@@ -1004,8 +1004,9 @@ def backup_cover(
     demand they can reach, the rest still have to go somewhere: this second stage places them
     where the most demand weight is served only once (by an existing facility or a chosen
     site), the backup-coverage criterion of Hogan & ReVelle (1986). It is an exact maximal
-    cover (:func:`max_cover`) over the other candidates, with "served twice" as served; sites
-    adding nothing are left out.
+    cover (:func:`max_cover`) over the other candidates, with "served twice" as served (demand
+    not served yet, if any candidate reaches it, counts too); sites adding nothing are left
+    out.
 
     Parameters
     ----------

@@ -61,6 +61,7 @@ __all__ = [
     "save_planned_sites",
     "silence_solver_banner",
     "site_for_target",
+    "sites_for_export",
     "target_question",
 ]
 
@@ -912,6 +913,34 @@ def planned_sites_run(store: Store, district: str, question: PlanQuestion, *,
     run = plan_sites(store, district, question.kind, question=question, candidates=lots,
                      **options)
     return replace(run, candidate_source="planned")
+
+
+def sites_for_export(run: SitingRun) -> gpd.GeoDataFrame:
+    """Return the chosen sites with the run's figures on every row, for a file (EPSG:4326).
+
+    中文：导出选址结果（每处：名次、增益、占比；并附模型、半径、前后覆盖率、目标编号）。
+
+    Beside each site's rank and gain: ``kind``, ``model``, ``radius_m``, ``demand``,
+    ``distance``, ``target_id``, ``share_before`` / ``share_after`` (coverage models; per unit:
+    ``units_before`` / ``units_after``), ``mip_gap`` and ``solve_s``, so the file stands alone.
+    Written with :func:`tanmap.layers.io.write_layer` (GeoJSON, GeoPackage, zipped Shapefile,
+    whose ``fields.csv`` keeps the full names).
+    """
+    r = run.result
+    figures: dict[str, Any] = {
+        "kind": run.kind, "model": run.model, "radius_m": run.radius_m,
+        "demand": run.demand_basis, "distance": run.distance, "target_id": run.target_id}
+    if run.model == "per_unit":
+        figures.update(units_before=r.existing_weight, units_after=r.covered_weight)
+    else:
+        figures.update(share_before=r.share_before, share_after=r.share_after)
+    figures.update(mip_gap=r.mip_gap, solve_s=round(r.solve_s, 4))
+    frame = run.sites.copy()
+    geometry = frame.geometry.name
+    for name, value in figures.items():
+        frame[name] = value
+    columns = [c for c in frame.columns if c != geometry] + [geometry]
+    return frame[columns]
 
 
 def save_planned_sites(store: Store, run: SitingRun, year: int, *,

@@ -105,7 +105,12 @@ def register(subparsers: Any) -> None:
 def run_site(args: argparse.Namespace) -> int:
     """Handle ``tanmap site``."""
     from tanmap.layers.io import load, write_layer
-    from tanmap.layers.siting import plan_sites, save_planned_sites, site_for_target
+    from tanmap.layers.siting import (
+        plan_sites,
+        save_planned_sites,
+        site_for_target,
+        sites_for_export,
+    )
 
     target_id = None
     try:
@@ -138,7 +143,7 @@ def run_site(args: argparse.Namespace) -> int:
                          **options)
     notes: list[str] = []
     if args.out is not None:
-        write_layer(run.sites, args.out, args.fmt)
+        write_layer(sites_for_export(run), args.out, args.fmt)
         notes.append(f"exported {len(run.sites)} sites to {args.out}")
     if args.map_path is not None:
         _write_map(store, run, args.map_path, args.lang)

@@ -18,7 +18,13 @@ from tanmap.api.routers.layers import EXPORT_MEDIA, _save_upload
 from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.errors import MetricParameterError
 from tanmap.layers.io import load, write_layer
-from tanmap.layers.siting import SitingRun, plan_sites, save_planned_sites, site_for_target
+from tanmap.layers.siting import (
+    SitingRun,
+    plan_sites,
+    save_planned_sites,
+    site_for_target,
+    sites_for_export,
+)
 from tanmap.layers.store import Store
 
 if TYPE_CHECKING:
@@ -80,7 +86,7 @@ def _respond(run: SitingRun, adcode: str, format: str) -> Any:
     tmp = tempfile.TemporaryDirectory(prefix="tanmap-sites-")
     path = FilePath(tmp.name) / f"{adcode}_{run.kind}_sites{suffix}"
     try:
-        write_layer(run.sites, path, format)
+        write_layer(sites_for_export(run), path, format)
     except Exception:
         tmp.cleanup()
         raise
