@@ -335,5 +335,6 @@ def test_siting_map_before_and_after_then_planned(client: TestClient) -> None:
     card = client.get(f"/api/districts/{HEPING}/audit.html")
     assert ('<a href="/maps/120101/sites?target=120101-G03&amp;lang=zh&amp;planned=true">'
             "选址地图</a>") in card.text
-    assert "规划设施" in card.text and "→ 100.0%" in card.text
+    assert "规划设施" in card.text
+    assert "→ 100.0%" in card.text
     assert "按计划可达标" in card.text

@@ -17,7 +17,7 @@ from tanmap.geo.audit import Status
 from tanmap.geo.errors import MetricParameterError
 from tanmap.layers.audit import audit_district
 from tanmap.layers.card.card_text import note_text
-from tanmap.layers.catalog import load_catalog
+from tanmap.layers.catalog import Target, load_catalog
 from tanmap.layers.demo import load_demo, load_osm_demo, osm_demo_extract
 from tanmap.layers.siting import (
     planned_sites_run,
@@ -45,7 +45,7 @@ def store(demo_path: Path, tmp_path: Path) -> Store:
     return open_store(path)
 
 
-def _target(adcode: str, target_id: str):  # noqa: ANN202 - a catalog Target
+def _target(adcode: str, target_id: str) -> Target:
     return next(t for t in load_catalog(adcode).targets if t.id == target_id)
 
 
@@ -147,7 +147,8 @@ def test_saved_gardens_put_the_target_on_track_with_their_coverage(store: Store)
     save_planned_sites(store, run, 2025)
     row = audit_district(store, HEPING).row("120101-G03")
     assert row.measured == before.measured == 1.0
-    assert row.measured_planned is not None and row.measured_planned >= 20
+    assert row.measured_planned is not None
+    assert row.measured_planned >= 20
     assert row.status is Status.ON_TRACK
     planned = row.details["planned_sites"]
     assert planned["share_before"] == pytest.approx(run.result.share_before)
@@ -163,7 +164,8 @@ def test_saved_gardens_put_the_target_on_track_with_their_coverage(store: Store)
     assert what_if.candidate_source == "planned"
     assert what_if.result.share_after == 1.0
     gains = what_if.sites["gain_m2"].tolist()
-    assert gains == sorted(gains, reverse=True) and gains[0] > 0
+    assert gains == sorted(gains, reverse=True)
+    assert gains[0] > 0
 
 
 def test_a_met_count_target_has_nothing_to_site(store: Store) -> None:
