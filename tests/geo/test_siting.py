@@ -444,3 +444,20 @@ def test_backup_cover_matches_brute_force() -> None:
     assert second(extra) == pytest.approx(best)
     assert sum(gains) == pytest.approx(best)
     assert list(gains) == sorted(gains, reverse=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), radius=st.floats(20.0, 400.0))
+def test_walking_never_reaches_farther_than_the_crow_flies(seed: int, radius: float) -> None:
+    """A walk (legs + streets) is never shorter than the straight distance, so the walking
+    matrix is a subset of the straight one (points and polygons alike)."""
+    from tanmap.geo.siting import network_coverage_matrix
+
+    _lines, net = _grid_network(4, 120.0)
+    rng = np.random.default_rng(seed)
+    homes = gpd.GeoSeries([Point(x, y) for x, y in rng.uniform(-30, 400, (15, 2))], crs=EPSG_M)
+    sites = gpd.GeoSeries([box(x, y, x + 25, y + 25) for x, y in rng.uniform(0, 360, (3, 2))]
+                          + [Point(x, y) for x, y in rng.uniform(0, 360, (3, 2))], crs=EPSG_M)
+    walk = network_coverage_matrix(homes, sites, radius, net).toarray()
+    straight = coverage_matrix(homes, sites, radius).toarray()
+    assert not (walk & ~straight).any()
