@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -60,7 +60,8 @@ def siting_page(
     store.district(adcode)
 
     def run() -> SitingRun:
-        options = {"radius_m": radius_m, "demand": demand, "distance": distance}
+        options: dict[str, Any] = {"radius_m": radius_m, "demand": demand,
+                                   "distance": distance}
         if target is not None:
             if planned:
                 from tanmap.layers.catalog import load_catalog
@@ -94,8 +95,8 @@ def siting_page(
 
 
 def _planned(store: Store, adcode: str, question: PlanQuestion,
-             options: dict[str, object]) -> SitingRun:
-    run = planned_sites_run(store, adcode, question, **options)  # type: ignore[arg-type]
+             options: dict[str, Any]) -> SitingRun:
+    run = planned_sites_run(store, adcode, question, **options)
     if run is None:
         raise MetricParameterError(
             f"district {adcode} has no planned {question.kind} features with a planned year; "
