@@ -583,6 +583,11 @@ def plan_sites(
     model: Literal["set_cover", "max_cover", "per_unit"] = (
         "max_cover" if count is not None else "set_cover" if target_share is not None
         else "per_unit")
+    if model == "per_unit" and (distance != "straight" or demand_basis != "land"):
+        raise MetricParameterError(
+            f"per-unit siting counts the {kind} inside each 街道/社区; demand and distance do not "
+            f"apply: leave out {option_hint('demand', demand_basis)} and "
+            f"{option_hint('distance', distance)}.")
     if model == "per_unit" and defaults.unit_kind is None:
         raise MetricParameterError(
             f"{kind} is sited by coverage, not per unit: give {option_hint('count', 'N')} or "

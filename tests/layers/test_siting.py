@@ -214,6 +214,12 @@ def test_population_demand_names_the_missing_field(store: GeoPackageStore) -> No
         plan_sites(store, CODE, "pocket_garden", count=1, demand="people")
 
 
+def test_per_unit_refuses_demand_and_distance(store: GeoPackageStore) -> None:
+    with pytest.raises(MetricParameterError, match=r"demand and distance do not apply.*"
+                                                   r"distance='network'"):
+        plan_sites(store, CODE, "transfer_station", min_count=1, distance="network")
+
+
 def test_area_demand_covers_the_whole_district(store: GeoPackageStore) -> None:
     run = plan_sites(store, CODE, "charging_station", count=1, radius_m=400.0, demand="area")
     assert run.result.total_weight == pytest.approx(1_000_000.0, rel=1e-6)
