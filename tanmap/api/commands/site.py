@@ -54,7 +54,10 @@ def register(subparsers: Any) -> None:
                     "facilities that exist. --count N: the N sites serving the most residential "
                     "land (maximal cover); --target SHARE: the fewest sites bringing coverage to "
                     "SHARE (set cover); --per-unit K: at least K per 街道/社区 (transfer stations, "
-                    "recycling points). Solved exactly (HiGHS MILP); the greedy answer and its "
+                    "recycling points); --target ID: the question of a catalog target (e.g. "
+                    "120101-G03, 和平 20 口袋花园). --demand and --distance say what is served and "
+                    "how far (walking along the walk_network with --distance network). "
+                    "Solved exactly (HiGHS MILP); the greedy answer and its "
                     "gap are shown beside. Candidates: --candidates FILE (lots), else the "
                     "district's candidate_site layer, else grid cells generated in the gaps.",
     )
