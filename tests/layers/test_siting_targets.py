@@ -27,14 +27,14 @@ from tanmap.layers.siting import (
 )
 from tanmap.layers.store import Store, open_store
 
-HEPING, JINSHI, OSM = "120101", "430781", "246091"
+HEPING, JINSHI, OSM, HUANGPU = "120101", "430781", "246091", "310101"
 
 
 @pytest.fixture(scope="module")
 def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("siting-targets") / "demo.gpkg"
     store = open_store(path, create=True)
-    load_demo(store, [HEPING, JINSHI])
+    load_demo(store, [HEPING, JINSHI, HUANGPU])
     return path
 
 
@@ -78,6 +78,28 @@ def test_heping_twenty_gardens(store: Store) -> None:
     assert run.result.share_before < 1.0
     assert run.result.share_after == 1.0
     assert dict(run.fields) == {"garden_type": "pocket_garden"}
+
+
+def test_huangpu_street_gardens(store: Store) -> None:
+    """黄浦 G03 (10 new 街心花园 since 2021) is met in the sample (11 built): nothing to site;
+    asked for 3 more anyway, they are saved as street gardens so the target counts them."""
+    from dataclasses import replace
+
+    from tanmap.layers.siting import plan_sites
+
+    built = audit_district(store, HUANGPU).row("310101-G03").measured
+    assert built == 11
+    with pytest.raises(MetricParameterError, match=r"met already \(11 built, target 10\)"):
+        site_for_target(store, HUANGPU, "310101-G03")
+    question = target_question(store, _target(HUANGPU, "310101-G03"), shortfall=False)
+    assert dict(question.fields) == {"garden_type": "street_garden"}
+    run = plan_sites(store, HUANGPU, "pocket_garden", question=replace(question, count=3))
+    assert 1 <= len(run.sites) <= 3
+    save_planned_sites(store, run, 2025)
+    saved = store.read("pocket_garden", district=HUANGPU)
+    mine = saved[saved["id"].astype(str).str.startswith("SITE-")]
+    assert set(mine["garden_type"]) == {"street_garden"}
+    assert len(mine) == len(run.sites)
 
 
 def test_heping_transfer_station_per_subdistrict(store: Store) -> None:
