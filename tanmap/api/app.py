@@ -24,6 +24,7 @@ from tanmap.api.routers import (
     rasters,
     results,
     rules,
+    site_maps,
     sites,
 )
 from tanmap.api.settings import Settings, get_settings
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await call_next(request)
 
     for module in (districts, layers, history, metrics, results, audit, indicators, rules, rasters,
-                   sites,
+                   sites, site_maps,
                    pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AuditRuleRequest",
@@ -103,7 +103,12 @@ class SiteRequest(_Model):
     """A siting question (设施选址): exactly one of count, target_share, min_count."""
 
     kind: Literal["pocket_garden", "park", "charging_station", "recycling_point",
-                  "transfer_station", "bus_stop"]
+                  "transfer_station", "bus_stop"] | None = Field(
+        default=None, description="facility kind; left out with target_id (the target names it)")
+    target_id: str | None = Field(
+        default=None, pattern=r"^\d{6}-[A-Z]{1,3}\d{2}$",
+        description="a catalog target with a siting question (e.g. 120101-G03): it sets the "
+                    "kind, the model and its figure")
     count: int | None = Field(default=None, ge=0, le=500, description="best N new sites")
     target_share: float | None = Field(default=None, gt=0, le=1,
                                        description="coverage target (share 0-1)")
@@ -116,6 +121,17 @@ class SiteRequest(_Model):
     available_by: int | None = Field(default=None, ge=1900, le=2100)
     time_limit_s: float = Field(default=30.0, gt=0, le=120, description="solver time limit (s)")
     plan: bool = Field(default=False, description="the seed plan's own question (规划目标)")
+    demand: Literal["land", "area", "buildings", "population"] | None = Field(
+        default=None, description="what is served: residential land (default), the whole "
+                                  "area, residential buildings, or their residents")
+    distance: Literal["straight", "network"] | None = Field(
+        default=None, description="straight line (default) or walked along the walk_network")
+
+    @model_validator(mode="after")
+    def _kind_or_target(self) -> SiteRequest:
+        if self.kind is None and self.target_id is None:
+            raise ValueError("give kind (e.g. pocket_garden) or target_id (e.g. 120101-G03)")
+        return self
 
 
 class MetricInfo(_Model):

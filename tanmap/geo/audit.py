@@ -438,7 +438,8 @@ def filter_as_of(
       taken as the current state) and its ``completion_year`` is at most ``year`` or null; or
     * ``include_planned_until`` is given, its status is planned / under_construction and its
       ``planned_year`` is at most ``include_planned_until`` (a planned project without a year
-      is not counted: nothing says it will be done in time).
+      is not counted: nothing says it will be done in time); its empty ``completion_year``
+      becomes the planned year, so "completed since" filters count it.
 
     A frame without a ``status`` column (e.g. sub-district units) is returned unchanged.
     The input is not modified; the result keeps the input's index and CRS.
@@ -455,6 +456,8 @@ def filter_as_of(
     ['a', 'b']
     >>> filter_as_of(df, 2024, include_planned_until=2030)["id"].tolist()
     ['a', 'b', 'd']
+    >>> filter_as_of(df, 2024, include_planned_until=2030)["completion_year"].tolist()
+    [nan, 2020.0, 2025.0]
     """
     if "status" not in features.columns:
         return features.copy()
@@ -469,6 +472,16 @@ def filter_as_of(
         is_planned = status.isin(PLANNED_STATUSES).to_numpy()
         due = (planned_year <= include_planned_until).fillna(False).to_numpy(dtype=bool)
         keep = keep | (is_planned & due)
+        out = features.loc[keep].copy()
+        # A project counted as done by its planned year is completed then: "built since
+        # 2023" filters (completion_year) count it, as they count a finished one.
+        if "completion_year" in out.columns and "planned_year" in out.columns:
+            take = (is_planned & due)[keep] & out["completion_year"].isna().to_numpy()
+            if take.any():
+                out["completion_year"] = out["completion_year"].astype("object")
+                out.loc[take, "completion_year"] = out.loc[take, "planned_year"]
+                out["completion_year"] = pd.to_numeric(out["completion_year"])
+        return out
     return features.loc[keep].copy()
 
 

@@ -38,9 +38,18 @@ import shapely
 from tanmap.geo.coverage import covered_mask
 from tanmap.geo.crs import require_projected, require_same_crs
 from tanmap.geo.errors import UnreachableTargetError
+from tanmap.geo.walking import (
+    attach,
+    build_graph,
+    insert_points,
+    multi_source_distances,
+    park_access_points,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from tanmap.geo.walking import NetworkArrays
 
 __all__ = [
     "CANDIDATE_ORIGINS",
@@ -49,11 +58,13 @@ __all__ = [
     "GreedyResult",
     "SitingProblem",
     "SitingResult",
+    "backup_cover",
     "build_problem",
     "coverage_matrix",
     "gap_area",
     "generate_candidates",
     "max_cover",
+    "network_coverage_matrix",
     "per_unit_cover",
     "set_cover",
     "units_of",
@@ -303,6 +314,99 @@ def coverage_matrix(
     return sp.csr_array((data, (d_pos[rows], c_pos[cols])), shape=shape)
 
 
+def network_coverage_matrix(
+    demand: gpd.GeoSeries,
+    facilities: gpd.GeoSeries,
+    radius_m: float | Sequence[float] | np.ndarray,
+    network: NetworkArrays,
+) -> sp.csr_array:
+    """Return the demand x facility coverage matrix by *walking* distance (True = within).
+
+    中文：步行距离覆盖矩阵（需求单元 × 设施，沿步行网络的距离 ≤ 服务半径）。
+
+    Reuses the walking-reach machinery of :mod:`tanmap.geo.walking` (issue 11): a facility is
+    entered where the network meets or crosses its boundary, else at the nearest network point
+    (the gap walked, :func:`~tanmap.geo.walking.park_access_points`; a point facility is
+    entered at its nearest network point); a demand unit joins its nearest edge
+    (:func:`~tanmap.geo.walking.attach`, its off-network leg added). All access and joining
+    points are inserted into their edges once (:func:`~tanmap.geo.walking.insert_points`), then
+    one cut-off Dijkstra per facility from its access points gives the walk to every demand
+    unit; (i, j) is True when network distance + leg <= the facility's radius (inclusive).
+
+    Parameters
+    ----------
+    demand, facilities
+        Geometries in one projected CRS (metres), the network's.
+    radius_m
+        One radius or one per facility (m); NaN = the facility serves nobody.
+    network
+        Walkable edges as graph arrays (:func:`tanmap.geo.walking.graph_arrays`).
+
+    Examples
+    --------
+    A street from (0, 0) to (1000, 0); a home 10 m off it at x = 400, a site on it at x = 0
+    and another 50 m off it at x = 900 (walk 50 + 500 + 10 = 560 m):
+
+    >>> from shapely import LineString, Point
+    >>> from tanmap.geo.walking import graph_arrays
+    >>> net = graph_arrays(np.array([LineString([(0, 0), (1000, 0)])]))
+    >>> homes = gpd.GeoSeries([Point(400, 10)], crs=4548)
+    >>> sites = gpd.GeoSeries([Point(0, 0), Point(900, 50)], crs=4548)
+    >>> network_coverage_matrix(homes, sites, 500.0, net).toarray()
+    array([[ True, False]])
+    >>> network_coverage_matrix(homes, sites, 560.0, net).toarray()
+    array([[ True,  True]])
+    """
+    require_projected(demand, what="demand")
+    require_same_crs(demand, facilities, what_a="demand", what_b="facilities")
+    d_geoms = np.asarray(demand.array, dtype=object)
+    f_geoms = np.asarray(facilities.array, dtype=object)
+    shape = (d_geoms.size, f_geoms.size)
+    radius = np.broadcast_to(np.asarray(radius_m, dtype=float), (f_geoms.size,)).copy()
+    if (radius[~np.isnan(radius)] < 0).any() or np.isinf(radius).any():
+        raise ValueError("radius_m must be finite distances >= 0 in metres (NaN: not counted).")
+    f_ok = ~(shapely.is_missing(f_geoms) | shapely.is_empty(f_geoms)) & ~np.isnan(radius)
+    d_ok = ~(shapely.is_missing(d_geoms) | shapely.is_empty(d_geoms))
+    if network.lines.size == 0 or not f_ok.any() or not d_ok.any():
+        return sp.csr_array(shape, dtype=bool)
+    f_pos = np.flatnonzero(f_ok)
+    access = park_access_points(f_geoms[f_pos], network.lines, network.length_m)
+    d_pos = np.flatnonzero(d_ok)
+    joins = attach(d_geoms[d_pos], network.lines, network.length_m)
+    t_ok = joins.edge >= 0
+    n_src = access.edge.size
+    split = insert_points(network.from_node, network.to_node, network.length_m,
+                          network.n_nodes, np.concatenate([access.edge, joins.edge[t_ok]]),
+                          np.concatenate([access.offset_m, joins.offset_m[t_ok]]))
+    # As in walking_reach: an access point off the network is a leaf that far out.
+    src_node = split.point_node[:n_src]
+    legs = np.flatnonzero(access.gap_m > 0)
+    leaf = split.n_nodes + np.arange(legs.size, dtype=np.int64)
+    start = src_node.copy()
+    start[legs] = leaf
+    graph = build_graph(np.concatenate([split.from_node, src_node[legs]]),
+                        np.concatenate([split.to_node, leaf]),
+                        np.concatenate([split.length_m, access.gap_m[legs]]),
+                        split.n_nodes + legs.size)
+    tgt_rows = d_pos[t_ok]
+    tgt_node = graph.node_of[split.point_node[n_src:]]
+    tgt_leg = joins.gap_m[t_ok]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for k, j in enumerate(f_pos):
+        starts = graph.node_of[start[access.park == k]]
+        if starts.size == 0:
+            continue
+        cut = float(radius[j])
+        walk = multi_source_distances(graph, starts, cut)[tgt_node] + tgt_leg
+        hit = np.flatnonzero(walk <= cut * (1 + 1e-12) + 1e-9)
+        rows.append(tgt_rows[hit])
+        cols.append(np.full(hit.size, j, dtype=np.int64))
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    return sp.csr_array((np.ones(r.size, dtype=bool), (r, c)), shape=shape)
+
+
 @dataclass(frozen=True)
 class SitingProblem:
     """A coverage siting instance: who covers whom, what each demand unit weighs.
@@ -380,6 +484,7 @@ def build_problem(
     demand_ids: Sequence[str] | None = None,
     candidate_ids: Sequence[str] | None = None,
     cost: Sequence[float] | np.ndarray | None = None,
+    network: NetworkArrays | None = None,
 ) -> SitingProblem:
     """Return the siting problem of ``demand`` served within ``radius_m`` of a site.
 
@@ -403,6 +508,10 @@ def build_problem(
         Ids for messages; None = ``D1..``, ``C1..``.
     cost
         Cost per candidate (for a budget or the cheapest cover); None = no costs.
+    network
+        Walkable edges (:func:`tanmap.geo.walking.graph_arrays`): distances are walked along
+        them (:func:`network_coverage_matrix`), for new and existing sites alike; None = the
+        straight-line distance.
 
     Examples
     --------
@@ -414,11 +523,16 @@ def build_problem(
     >>> problem.existing_covered.tolist(), problem.coverage.toarray().ravel().tolist()
     ([True, False], [False, True])
     """
-    matrix = coverage_matrix(demand, candidates, radius_m)
+    matrix = (coverage_matrix(demand, candidates, radius_m) if network is None
+              else network_coverage_matrix(demand, candidates, radius_m, network))
     n_d, n_c = matrix.shape
     if existing is not None and len(existing):
         radius = radius_m if existing_radius_m is None else existing_radius_m
-        served = covered_mask(demand, existing, radius)
+        if network is None:
+            served = covered_mask(demand, existing, radius)
+        else:
+            walked = network_coverage_matrix(demand, existing, radius, network)
+            served = np.diff(walked.indptr) > 0
     else:
         served = np.zeros(n_d, dtype=bool)
     w = np.ones(n_d) if weight is None else np.asarray(weight, dtype=float)
@@ -872,6 +986,64 @@ def max_cover(
     return _result(problem, "max_cover", chosen, objective=optimum,
                    bound=existing + solved.bound * total, solved=solved,
                    greedy=GreedyResult(tuple(greedy_sites), g_obj, max(gap, 0.0)))
+
+
+def backup_cover(
+    problem: SitingProblem,
+    chosen: Sequence[int] | np.ndarray,
+    count: int,
+    *,
+    time_limit_s: float | None = None,
+    threads: int | None = None,
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Return up to ``count`` more sites that serve a *second* time the most demand weight.
+
+    中文：备用覆盖（二次覆盖）：覆盖已满足后，其余新增设施优先布置在仅被一处设施覆盖的需求附近。
+
+    When a plan asks for N facilities ("计划打造 20 个口袋花园") and fewer already serve all the
+    demand they can reach, the rest still have to go somewhere: this second stage places them
+    where the most demand weight is served only once (by an existing facility or a chosen
+    site), the backup-coverage criterion of Hogan & ReVelle (1986). It is an exact maximal
+    cover (:func:`max_cover`) over the other candidates, with "served twice" as served (demand
+    not served yet, if any candidate reaches it, counts too); sites adding nothing are left
+    out.
+
+    Parameters
+    ----------
+    problem
+        From :func:`build_problem`.
+    chosen
+        Candidate positions already chosen (the first stage).
+    count
+        Most further sites.
+
+    Returns
+    -------
+    tuple
+        Candidate positions ranked by the weight they serve a second time, and those weights.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> homes = gpd.GeoSeries([Point(0, 0), Point(100, 0)], crs=4548)
+    >>> lots = gpd.GeoSeries([Point(50, 0), Point(0, 10), Point(100, 10)], crs=4548)
+    >>> problem = build_problem(homes, lots, 60.0, weight=[1, 3])
+    >>> backup_cover(problem, [0], 1)
+    ((2,), (3.0,))
+    """
+    picked = np.asarray(chosen, dtype=int)
+    n_c = problem.coverage.shape[1]
+    once = np.asarray(problem.coverage[:, picked].sum(axis=1), dtype=int).ravel() \
+        if picked.size else np.zeros(problem.coverage.shape[0], dtype=int)
+    times = problem.existing_covered.astype(int) + once
+    rest = np.setdiff1d(np.arange(n_c), picked)
+    if count <= 0 or rest.size == 0:
+        return (), ()
+    second = SitingProblem(sp.csr_array(problem.coverage[:, rest]), problem.weight, times >= 2,
+                           problem.demand_ids,
+                           tuple(problem.candidate_ids[int(j)] for j in rest))
+    result = max_cover(second, int(count), time_limit_s=time_limit_s, threads=threads)
+    return tuple(int(rest[j]) for j in result.chosen), result.gain
 
 
 def per_unit_cover(

@@ -61,6 +61,8 @@ OPTIONS: dict[str, Option] = {o.python: o for o in (
     Option("min_count", "--per-unit", "min_count"),
     Option("radius_m", "--radius-m", "radius_m"),
     Option("zone_type", "--zone", "zone_type"),
+    Option("demand", "--demand", "demand"),
+    Option("distance", "--distance", "distance"),
 )}
 
 _CANONICAL = re.compile(

@@ -340,6 +340,10 @@ def _number(value: Any) -> float | None:
         return None
 
 
+#: Planned-year horizon for a target with no deadline: every project planned with a year counts.
+_NO_DEADLINE_HORIZON = 2100
+
+
 def _evaluate_target(
     store: Store,
     adcode: str,
@@ -374,13 +378,17 @@ def _evaluate_target(
         # of what the measurement already counts (the audit year, or the scenario horizon).
         horizon = year - 1 if include_planned_until is None else include_planned_until
         value = now.result.value
+        # A target without a deadline ("计划打造 20 个口袋花园") counts every project planned
+        # with a year (its sites saved by `tanmap site --save-year`): nothing says it is late.
+        until = _NO_DEADLINE_HORIZON if deadline is None else deadline
         if (
-            deadline is not None and deadline > horizon and value is not None
+            until > horizon and value is not None
             and target.target is not None and not _met(target.target, target.comparison, value)
+            and (deadline is not None or include_planned_until is None)
         ):
             planned = run_metric(store, target.metric, adcode, params,
-                                 year=max(deadline, year), include_planned_until=deadline,
-                                 metrics=metrics)
+                                 year=max(until if deadline is not None else year, year),
+                                 include_planned_until=until, metrics=metrics)
     except (TanmapError, KeyError) as err:
         row = AuditRow(**base, params=dict(target.params), rule=None, measured=None,
                        measured_planned=None, gap=None, status=Status.NO_DATA,
@@ -408,12 +416,43 @@ def _evaluate_target(
         measured=_number(result.value), measured_planned=_number(measured_planned), gap=gap,
         status=status, missing=missing, lineage=tuple(lineage),
         failing_units=_failing_units(now), per_unit=tuple(jsonable(result.per_unit) or ()),
-        details=jsonable(dict(result.details)),
+        details=jsonable({**dict(result.details),
+                          **_planned_sites(store, adcode, target, year=year)}),
         error_bound=None if result.value is None else bound.value,
         error_bound_basis=bound.basis, error_bound_side=bound.side,
         within_error_bound=verdict.within_error_bound,
     )
     return row, _unit_rows(target, now, community_index)
+
+
+def _planned_sites(store: Store, adcode: str, target: Target, *, year: int) -> dict[str, Any]:
+    """Return ``{"planned_sites": ...}``: what the planned facilities of a siting target bring.
+
+    Share with existing facilities only and with the planned ones (or units before / after);
+    nothing when none are planned.
+    """
+    if target.siting is None:
+        return {}
+    from tanmap.layers.siting import planned_sites_run, target_question
+
+    try:
+        question = target_question(store, target, year=year, shortfall=False)
+        run = planned_sites_run(store, adcode, question, until=target.deadline)
+    except TanmapError as err:
+        return {"planned_sites": {"error": f"{type(err).__name__}: {err}"}}
+    if run is None:
+        return {}
+    r = run.result
+    figures: dict[str, Any] = {
+        "kind": run.kind, "model": run.model, "planned": len(run.candidates),
+        "adding": len(run.sites), "radius_m": run.radius_m, "demand": run.demand_basis,
+        "distance": run.distance, "until": target.deadline}
+    if run.model == "per_unit":
+        figures.update(units=r.total_weight, units_before=r.existing_weight,
+                       units_after=r.covered_weight)
+    else:
+        figures.update(share_before=r.share_before, share_after=r.share_after)
+    return {"planned_sites": figures}
 
 
 def _sort_key(row: AuditRow) -> tuple[int, int, str]:

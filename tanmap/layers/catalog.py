@@ -27,6 +27,7 @@ __all__ = [
     "Catalog",
     "CatalogProblem",
     "Category",
+    "SitingLink",
     "Target",
     "all_catalogs",
     "apply_overrides",
@@ -135,6 +136,38 @@ class Baseline(BaseModel):
     year: int = Field(ge=1990, le=2100)
 
 
+class SitingLink(BaseModel):
+    """The where-to-build question a target asks (选址问题), for ``tanmap site --target ID``.
+
+    中文：目标对应的选址问题（设施类型、模型、需求口径）。
+
+    The figures come from the target itself (:func:`tanmap.layers.siting.target_question`):
+    ``set_cover`` reaches the target share within the radius of ``params.radius_m`` (else the
+    kind's default) in ``params.zone_type``; ``per_unit`` puts ``params.min_count`` in each
+    unit; ``max_cover`` sites ``count`` new facilities, by default the target's shortfall
+    (target minus what is built). ``fields`` are set on the saved sites so the target's own
+    filter (e.g. ``garden_type``) counts them; by default the target's ``field``/``values``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(pattern=r"^[a-z_]+$")
+    model: Literal["set_cover", "max_cover", "per_unit"]
+    count: int | None = Field(default=None, ge=1, le=500)
+    radius_m: float | None = Field(default=None, gt=0, le=10_000)
+    demand: Literal["land", "area", "buildings", "population"] = "land"
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_kind(self) -> SitingLink:
+        from tanmap.layers.kinds import SITING_KINDS
+
+        if self.kind not in SITING_KINDS:
+            raise ValueError(f"siting.kind {self.kind!r} cannot be sited; use one of "
+                             f"{', '.join(SITING_KINDS)}")
+        return self
+
+
 class Target(BaseModel):
     """One quantitative target of a plan, with the metric that evaluates it.
 
@@ -172,6 +205,7 @@ class Target(BaseModel):
     section_en: str = ""
     scope: Literal["district", "subdistrict", "community"] = "district"
     overridden: bool = False
+    siting: SitingLink | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:

@@ -26,6 +26,7 @@ from tanmap.geo.rules import get_rule
 from tanmap.geo.siting import (
     SIZE_RULES_M2,
     SitingResult,
+    backup_cover,
     build_problem,
     gap_area,
     generate_candidates,
@@ -38,12 +39,17 @@ from tanmap.geo.units import zone_geometry
 from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import SITING_KINDS
 from tanmap.layers.runner import district_planning_epsg
+from tanmap.layers.walk_network import network_arrays
 
 if TYPE_CHECKING:
+    from tanmap.geo.walking import NetworkArrays
+    from tanmap.layers.catalog import Catalog, Target
     from tanmap.layers.store import LayerVersion, Store
 
 __all__ = [
+    "DEMAND_BASES",
     "DEMAND_CELL_M",
+    "DISTANCES",
     "PLAN_QUESTIONS",
     "SITING_DEFAULTS",
     "PlanQuestion",
@@ -51,14 +57,24 @@ __all__ = [
     "SitingRun",
     "plan_question",
     "plan_sites",
+    "planned_sites_run",
     "save_planned_sites",
     "silence_solver_banner",
+    "site_for_target",
+    "sites_for_export",
+    "target_question",
 ]
 
 #: Side of the square cells residential land is cut into as demand units (m): a cell counts as
 #: served when its representative point is within the radius, so the figure is the standard's
 #: area coverage at this resolution (the audit then measures the exact area).
 DEMAND_CELL_M = 50.0
+#: What a demand unit is and weighs (需求口径): residential land cells (m²), the whole area
+#: (district or zone) in cells (m²; the charging radius rule covers the zone, not homes),
+#: residential buildings (1 each) or their residents (the building ``population`` field).
+DEMAND_BASES: tuple[str, ...] = ("land", "area", "buildings", "population")
+#: How distance is measured: straight line (直线) or walked along the walk_network (步行).
+DISTANCES: tuple[str, ...] = ("straight", "network")
 #: Pieces of a demand cell below this share of the cell's area are slivers, not demand.
 _SLIVER_SHARE = 1e-6
 
@@ -75,14 +91,17 @@ class SitingDefaults:
     spacing_m: float
     unit_kind: str | None = None
     citation: str = ""
+    #: Existing parks serve by the GB/T 51346-2019 size tiers (True), or at the new sites'
+    #: radius (False: "within 300 m of a park or garden", the 5-minute circle's reading).
+    park_tiers: bool = True
 
 
 #: Per facility kind: radius, existing kinds counted, grid spacing, per-unit layer, citation.
 SITING_DEFAULTS: dict[str, SitingDefaults] = {
     "pocket_garden": SitingDefaults(
         POCKET_GARDEN_RADIUS_M, ("park", "pocket_garden"), 100.0,
-        citation="口袋公园 400-10,000 m² (MOHURD 2022); 300 m = GB 50180-2018 5-min circle "
-                 "[verify]; parks by GB/T 51346-2019 4.3.4 tiers"),
+        citation="口袋公园 400-10,000 m² (MOHURD 2022); 300 m of a park or garden = GB "
+                 "50180-2018 5-min circle [verify]", park_tiers=False),
     "park": SitingDefaults(500.0, ("park",), 100.0,
                            citation="GB/T 51346-2019 cl. 4.3.4 (500 m)"),
     "charging_station": SitingDefaults(
@@ -114,6 +133,11 @@ class PlanQuestion:
     radius_m: float | None = None
     zone_type: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
+    demand: str | None = None
+    target_id: str | None = None
+    #: The plan asks for ``count`` facilities ("build 20"): once coverage is full, place the
+    #: rest where demand is served only once (:func:`tanmap.geo.siting.backup_cover`).
+    fill: bool = False
 
     def options(self) -> dict[str, Any]:
         """Return the keyword arguments of :func:`plan_sites` this question sets."""
@@ -124,7 +148,8 @@ class PlanQuestion:
 
 #: The siting questions of the seed plans (DOMAIN.md §1, /seeds), by district and kind.
 PLAN_QUESTIONS: tuple[PlanQuestion, ...] = (
-    PlanQuestion("120101", "pocket_garden", "和平 专栏2 (一): 计划打造 20 个口袋花园", count=20),
+    PlanQuestion("120101", "pocket_garden", "和平 专栏2 (一): 计划打造 20 个口袋花园", count=20,
+                 fill=True),
     PlanQuestion("120101", "transfer_station",
                  "和平: 加强废旧物资回收中转站规范建设, 每个街道设立 1 座中转站", min_count=1,
                  fields=(("station_type", "recyclables"),)),
@@ -140,7 +165,7 @@ PLAN_QUESTIONS: tuple[PlanQuestion, ...] = (
                  "津市: 到2025年底, 城区核心区公共充电设施服务半径小于2公里",
                  target_share=1.0, radius_m=2000.0, zone_type="core_area"),
     PlanQuestion("310101", "pocket_garden",
-                 "黄浦: 新增纳入城市公园名录的街心花园数量 10 个", count=10),
+                 "黄浦: 新增纳入城市公园名录的街心花园数量 10 个", count=10, fill=True),
 )
 
 
@@ -166,6 +191,111 @@ def plan_question(adcode: str, kind: str) -> PlanQuestion:
     raise MetricParameterError(
         f"the plan of {adcode} sets no siting target for {kind}; plan targets known: {known}. "
         f"Give {option_hint('count', 'N')} or {option_hint('target_share', '0.95')} instead.")
+
+
+#: Metrics whose figure is a count of features: a ``max_cover`` link sites the shortfall.
+_COUNT_METRICS = frozenset({"feature_count"})
+
+
+def target_question(store: Store, target: Target, *, year: int | None = None,
+                    shortfall: bool = True) -> PlanQuestion:
+    """Return the siting question of a catalog target with a ``siting`` link.
+
+    中文：由规划目标（目录中的 siting 链接）生成选址问题。
+
+    ``set_cover``: the target share (``>`` adds 1e-6) within ``params.radius_m`` (else the
+    link's radius, else the kind's default) in ``params.zone_type``. ``per_unit``:
+    ``params.min_count`` (default 1) per unit. ``max_cover``: the link's ``count``, else the
+    shortfall of a count target, ``ceil(target - measured)`` as of ``year`` (built features,
+    the target's own filters). Field values for the saved sites: the link's ``fields``, else
+    the target's ``field`` and first of ``values``. ``shortfall=False`` skips measuring the
+    shortfall (count 1: for evaluating planned sites, whose number is given).
+
+    Raises
+    ------
+    MetricParameterError
+        When the target has no siting link (the message names those that have), or a count
+        target is already met (nothing to site).
+    """
+    from tanmap.layers.runner import run_metric
+
+    link = target.siting
+    if link is None:
+        raise MetricParameterError(
+            f"target {target.id} ({target.title_zh}) asks no siting question; targets with one "
+            "have a `siting:` entry in the catalog (tanmap/data/targets).")
+    params = dict(target.params)
+    fields = dict(link.fields)
+    if not fields and params.get("field") and params.get("values"):
+        fields = {str(params["field"]): str(next(iter(params["values"])))}
+    radius = link.radius_m if link.radius_m is not None else params.get("radius_m")
+    zone = params.get("zone_type")
+    common: dict[str, Any] = {
+        "adcode": target.adcode, "kind": link.kind, "quote": f"{target.id} {target.quote}",
+        "radius_m": None if radius is None else float(radius),
+        "zone_type": None if zone is None else str(zone),
+        "fields": tuple(sorted(fields.items())), "demand": link.demand, "target_id": target.id}
+    if link.model == "per_unit":
+        return PlanQuestion(**common, min_count=int(params.get("min_count", 1)))
+    if link.model == "set_cover":
+        if target.target is None or target.unit != "share":
+            raise MetricParameterError(
+                f"target {target.id} has no share to reach (target {target.target} "
+                f"{target.unit}); set its target first (tanmap audit --overrides).")
+        share = min(1.0, float(target.target) + (1e-6 if target.comparison == ">" else 0.0))
+        return PlanQuestion(**common, target_share=share)
+    count = link.count
+    if count is None and not shortfall:
+        count = 1
+    if count is None:
+        if target.metric not in _COUNT_METRICS or target.target is None:
+            raise MetricParameterError(
+                f"target {target.id} is not a count; give siting.count in the catalog or "
+                f"{option_hint('count', 'N')}.")
+        measured = run_metric(store, target.metric, target.adcode, params, year=year).result.value
+        built = 0.0 if measured is None else float(measured)
+        count = math.ceil(float(target.target) - built - 1e-9)
+        if count <= 0:
+            raise MetricParameterError(
+                f"target {target.id} is met already ({built:g} built, target "
+                f"{float(target.target):g}); nothing to site. Give {option_hint('count', 'N')} "
+                "to add more anyway.")
+        common["quote"] = (f"{common['quote']} (target {float(target.target):g}, built "
+                           f"{built:g}: {count} to site)")
+    return PlanQuestion(**common, count=count, fill=True)
+
+
+def site_for_target(store: Store, district: str, target_id: str, *,
+                    catalog: Catalog | None = None, year: int | None = None,
+                    **options: Any) -> SitingRun:
+    """Answer the siting question of catalog target ``target_id`` (e.g. 和平 120101-G03).
+
+    中文：按规划目标选址（口袋花园、充电设施、中转站、回收点）。
+
+    ``options`` are :func:`plan_sites` keywords (radius, candidates, distance, budget ...);
+    the model and its figure come from the target (:func:`target_question`).
+
+    Raises
+    ------
+    MetricParameterError
+        For a target not in the district's catalog (the message lists those with a siting
+        question) or one without a siting link.
+    """
+    from tanmap.layers.catalog import load_catalog
+
+    catalog = catalog if catalog is not None else load_catalog(district)
+    linked = [t.id for t in catalog.targets if t.siting is not None]
+    target = next((t for t in catalog.targets if t.id == target_id), None)
+    if target is None:
+        raise MetricParameterError(
+            f"target {target_id!r} is not in the catalog of {district}; targets with a siting "
+            f"question: {', '.join(linked) or 'none'}.")
+    if target.siting is None:
+        raise MetricParameterError(
+            f"target {target_id} ({target.title_zh}) asks no siting question; targets of "
+            f"{district} with one: {', '.join(linked) or 'none'}.")
+    question = target_question(store, target, year=year)
+    return plan_sites(store, district, question.kind, question=question, **options)
 
 
 _BANNER_LOCK = threading.Lock()
@@ -227,6 +357,9 @@ class SitingRun:
     plan_quote: str | None = None
     demand: gpd.GeoDataFrame | None = None
     fields: tuple[tuple[str, str], ...] = ()
+    demand_basis: str = "land"
+    distance: str = "straight"
+    target_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the figures as plain JSON-ready values (sites without geometry)."""
@@ -248,6 +381,9 @@ class SitingRun:
             "demand_units": self.n_demand, "planning_epsg": self.planning_epsg,
             "citation": self.citation, "plan_quote": self.plan_quote,
             "fields": dict(self.fields), "extra": r.extra,
+            "demand_basis": self.demand_basis, "distance": self.distance,
+            "weight_unit": _WEIGHT_UNITS.get(self.demand_basis, "m2"),
+            "target_id": self.target_id,
             "sites": rows.to_dict("records"),
         }
 
@@ -283,12 +419,13 @@ def _demand_cells(land: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
 
 
 def _existing(store: Store, kinds: tuple[str, ...], district: str, epsg: int, radius_m: float,
-              fields: tuple[tuple[str, str], ...] = (),
+              fields: tuple[tuple[str, str], ...] = (), *, park_tiers: bool = True,
               ) -> tuple[gpd.GeoSeries, np.ndarray, list[LayerVersion | None]]:
     """Return the built facilities of ``kinds`` (with ``fields`` values) and their radii.
 
-    Parks serve by the GB/T 51346-2019 tiers (NaN = too small to count), pocket gardens by
-    :data:`POCKET_GARDEN_RADIUS_M`, other kinds by the radius of the new sites.
+    Parks serve by the GB/T 51346-2019 tiers (NaN = too small to count) when ``park_tiers``,
+    else by the radius of the new sites; pocket gardens by :data:`POCKET_GARDEN_RADIUS_M`,
+    other kinds by the radius of the new sites.
     """
     geoms: list[Any] = []
     radii: list[np.ndarray] = []
@@ -302,7 +439,7 @@ def _existing(store: Store, kinds: tuple[str, ...], district: str, epsg: int, ra
                               == value.lower()]
         if frame.empty:
             continue
-        if kind == "park":
+        if kind == "park" and park_tiers:
             radius = get_rule("gbt51346_2019").radius_for_area(frame.geometry.area.to_numpy())
         elif kind == "pocket_garden":
             radius = np.full(len(frame), POCKET_GARDEN_RADIUS_M)
@@ -348,6 +485,9 @@ def plan_sites(
     demand_cell_m: float = DEMAND_CELL_M,
     time_limit_s: float | None = None,
     plan: bool = False,
+    demand: str | None = None,
+    distance: str | None = None,
+    question: PlanQuestion | None = None,
 ) -> SitingRun:
     """Return where to build new ``kind`` facilities in ``district``.
 
@@ -384,6 +524,17 @@ def plan_sites(
     plan
         Ask the seed plan's own question (:data:`PLAN_QUESTIONS`): it sets the model and,
         unless given, the radius and the zone.
+    demand
+        What is served (:data:`DEMAND_BASES`): ``land`` residential land cells (m²), ``area``
+        the whole district or zone in cells (m²), ``buildings`` residential buildings (1 each),
+        ``population`` their residents (building field ``population``).
+    distance
+        ``straight`` (line distance) or ``network``: walked along the district's
+        ``walk_network`` (:func:`tanmap.geo.siting.network_coverage_matrix`), for new and
+        existing facilities alike.
+    question
+        A question set elsewhere (a catalog target's ``siting`` link, :func:`target_question`);
+        like ``plan``, it sets the model, radius, zone, demand and field values.
 
     Raises
     ------
@@ -397,9 +548,9 @@ def plan_sites(
     if kind not in SITING_DEFAULTS:
         raise MetricParameterError(
             f"cannot site {kind!r}; kinds tanmap can site: {', '.join(SITING_KINDS)}.")
-    question = None
     if plan:
         question = plan_question(district, kind)
+    if question is not None:
         if count is not None or target_share is not None or min_count is not None:
             raise MetricParameterError(
                 f"the plan sets the question ({question.quote}); leave out "
@@ -409,6 +560,17 @@ def plan_sites(
                                           question.min_count)
         radius_m = radius_m if radius_m is not None else question.radius_m
         zone_type = zone_type if zone_type is not None else question.zone_type
+        demand = demand if demand is not None else question.demand
+    demand_basis = demand or "land"
+    distance = distance or "straight"
+    if demand_basis not in DEMAND_BASES:
+        raise MetricParameterError(
+            f"unknown demand {demand_basis!r}; use one of {', '.join(DEMAND_BASES)} "
+            f"({option_hint('demand', 'land')}).")
+    if distance not in DISTANCES:
+        raise MetricParameterError(
+            f"unknown distance {distance!r}; use one of {', '.join(DISTANCES)} "
+            f"({option_hint('distance', 'network')}).")
     given = [name for name, value in (("count", count), ("target_share", target_share),
                                       ("min_count", min_count)) if value is not None]
     if len(given) != 1:
@@ -421,6 +583,11 @@ def plan_sites(
     model: Literal["set_cover", "max_cover", "per_unit"] = (
         "max_cover" if count is not None else "set_cover" if target_share is not None
         else "per_unit")
+    if model == "per_unit" and (distance != "straight" or demand_basis != "land"):
+        raise MetricParameterError(
+            f"per-unit siting counts the {kind} inside each 街道/社区; demand and distance do not "
+            f"apply: leave out {option_hint('demand', demand_basis)} and "
+            f"{option_hint('distance', distance)}.")
     if model == "per_unit" and defaults.unit_kind is None:
         raise MetricParameterError(
             f"{kind} is sited by coverage, not per unit: give {option_hint('count', 'N')} or "
@@ -450,8 +617,11 @@ def plan_sites(
         area = zone
     radius = float(radius_m if radius_m is not None else defaults.radius_m or 0.0)
     fields = () if question is None else question.fields
-    existing, existing_radius, versions = _existing(store, defaults.existing, district, epsg,
-                                                    radius, fields)
+    # Field values pick the facilities a per-unit rule counts (回收中转站, not 生活垃圾转运站);
+    # for coverage every built facility of the kinds serves (a 街心花园 serves like a 口袋花园).
+    existing, existing_radius, versions = _existing(
+        store, defaults.existing, district, epsg, radius,
+        fields if model == "per_unit" else (), park_tiers=defaults.park_tiers)
     lineage: list[LayerVersion | None] = list(versions)
 
     cands, source = _candidates(store, district, kind, epsg, candidates, available_by)
@@ -459,8 +629,106 @@ def plan_sites(
     if model == "per_unit":
         run = _per_unit(store, district, kind, epsg, area, defaults, existing, cands, source,
                         spacing_m, int(min_count or 1), budget, time_limit_s, lineage)
-        return replace(run, plan_quote=quote, fields=fields)
+        return replace(run, plan_quote=quote, fields=fields,
+                       target_id=None if question is None else question.target_id)
 
+    cells_in = _demand(store, district, kind, epsg, area, demand_basis, zone_type, demand_cell_m,
+                       lineage)
+    network = None if distance == "straight" else _network(store, district, epsg, lineage)
+    if cands is None:
+        baseline = build_problem(cells_in.geometry, gpd.GeoSeries([], crs=epsg), radius,
+                                 existing=existing, existing_radius_m=existing_radius,
+                                 network=network)
+        gaps = gap_area(cells_in.geometry[~baseline.existing_covered], radius, within=area)
+        spacing = spacing_m or defaults.spacing_m
+        cands = generate_candidates(
+            gaps, spacing, crs=epsg, exclusions=_exclusions(store, district, epsg),
+            size_rule_m2=SIZE_RULES_M2.get(kind),
+            detail=f"in gaps of {kind} coverage within {radius:g} m; excluding water, wetland, "
+                   "eco_zone level 1, buildings, parks")
+        cands = cands.assign(for_kind=kind)
+        source = "grid"
+    cost = _costs(cands, budget)
+    problem = build_problem(cells_in.geometry, cands.geometry, radius, existing=existing,
+                            existing_radius_m=existing_radius, weight=cells_in["weight"],
+                            demand_ids=cells_in["id"], candidate_ids=cands["id"], cost=cost,
+                            network=network)
+    if model == "max_cover":
+        result = max_cover(problem, int(count or 0), budget=budget, time_limit_s=time_limit_s)
+    else:
+        result = set_cover(problem, target_share=float(target_share or 0.0), budget=budget,
+                           time_limit_s=time_limit_s)
+    backup: tuple[tuple[int, ...], tuple[float, ...]] = ((), ())
+    if (model == "max_cover" and question is not None and question.fill and budget is None
+            and len(result.chosen) < int(count or 0)):
+        backup = backup_cover(problem, result.chosen, int(count or 0) - len(result.chosen),
+                              time_limit_s=time_limit_s)
+        result = replace(result, extra={**result.extra, "backup_sites": len(backup[0])})
+    sites = _site_rows(cands, result, epsg, weight_total=result.total_weight,
+                       weight_unit=_WEIGHT_UNITS[demand_basis], backup=backup)
+    after = problem.covered_by(list(result.chosen))
+    served = np.where(problem.existing_covered, "before", np.where(after, "new", "no"))
+    cells = gpd.GeoDataFrame({"id": cells_in["id"].to_numpy(), "land_id": cells_in["land_id"],
+                              "weight": np.round(cells_in["weight"].to_numpy(), 1),
+                              "served": served},
+                             geometry=gpd.GeoSeries(cells_in["cell"].to_numpy(), crs=epsg))
+    return SitingRun(kind, district, model, radius, result, sites,
+                     _to_4326(cands), source, len(cells_in), epsg, defaults.citation,
+                     _lineage(lineage), quote, cells.to_crs(4326), fields,
+                     demand_basis=demand_basis, distance=distance,
+                     target_id=None if question is None else question.target_id)
+
+
+#: Unit of the demand weight per basis (the sites' ``gain`` column).
+_WEIGHT_UNITS: dict[str, str] = {"land": "m2", "area": "m2", "buildings": "buildings",
+                                 "population": "residents"}
+#: Building fields that may hold residents, in order of preference (the store keeps
+#: ``population``; a frame passed in may carry another).
+POPULATION_FIELDS: tuple[str, ...] = ("population", "residents")
+
+
+def _demand(store: Store, district: str, kind: str, epsg: int, area: Any, basis: str,
+            zone_type: str | None, cell_m: float,
+            lineage: list[LayerVersion | None]) -> gpd.GeoDataFrame:
+    """Return the demand units: id, land_id (source feature), weight, cell (shape), geometry."""
+    where = "the district" if zone_type is None else f"planning zone {zone_type!r}"
+    if basis == "area":
+        frame = gpd.GeoDataFrame({"id": [district if zone_type is None else zone_type]},
+                                 geometry=[area], crs=epsg)
+        return _demand_cells(frame, cell_m)
+    if basis in ("buildings", "population"):
+        homes = store.read("building", district=district)
+        lineage.append(store.version("building", district))
+        if homes.empty:
+            raise LayerNotFoundError(
+                f"district {district} has no buildings (建筑), the demand of {kind} siting by "
+                f"{basis}; import the building layer or use "
+                f"{option_hint('demand', 'land')}.")
+        homes = homes.to_crs(epsg)
+        if "use_category" in homes.columns:
+            homes = homes[homes["use_category"].astype(object) == "residential"]
+        inside = shapely.intersects(area, homes.geometry.representative_point().to_numpy())
+        homes = homes[inside]
+        if homes.empty:
+            raise LayerNotFoundError(
+                f"district {district} has no residential buildings (use_category residential, "
+                f"住宅) inside {where}; there is no demand to serve with {kind}.")
+        weight = np.ones(len(homes))
+        if basis == "population":
+            column = next((c for c in POPULATION_FIELDS if c in homes.columns
+                           and pd.to_numeric(homes[c], errors="coerce").notna().any()), None)
+            if column is None:
+                raise LayerNotFoundError(
+                    f"the residential buildings of {district} carry no residents: the building "
+                    f"field 'population' (居住人口) is empty; fill it (import the buildings with "
+                    f"a population column) or use {option_hint('demand', 'buildings')}.")
+            weight = pd.to_numeric(homes[column], errors="coerce").fillna(0.0).to_numpy(float)
+        ids = homes["id"].astype(str).to_numpy() if "id" in homes.columns else np.asarray(
+            [f"B{i + 1}" for i in range(len(homes))], dtype=object)
+        footprints = homes.geometry.to_numpy()
+        return gpd.GeoDataFrame({"id": ids, "land_id": ids, "weight": weight,
+                                 "cell": footprints},
+                                geometry=gpd.GeoSeries(footprints, crs=epsg), crs=epsg)
     land = store.read("residential_land", district=district)
     lineage.append(store.version("residential_land", district))
     if land.empty:
@@ -472,41 +740,23 @@ def plan_sites(
     land = land[~land.geometry.is_empty & (land.geometry.area > 0)]
     if land.empty:
         raise LayerNotFoundError(
-            f"district {district} has no residential land (居住用地) inside "
-            f"{'the district' if zone_type is None else f'planning zone {zone_type!r}'}; "
-            f"there is no demand to serve with {kind}.")
-    demand = _demand_cells(land, demand_cell_m)
-    if cands is None:
-        baseline = build_problem(demand.geometry, gpd.GeoSeries([], crs=epsg), radius,
-                               existing=existing, existing_radius_m=existing_radius)
-        gaps = gap_area(demand.geometry[~baseline.existing_covered], radius, within=area)
-        spacing = spacing_m or defaults.spacing_m
-        cands = generate_candidates(
-            gaps, spacing, crs=epsg, exclusions=_exclusions(store, district, epsg),
-            size_rule_m2=SIZE_RULES_M2.get(kind),
-            detail=f"in gaps of {kind} coverage within {radius:g} m; excluding water, wetland, "
-                   "eco_zone level 1, buildings, parks")
-        cands = cands.assign(for_kind=kind)
-        source = "grid"
-    cost = _costs(cands, budget)
-    problem = build_problem(demand.geometry, cands.geometry, radius, existing=existing,
-                            existing_radius_m=existing_radius, weight=demand["weight"],
-                            demand_ids=demand["id"], candidate_ids=cands["id"], cost=cost)
-    if model == "max_cover":
-        result = max_cover(problem, int(count or 0), budget=budget, time_limit_s=time_limit_s)
-    else:
-        result = set_cover(problem, target_share=float(target_share or 0.0), budget=budget,
-                           time_limit_s=time_limit_s)
-    sites = _site_rows(cands, result, epsg, weight_total=result.total_weight)
-    after = problem.covered_by(list(result.chosen))
-    served = np.where(problem.existing_covered, "before", np.where(after, "new", "no"))
-    cells = gpd.GeoDataFrame({"id": demand["id"].to_numpy(), "land_id": demand["land_id"],
-                              "weight": np.round(demand["weight"].to_numpy(), 1),
-                              "served": served},
-                             geometry=gpd.GeoSeries(demand["cell"].to_numpy(), crs=epsg))
-    return SitingRun(kind, district, model, radius, result, sites,
-                     _to_4326(cands), source, len(demand), epsg, defaults.citation,
-                     _lineage(lineage), quote, cells.to_crs(4326), fields)
+            f"district {district} has no residential land (居住用地) inside {where}; there is "
+            f"no demand to serve with {kind}.")
+    return _demand_cells(land, cell_m)
+
+
+def _network(store: Store, district: str, epsg: int,
+             lineage: list[LayerVersion | None]) -> NetworkArrays:
+    """Return the district's walking network as graph arrays (planning CRS)."""
+    edges = store.read("walk_network", district=district)
+    lineage.append(store.version("walk_network", district))
+    arrays = None if edges.empty else network_arrays(edges.to_crs(epsg))
+    if arrays is None or arrays.lines.size == 0:
+        raise LayerNotFoundError(
+            f"district {district} has no walkable walk_network (步行网络) for walking "
+            "distances; import one (tanmap walk import FILE, or tanmap import-osm) or use "
+            f"{option_hint('distance', 'straight')}.")
+    return arrays
 
 
 def _costs(cands: gpd.GeoDataFrame, budget: float | None) -> np.ndarray | None:
@@ -565,13 +815,22 @@ def _lineage(versions: list[LayerVersion | None]) -> list[dict[str, Any]]:
 
 
 _SITE_COLUMNS = ("id", "name", "area_m2", "cost_wan_yuan", "available_year", "land_use",
-                 "ownership", "origin", "origin_detail")
+                 "ownership", "origin", "origin_detail", "planned_year")
 
 
 def _site_rows(cands: gpd.GeoDataFrame, result: SitingResult, epsg: int, *,
-               weight_total: float, units: np.ndarray | None = None) -> gpd.GeoDataFrame:
-    """Return the chosen candidates ranked by gain, with rank, gain_m2, gain_share (EPSG:4326)."""
-    order = list(result.chosen)
+               weight_total: float, units: np.ndarray | None = None,
+               weight_unit: str = "m2",
+               backup: tuple[tuple[int, ...], tuple[float, ...]] = ((), ()),
+               ) -> gpd.GeoDataFrame:
+    """Return the chosen candidates ranked by gain (EPSG:4326).
+
+    Columns: rank, gain_m2 (m² demand) or gain with gain_unit (buildings, residents),
+    gain_share; ``backup`` sites (second stage) follow with gain 0 and ``backup_gain`` (the
+    weight they serve a second time).
+    """
+    order = list(result.chosen) + list(backup[0])
+    result = replace(result, gain=tuple(result.gain) + (0.0,) * len(backup[0]))
     picked = cands.iloc[order].reset_index(drop=True)
     columns = {c: picked[c].to_numpy() for c in _SITE_COLUMNS if c in picked.columns}
     if "origin" not in columns:
@@ -579,10 +838,15 @@ def _site_rows(cands: gpd.GeoDataFrame, result: SitingResult, epsg: int, *,
     gains = np.asarray(result.gain, dtype=float)
     frame = gpd.GeoDataFrame(
         {"rank": np.arange(1, len(order) + 1), **columns,
-         "gain_m2": np.round(gains, 1) if units is None else np.zeros(len(order)),
+         **({"gain_m2": np.round(gains, 1) if units is None else np.zeros(len(order))}
+            if weight_unit == "m2" else
+            {"gain": np.round(gains, 1), "gain_unit": np.full(len(order), weight_unit)}),
          "gain_share": gains / weight_total if weight_total and units is None
          else np.zeros(len(order)),
-         **({} if units is None else {"unit_id": units[order]})},
+         **({} if units is None else {"unit_id": units[order]}),
+         **({"backup_gain": np.round(np.r_[np.zeros(len(order) - len(backup[0])),
+                                           np.asarray(backup[1], dtype=float)], 1)}
+            if backup[0] else {})},
         geometry=picked.geometry.to_numpy(), crs=epsg)
     return frame.to_crs(4326)
 
@@ -616,6 +880,72 @@ def _per_unit(store: Store, district: str, kind: str, epsg: int, area: Any,
     sites = _site_rows(cands, result, epsg, weight_total=0.0, units=cand_units)
     return SitingRun(kind, district, "per_unit", None, result, sites, _to_4326(cands), source,
                      len(unit_ids), epsg, defaults.citation, _lineage(lineage))
+
+
+def planned_sites_run(store: Store, district: str, question: PlanQuestion, *,
+                      until: int | None = None, **options: Any) -> SitingRun | None:
+    """Return what the planned ``question.kind`` features bring (the what-if, 按计划).
+
+    中文：规划设施（如已保存的选址结果）带来的覆盖：现状与计入规划两组数字、每处增益。
+
+    The planned (or under-construction) features with a ``planned_year`` (at most ``until``)
+    and the question's field values are the candidates, all of them chosen: coverage models
+    give the share with existing facilities only (``share_before``) and with the planned ones
+    (``share_after``), each site ranked by the weight it adds (sites adding nothing are left
+    out of ``sites``); per-unit questions give the units served before and after.
+    None when nothing is planned.
+    """
+    from tanmap.geo.audit import PLANNED_STATUSES
+
+    frame = store.read(question.kind, district=district)
+    if frame.empty or "status" not in frame.columns:
+        return None
+    year = pd.to_numeric(frame.get("planned_year"), errors="coerce")
+    keep = frame["status"].astype("object").isin(PLANNED_STATUSES) & year.notna()
+    if until is not None:
+        keep &= year <= until
+    for name, value in question.fields:
+        if name in frame.columns:
+            keep &= frame[name].astype("object").astype(str).str.lower() == value.lower()
+    planned = frame[keep]
+    if planned.empty:
+        return None
+    columns = [c for c in ("id", "name", "planned_year", "area_m2") if c in planned.columns]
+    lots = gpd.GeoDataFrame(planned[columns].assign(origin="planned"),
+                            geometry=planned.geometry, crs=planned.crs)
+    if question.min_count is None:
+        question = replace(question, count=len(lots), target_share=None)
+    run = plan_sites(store, district, question.kind, question=question, candidates=lots,
+                     **options)
+    return replace(run, candidate_source="planned")
+
+
+def sites_for_export(run: SitingRun) -> gpd.GeoDataFrame:
+    """Return the chosen sites with the run's figures on every row, for a file (EPSG:4326).
+
+    中文：导出选址结果（每处：名次、增益、占比；并附模型、半径、前后覆盖率、目标编号）。
+
+    Beside each site's rank and gain: ``kind``, ``model``, ``radius_m``, ``demand``,
+    ``distance``, ``target_id``, ``share_before`` / ``share_after`` (coverage models; per unit:
+    ``units_before`` / ``units_after``), ``mip_gap`` and ``solve_s``, so the file stands alone.
+    Written with :func:`tanmap.layers.io.write_layer` (GeoJSON, GeoPackage, zipped Shapefile,
+    whose ``fields.csv`` keeps the full names).
+    """
+    r = run.result
+    figures: dict[str, Any] = {
+        "kind": run.kind, "model": run.model, "radius_m": run.radius_m,
+        "demand": run.demand_basis, "distance": run.distance, "target_id": run.target_id}
+    if run.model == "per_unit":
+        figures.update(units_before=r.existing_weight, units_after=r.covered_weight)
+    else:
+        figures.update(share_before=r.share_before, share_after=r.share_after)
+    figures.update(mip_gap=r.mip_gap, solve_s=round(r.solve_s, 4))
+    frame = run.sites.copy()
+    geometry = frame.geometry.name
+    for name, value in figures.items():
+        frame[name] = value
+    columns = [c for c in frame.columns if c != geometry] + [geometry]
+    return frame[columns]
 
 
 def save_planned_sites(store: Store, run: SitingRun, year: int, *,

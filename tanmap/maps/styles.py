@@ -185,6 +185,9 @@ OVERLAY_STYLES: dict[str, LayerStyle] = {
     # Residential land the new sites bring within reach, and what stays out of reach.
     "newly_served": LayerStyle("#2e7d32", "#81c784", weight_px=0.5, fill_opacity=0.55),
     "still_unserved": LayerStyle("#b71c1c", "#e53935", weight_px=0.5, fill_opacity=0.55),
+    # Demand the existing facilities already serve (the "before" of a siting map): pale blue.
+    "served_before": LayerStyle("#1565c0", "#90caf9", weight_px=0.3, fill_opacity=0.35,
+                                interactive=False),
 }
 
 #: How plan status changes a feature's style: planned = dashed and pale, under construction =

@@ -142,7 +142,11 @@ def test_saved_sites_make_the_plan_scenario_meet_the_target(store_path: Path) ->
     saved = store.read("transfer_station", district=HEPING)
     assert saved.loc[saved["status"] == "planned", "station_type"].tolist() == ["recyclables"]
     now = {r.target_id: r for r in audit_district(store, HEPING).rows}["120101-R02"]
-    assert now.status == "not_met"  # planned, not built: today's figure is unchanged
+    # Planned, not built: today's figure is unchanged; R02 has no deadline, so the planned
+    # site (due 2025) counts in the with-planned figure: 按计划可达标.
+    assert now.measured == pytest.approx(6 / 7)
+    assert now.measured_planned == 1.0
+    assert now.status == "on_track"
     scenario = {r.target_id: r for r in scenario_cards(store, HEPING, [2025])[2025].rows}
     assert scenario["120101-R02"].status == "met"
     assert scenario["120101-R02"].measured == 1.0
@@ -168,7 +172,7 @@ def test_cli_reads_a_lot_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "Residential land the new sites serve 新选址新增覆盖的居住用地 (4)" in page
     assert "Residential land still unserved 仍未覆盖的居住用地 (0)" in page
     assert "<title>nan" not in page
-    assert "coverage: 50.0% → 100.0%" in out
+    assert "coverage (residential land): 50.0% → 100.0%" in out
     assert "近" in out
     assert "80.0" in out  # its cost
     assert cli.main([*base, "--target", "1", "--budget", "10"]) == 1
@@ -198,4 +202,139 @@ def test_request_kinds_are_the_siting_kinds() -> None:
     from tanmap.api.models import SiteRequest
     from tanmap.layers.kinds import SITING_KINDS
 
-    assert set(get_args(SiteRequest.model_fields["kind"].annotation)) == set(SITING_KINDS)
+    literal, none = get_args(SiteRequest.model_fields["kind"].annotation)  # kind | None
+    assert none is type(None)
+    assert set(get_args(literal)) == set(SITING_KINDS)
+
+
+# --------------------------------------------------------------------------- plan targets
+
+
+def _lot_file(tmp_path: Path, store_path: Path) -> Path:
+    """Two lots in 和平: the best 300 m gap lot of the 20-garden run, and one 10 m lot by an
+    existing park (everything near it is served already); the second has an HTML id."""
+    from tanmap.layers.siting import plan_sites
+    from tanmap.layers.store import open_store
+
+    store = open_store(store_path)
+    best = plan_sites(store, HEPING, "pocket_garden", count=1).sites.geometry.iloc[0]
+    park = store.read("park", district=HEPING).to_crs(4548).geometry.iloc[0]
+    corner = park.centroid.buffer(5, cap_style="square")
+    lots = tmp_path / "lots.geojson"
+    gpd.GeoDataFrame(
+        {"id": ["近", "<b>x</b>"], "cost_wan_yuan": [30.0, 5.0]},
+        geometry=[best, gpd.GeoSeries([corner], crs=4548).to_crs(4326).iloc[0]],
+        crs=4326).to_file(lots, driver="GeoJSON")
+    return lots
+
+
+def test_target_id_over_http_and_the_cli(ro_client: TestClient, demo_store_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    response = ro_client.post(f"/api/districts/{HEPING}/sites",
+                              json={"target_id": "120101-G03"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["target_id"] == "120101-G03"
+    assert len(body["sites"]["features"]) == 19
+    assert body["share_after"] == 1.0
+    assert cli.main(["--store", str(demo_store_path), "site", "--target", "120101-G03",
+                     "--district", HEPING]) == 0
+    out = capsys.readouterr().out
+    assert "19 处新选址" in out
+    assert "其余 10 处布置在仅被一处设施覆盖的需求附近" in out
+    assert "二次覆盖" in out
+    wrong = ro_client.post(f"/api/districts/{HEPING}/sites",
+                           json={"target_id": "120101-G03", "kind": "charging_station"})
+    assert wrong.status_code == 422
+    assert "sites pocket_garden" in wrong.json()["detail"]
+    neither = ro_client.post(f"/api/districts/{HEPING}/sites", json={"count": 2})
+    assert neither.status_code == 422
+    assert cli.main(["--store", str(demo_store_path), "site", "--district", HEPING,
+                     "--count", "2"]) == 2
+    assert "give the facility KIND, or --target ID" in capsys.readouterr().err
+
+
+def test_uploaded_lots_answer_the_question(client: TestClient, tmp_path: Path,
+                                           store_path: Path) -> None:
+    lots = _lot_file(tmp_path, store_path)
+    question = json.dumps({"kind": "pocket_garden", "count": 2})
+    with lots.open("rb") as f:
+        response = client.post(f"/api/districts/{HEPING}/sites/upload",
+                               files={"file": ("lots.geojson", f, "application/geo+json")},
+                               data={"question": question})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["candidate_source"] == "file"
+    assert body["candidates"] == 2
+    ids = [f["properties"]["id"] for f in body["sites"]["features"]]
+    assert ids == ["近"]  # the far lot sits where every home is served already
+    assert body["sites"]["features"][0]["properties"]["gain_m2"] > 0
+    # The same question as a file, with the figures on each row.
+    with lots.open("rb") as f:
+        shp = client.post(f"/api/districts/{HEPING}/sites/upload", params={"format": "shp"},
+                          files={"file": ("lots.geojson", f)}, data={"question": question})
+    assert shp.status_code == 200
+    path = tmp_path / "sites.zip"
+    path.write_bytes(shp.content)
+    from tanmap.layers.io import read_vector
+
+    sites = read_vector(path)
+    assert sites["id"].tolist() == ["近"]
+    assert {"share_before", "share_after", "radius_m", "model", "gain_m2"} <= set(sites.columns)
+    assert sites["share_after"].iloc[0] > sites["share_before"].iloc[0]
+
+
+def test_upload_errors_are_named(client: TestClient, tmp_path: Path, store_path: Path) -> None:
+    lots = _lot_file(tmp_path, store_path)
+    ok = json.dumps({"kind": "pocket_garden", "count": 2})
+    bad_question = client.post(f"/api/districts/{HEPING}/sites/upload",
+                               files={"file": ("lots.geojson", lots.read_bytes())},
+                               data={"question": '{"kind": "rocket", "count": 2}'})
+    assert bad_question.status_code == 422
+    assert "form field 'question'" in bad_question.json()["detail"]
+    assert "kind" in bad_question.json()["detail"]
+    not_json = client.post(f"/api/districts/{HEPING}/sites/upload",
+                           files={"file": ("lots.geojson", lots.read_bytes())},
+                           data={"question": "count=2"})
+    assert not_json.status_code == 422
+    wrong_type = client.post(f"/api/districts/{HEPING}/sites/upload",
+                             files={"file": ("lots.exe", b"MZ")}, data={"question": ok})
+    assert wrong_type.status_code == 422
+    assert "unsupported file type" in wrong_type.json()["detail"]
+    broken = client.post(f"/api/districts/{HEPING}/sites/upload",
+                         files={"file": ("lots.geojson", b'{"type": "FeatureCollection"')},
+                         data={"question": ok})
+    assert broken.status_code == 422
+    assert "lots.geojson" in broken.json()["detail"]
+    # The client fixture's limit is 1 MB: refused before the body is read.
+    huge = client.post(f"/api/districts/{HEPING}/sites/upload",
+                       files={"file": ("lots.geojson", b" " * 1_100_000)}, data={"question": ok})
+    assert huge.status_code == 413
+
+
+def test_siting_map_before_and_after_then_planned(client: TestClient) -> None:
+    page = client.get(f"/maps/{HEPING}/sites", params={"target": "120101-G03"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "选址前（现有设施）: 300 米内居住用地覆盖率" in html
+    assert "<td>100.0%</td>" in html
+    assert "新选址（按增益排序）" in html
+    assert "现有设施已覆盖（选址前）" in html
+    assert '"backup_gain"' in html
+    missing = client.get(f"/maps/{HEPING}/sites",
+                         params={"kind": "transfer_station", "per_unit": 1, "planned": "true"})
+    assert missing.status_code == 422  # no transfer station is planned
+    assert "save sites first" in missing.json()["detail"]
+    saved = client.post(f"/api/districts/{HEPING}/sites/save", params={"year": 2025},
+                        json={"target_id": "120101-G03"}, headers=AUTH)
+    assert saved.status_code == 200, saved.text
+    planned = client.get(f"/maps/{HEPING}/sites",
+                         params={"target": "120101-G03", "planned": "true", "lang": "en"})
+    assert planned.status_code == 200
+    assert "After (with the new sites)" in planned.text
+    card = client.get(f"/api/districts/{HEPING}/audit.html")
+    assert ('<a href="/maps/120101/sites?target=120101-G03&amp;lang=zh&amp;planned=true">'
+            "选址地图</a>") in card.text
+    assert "规划设施" in card.text
+    assert "→ 100.0%" in card.text
+    assert "按计划可达标" in card.text

@@ -334,3 +334,130 @@ def test_no_gap_no_candidates() -> None:
 def test_gap_area_is_clipped_to_the_district() -> None:
     gap = gap_area(_points([0.0]), 100.0, within=box(0, -200, 200, 200))
     assert gap.area == pytest.approx(math.pi * 100**2 / 2, rel=2e-3)
+
+
+# --------------------------------------------------------------------------- walking distance
+
+
+def _grid_network(n: int = 4, step_m: float = 100.0) -> tuple[np.ndarray, object]:
+    """A street grid of n x n nodes, ``step_m`` apart, as graph arrays."""
+    from shapely import LineString
+
+    from tanmap.geo.walking import graph_arrays
+
+    lines = []
+    for i in range(n):
+        for j in range(n - 1):
+            lines.append(LineString([(j * step_m, i * step_m), ((j + 1) * step_m, i * step_m)]))
+            lines.append(LineString([(i * step_m, j * step_m), (i * step_m, (j + 1) * step_m)]))
+    geoms = np.array(lines, dtype=object)
+    return geoms, graph_arrays(geoms)
+
+
+def test_walking_coverage_follows_the_streets() -> None:
+    """A U-shaped street: home and site 20 m apart across a gap, 420 m apart on foot."""
+    from shapely import LineString
+
+    from tanmap.geo.siting import network_coverage_matrix
+    from tanmap.geo.walking import graph_arrays
+
+    u = np.array([LineString([(0, 0), (0, 200)]), LineString([(0, 200), (20, 200)]),
+                  LineString([(20, 200), (20, 0)])], dtype=object)
+    net = graph_arrays(u)
+    homes = gpd.GeoSeries([Point(-5, 0)], crs=EPSG_M)   # 5 m off the west street's end
+    sites = gpd.GeoSeries([Point(25, 0)], crs=EPSG_M)   # 5 m off the east street's end
+    assert coverage_matrix(homes, sites, 300.0).toarray().tolist() == [[True]]
+    walk_m = 5 + 200 + 20 + 200 + 5
+    assert network_coverage_matrix(homes, sites, walk_m - 0.01, net).toarray().tolist() == [
+        [False]]
+    assert network_coverage_matrix(homes, sites, walk_m, net).toarray().tolist() == [[True]]
+    # A per-facility NaN radius serves nobody (a park too small for any tier).
+    assert network_coverage_matrix(homes, sites, [np.nan], net).nnz == 0
+
+
+def test_walking_coverage_matches_walking_reach_per_facility() -> None:
+    """Each column equals geo.walking.walking_reach from that facility alone (same access points,
+    same joins), on a grid with homes and parks scattered off the streets."""
+    from tanmap.geo.siting import network_coverage_matrix
+    from tanmap.geo.walking import attach, park_access_points, walking_reach
+
+    _lines, net = _grid_network(5, 100.0)
+    rng = np.random.default_rng(7)
+    homes = gpd.GeoSeries([Point(x, y) for x, y in rng.uniform(-20, 420, (40, 2))], crs=EPSG_M)
+    parks = gpd.GeoSeries([box(x, y, x + 30, y + 20) for x, y in rng.uniform(0, 380, (6, 2))]
+                          + [Point(210, 55)], crs=EPSG_M)
+    radius = 260.0
+    matrix = network_coverage_matrix(homes, parks, radius, net).toarray()
+    joins = attach(homes.to_numpy(), net.lines, net.length_m)
+    for j in range(len(parks)):
+        ap = park_access_points(parks.to_numpy()[j:j + 1], net.lines, net.length_m)
+        reach = walking_reach(net.from_node, net.to_node, net.length_m, net.n_nodes, ap, joins,
+                              radius)
+        assert matrix[:, j].tolist() == (reach.distance_m <= radius).tolist(), j
+    assert 0 < matrix.sum() < matrix.size  # the instance tells covered from not
+
+
+def test_walking_problem_keeps_existing_sites_by_walk() -> None:
+    """An existing garden 150 m walk from home A serves it; home B is 350 m away on foot."""
+    from shapely import LineString
+
+    from tanmap.geo.walking import graph_arrays
+
+    street = np.array([LineString([(0, 0), (500, 0)])], dtype=object)
+    net = graph_arrays(street)
+    homes = gpd.GeoSeries([Point(150, 0), Point(350, 0)], crs=EPSG_M)
+    garden = gpd.GeoSeries([Point(0, 0)], crs=EPSG_M)
+    lots = gpd.GeoSeries([Point(500, 0)], crs=EPSG_M)
+    problem = build_problem(homes, lots, 200.0, existing=garden, network=net)
+    assert problem.existing_covered.tolist() == [True, False]
+    assert problem.coverage.toarray().tolist() == [[False], [True]]
+
+
+# --------------------------------------------------------------------------- backup cover
+
+
+def test_backup_cover_matches_brute_force() -> None:
+    """Second stage: among the other lots, the pair serving the most once-served weight twice."""
+    from tanmap.geo.siting import backup_cover
+
+    rng = np.random.default_rng(3)
+    homes = gpd.GeoSeries([Point(x, y) for x, y in rng.uniform(0, 600, (25, 2))], crs=EPSG_M)
+    lots = gpd.GeoSeries([Point(x, y) for x, y in rng.uniform(0, 600, (9, 2))], crs=EPSG_M)
+    weight = rng.integers(1, 9, 25).astype(float)
+    existing = gpd.GeoSeries([Point(300, 300)], crs=EPSG_M)
+    problem = build_problem(homes, lots, 200.0, existing=existing, weight=weight)
+    first = max_cover(problem, 3)
+    extra, gains = backup_cover(problem, first.chosen, 2)
+    assert not set(extra) & set(first.chosen)
+    matrix = problem.coverage.toarray()
+    times = problem.existing_covered.astype(int) + matrix[:, list(first.chosen)].sum(axis=1)
+    open_rows = times < 2  # served once, or not yet (then a first service counts too)
+    assert (times == 0).any()
+    assert (times == 1).any()
+
+    def second(sites: tuple[int, ...]) -> float:
+        hit = matrix[:, list(sites)].any(axis=1) if sites else np.zeros(len(weight), bool)
+        return float(weight[open_rows & hit].sum())
+
+    rest = [j for j in range(len(lots)) if j not in first.chosen]
+    best = max(second(c) for c in itertools.combinations(rest, 2))
+    assert second(extra) == pytest.approx(best)
+    assert sum(gains) == pytest.approx(best)
+    assert list(gains) == sorted(gains, reverse=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), radius=st.floats(20.0, 400.0))
+def test_walking_never_reaches_farther_than_the_crow_flies(seed: int, radius: float) -> None:
+    """A walk (legs + streets) is never shorter than the straight distance, so the walking
+    matrix is a subset of the straight one (points and polygons alike)."""
+    from tanmap.geo.siting import network_coverage_matrix
+
+    _lines, net = _grid_network(4, 120.0)
+    rng = np.random.default_rng(seed)
+    homes = gpd.GeoSeries([Point(x, y) for x, y in rng.uniform(-30, 400, (15, 2))], crs=EPSG_M)
+    sites = gpd.GeoSeries([box(x, y, x + 25, y + 25) for x, y in rng.uniform(0, 360, (3, 2))]
+                          + [Point(x, y) for x, y in rng.uniform(0, 360, (3, 2))], crs=EPSG_M)
+    walk = network_coverage_matrix(homes, sites, radius, net).toarray()
+    straight = coverage_matrix(homes, sites, radius).toarray()
+    assert not (walk & ~straight).any()

@@ -177,3 +177,96 @@ def test_zero_gain_lots_are_left_out_and_ids_kept(store: GeoPackageStore) -> Non
     assert len(run.sites) == 1  # one lot serves all of R2; the others add nothing
     assert run.sites["id"].iloc[0] in {"C1", "C3"}
     assert "<img src=x onerror=alert(1)>" in run.candidates["id"].tolist()
+
+
+# --------------------------------------------------------------------------- demand and distance
+
+
+def _homes(store: GeoPackageStore, population: list[float | None]) -> None:
+    """Residential buildings: H1 in R1 (served by E1), H2-H4 in R2 (unserved); a shop in R2."""
+    store.write("building", metres(
+        [sq(10, 10, 10), sq(910, 910, 10), sq(960, 910, 10), sq(930, 960, 10), sq(970, 970, 10)],
+        id=["H1", "H2", "H3", "H4", "S1"],
+        use_category=["residential"] * 4 + ["commercial_industrial"],
+        population=[*population, 99.0]), district=CODE)
+
+
+def test_demand_by_buildings_and_by_residents(store: GeoPackageStore) -> None:
+    _homes(store, [5.0, 10.0, 20.0, 30.0])
+    homes = plan_sites(store, CODE, "pocket_garden", count=1, demand="buildings")
+    assert homes.n_demand == 4  # the shop is not demand
+    assert homes.result.share_before == pytest.approx(1 / 4)
+    assert homes.result.share_after == 1.0
+    assert homes.sites[["id", "gain", "gain_unit"]].values.tolist() == [["C1", 3.0, "buildings"]]
+    people = plan_sites(store, CODE, "pocket_garden", count=1, demand="population")
+    assert people.result.total_weight == 65.0
+    assert people.result.share_before == pytest.approx(5 / 65)
+    assert people.sites["gain"].tolist() == [60.0]
+    assert people.to_dict()["weight_unit"] == "residents"
+
+
+def test_population_demand_names_the_missing_field(store: GeoPackageStore) -> None:
+    _homes(store, [None, None, None, None])
+    with pytest.raises(LayerNotFoundError, match=r"field 'population' \(居住人口\) is empty.*"
+                                                 r"--demand buildings|demand='buildings'"):
+        plan_sites(store, CODE, "pocket_garden", count=1, demand="population")
+    with pytest.raises(MetricParameterError, match="unknown demand 'people'"):
+        plan_sites(store, CODE, "pocket_garden", count=1, demand="people")
+
+
+def test_per_unit_refuses_demand_and_distance(store: GeoPackageStore) -> None:
+    with pytest.raises(MetricParameterError, match=r"demand and distance do not apply.*"
+                                                   r"distance='network'"):
+        plan_sites(store, CODE, "transfer_station", min_count=1, distance="network")
+
+
+def test_area_demand_covers_the_whole_district(store: GeoPackageStore) -> None:
+    run = plan_sites(store, CODE, "charging_station", count=1, radius_m=400.0, demand="area")
+    assert run.result.total_weight == pytest.approx(1_000_000.0, rel=1e-6)
+    assert run.n_demand == 400  # 50 m cells of the 1 km square
+    assert run.result.share_before == 0.0  # no charging station yet
+    # C2 (the 20 m lot at 400-420 m) reaches the most 50 m cell centres within 400 m.
+    lot = box(400, 400, 420, 420)
+    centres = [Point(25 + 50 * i, 25 + 50 * j) for i in range(20) for j in range(20)]
+    expected = sum(lot.distance(c) <= 400 for c in centres)
+    assert run.sites["id"].tolist() == ["C2"]
+    assert run.result.share_after == pytest.approx(expected * 2500 / 1e6, rel=1e-6)
+
+
+def _streets(store: GeoPackageStore, *, shortcut: bool) -> None:
+    """A detour from lot C1 down to y=0, east and up x=990; optionally a diagonal C1 -> R2."""
+    from shapely import LineString
+
+    pts = [[(810, 810), (810, 0)], [(810, 0), (990, 0)], [(990, 0), (990, 890)]]
+    if shortcut:
+        pts.append([(810, 810), (960, 960)])
+    lines = [LineString([(X0 + x, Y0 + y) for x, y in p]) for p in pts]
+    store.write("walk_network", metres(lines, id=[f"w{i}" for i in range(len(lines))],
+                                       length_m=[line.length for line in lines]),
+                district=CODE)
+
+
+def test_walking_distance_needs_a_path(store: GeoPackageStore) -> None:
+    """C1 is 219 m or less from R2's cells in a straight line, ~1,900 m on foot by the detour."""
+    straight = plan_sites(store, CODE, "pocket_garden", count=1, candidates=_lots(store))
+    assert straight.sites["id"].tolist() == ["C1"]
+    with pytest.raises(LayerNotFoundError, match=r"no walkable walk_network.*"
+                                                 r"distance='straight'"):
+        plan_sites(store, CODE, "pocket_garden", count=1, distance="network")
+    _streets(store, shortcut=False)
+    detour = plan_sites(store, CODE, "pocket_garden", count=1, distance="network",
+                        candidates=_lots(store))
+    assert detour.sites.empty  # no lot brings any home within a 300 m walk
+    # E1 (by R1, far from every street) is entered at its nearest street point, 800 m off:
+    # on foot it serves nobody.
+    assert detour.result.share_before == 0.0
+    _streets(store, shortcut=True)
+    direct = plan_sites(store, CODE, "pocket_garden", count=1, distance="network",
+                        candidates=_lots(store))
+    assert direct.sites["id"].tolist() == ["C1"]
+    assert direct.result.share_after == pytest.approx(0.5)  # R2 by the diagonal
+    assert direct.to_dict()["distance"] == "network"
+
+
+def _lots(store: GeoPackageStore) -> gpd.GeoDataFrame:
+    return store.read("candidate_site", district=CODE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -12,6 +13,8 @@ from starlette.background import BackgroundTask
 
 from tanmap.api.cache import ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
+from tanmap.geo.audit import Status
+from tanmap.geo.errors import TanmapError
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.card.report import card_html, write_card
 from tanmap.layers.runner import current_year
@@ -56,8 +59,30 @@ def audit_page(
     year: Year = None,
     lang: Lang = "zh",
 ) -> HTMLResponse:
-    """Return the self-contained HTML report card (Chinese by default)."""
-    return HTMLResponse(card_html(cached_card(request, store, adcode, year), lang=lang))
+    """Return the self-contained HTML report card (Chinese by default).
+
+    Targets with a siting question link to their siting map: proposals where the target is
+    not met, the planned sites' before and after where some are planned.
+    """
+    card = cached_card(request, store, adcode, year)
+    return HTMLResponse(card_html(card, lang=lang, site_links=_site_links(card, lang)))
+
+
+def _site_links(card: AuditCard, lang: str) -> dict[str, str]:
+    from tanmap.layers.catalog import load_catalog
+
+    try:
+        linked = {t.id for t in load_catalog(card.adcode).targets if t.siting is not None}
+    except TanmapError:
+        return {}
+    links = {}
+    for row in card.rows:
+        if row.target_id not in linked or row.status is Status.MET:
+            continue
+        planned = "&planned=true" if "planned" in row.details.get("planned_sites", {}) else ""
+        links[row.target_id] = (f"/maps/{card.adcode}/sites?"
+                                f"{urlencode({'target': row.target_id, 'lang': lang})}{planned}")
+    return links
 
 
 @router.get("/audit.xlsx", response_class=FileResponse, summary="Audit card as XLSX 评估报告卡表格",

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
 from starlette.background import BackgroundTask
 
 from tanmap.api.deps import Adcode, get_store, require_token
 from tanmap.api.geojson import to_feature_collection
 from tanmap.api.models import SiteRequest
-from tanmap.api.routers.layers import EXPORT_MEDIA
-from tanmap.layers.io import write_layer
-from tanmap.layers.siting import SitingRun, plan_sites, save_planned_sites
+from tanmap.api.routers.layers import EXPORT_MEDIA, _save_upload
+from tanmap.api.settings import Settings, get_settings
+from tanmap.geo.errors import MetricParameterError
+from tanmap.layers.io import load, write_layer
+from tanmap.layers.siting import (
+    SitingRun,
+    plan_sites,
+    save_planned_sites,
+    site_for_target,
+    sites_for_export,
+)
 from tanmap.layers.store import Store
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["router"]
 
@@ -27,13 +39,28 @@ Format = Annotated[Literal["json", "geojson", "gpkg", "shp"], Query(
 Year = Annotated[int, Query(ge=1900, le=2100, description="planned year of the saved sites")]
 
 
-def _run(store: Store, adcode: str, body: SiteRequest) -> SitingRun:
+def _run(store: Store, adcode: str, body: SiteRequest,
+         candidates: gpd.GeoDataFrame | None = None) -> SitingRun:
     store.district(adcode)
+    options: dict[str, Any] = dict(
+        radius_m=body.radius_m, spacing_m=body.spacing_m, budget=body.budget,
+        zone_type=body.zone_type, available_by=body.available_by,
+        time_limit_s=body.time_limit_s, demand=body.demand, distance=body.distance,
+        candidates=candidates)
+    if body.target_id is not None:
+        if body.count is not None or body.target_share is not None or body.min_count is not None:
+            raise MetricParameterError(
+                f"target {body.target_id} sets the question; leave out count, target_share "
+                "and min_count.")
+        run = site_for_target(store, adcode, body.target_id, **options)
+        if body.kind is not None and body.kind != run.kind:
+            raise MetricParameterError(
+                f"target {body.target_id} sites {run.kind}, not {body.kind}; leave kind out.")
+        return run
+    assert body.kind is not None  # SiteRequest: kind or target_id
     return plan_sites(store, adcode, body.kind, count=body.count,
                       target_share=body.target_share, min_count=body.min_count,
-                      radius_m=body.radius_m, spacing_m=body.spacing_m, budget=body.budget,
-                      zone_type=body.zone_type, available_by=body.available_by,
-                      time_limit_s=body.time_limit_s, plan=body.plan)
+                      plan=body.plan, **options)
 
 
 def _payload(run: SitingRun) -> dict[str, Any]:
@@ -49,19 +76,61 @@ def choose_sites(adcode: Adcode, body: SiteRequest,
                  store: Annotated[Store, Depends(get_store)],
                  format: Format = "json") -> Any:
     """Return the optimal new sites (ranked by gain) with objective, gap, time and greedy."""
-    run = _run(store, adcode, body)
+    return _respond(_run(store, adcode, body), adcode, format)
+
+
+def _respond(run: SitingRun, adcode: str, format: str) -> Any:
     if format == "json":
         return JSONResponse(_payload(run))
     media, suffix = EXPORT_MEDIA[format]
     tmp = tempfile.TemporaryDirectory(prefix="tanmap-sites-")
-    path = FilePath(tmp.name) / f"{adcode}_{body.kind}_sites{suffix}"
+    path = FilePath(tmp.name) / f"{adcode}_{run.kind}_sites{suffix}"
     try:
-        write_layer(run.sites, path, format)
+        write_layer(sites_for_export(run), path, format)
     except Exception:
         tmp.cleanup()
         raise
     return FileResponse(path, media_type=media, filename=path.name,
                         background=BackgroundTask(tmp.cleanup))
+
+
+@router.post("/upload", summary="Choose new sites among uploaded candidate lots 上传候选地块选址",
+             responses={200: {"content": {"application/json": {},
+                                          **{m: {} for m, _ in EXPORT_MEDIA.values()}}}})
+async def choose_sites_upload(
+    adcode: Adcode,
+    file: Annotated[UploadFile, File(description="candidate lots (候选地块): GeoJSON, "
+                                                 "GeoPackage, zipped Shapefile, CSV/XLSX ...")],
+    question: Annotated[str, Form(max_length=4000, description="the siting question as JSON "
+                                                              "(the body of POST /sites)")],
+    store: Annotated[Store, Depends(get_store)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    format: Format = "json",
+    source_crs: Annotated[str | None, Query(max_length=100)] = None,
+    coord_system: Annotated[Literal["wgs84", "gcj02", "bd09", "cgcs2000"] | None, Query()] = None,
+    encoding: Annotated[Literal["utf-8", "gbk", "gb18030"] | None, Query()] = None,
+    layer: Annotated[str | None, Query(max_length=200)] = None,
+) -> Any:
+    """Answer ``POST /sites`` with the uploaded lots as the candidates.
+
+    The same as ``tanmap site --candidates FILE``: the lots are validated as ``candidate_site``
+    features and size-limited like every upload; nothing is stored.
+    """
+    try:
+        body = SiteRequest.model_validate_json(question)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'question'}: {e['msg']}"
+                             for e in err.errors(include_url=False))
+        raise MetricParameterError(f"form field 'question' is not a siting question: "
+                                   f"{problems}") from None
+    district = store.district(adcode)
+    max_bytes = int(settings.max_upload_mb * 1e6)
+    with tempfile.TemporaryDirectory(prefix="tanmap-lots-") as tmp:
+        path = await _save_upload(file, FilePath(tmp), max_bytes)
+        lots = load("candidate_site", path, district=district["geometry"],
+                    source_crs=source_crs, coord_system=coord_system, encoding=encoding,
+                    layer=layer, max_bytes=max_bytes).gdf
+    return _respond(_run(store, adcode, body, lots), adcode, format)
 
 
 @router.post("/save", dependencies=[Depends(require_token)],

@@ -37,6 +37,7 @@ __all__ = [
     "missing_text",
     "note_text",
     "params_text",
+    "planned_sites_text",
     "rule_text",
     "share_decimals",
     "source_text",
@@ -588,6 +589,58 @@ def _emission_note(row: AuditRow, lang: str) -> str:
             f"无数据 {n_none} 栋）")
 
 
+_DEMAND_TEXT = {"land": ("居住用地", "residential land"), "area": ("范围面积", "area"),
+                "buildings": ("居住建筑", "residential buildings"),
+                "population": ("居住人口", "residents")}
+
+
+def planned_sites_text(row: AuditRow, lang: str = "zh") -> str:
+    """Return what the target's planned facilities bring (按计划选址), or "" when none.
+
+    中文：规划设施（选址结果）带来的覆盖：现状 → 计入规划。
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> row = SimpleNamespace(details={"planned_sites": {
+    ...     "kind": "pocket_garden", "model": "max_cover", "planned": 19, "adding": 19,
+    ...     "radius_m": 300.0, "demand": "land", "until": None,
+    ...     "share_before": 0.9067, "share_after": 1.0}})
+    >>> planned_sites_text(row)
+    '规划设施 19 处：300 米内居住用地覆盖率 90.7% → 100.0%'
+    >>> planned_sites_text(row, "en")
+    '19 planned sites: residential land within 300 m 90.7% → 100.0%'
+    """
+    info = (row.details or {}).get("planned_sites")
+    if not isinstance(info, dict) or "planned" not in info:
+        return ""
+    zh = lang != "en"
+    n = int(info["planned"])
+    until = info.get("until")
+    head = (f"规划设施 {n} 处" + (f"（{until}年前）" if until else "") if zh
+            else f"{n} planned site{'s' if n != 1 else ''}" + (f" (by {until})" if until else ""))
+    if "units_before" in info:
+        figures = (f"{int(info['units_before'])} → {int(info['units_after'])} / "
+                   f"{int(info['units'])}")
+        return f"{head}：达标单元 {figures}" if zh else f"{head}: units meeting the rule {figures}"
+
+    def pct(v: Any) -> str:
+        share = float(v)
+        digits = 1
+        while share < 1 and round(share * 100, digits) >= 100 and digits < 6:
+            digits += 1
+        return f"{share * 100:.{digits}f}%"
+
+    radius = f"{float(info['radius_m']):g}"
+    what = _DEMAND_TEXT.get(str(info.get("demand")), _DEMAND_TEXT["land"])
+    walk = info.get("distance") == "network"
+    if zh:
+        return (f"{head}：{'步行' if walk else ''}{radius} 米内{what[0]}覆盖率 "
+                f"{pct(info['share_before'])} → {pct(info['share_after'])}")
+    return (f"{head}: {what[1]} within {radius} m{' walked' if walk else ''} "
+            f"{pct(info['share_before'])} → {pct(info['share_after'])}")
+
+
 def note_text(row: AuditRow, lang: str = "zh") -> str:
     """Return the row's notes in one language only.
 
@@ -615,6 +668,9 @@ def note_text(row: AuditRow, lang: str = "zh") -> str:
     emission = _emission_note(row, lang)
     if emission:
         bits.append(emission)
+    planned = planned_sites_text(row, lang)
+    if planned:
+        bits.append(planned)
     if row.error:
         bits.append(f"Could not compute: {row.error}" if lang == "en"
                     else "无法计算：参数或数据有误（详情见 JSON 报告）")

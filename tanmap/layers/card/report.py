@@ -15,7 +15,7 @@ from tanmap.layers.card import card_text as ct
 from tanmap.layers.card.card_text import format_value
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from tanmap.layers.audit import AuditCard, AuditRow
     from tanmap.layers.store import Store
@@ -58,6 +58,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "gap": ("缺口", "Gap"),
     "error_bound": ("误差界", "Error bound"),
     "planned": ("计入规划项目后", "With planned projects"),
+    "site_link": ("选址地图", "Where to build"),
     "deadline": ("期限", "Deadline"),
     "departments": ("责任单位", "Departments"),
     "rule": ("规则及版本", "Rule and version"),
@@ -313,7 +314,8 @@ td.status, td.id { text-align: left; }
 {% for row, c in rows %}<tr>
 {% for k in columns %}
 {% if k == 'status' %}<td class="status {{ row.status.value }}">{{ c[k] }}</td>
-{% elif k == 'id' %}<td class="id">{{ c[k] }}</td>
+{% elif k == 'id' %}<td class="id">{{ c[k] }}{% if row.target_id in site_links %}
+<br><a href="{{ site_links[row.target_id] }}">{{ t.site_link }}</a>{% endif %}</td>
 {% elif k in numeric %}<td class="num">{{ c[k] }}</td>
 {% elif k == 'source' %}<td class="quote">{{ c[k] }}</td>
 {% else %}<td>{{ c[k] }}</td>{% endif %}{% endfor %}
@@ -333,10 +335,14 @@ td.status, td.id { text-align: left; }
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def card_html(card: AuditCard, lang: str = "zh") -> str:
+def card_html(card: AuditCard, lang: str = "zh", *,
+              site_links: Mapping[str, str] | None = None) -> str:
     """Return the card as one self-contained, escaped HTML page (no external resources).
 
     中文：报告卡 HTML（单文件，内容已转义）。
+
+    ``site_links`` maps target ids to a siting map (the web card links 未达标 targets with a
+    siting question to ``/maps/{adcode}/sites``); files written offline leave it out.
     """
     cells = [_row_cells(r, lang) for r in card.rows]
     sections = [(f"{_t('rule', lang)} / {_t('params', lang)}",
@@ -353,6 +359,7 @@ def card_html(card: AuditCard, lang: str = "zh") -> str:
         t={k: _t(k, lang) for k in LABELS}, columns=_HTML_COLUMNS,
         numeric={"measured", "target", "gap", "error_bound", "planned", "deadline"},
         rows=list(zip(card.rows, cells, strict=True)), sections=sections,
+        site_links=dict(site_links or {}),
     )
 
 
