@@ -372,7 +372,20 @@ def run_metric(
 
     frames: dict[str, gpd.GeoDataFrame] = {}
     required = mdef.required_inputs(p)
-    for kind in (*required, *(k for k in mdef.optional_inputs if k not in required)):
+    optional = tuple(k for k in mdef.optional_inputs if k not in required)
+    land_cover = None
+    source = getattr(p, "land_cover_source", None)
+    if source is not None:
+        land_cover, raster_entry = _land_cover_raster(store, district, str(source), epsg)
+        if raster_entry is not None or source == "raster":
+            # The raster path reads no vector land cover (even to report it missing).
+            required = tuple(k for k in required if k != "land_cover")
+            optional = tuple(k for k in optional if k != "land_cover")
+        if raster_entry is not None:
+            lineage.append(raster_entry)
+        elif source == "raster":
+            missing.append("raster:land_cover")
+    for kind in (*required, *optional):
         if store.version(kind, district) is None:
             if kind in required:
                 missing.append(kind)
@@ -406,7 +419,7 @@ def run_metric(
     else:
         context = MetricContext(
             adcode=district, district=district_m.iloc[0], planning_epsg=epsg,
-            audit_year=year, units=units,
+            audit_year=year, units=units, land_cover_areas=land_cover,
         )
         result = mdef.compute(frames, p, context)
         if result.rule is None:
@@ -420,6 +433,32 @@ def run_metric(
         include_planned_until=include_planned_until, planning_epsg=epsg,
         metric_zh=mdef.zh, metric_en=mdef.en,
     )
+
+
+def _land_cover_raster(store: Store, district: str, source: str,
+                       epsg: int) -> tuple[Any, dict[str, Any] | None]:
+    """Resolve ``land_cover_source`` (geo.eco.LAND_COVER_SOURCES) to the raster path or not.
+
+    ``auto``: the vector layer when it has features, else the current land-cover raster, else
+    the vector layer; ``raster`` / ``vector`` force one. Returns the class-area source and its
+    lineage entry, or (None, None) for the vector path.
+    """
+    if source == "vector":
+        return None, None
+    if source == "auto":
+        version = store.version("land_cover", district)
+        if version is not None and version.n_features > 0:
+            return None, None
+    from tanmap.layers.rasters import RasterKind, land_cover_areas, raster_history
+
+    areas = land_cover_areas(store, district, planning_epsg=epsg)
+    if areas is None:
+        return None, None
+    v = raster_history(store, RasterKind.LAND_COVER, district)[-1]
+    entry = {"kind": f"raster:{v.kind}", "district": v.district, "version": v.version,
+             "updated_at": v.updated_at, "n_features": None, "source": v.source,
+             "checksum": v.checksum}
+    return areas, entry
 
 
 def _sample_stored_irradiation(store: Store, district: str, buildings: gpd.GeoDataFrame,
