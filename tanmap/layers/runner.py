@@ -396,12 +396,18 @@ def run_metric(
         )
         lineage.extend(_lineage_entry(v) for v in versions if v is not None)
 
+    raster_sampled = False
     if getattr(p, "irradiation_raster", False) and "building" in frames:
         p, sampled = _sample_stored_irradiation(store, district, frames["building"], p, epsg)
         if sampled is None:
             missing.append("raster:irradiation")
         else:
             frames["building"] = sampled
+            raster_sampled = True
+    if hasattr(p, "climatology_file") and not missing:
+        p, absent = _apply_climatology(p, district, row.geometry, raster_sampled)
+        if absent:
+            missing.append(absent)
 
     units: dict[str, gpd.GeoDataFrame] = {}
     unit_lineage: list[dict[str, Any]] = []
@@ -433,6 +439,37 @@ def run_metric(
         include_planned_until=include_planned_until, planning_epsg=epsg,
         metric_zh=mdef.zh, metric_en=mdef.en,
     )
+
+
+def _apply_climatology(params: Any, district: str, boundary_wgs84: Any,
+                       raster_sampled: bool) -> tuple[Any, str | None]:
+    """Give ``pv_potential`` the monthly irradiation of the district's city, when it has one.
+
+    ``irradiation``: ``auto`` uses the climatology when a site stands for the district (by
+    adcode prefix, else the nearest within ``FAR_SITE_KM``) and leaves the clear-sky upper bound
+    otherwise; ``climatology`` reports ``climatology:irradiation`` missing instead;
+    ``clear_sky`` and measured months given by the caller are left alone. The user's
+    ``climatology_file`` replaces the bundled one. Returns the parameters and a missing item.
+    """
+    from tanmap.layers.climatology import bundled_climatology, climatology_for, read_climatology
+
+    if params.monthly_ghi_kwh_m2 is not None or params.irradiation == "clear_sky":
+        return params, None
+    sites = (read_climatology(params.climatology_file) if params.climatology_file
+             else bundled_climatology())
+    centre = boundary_wgs84.centroid
+    match = climatology_for(sites, district, float(centre.x), float(centre.y))
+    if match is None:
+        return params, ("climatology:irradiation" if params.irradiation == "climatology"
+                        else None)
+    site = match.site
+    label = site.label(match.distance_km if match.by == "distance" else None)
+    if raster_sampled:
+        label = f"{params.irradiation_source} where sampled; elsewhere {label}"
+    return dataclasses.replace(
+        params, monthly_ghi_kwh_m2=site.monthly_ghi_kwh_m2, irradiation_source=label,
+        monthly_air_temperature_c=(params.monthly_air_temperature_c
+                                   or site.monthly_air_temperature_c)), None
 
 
 def _land_cover_raster(store: Store, district: str, source: str,

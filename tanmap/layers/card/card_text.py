@@ -311,6 +311,8 @@ def kind_label(kind: str, lang: str = "zh") -> str:
     if kind.startswith("raster:"):
         zh, en = RASTER_KIND_LABELS.get(kind.partition(":")[2], (kind, kind))
         return en if lang == "en" else zh
+    if kind == "climatology:irradiation":
+        return "Irradiation climatology" if lang == "en" else "太阳辐照气候数据"
     try:
         return SPECS[LayerKind(kind)].label(lang)
     except ValueError:
@@ -434,6 +436,10 @@ def missing_text(missing: Iterable[str], lang: str = "zh") -> str:
         text = str(item)
         if text.startswith("indicator:"):
             out.append("tracked value not entered" if lang == "en" else "跟踪指标数值未录入")
+            continue
+        if text == "climatology:irradiation":
+            out.append("no irradiation climatology for the district" if lang == "en"
+                       else "无本区县太阳辐照气候数据")
             continue
         head, _, value = text.partition("=")
         kind, _, field = head.partition(".")
