@@ -207,3 +207,21 @@ def test_audit_card_uses_the_raster_and_says_so(with_raster: GeoPackageStore) ->
         assert part in zh
     for part in ("from the land-cover raster", "no canopy-closure test"):
         assert part in en
+
+
+def test_nodata_cells_count_as_unknown_not_as_forest(store: GeoPackageStore,
+                                                     tmp_path: Path) -> None:
+    """The east half of the raster is nodata (255): forest stays 400 of 1,600 m² (25 %), the
+    result says the raster covers half the district, and the card note repeats it."""
+    codes = CODES.copy()
+    codes[:, 2:] = 255
+    path = _tif(tmp_path / "half.tif", codes, crs=f"EPSG:{EPSG}",
+                transform=from_origin(X0, Y0 + 40, 10, 10), nodata=255)
+    import_raster(store, "land_cover", ADCODE, path, source="半幅")
+    out = run_metric(store, "forest_cover", ADCODE, year=2024)
+    assert out.result.value == pytest.approx(0.25)
+    assert out.result.details["raster_covered_share"] == pytest.approx(0.5)
+    assert "water" not in out.result.details["class_areas_m2"]
+    card = audit_district(store, ADCODE, year=2024, catalog=hand_catalog(
+        _target("E01", "forest_cover", {}, 0.3, 2025, unit="share", category="ecology")))
+    assert "栅格覆盖面积 50.0%" in note_text(card.row(f"{ADCODE}-E01"), "zh")
