@@ -187,8 +187,9 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
     lines += ["", "Lineage (layer versions):" if en else "数据来源（图层版本）:"]
     for e in outcome.lineage:
         version = "-" if e.get("version") is None else e.get("version")
+        count = "—" if e.get("n_features") is None else e.get("n_features")
         lines.append(f"  {e.get('kind')}@{e.get('district')} v{version} "
-                     f"{e.get('updated_at')} ({e.get('n_features')}; {e.get('source') or ''})")
+                     f"{e.get('updated_at')} ({count}; {e.get('source') or ''})")
     if not outcome.lineage:
         lines.append("  —")
     return "\n".join(lines)
