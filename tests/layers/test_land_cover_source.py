@@ -225,3 +225,19 @@ def test_nodata_cells_count_as_unknown_not_as_forest(store: GeoPackageStore,
     card = audit_district(store, ADCODE, year=2024, catalog=hand_catalog(
         _target("E01", "forest_cover", {}, 0.3, 2025, unit="share", category="ecology")))
     assert "栅格覆盖面积 50.0%" in note_text(card.row(f"{ADCODE}-E01"), "zh")
+
+
+def test_a_raster_source_with_markup_is_escaped_on_the_html_card(store: GeoPackageStore,
+                                                                  tmp_path: Path) -> None:
+    from tanmap.layers.card.report import write_card
+
+    path = _tif(tmp_path / "lc.tif", CODES, crs=f"EPSG:{EPSG}",
+                transform=from_origin(X0, Y0 + 40, 10, 10))
+    import_raster(store, "land_cover", ADCODE, path, source="<script>alert(1)</script>")
+    card = audit_district(store, ADCODE, year=2024, catalog=hand_catalog(
+        _target("E01", "forest_cover", {}, 0.3, 2025, unit="share", category="ecology")))
+    (html,) = write_card(card, tmp_path / "card", formats=("html",))
+    text = html.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<td>土地覆盖栅格</td>" in text  # the lineage row names the raster by its label
