@@ -202,3 +202,17 @@ def test_a_bad_user_file_is_an_error_not_clear_sky(store: GeoPackageStore,
     bad.write_text("sites: []", encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"bad\.yaml: not an irradiation climatology"):
         run_metric(store, "pv_potential", ADCODE, {"climatology_file": str(bad)}, year=2025)
+
+
+def test_a_gbk_climatology_file_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(f"format: {CLIMATOLOGY_FORMAT}\nsites: []  # 天津\n".encode("gbk"))
+    with pytest.raises(DataFormatError, match=r"gbk\.yaml: not UTF-8 text — fix: save the file"):
+        read_climatology(path)
+
+
+def test_equal_prefixes_pick_the_nearest_site() -> None:
+    west = _site("west", ("1201",), 116.9, 39.1)
+    east = _site("east", ("1201",), 117.8, 39.0)
+    assert climatology_for([west, east], "120116", 117.7, 39.0).site.key == "east"
+    assert climatology_for([west, east], "120101", 117.2, 39.1).site.key == "west"
