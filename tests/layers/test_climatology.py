@@ -216,3 +216,22 @@ def test_equal_prefixes_pick_the_nearest_site() -> None:
     east = _site("east", ("1201",), 117.8, 39.0)
     assert climatology_for([west, east], "120116", 117.7, 39.0).site.key == "east"
     assert climatology_for([west, east], "120101", 117.2, 39.1).site.key == "west"
+
+
+def test_card_pv_row_names_the_irradiation_and_the_clear_sky_bound(store: GeoPackageStore,
+                                                                   tmp_path: Path) -> None:
+    from tanmap.layers.audit import audit_district
+    from tanmap.layers.card.card_text import note_text
+    from tests.layers.test_audit import _target, hand_catalog
+
+    path = write_climatology(tmp_path / "clim.yaml", [_site()])
+    card = audit_district(store, ADCODE, year=2025, catalog=hand_catalog(_target(
+        "P01", "pv_potential", {"climatology_file": str(path)}, 10.0, 2025, unit="kWp",
+        category="energy")))
+    row = card.row(f"{ADCODE}-P01")
+    assert row.measured == pytest.approx(6.0)
+    zh, en = note_text(row, "zh"), note_text(row, "en")
+    assert "辐照来源：测试市 测试站 00000: 手工测试数据 (test data)" in zh
+    assert "晴空上限" in zh
+    assert "irradiation: 测试市 测试站 00000" in en
+    assert "clear-sky upper bound" in en
