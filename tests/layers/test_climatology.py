@@ -235,3 +235,29 @@ def test_card_pv_row_names_the_irradiation_and_the_clear_sky_bound(store: GeoPac
     assert "晴空上限" in zh
     assert "irradiation: 测试市 测试站 00000" in en
     assert "clear-sky upper bound" in en
+
+
+def test_raster_per_building_and_the_climatology_elsewhere(store: GeoPackageStore,
+                                                           tmp_path: Path) -> None:
+    """Two 6 kWp roofs; the irradiation raster (1,300 kWh/m², PR 0.8) covers only the first:
+    6 x 1,300 x 0.8 + 6 x the climatology's specific yield."""
+    import numpy as np
+
+    from tanmap.layers.rasters import import_raster
+    from tests.layers.test_rasters import _tif, from_origin
+    from tests.layers.test_runner import X0, Y0
+
+    store.write("building", metre_frame(
+        [{"id": "g", "use_category": "party_gov"}, {"id": "h", "use_category": "party_gov"}],
+        [box(100, 100, 110, 110), box(800, 800, 810, 810)]), district=ADCODE, source="test")
+    tif = _tif(tmp_path / "irr.tif", np.full((30, 30), 1300.0, dtype=np.float32),
+               crs=f"EPSG:{EPSG}", transform=from_origin(X0, Y0 + 300, 10, 10))
+    import_raster(store, "irradiation", ADCODE, tif, source="测试辐照")
+    path = write_climatology(tmp_path / "clim.yaml", [_site()])
+    d = run_metric(store, "pv_potential", ADCODE, {"climatology_file": str(path),
+                                                   "irradiation_raster": True},
+                   year=2025).result.details
+    assert d["annual_yield_kwh"] == pytest.approx(
+        6 * 1300 * 0.8 + 6 * d["specific_yield_kwh_per_kwp"])
+    assert d["irradiation_source"].startswith(
+        "stored irradiation raster v1, 测试辐照 where sampled; elsewhere 测试市 测试站 00000")
