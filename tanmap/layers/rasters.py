@@ -43,7 +43,6 @@ from tanmap.geo.errors import (
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.zonal import (
     WORLDCOVER_CLASSES,
-    eco_shares_from_raster,
     raster_class_areas_m2,
 )
 
@@ -398,10 +397,11 @@ def eco_shares(store: Store, district: str, *, count_farmland: bool = False,
 
     中文：基于土地覆盖栅格的森林覆盖率与蓝绿空间占比（全区及各管控等级生态屏障区）。
 
-    The raster path of the ``forest_cover`` and ``blue_green_share`` metrics: row
-    ``district`` (the whole district) and, when the store has eco zones, ``all`` and
-    ``level_1``... (:func:`tanmap.layers.zonal.eco_shares_from_raster`). Tree cover counts as
-    forest: a class raster has no 郁闭度, so the >= 0.2 canopy rule cannot be applied.
+    The same figures as the raster path of the ``forest_cover`` and ``blue_green_share``
+    metrics (one :class:`RasterClassAreas`, zones clipped to the district): row ``district``
+    (the whole district) and, when the store has eco zones, ``all`` and ``level_1``... Tree
+    cover counts as forest: a class raster has no 郁闭度, so the >= 0.2 canopy rule cannot be
+    applied.
 
     Raises
     ------
@@ -409,31 +409,41 @@ def eco_shares(store: Store, district: str, *, count_farmland: bool = False,
         No current land-cover raster.
     """
     import geopandas as gpd
+    import shapely
 
-    from tanmap.geo.eco import FOREST_CLASSES, blue_green_classes, class_share
+    from tanmap.geo.eco import CONTROL_LEVELS, FOREST_CLASSES, blue_green_classes, class_share
 
-    path = raster_path(store, RasterKind.LAND_COVER, district)
+    raster_path(store, RasterKind.LAND_COVER, district)  # raises when there is none
     row = store.district(district)
     epsg = int(row["planning_epsg"])
-    with rasterio.open(path) as src:
-        warp = f"EPSG:{epsg}" if src.crs.is_geographic else None
-    boundary = gpd.GeoSeries([row.geometry], index=["district"], crs=4326).to_crs(epsg)
-    areas = raster_class_areas_m2(boundary, path, class_codes=class_codes, target_crs=warp)
-    land_m2 = float(boundary.area.iloc[0])
+    source = land_cover_areas(store, district, planning_epsg=epsg, class_codes=class_codes)
+    if source is None:  # a store that keeps no rasters beside it
+        raise LayerNotFoundError(f"district {district} has no land_cover raster")
+    boundary = gpd.GeoSeries([row.geometry], crs=4326).to_crs(epsg).iloc[0]
+    names, geoms = ["district"], [boundary]
+    if store.version(LayerKind.ECO_ZONE, district) is not None:
+        eco = store.read(LayerKind.ECO_ZONE, district=district).to_crs(epsg)
+        if len(eco):
+            levels = pd.to_numeric(eco["control_level"], errors="coerce")
+            names.append("all")
+            geoms.append(shapely.intersection(eco.geometry.union_all(), boundary))
+            for lv in CONTROL_LEVELS:
+                part = eco.loc[(levels == lv).to_numpy()]
+                if len(part):
+                    names.append(f"level_{lv}")
+                    geoms.append(shapely.intersection(part.geometry.union_all(), boundary))
+    zones = gpd.GeoSeries(geoms, index=names, crs=epsg)
+    areas = source(zones)
+    zone_m2 = zones.area
     classes = blue_green_classes(count_farmland=count_farmland)
-    whole = pd.DataFrame({
-        "zone_area_m2": [land_m2],
-        "blue_green_share": [class_share(areas.iloc[0].to_dict(), land_m2, classes)],
-        "forest_share": [class_share(areas.iloc[0].to_dict(), land_m2, FOREST_CLASSES)],
-    }, index=["district"]).join(areas)
-    if store.version(LayerKind.ECO_ZONE, district) is None:
-        return whole
-    eco = store.read(LayerKind.ECO_ZONE, district=district).to_crs(epsg)
-    if len(eco) == 0:
-        return whole
-    levels = eco_shares_from_raster(eco, path, class_codes=class_codes,
-                                    count_farmland=count_farmland, target_crs=warp)
-    return pd.concat([whole, levels]).fillna(0.0)
+    out = pd.DataFrame({
+        "zone_area_m2": zone_m2,
+        "blue_green_share": [class_share(areas.loc[n].to_dict(), float(zone_m2[n]), classes)
+                             for n in names],
+        "forest_share": [class_share(areas.loc[n].to_dict(), float(zone_m2[n]), FOREST_CLASSES)
+                         for n in names],
+    }, index=names)
+    return out.join(areas).fillna({c: 0.0 for c in areas.columns})
 
 
 @dataclass(frozen=True)

@@ -241,3 +241,18 @@ def test_a_raster_source_with_markup_is_escaped_on_the_html_card(store: GeoPacka
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<td>土地覆盖栅格</td>" in text  # the lineage row names the raster by its label
+
+
+def test_raster_eco_command_figures_equal_the_metrics(with_raster: GeoPackageStore) -> None:
+    """`tanmap raster eco` / the API eco route and the metrics share one class-area source:
+    the same shares, eco zones clipped to the district."""
+    from tanmap.layers.rasters import eco_shares
+
+    table = eco_shares(with_raster, ADCODE)
+    assert table.loc["district", "forest_share"] == pytest.approx(
+        run_metric(with_raster, "forest_cover", ADCODE, year=2024).result.value)
+    bg = run_metric(with_raster, "blue_green_share", ADCODE, year=2024).result
+    for name, share in bg.details["share_by_level"].items():
+        if share is not None:
+            assert table.loc[name, "blue_green_share"] == pytest.approx(share)
+    assert list(table.index) == ["district", "all", "level_1", "level_2"]
