@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +25,7 @@ __all__ = [
     "FARMLAND_CLASS",
     "FOREST_CLASSES",
     "FOREST_MIN_CANOPY_CLOSURE",
+    "LAND_COVER_SOURCES",
     "METRIC_DEFS",
     "BlueGreenShareParams",
     "ForestCoverParams",
@@ -46,6 +47,13 @@ FOREST_CLASSES: tuple[str, ...] = ("forest",)
 FOREST_MIN_CANOPY_CLOSURE = 0.2
 #: 生态屏障区 管控等级 一级/二级/三级.
 CONTROL_LEVELS: tuple[int, ...] = (1, 2, 3)
+#: Where ``forest_cover`` and ``blue_green_share`` read land cover (``land_cover_source``):
+#: ``auto`` = the vector ``land_cover`` layer when it has features (a survey such as 国土调查,
+#: which carries 郁闭度), else the district's land-cover raster, else the vector layer (known
+#: empty: 0; never loaded: 数据不足); ``vector`` / ``raster`` force one. The runner resolves it.
+LAND_COVER_SOURCES: tuple[str, ...] = ("auto", "vector", "raster")
+#: What a result says about its source when the vector layer was read.
+VECTOR_SOURCE_LABEL = "vector land_cover layer (土地覆盖矢量图层)"
 
 
 def blue_green_classes(*, count_farmland: bool = False) -> tuple[str, ...]:
@@ -178,6 +186,12 @@ def forest_area_m2(
 # Metric definitions
 
 
+def _check_source(source: str) -> None:
+    if source not in LAND_COVER_SOURCES:
+        raise MetricParameterError(
+            f"land_cover_source must be one of {', '.join(LAND_COVER_SOURCES)}, got {source!r}")
+
+
 def _check_level(level: int | None) -> None:
     if level is not None and level not in CONTROL_LEVELS:
         raise MetricParameterError(
@@ -200,14 +214,19 @@ class BlueGreenShareParams:
         Count farmland (耕地) as 蓝绿空间.
     classes
         Replace the class mapping entirely (``cover_class`` values); empty: the default.
+    land_cover_source
+        ``auto`` (vector layer with features, else the land-cover raster), ``vector`` or
+        ``raster`` (:data:`LAND_COVER_SOURCES`).
     """
 
     control_level: int | None = None
     count_farmland: bool = False
     classes: tuple[str, ...] = ()  # override the class mapping entirely (empty: the default)
+    land_cover_source: Literal["auto", "vector", "raster"] = "auto"
 
     def __post_init__(self) -> None:
         _check_level(self.control_level)
+        _check_source(self.land_cover_source)
 
 
 @dataclass(frozen=True)
@@ -223,15 +242,21 @@ class ForestCoverParams:
     forest_classes
         ``cover_class`` values that are forest.
     min_canopy_closure
-        Minimum 郁闭度 for a forest polygon to count (missing values count).
+        Minimum 郁闭度 for a forest polygon to count (missing values count). A class raster has
+        no 郁闭度: on the raster path every forest cell counts.
+    land_cover_source
+        ``auto`` (vector layer with features, else the land-cover raster), ``vector`` or
+        ``raster`` (:data:`LAND_COVER_SOURCES`).
     """
 
     control_level: int | None = None
     forest_classes: tuple[str, ...] = FOREST_CLASSES
     min_canopy_closure: float = FOREST_MIN_CANOPY_CLOSURE
+    land_cover_source: Literal["auto", "vector", "raster"] = "auto"
 
     def __post_init__(self) -> None:
         _check_level(self.control_level)
+        _check_source(self.land_cover_source)
         if not 0 <= self.min_canopy_closure <= 1:
             raise MetricParameterError(
                 f"min_canopy_closure must be in [0, 1], got {self.min_canopy_closure}"
@@ -248,34 +273,48 @@ def _zone_union(eco: gpd.GeoDataFrame, level: int | None, district: BaseGeometry
     return shapely.intersection(eco.geometry.union_all(), district)
 
 
+def _raster_covered_share(areas: pd.Series, zone_m2: float) -> float | None:
+    """Share of the zone the raster's valid cells cover (nodata and outside count as not)."""
+    return min(float(areas.sum()) / zone_m2, 1.0) if zone_m2 > 0 else None
+
+
 def _compute_blue_green(frames: Mapping[str, gpd.GeoDataFrame], params: BlueGreenShareParams,
                         context: MetricContext) -> MetricResult:
     name = "blue_green_share"
-    missing = [k for k in ("eco_zone", "land_cover") if k not in frames]
+    raster = context.land_cover_areas
+    needed = ("eco_zone",) if raster is not None else ("eco_zone", "land_cover")
+    missing = [k for k in needed if k not in frames]
     if missing:
         return MetricResult(name=name, value=None, unit="share", params=params_to_dict(params),
                             missing=tuple(missing))
-    eco, land_cover = frames["eco_zone"], frames["land_cover"]
+    eco = frames["eco_zone"]
     classes = params.classes or blue_green_classes(count_farmland=params.count_farmland)
     levels: list[int | None] = [None, *CONTROL_LEVELS]
     zones = gpd.GeoSeries([_zone_union(eco, lv, context.district) for lv in levels],
-                          crs=land_cover.crs)
-    areas = class_areas_m2(zones, land_cover)
+                          crs=eco.crs)
+    areas = (class_areas_m2(zones, frames["land_cover"]) if raster is None
+             else raster(zones).reindex(zones.index).fillna(0.0))
     shares: dict[str, float | None] = {}
     for i, lv in enumerate(levels):
         shares["all" if lv is None else f"level_{lv}"] = class_share(
             areas.iloc[i].to_dict(), float(zones.iloc[i].area), classes)
     pos = levels.index(params.control_level)
     value = shares["all" if params.control_level is None else f"level_{params.control_level}"]
+    zone_m2 = float(zones.iloc[pos].area)
+    details: dict[str, object] = {
+        "zone_area_m2": zone_m2,
+        "class_areas_m2": {k: float(v) for k, v in areas.iloc[pos].items()},
+        "blue_green_classes": list(classes),
+        "share_by_level": shares,
+        "land_cover_source": VECTOR_SOURCE_LABEL if raster is None else raster.label,
+    }
+    if raster is not None:
+        details["raster_covered_share"] = _raster_covered_share(areas.iloc[pos], zone_m2)
+    source = "" if raster is None else "; 土地覆盖栅格 land-cover raster"
     return MetricResult(
         name=name, value=value, unit="share", params=params_to_dict(params),
-        rule=f"蓝绿空间 = {'+'.join(classes)} (tanmap rule v1)",
-        details={
-            "zone_area_m2": float(zones.iloc[pos].area),
-            "class_areas_m2": {k: float(v) for k, v in areas.iloc[pos].items()},
-            "blue_green_classes": list(classes),
-            "share_by_level": shares,
-        },
+        rule=f"蓝绿空间 = {'+'.join(classes)}{source} (tanmap rule v1)",
+        details=details,
         missing=() if value is not None else ("eco_zone",),
     )
 
@@ -283,26 +322,48 @@ def _compute_blue_green(frames: Mapping[str, gpd.GeoDataFrame], params: BlueGree
 def _compute_forest(frames: Mapping[str, gpd.GeoDataFrame], params: ForestCoverParams,
                     context: MetricContext) -> MetricResult:
     name = "forest_cover"
-    needed = ["land_cover"] + (["eco_zone"] if params.control_level is not None else [])
+    raster = context.land_cover_areas
+    needed = ([] if raster is not None else ["land_cover"]) + (
+        ["eco_zone"] if params.control_level is not None else [])
     missing = [k for k in needed if k not in frames]
     if missing:
         return MetricResult(name=name, value=None, unit="share", params=params_to_dict(params),
                             missing=tuple(missing))
     zone = (context.district if params.control_level is None
             else _zone_union(frames["eco_zone"], params.control_level, context.district))
-    forest_m2, stock_m3 = forest_area_m2(
-        zone, frames["land_cover"], forest_classes=params.forest_classes,
-        min_canopy_closure=params.min_canopy_closure,
-    )
     land_m2 = float(zone.area)
-    value = forest_m2 / land_m2 if land_m2 > 0 else None
+    details: dict[str, object]
+    if raster is None:
+        forest_m2, stock_m3 = forest_area_m2(
+            zone, frames["land_cover"], forest_classes=params.forest_classes,
+            min_canopy_closure=params.min_canopy_closure,
+        )
+        details = {"forest_area_m2": forest_m2, "land_area_m2": land_m2,
+                   "growing_stock_m3": stock_m3, "land_cover_source": VECTOR_SOURCE_LABEL}
+        rule = "森林覆盖率 = 森林面积 / 土地总面积 (郁闭度 >= 0.2; tanmap rule v1)"
+    else:
+        areas = raster(_zone_series(zone, context.planning_epsg)).iloc[0]
+        forest_m2 = float(sum(float(areas.get(c, 0.0)) for c in params.forest_classes))
+        details = {
+            "forest_area_m2": forest_m2, "land_area_m2": land_m2, "growing_stock_m3": None,
+            "land_cover_source": raster.label,
+            "class_areas_m2": {str(k): float(v) for k, v in areas.items()},
+            "raster_covered_share": _raster_covered_share(areas, land_m2),
+            "canopy_closure_rule": ("not applied: a class raster has no 郁闭度; every "
+                                    f"{'/'.join(params.forest_classes)} cell counts"),
+        }
+        rule = ("森林覆盖率 = 森林面积 / 土地总面积 (土地覆盖栅格：林地像元计入，未判郁闭度; "
+                "tanmap rule v1)")
+    value = min(forest_m2 / land_m2, 1.0) if land_m2 > 0 else None
     return MetricResult(
-        name=name, value=value, unit="share", params=params_to_dict(params),
-        rule="森林覆盖率 = 森林面积 / 土地总面积 (郁闭度 >= 0.2; tanmap rule v1)",
-        details={"forest_area_m2": forest_m2, "land_area_m2": land_m2,
-                 "growing_stock_m3": stock_m3},
+        name=name, value=value, unit="share", params=params_to_dict(params), rule=rule,
+        details=details,
         missing=() if value is not None else ("eco_zone",),
     )
+
+
+def _zone_series(zone: BaseGeometry, epsg: int) -> gpd.GeoSeries:
+    return gpd.GeoSeries([zone], crs=epsg)
 
 
 METRIC_DEFS: tuple[MetricDef, ...] = (

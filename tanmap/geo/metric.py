@@ -13,7 +13,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 if typing.TYPE_CHECKING:
     import geopandas as gpd
@@ -21,12 +21,30 @@ if typing.TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 __all__ = [
+    "ClassAreaSource",
     "MetricContext",
     "MetricDef",
     "MetricResult",
     "params_from_mapping",
     "params_to_dict",
 ]
+
+
+class ClassAreaSource(Protocol):
+    """Land-cover class areas per zone from outside the vector layers (a class raster).
+
+    中文：地类面积来源（如土地覆盖栅格），由调用方（tanmap.layers）提供，geo/ 不读文件。
+
+    Called with zones in the planning CRS; returns a DataFrame indexed like the zones, one column
+    per class (``cover_class`` values), m² in the planning CRS. ``label`` names the source for
+    the result (kind, version, file or data set).
+    """
+
+    label: str
+
+    def __call__(self, zones: gpd.GeoSeries) -> pd.DataFrame:
+        """Return the class areas (m²) inside each zone."""
+        ...  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,10 @@ class MetricContext:
     units
         Optional sub-district (街道) and community (社区) polygons in the planning CRS, keyed by
         layer kind value (``"subdistrict"``, ``"community"``); each has ``id`` and ``name``.
+    land_cover_areas
+        Class areas from the district's land-cover raster, when the caller chose the raster
+        path (``land_cover_source``) of ``forest_cover`` / ``blue_green_share``; None: the
+        vector ``land_cover`` layer is used.
     """
 
     adcode: str
@@ -56,6 +78,7 @@ class MetricContext:
     planning_epsg: int
     audit_year: int
     units: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    land_cover_areas: ClassAreaSource | None = None
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PERFORMANCE_RATIO",
+    "DEFAULT_TRANSPOSITION",
     "GRID_EMISSION_FACTOR",
+    "GROUND_ALBEDO",
     "INVERTER_EFFICIENCY",
     "IRRADIATION_COLUMN",
     "METRIC_DEFS",
     "NEA_2021_ROOF_RATIOS",
     "POWER_DENSITY_KWP_PER_M2",
     "PVWATTS_LOSSES_PCT",
+    "TRANSPOSITION_MODELS",
     "EmissionFactor",
     "PvCapacityParams",
     "PvPotentialParams",
@@ -96,9 +99,16 @@ DEFAULT_PERFORMANCE_RATIO = 0.80
 IRRADIATION_COLUMN = "irradiation_kwh_m2"
 #: PVWatts temperature coefficient of power (1/°C), standard modules.
 _GAMMA_PDC_PER_C = -0.0037
-#: Clear-sky runs have no weather: a mild constant air temperature and wind [verify].
+#: Without a temperature climatology: a mild constant air temperature and wind [verify].
 _AIR_TEMPERATURE_C = 20.0
 _WIND_SPEED_M_S = 1.0
+#: Sky-diffuse transposition models to the tilted plane (pvlib.irradiance.get_total_irradiance):
+#: isotropic (Liu & Jordan) or Hay & Davies (1980: circumsolar share by the beam's
+#: anisotropy index, needs the extraterrestrial irradiance).
+TRANSPOSITION_MODELS: tuple[str, ...] = ("isotropic", "haydavies")
+DEFAULT_TRANSPOSITION = "haydavies"
+#: Ground albedo of the reflected component (pvlib's default 0.25) [verify: roofs 0.15–0.3].
+GROUND_ALBEDO = 0.25
 
 
 def roof_areas_m2(buildings: gpd.GeoDataFrame) -> pd.Series:
@@ -179,6 +189,7 @@ def clear_sky_specific_yield_kwh_per_kwp(
     linke_turbidity: float | None = None,
     altitude_m: float = 0.0,
     year: int = 2023,
+    transposition: str = DEFAULT_TRANSPOSITION,
 ) -> float:
     """Return the clear-sky annual AC yield (kWh per kWp) of a fixed south-facing array.
 
@@ -186,9 +197,9 @@ def clear_sky_specific_yield_kwh_per_kwp(
 
     An **upper bound**: every day is cloudless. Hourly (mid-hour) for one year: pvlib Ineichen
     clear sky with the bundled monthly Linke turbidity climatology (or ``linke_turbidity``),
-    isotropic plane-of-array transposition, physical incidence-angle loss on the beam, Faiman cell
-    temperature at a constant 20 °C air / 1 m/s wind, PVWatts DC with γ = −0.37 %/°C, PVWatts
-    losses, PVWatts inverter (96 % nominal).
+    Hay–Davies plane-of-array transposition (or isotropic) with ground albedo 0.25, physical
+    incidence-angle loss on the beam, Faiman cell temperature at a constant 20 °C air / 1 m/s
+    wind, PVWatts DC with γ = −0.37 %/°C, PVWatts losses, PVWatts inverter (96 % nominal).
 
     Parameters
     ----------
@@ -206,43 +217,51 @@ def clear_sky_specific_yield_kwh_per_kwp(
         Site altitude (m).
     year
         Calendar year simulated (only leap days matter).
+    transposition
+        ``"haydavies"`` (default) or ``"isotropic"`` (:data:`TRANSPOSITION_MODELS`).
 
     Raises
     ------
     ValueError
-        If ``losses_pct`` is outside [0, 100] or the location is out of range.
+        If ``losses_pct`` is outside [0, 100], the location is out of range or the
+        transposition model is unknown.
     """
-    import pvlib  # heavy import, kept local to the one function that needs it
+    import pvlib  # heavy import, kept local to the functions that need it
 
+    _check_chain(lon, lat, losses_pct, transposition)
+    tilt = float(round(abs(lat))) if tilt_deg is None else tilt_deg
+    with warnings.catch_warnings():
+        # pvlib still calls DatetimeIndex.dayofyear, deprecated in pandas 3; harmless here.
+        warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
+        times, sun, sky = _clear_sky_hourly(pvlib, lon, lat, altitude_m, year, linke_turbidity)
+        return _ac_kwh_per_kwp(pvlib, times, sun, sky["ghi"], sky["dni"], sky["dhi"], tilt,
+                               azimuth_deg, losses_pct, transposition, _AIR_TEMPERATURE_C)
+
+
+def _check_chain(lon: float, lat: float, losses_pct: float, transposition: str) -> None:
     if not 0 <= losses_pct <= 100:
         raise ValueError(f"losses_pct must be a percentage in [0, 100], got {losses_pct}")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValueError(f"lon/lat must be degrees (x, y), got ({lon}, {lat})")
-    tilt = float(round(abs(lat))) if tilt_deg is None else tilt_deg
-    times = pd.date_range(f"{year}-01-01 00:30", f"{year}-12-31 23:30", freq="1h", tz="UTC")
-    site = pvlib.location.Location(lat, lon, tz="UTC", altitude=altitude_m)
-    with warnings.catch_warnings():
-        # pvlib still calls DatetimeIndex.dayofyear, deprecated in pandas 3; harmless here.
-        warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
-        return _clear_sky_ac_kwh(pvlib, site, times, lon, lat, tilt, azimuth_deg, losses_pct,
-                                 linke_turbidity)
+    if transposition not in TRANSPOSITION_MODELS:
+        raise ValueError(f"transposition must be one of {', '.join(TRANSPOSITION_MODELS)}, "
+                         f"got {transposition!r}")
 
 
-def _clear_sky_ac_kwh(pvlib: Any, site: Any, times: pd.DatetimeIndex, lon: float, lat: float,
-                      tilt: float, azimuth_deg: float, losses_pct: float,
-                      linke_turbidity: float | None) -> float:
-    sun = site.get_solarposition(times)
-    turbidity = (pvlib.clearsky.lookup_linke_turbidity(times, lat, lon)
-                 if linke_turbidity is None else linke_turbidity)
-    sky = site.get_clearsky(times, model="ineichen", linke_turbidity=turbidity,
-                            solar_position=sun)
+def _ac_kwh_per_kwp(pvlib: Any, times: pd.DatetimeIndex, sun: pd.DataFrame, ghi: Any, dni: Any,
+                    dhi: Any, tilt: float, azimuth_deg: float, losses_pct: float,
+                    transposition: str, air_temperature_c: Any) -> float:
+    """Hourly horizontal irradiance -> annual AC kWh per kWp (the chain both yields share)."""
+    dni_extra = (pvlib.irradiance.get_extra_radiation(times)
+                 if transposition == "haydavies" else None)
     poa = pvlib.irradiance.get_total_irradiance(
-        tilt, azimuth_deg, sun["apparent_zenith"], sun["azimuth"], sky["dni"], sky["ghi"],
-        sky["dhi"], model="isotropic",
+        tilt, azimuth_deg, sun["apparent_zenith"], sun["azimuth"], dni, ghi, dhi,
+        dni_extra=dni_extra, albedo=GROUND_ALBEDO, model=transposition,
     )
     aoi = pvlib.irradiance.aoi(tilt, azimuth_deg, sun["apparent_zenith"], sun["azimuth"])
-    effective = (poa["poa_direct"] * pvlib.iam.physical(aoi)).fillna(0.0) + poa["poa_diffuse"]
-    cell_c = pvlib.temperature.faiman(effective, _AIR_TEMPERATURE_C, _WIND_SPEED_M_S)
+    effective = ((poa["poa_direct"] * pvlib.iam.physical(aoi)).fillna(0.0)
+                 + poa["poa_diffuse"].fillna(0.0))
+    cell_c = pvlib.temperature.faiman(effective, air_temperature_c, _WIND_SPEED_M_S)
     dc_kw = pvlib.pvsystem.pvwatts_dc(effective, cell_c, 1.0, _GAMMA_PDC_PER_C)
     dc_kw = dc_kw * (1 - losses_pct / 100)
     ac_kw = pvlib.inverter.pvwatts(dc_kw, 1.0, eta_inv_nom=INVERTER_EFFICIENCY).clip(lower=0.0)
@@ -275,6 +294,8 @@ def monthly_irradiation_specific_yield_kwh_per_kwp(
     losses_pct: float = PVWATTS_LOSSES_PCT,
     altitude_m: float = 0.0,
     year: int = 2023,
+    transposition: str = DEFAULT_TRANSPOSITION,
+    monthly_air_temperature_c: Sequence[float] | None = None,
 ) -> float:
     """Return the annual AC yield (kWh per kWp) from measured monthly horizontal irradiation.
 
@@ -282,13 +303,18 @@ def monthly_irradiation_specific_yield_kwh_per_kwp(
 
     Each month's hourly clear-sky GHI (pvlib Ineichen, bundled Linke turbidity) is scaled so
     that the month sums to the measured total (a monthly clear-sky index); the hourly GHI is
-    split into beam and diffuse with the Erbs model, transposed to the panel (isotropic sky),
-    and run through the same chain as :func:`clear_sky_specific_yield_kwh_per_kwp` (incidence
-    loss, Faiman cell temperature at a constant 20 °C [verify], PVWatts DC, losses, inverter).
-    Every day of a month has the same shape, so beam-rich days are averaged out: tilted gain is
-    understated, never overstated (pvlib's Greensboro TMY3 sample: 1,266 kWh/kWp from its
-    monthly totals against 1,347 from the same chain run on the file's hourly GHI/DNI/DHI and
-    temperatures, −6 %).
+    split into beam and diffuse with the Erbs model, transposed to the panel (Hay–Davies by
+    default, or isotropic; ground albedo 0.25), and run through the same chain as
+    :func:`clear_sky_specific_yield_kwh_per_kwp`: incidence-angle loss, Faiman cell temperature
+    (at the month's mean air temperature when given, else a constant 20 °C [verify]; 1 m/s
+    wind), PVWatts DC with γ = −0.37 %/°C, PVWatts system losses (14 % by default: soiling,
+    shading, mismatch, wiring, connections, LID, nameplate, availability), PVWatts inverter
+    (96 % nominal). Every day of a month has the same shape, so beam-rich days are averaged
+    out: tilted gain is understated rather than overstated (pvlib's Greensboro TMY3 sample,
+    Hay–Davies: 1,303 kWh/kWp from its monthly GHI totals at 20 °C, 1,324 with its monthly mean
+    temperatures, against 1,344 from the same chain run on the file's hourly GHI/DNI/DHI and
+    temperatures: −3.1 % and −1.5 %; isotropic −3.7 % / −2.2 %;
+    ``tests/layers/test_weather.py``).
 
     Parameters
     ----------
@@ -297,14 +323,17 @@ def monthly_irradiation_specific_yield_kwh_per_kwp(
     monthly_ghi_kwh_m2
         Twelve monthly totals of global horizontal irradiation, January first (kWh/m² per
         month; MJ/m² ÷ 3.6), from a typical-year or long-term source named by the caller.
-    tilt_deg, azimuth_deg, losses_pct, altitude_m, year
+    tilt_deg, azimuth_deg, losses_pct, altitude_m, year, transposition
         As for :func:`clear_sky_specific_yield_kwh_per_kwp`.
+    monthly_air_temperature_c
+        Twelve monthly mean air temperatures (°C), January first; None: 20 °C all year.
 
     Raises
     ------
     ValueError
         Not twelve finite values >= 0, a month above its clear-sky total (wrong unit, e.g.
-        MJ/m² or kWh/m² per day given), or bad losses / location.
+        MJ/m² or kWh/m² per day given), temperatures not twelve values in −60–60 °C, or bad
+        losses / location / transposition.
     """
     import pvlib
 
@@ -313,10 +342,15 @@ def monthly_irradiation_specific_yield_kwh_per_kwp(
         raise ValueError(
             f"monthly_ghi_kwh_m2 needs 12 monthly totals >= 0 (kWh/m², January first), got "
             f"{len(values)} value(s): {values[:12]}")
-    if not 0 <= losses_pct <= 100:
-        raise ValueError(f"losses_pct must be a percentage in [0, 100], got {losses_pct}")
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValueError(f"lon/lat must be degrees (x, y), got ({lon}, {lat})")
+    air: Any = _AIR_TEMPERATURE_C
+    if monthly_air_temperature_c is not None:
+        temps = [float(t) for t in monthly_air_temperature_c]
+        if len(temps) != 12 or not all(math.isfinite(t) and -60 <= t <= 60 for t in temps):
+            raise ValueError(
+                "monthly_air_temperature_c needs 12 monthly means in °C (−60 to 60, January "
+                f"first), got {len(temps)} value(s): {temps[:12]}")
+        air = temps
+    _check_chain(lon, lat, losses_pct, transposition)
     tilt = float(round(abs(lat))) if tilt_deg is None else tilt_deg
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
@@ -333,19 +367,10 @@ def monthly_irradiation_specific_yield_kwh_per_kwp(
         ratio = pd.Series(values, index=range(1, 13)) / clear_month.where(clear_month > 0)
         ghi = sky["ghi"] * ratio.reindex(times.month).fillna(0.0).to_numpy()
         split = pvlib.irradiance.erbs(ghi, sun["zenith"], times)
-        poa = pvlib.irradiance.get_total_irradiance(
-            tilt, azimuth_deg, sun["apparent_zenith"], sun["azimuth"], split["dni"], ghi,
-            split["dhi"], model="isotropic",
-        )
-        aoi = pvlib.irradiance.aoi(tilt, azimuth_deg, sun["apparent_zenith"], sun["azimuth"])
-        effective = (poa["poa_direct"] * pvlib.iam.physical(aoi)).fillna(0.0) + poa[
-            "poa_diffuse"].fillna(0.0)
-        cell_c = pvlib.temperature.faiman(effective, _AIR_TEMPERATURE_C, _WIND_SPEED_M_S)
-        dc_kw = pvlib.pvsystem.pvwatts_dc(effective, cell_c, 1.0, _GAMMA_PDC_PER_C)
-        dc_kw = dc_kw * (1 - losses_pct / 100)
-        ac_kw = pvlib.inverter.pvwatts(dc_kw, 1.0, eta_inv_nom=INVERTER_EFFICIENCY).clip(
-            lower=0.0)
-    return float(ac_kw.sum())
+        if not isinstance(air, float):
+            air = pd.Series(np.asarray(air)[times.month - 1], index=times)
+        return _ac_kwh_per_kwp(pvlib, times, sun, ghi, split["dni"], split["dhi"], tilt,
+                               azimuth_deg, losses_pct, transposition, air)
 
 
 def yield_from_irradiation_kwh(
@@ -585,6 +610,20 @@ class PvPotentialParams:
     irradiation_raster
         Sample the district's stored irradiation raster (annual kWh/m²) onto the buildings
         before computing (done by the runner in ``tanmap.layers``; geo/ reads no files).
+    irradiation
+        Where the yield's sunshine comes from when ``monthly_ghi_kwh_m2`` is not given:
+        ``auto`` (the irradiation climatology of the district's city — ``climatology_file``,
+        else the one bundled with tanmap — when it has one, else the clear-sky upper bound),
+        ``climatology`` (the climatology; no entry for the district is an error) or
+        ``clear_sky`` (the upper bound). Resolved by the runner; measured values given here
+        always win, and a sampled irradiation raster wins per building.
+    climatology_file
+        A user irradiation climatology (YAML, the bundled file's format) read by the runner
+        instead of the bundled one.
+    monthly_air_temperature_c
+        Twelve monthly mean air temperatures (°C) for the cell temperature; None: 20 °C.
+    transposition
+        ``haydavies`` (default) or ``isotropic`` sky-diffuse model for the tilted plane.
     """
 
     ratios: dict[str, float] | None = None
@@ -598,8 +637,21 @@ class PvPotentialParams:
     monthly_ghi_kwh_m2: tuple[float, ...] | None = None
     irradiation_source: str = ""
     irradiation_raster: bool = False
+    irradiation: Literal["auto", "climatology", "clear_sky"] = "auto"
+    climatology_file: str = ""
+    monthly_air_temperature_c: tuple[float, ...] | None = None
+    transposition: Literal["haydavies", "isotropic"] = "haydavies"
 
     def __post_init__(self) -> None:
+        if self.monthly_air_temperature_c is not None and len(
+                self.monthly_air_temperature_c) != 12:
+            raise MetricParameterError(
+                f"monthly_air_temperature_c needs 12 monthly means (°C, January first), got "
+                f"{len(self.monthly_air_temperature_c)}")
+        if self.monthly_ghi_kwh_m2 is not None and self.irradiation == "clear_sky":
+            raise MetricParameterError(
+                "irradiation=clear_sky contradicts the measured monthly_ghi_kwh_m2 given; "
+                "drop one of them")
         if self.monthly_ghi_kwh_m2 is not None:
             if len(self.monthly_ghi_kwh_m2) != 12:
                 raise MetricParameterError(
@@ -719,7 +771,7 @@ def _compute_potential(frames: Mapping[str, gpd.GeoDataFrame], params: PvPotenti
     lon, lat = _district_lon_lat(context)
     clear = clear_sky_specific_yield_kwh_per_kwp(
         lon, lat, tilt_deg=params.tilt_deg, losses_pct=params.losses_pct,
-        linke_turbidity=params.linke_turbidity,
+        linke_turbidity=params.linke_turbidity, transposition=params.transposition,
     )
     specific = clear
     base = "clear-sky upper bound (pvlib Ineichen)"
@@ -727,7 +779,8 @@ def _compute_potential(frames: Mapping[str, gpd.GeoDataFrame], params: PvPotenti
         try:
             specific = monthly_irradiation_specific_yield_kwh_per_kwp(
                 lon, lat, params.monthly_ghi_kwh_m2, tilt_deg=params.tilt_deg,
-                losses_pct=params.losses_pct)
+                losses_pct=params.losses_pct, transposition=params.transposition,
+                monthly_air_temperature_c=params.monthly_air_temperature_c)
         except ValueError as err:
             raise MetricParameterError(str(err)) from err
         base = (f"measured monthly irradiation: {params.irradiation_source} "
@@ -762,6 +815,15 @@ def _compute_potential(frames: Mapping[str, gpd.GeoDataFrame], params: PvPotenti
                                    else "none (clear sky: every day cloudless)"),
             "specific_yield_kwh_per_kwp": specific,
             "clear_sky_kwh_per_kwp": clear,
+            "yield_chain": (
+                f"tilt {params.tilt_deg if params.tilt_deg is not None else round(abs(lat))}°, "
+                f"south; {params.transposition} transposition, albedo {GROUND_ALBEDO:g}; "
+                "Faiman cell temperature at "
+                + ("the monthly mean air temperatures"
+                   if params.monthly_air_temperature_c is not None and
+                   params.monthly_ghi_kwh_m2 is not None else f"{_AIR_TEMPERATURE_C:g} °C")
+                + f"; PVWatts γ {_GAMMA_PDC_PER_C * 100:g} %/°C, losses "
+                f"{params.losses_pct:g} %, inverter {INVERTER_EFFICIENCY * 100:g} %"),
             "site_lon_lat": [lon, lat],
             "tco2_avoided": avoided_tco2(total_kwh, factor),
             "emission_factor": {"name": factor.name, "tco2_per_mwh": factor.tco2_per_mwh,

@@ -20,7 +20,7 @@ import shutil
 import time
 import uuid
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -43,7 +43,6 @@ from tanmap.geo.errors import (
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.zonal import (
     WORLDCOVER_CLASSES,
-    eco_shares_from_raster,
     raster_class_areas_m2,
 )
 
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RASTER_LABELS",
     "WORLDCOVER_COLORS",
+    "RasterClassAreas",
     "RasterImage",
     "RasterKind",
     "RasterVersion",
@@ -62,6 +62,7 @@ __all__ = [
     "eco_shares",
     "export_raster",
     "import_raster",
+    "land_cover_areas",
     "raster_dir",
     "raster_history",
     "raster_image",
@@ -396,10 +397,11 @@ def eco_shares(store: Store, district: str, *, count_farmland: bool = False,
 
     中文：基于土地覆盖栅格的森林覆盖率与蓝绿空间占比（全区及各管控等级生态屏障区）。
 
-    The raster path of the ``forest_cover`` and ``blue_green_share`` metrics: row
-    ``district`` (the whole district) and, when the store has eco zones, ``all`` and
-    ``level_1``... (:func:`tanmap.layers.zonal.eco_shares_from_raster`). Tree cover counts as
-    forest: a class raster has no 郁闭度, so the >= 0.2 canopy rule cannot be applied.
+    The same figures as the raster path of the ``forest_cover`` and ``blue_green_share``
+    metrics (one :class:`RasterClassAreas`, zones clipped to the district): row ``district``
+    (the whole district) and, when the store has eco zones, ``all`` and ``level_1``... Tree
+    cover counts as forest: a class raster has no 郁闭度, so the >= 0.2 canopy rule cannot be
+    applied.
 
     Raises
     ------
@@ -407,31 +409,107 @@ def eco_shares(store: Store, district: str, *, count_farmland: bool = False,
         No current land-cover raster.
     """
     import geopandas as gpd
+    import shapely
 
-    from tanmap.geo.eco import FOREST_CLASSES, blue_green_classes, class_share
+    from tanmap.geo.eco import CONTROL_LEVELS, FOREST_CLASSES, blue_green_classes, class_share
 
-    path = raster_path(store, RasterKind.LAND_COVER, district)
+    raster_path(store, RasterKind.LAND_COVER, district)  # raises when there is none
     row = store.district(district)
     epsg = int(row["planning_epsg"])
-    with rasterio.open(path) as src:
-        warp = f"EPSG:{epsg}" if src.crs.is_geographic else None
-    boundary = gpd.GeoSeries([row.geometry], index=["district"], crs=4326).to_crs(epsg)
-    areas = raster_class_areas_m2(boundary, path, class_codes=class_codes, target_crs=warp)
-    land_m2 = float(boundary.area.iloc[0])
+    source = land_cover_areas(store, district, planning_epsg=epsg, class_codes=class_codes)
+    if source is None:  # a store that keeps no rasters beside it
+        raise LayerNotFoundError(f"district {district} has no land_cover raster")
+    boundary = gpd.GeoSeries([row.geometry], crs=4326).to_crs(epsg).iloc[0]
+    names, geoms = ["district"], [boundary]
+    if store.version(LayerKind.ECO_ZONE, district) is not None:
+        eco = store.read(LayerKind.ECO_ZONE, district=district).to_crs(epsg)
+        if len(eco):
+            levels = pd.to_numeric(eco["control_level"], errors="coerce")
+            names.append("all")
+            geoms.append(shapely.intersection(eco.geometry.union_all(), boundary))
+            for lv in CONTROL_LEVELS:
+                part = eco.loc[(levels == lv).to_numpy()]
+                if len(part):
+                    names.append(f"level_{lv}")
+                    geoms.append(shapely.intersection(part.geometry.union_all(), boundary))
+    zones = gpd.GeoSeries(geoms, index=names, crs=epsg)
+    areas = source(zones)
+    zone_m2 = zones.area
     classes = blue_green_classes(count_farmland=count_farmland)
-    whole = pd.DataFrame({
-        "zone_area_m2": [land_m2],
-        "blue_green_share": [class_share(areas.iloc[0].to_dict(), land_m2, classes)],
-        "forest_share": [class_share(areas.iloc[0].to_dict(), land_m2, FOREST_CLASSES)],
-    }, index=["district"]).join(areas)
-    if store.version(LayerKind.ECO_ZONE, district) is None:
-        return whole
-    eco = store.read(LayerKind.ECO_ZONE, district=district).to_crs(epsg)
-    if len(eco) == 0:
-        return whole
-    levels = eco_shares_from_raster(eco, path, class_codes=class_codes,
-                                    count_farmland=count_farmland, target_crs=warp)
-    return pd.concat([whole, levels]).fillna(0.0)
+    out = pd.DataFrame({
+        "zone_area_m2": zone_m2,
+        "blue_green_share": [class_share(areas.loc[n].to_dict(), float(zone_m2[n]), classes)
+                             for n in names],
+        "forest_share": [class_share(areas.loc[n].to_dict(), float(zone_m2[n]), FOREST_CLASSES)
+                         for n in names],
+    }, index=names)
+    return out.join(areas).fillna({c: 0.0 for c in areas.columns})
+
+
+@dataclass(frozen=True)
+class RasterClassAreas:
+    """The raster path of ``forest_cover`` / ``blue_green_share``: class areas from a raster.
+
+    中文：土地覆盖栅格的分区地类面积（供森林覆盖率、蓝绿空间占比指标使用）。
+
+    Implements :class:`tanmap.geo.metric.ClassAreaSource`: called with zones in the planning
+    CRS, it returns the class areas (m²) per zone by exact cell fractions
+    (:func:`tanmap.layers.zonal.raster_class_areas_m2`). A raster in degrees is warped in memory
+    to the planning CRS (nearest neighbour); a raster in another projected CRS keeps its cells
+    and its areas are scaled per zone by (zone area in the planning CRS / in the raster's CRS),
+    so shares use one measure of area.
+    """
+
+    path: Path
+    planning_epsg: int
+    label: str
+    class_codes: Mapping[int, str] = field(default_factory=lambda: dict(WORLDCOVER_CLASSES))
+
+    def __call__(self, zones: Any) -> pd.DataFrame:
+        """Return the class areas (m²) inside each zone (rows follow ``zones``)."""
+        import geopandas as gpd
+        from pyproj import CRS
+
+        series = gpd.GeoSeries(zones.geometry if hasattr(zones, "geometry") else zones)
+        keep = ~(series.is_empty | series.isna())
+        out = pd.DataFrame(index=series.index)
+        if not keep.any():
+            return out
+        part = series.loc[keep]
+        with rasterio.open(self.path) as src:
+            crs = src.crs
+        warp = f"EPSG:{self.planning_epsg}" if crs.is_geographic else None
+        areas = raster_class_areas_m2(part, self.path, class_codes=self.class_codes,
+                                      target_crs=warp)
+        if warp is None and not CRS(crs.to_wkt()).equals(CRS.from_epsg(self.planning_epsg)):
+            native = part.to_crs(crs.to_wkt()).area.to_numpy()
+            scale = np.divide(part.area.to_numpy(), native, out=np.ones_like(native),
+                              where=native > 0)
+            areas = areas.mul(scale, axis=0)
+        return areas.reindex(series.index).fillna(0.0)
+
+
+def land_cover_areas(store: Store, district: str, *, planning_epsg: int | None = None,
+                     class_codes: Mapping[int, str] = WORLDCOVER_CLASSES
+                     ) -> RasterClassAreas | None:
+    """Return the class-area source of the district's current land-cover raster, or None.
+
+    中文：区县当前土地覆盖栅格的地类面积来源（无栅格时为 None）。
+
+    None when the store keeps no rasters (no file beside it) or the district has no current
+    land-cover raster.
+    """
+    if not hasattr(store, "path"):
+        return None
+    history = raster_history(store, RasterKind.LAND_COVER, district)
+    if not history or history[-1].deleted:
+        return None
+    v = history[-1]
+    epsg = (int(store.district(district)["planning_epsg"]) if planning_epsg is None
+            else int(planning_epsg))
+    label = (f"land-cover raster 土地覆盖栅格 v{v.version} ({v.source}; {v.crs}, "
+             f"{v.width}x{v.height} cells, sha256 {v.checksum[:12]})")
+    return RasterClassAreas(raster_dir(store) / v.file, epsg, label, dict(class_codes))
 
 
 def _value_stats(zones: Any, path: Path, warp: str | None) -> pd.DataFrame:

@@ -372,7 +372,20 @@ def run_metric(
 
     frames: dict[str, gpd.GeoDataFrame] = {}
     required = mdef.required_inputs(p)
-    for kind in (*required, *(k for k in mdef.optional_inputs if k not in required)):
+    optional = tuple(k for k in mdef.optional_inputs if k not in required)
+    land_cover = None
+    source = getattr(p, "land_cover_source", None)
+    if source is not None:
+        land_cover, raster_entry = _land_cover_raster(store, district, str(source), epsg)
+        if raster_entry is not None or source == "raster":
+            # The raster path reads no vector land cover (even to report it missing).
+            required = tuple(k for k in required if k != "land_cover")
+            optional = tuple(k for k in optional if k != "land_cover")
+        if raster_entry is not None:
+            lineage.append(raster_entry)
+        elif source == "raster":
+            missing.append("raster:land_cover")
+    for kind in (*required, *optional):
         if store.version(kind, district) is None:
             if kind in required:
                 missing.append(kind)
@@ -383,12 +396,18 @@ def run_metric(
         )
         lineage.extend(_lineage_entry(v) for v in versions if v is not None)
 
+    raster_sampled = False
     if getattr(p, "irradiation_raster", False) and "building" in frames:
         p, sampled = _sample_stored_irradiation(store, district, frames["building"], p, epsg)
         if sampled is None:
             missing.append("raster:irradiation")
         else:
             frames["building"] = sampled
+            raster_sampled = True
+    if hasattr(p, "climatology_file") and not missing:
+        p, absent = _apply_climatology(p, district, row.geometry, raster_sampled)
+        if absent:
+            missing.append(absent)
 
     units: dict[str, gpd.GeoDataFrame] = {}
     unit_lineage: list[dict[str, Any]] = []
@@ -406,7 +425,7 @@ def run_metric(
     else:
         context = MetricContext(
             adcode=district, district=district_m.iloc[0], planning_epsg=epsg,
-            audit_year=year, units=units,
+            audit_year=year, units=units, land_cover_areas=land_cover,
         )
         result = mdef.compute(frames, p, context)
         if result.rule is None:
@@ -420,6 +439,63 @@ def run_metric(
         include_planned_until=include_planned_until, planning_epsg=epsg,
         metric_zh=mdef.zh, metric_en=mdef.en,
     )
+
+
+def _apply_climatology(params: Any, district: str, boundary_wgs84: Any,
+                       raster_sampled: bool) -> tuple[Any, str | None]:
+    """Give ``pv_potential`` the monthly irradiation of the district's city, when it has one.
+
+    ``irradiation``: ``auto`` uses the climatology when a site stands for the district (by
+    adcode prefix, else the nearest within ``FAR_SITE_KM``) and leaves the clear-sky upper bound
+    otherwise; ``climatology`` reports ``climatology:irradiation`` missing instead;
+    ``clear_sky`` and measured months given by the caller are left alone. The user's
+    ``climatology_file`` replaces the bundled one. Returns the parameters and a missing item.
+    """
+    from tanmap.layers.climatology import bundled_climatology, climatology_for, read_climatology
+
+    if params.monthly_ghi_kwh_m2 is not None or params.irradiation == "clear_sky":
+        return params, None
+    sites = (read_climatology(params.climatology_file) if params.climatology_file
+             else bundled_climatology())
+    centre = boundary_wgs84.centroid
+    match = climatology_for(sites, district, float(centre.x), float(centre.y))
+    if match is None:
+        return params, ("climatology:irradiation" if params.irradiation == "climatology"
+                        else None)
+    site = match.site
+    label = site.label(match.distance_km if match.by == "distance" else None)
+    if raster_sampled:
+        label = f"{params.irradiation_source} where sampled; elsewhere {label}"
+    return dataclasses.replace(
+        params, monthly_ghi_kwh_m2=site.monthly_ghi_kwh_m2, irradiation_source=label,
+        monthly_air_temperature_c=(params.monthly_air_temperature_c
+                                   or site.monthly_air_temperature_c)), None
+
+
+def _land_cover_raster(store: Store, district: str, source: str,
+                       epsg: int) -> tuple[Any, dict[str, Any] | None]:
+    """Resolve ``land_cover_source`` (geo.eco.LAND_COVER_SOURCES) to the raster path or not.
+
+    ``auto``: the vector layer when it has features, else the current land-cover raster, else
+    the vector layer; ``raster`` / ``vector`` force one. Returns the class-area source and its
+    lineage entry, or (None, None) for the vector path.
+    """
+    if source == "vector":
+        return None, None
+    if source == "auto":
+        version = store.version("land_cover", district)
+        if version is not None and version.n_features > 0:
+            return None, None
+    from tanmap.layers.rasters import RasterKind, land_cover_areas, raster_history
+
+    areas = land_cover_areas(store, district, planning_epsg=epsg)
+    if areas is None:
+        return None, None
+    v = raster_history(store, RasterKind.LAND_COVER, district)[-1]
+    entry = {"kind": f"raster:{v.kind}", "district": v.district, "version": v.version,
+             "updated_at": v.updated_at, "n_features": None, "source": v.source,
+             "checksum": v.checksum}
+    return areas, entry
 
 
 def _sample_stored_irradiation(store: Store, district: str, buildings: gpd.GeoDataFrame,

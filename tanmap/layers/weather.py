@@ -33,12 +33,15 @@ class WeatherMonthly:
         File, station, data set and position, for ``irradiation_source``.
     lon, lat
         The station (degrees).
+    monthly_air_temperature_c
+        Twelve monthly mean dry-bulb temperatures (°C), when the file has them.
     """
 
     monthly_ghi_kwh_m2: tuple[float, ...]
     source: str
     lon: float
     lat: float
+    monthly_air_temperature_c: tuple[float, ...] | None = None
 
     @property
     def annual_kwh_m2(self) -> float:
@@ -93,9 +96,17 @@ def read_monthly_ghi(path: str | Path) -> WeatherMonthly:
             f"{file.name}: expected {HOURS_PER_YEAR} hourly GHI values >= 0 (one typical year), "
             f"got {len(ghi)} with {int(ghi.isna().sum())} missing")
     months = ghi.groupby(ghi.index.month).sum() / 1000.0
+    temps: tuple[float, ...] | None = None
+    if "temp_air" in data.columns:
+        air = data["temp_air"][keep]
+        air = air.where((air > -90) & (air < 70))  # EPW/TMY3 missing markers (99.9, -9900)
+        by_month = air.groupby(air.index.month).mean()
+        if len(by_month) == 12 and by_month.notna().all():
+            temps = tuple(float(by_month.loc[m]) for m in range(1, 13))
     lat, lon = float(meta["latitude"]), float(meta["longitude"])
     label = "; ".join(p for p in (name, dataset) if p)
     source = (f"{file.name}" + (f" ({label})" if label else "")
               + f", {abs(lat):.2f}°{'N' if lat >= 0 else 'S'} "
                 f"{abs(lon):.2f}°{'E' if lon >= 0 else 'W'}, typical year")
-    return WeatherMonthly(tuple(float(months.loc[m]) for m in range(1, 13)), source, lon, lat)
+    return WeatherMonthly(tuple(float(months.loc[m]) for m in range(1, 13)), source, lon, lat,
+                          temps)

@@ -31,3 +31,26 @@ def test_weather_of_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli.main(["--store", str(tmp_path / "s.gpkg"), "weather",
                      str(tmp_path / "x.epw")]) == EXIT_ERROR
     assert "weather file x.epw not found" in capsys.readouterr().err
+
+
+def test_weather_saves_a_climatology_site_the_metric_reads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pvlib's Greensboro TMY3 saved as a test site for the prefix 1201, then read by
+    pv_potential for the test district 120199 (the figures are Greensboro's, test only)."""
+    from tanmap.api.commands import EXIT_USAGE
+    from tanmap.layers.climatology import read_climatology
+
+    base = ["--store", str(tmp_path / "s.gpkg"), "weather", str(SAMPLE)]
+    clim = tmp_path / "clim.yaml"
+    assert cli.main([*base, "--save-climatology", str(clim), "--key", "gso"]) == EXIT_USAGE
+    assert "--save-climatology needs --name, --source, --period, --adcode-prefix" in (
+        capsys.readouterr().err)
+    assert cli.main([*base, "--save-climatology", str(clim), "--key", "gso", "--name",
+                     "格林斯伯勒 (test)", "--adcode-prefix", "1201", "--source",
+                     "NSRDB TMY3 via pvlib (test)", "--period", "TMY3"]) == EXIT_OK
+    assert f"site gso (格林斯伯勒 (test), districts 1201*) written to {clim}" in (
+        capsys.readouterr().out)
+    (site,) = read_climatology(clim)
+    assert round(site.annual_kwh_m2) == 1566
+    assert site.monthly_air_temperature_c is not None
+    assert "GREENSBORO" in site.station

@@ -133,7 +133,8 @@ def test_forest_cover(eco, land_cover, values, share):
 def test_forest_cover_details_and_missing(eco, land_cover):
     res = FOREST.compute({"eco_zone": eco, "land_cover": land_cover},
                          FOREST.params(control_level=1), ctx())
-    assert res.details == {"forest_area_m2": 3.0, "land_area_m2": 16.0, "growing_stock_m3": 30.0}
+    assert res.details == {"forest_area_m2": 3.0, "land_area_m2": 16.0, "growing_stock_m3": 30.0,
+                           "land_cover_source": "vector land_cover layer (土地覆盖矢量图层)"}
     no_zones = FOREST.compute({"land_cover": land_cover}, FOREST.params(control_level=1), ctx())
     assert (no_zones.value, no_zones.missing) == (None, ("eco_zone",))
     district_only = FOREST.compute({"land_cover": land_cover}, FOREST.params(), ctx())

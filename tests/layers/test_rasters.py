@@ -199,7 +199,8 @@ def test_pv_potential_samples_the_stored_irradiation_raster(store: GeoPackageSto
     store.write("building", metre_frame(
         [{"id": "g", "use_category": "party_gov"}], [box(100, 100, 110, 110)]),
         district=ADCODE, source="test")
-    params = {"irradiation_raster": True}
+    # clear_sky: the rest of the roofs must not depend on the bundled climatology
+    params = {"irradiation_raster": True, "irradiation": "clear_sky"}
     missing = run_metric(store, "pv_potential", ADCODE, params, year=2025).result
     assert missing.missing == ("raster:irradiation",)
     path = _tif(tmp_path / "irr.tif", np.full((30, 30), 1300.0, dtype=np.float32),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from pathlib import Path
 
+import pandas as pd
 import pvlib
 import pytest
 
@@ -68,3 +69,40 @@ def test_bad_weather_files(tmp_path: Path) -> None:
     broken.write_text("\n".join(HEADER) + "\n2005,1,1,1\n", encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"broken\.epw"):
         read_monthly_ghi(broken)
+
+
+@pytest.mark.parametrize(("model", "hourly_kwh_kwp"), [("haydavies", 1344), ("isotropic", 1315)])
+def test_monthly_method_against_the_hourly_chain_on_a_real_tmy(model: str,
+                                                               hourly_kwh_kwp: int) -> None:
+    """pvlib's Greensboro TMY3 (measured-data typical year): the monthly-totals method (with
+    the file's monthly mean temperatures) stays within 3 % below the same chain run on the
+    hourly GHI/DNI/DHI and temperatures (figures quoted in geo.pv's docstring)."""
+    import warnings
+
+    from tanmap.geo import pv
+
+    path = Path(pvlib.__path__[0]) / "data" / "723170TYA.CSV"
+    w = read_monthly_ghi(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
+    hours = data.iloc[:8760]
+    times = (hours.index - pd.Timedelta(minutes=30)).tz_convert("UTC")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
+        sun = pvlib.location.Location(meta["latitude"], meta["longitude"]).get_solarposition(
+            times)
+        hourly = pv._ac_kwh_per_kwp(
+            pvlib, times, sun, hours["ghi"].to_numpy(), hours["dni"].to_numpy(),
+            hours["dhi"].to_numpy(), round(abs(meta["latitude"])), 180.0, 14.0, model,
+            hours["temp_air"].to_numpy())
+    temps = hours["temp_air"].groupby(times.month).mean().tolist()
+    monthly = monthly_irradiation_specific_yield_kwh_per_kwp(
+        w.lon, w.lat, w.monthly_ghi_kwh_m2, transposition=model,
+        monthly_air_temperature_c=temps)
+    assert round(hourly) == hourly_kwh_kwp
+    assert 0.97 * hourly < monthly < hourly
+    warm = monthly_irradiation_specific_yield_kwh_per_kwp(
+        w.lon, w.lat, w.monthly_ghi_kwh_m2, transposition=model,
+        monthly_air_temperature_c=[t + 10 for t in temps])
+    assert warm == pytest.approx(monthly * (1 - 0.0037 * 10), rel=0.01)  # γ = −0.37 %/°C

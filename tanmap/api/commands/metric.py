@@ -63,6 +63,10 @@ def register(subparsers: Any) -> None:
                         "(步行距离; runs park_walk_coverage with the same rule)")
     p.add_argument("--level", type=int, choices=(5, 10, 15), default=None,
                    help="living_circle: the 5/10/15-minute level (生活圈层级; = --param level=N)")
+    p.add_argument("--land-cover-source", choices=("auto", "vector", "raster"), default=None,
+                   help="forest_cover / blue_green_share: read the vector land_cover layer or "
+                        "the land-cover raster (土地覆盖来源; default auto: the vector layer when "
+                        "it has features, else the raster; = --param land_cover_source=...)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=run_metric_command)
 
@@ -183,8 +187,9 @@ def summary_text(outcome: RunOutcome, lang: str = "zh") -> str:
     lines += ["", "Lineage (layer versions):" if en else "数据来源（图层版本）:"]
     for e in outcome.lineage:
         version = "-" if e.get("version") is None else e.get("version")
+        count = "—" if e.get("n_features") is None else e.get("n_features")
         lines.append(f"  {e.get('kind')}@{e.get('district')} v{version} "
-                     f"{e.get('updated_at')} ({e.get('n_features')}; {e.get('source') or ''})")
+                     f"{e.get('updated_at')} ({count}; {e.get('source') or ''})")
     if not outcome.lineage:
         lines.append("  —")
     return "\n".join(lines)
@@ -231,6 +236,11 @@ def run_metric_command(args: argparse.Namespace) -> int:
         if args.name != "living_circle":
             return fail(f"--level applies to living_circle, not {args.name!r}", EXIT_USAGE)
         params["level"] = args.level
+    if args.land_cover_source is not None:
+        if args.name not in ("forest_cover", "blue_green_share"):
+            return fail(f"--land-cover-source applies to forest_cover and blue_green_share, "
+                        f"not {args.name!r}", EXIT_USAGE)
+        params["land_cover_source"] = args.land_cover_source
     if args.rule_file is not None:
         mdef = METRICS.get(args.name)
         if mdef is None or "rule" not in {f.name for f in dataclasses.fields(mdef.params)}:

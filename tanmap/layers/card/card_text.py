@@ -73,6 +73,14 @@ UNIT_LABELS: dict[str, tuple[str, str]] = {
     "year": ("年", "year"),
 }
 
+#: Raster kinds by label (Chinese, English), for lineage entries ``raster:<kind>``
+#: (the same names as tanmap.layers.rasters.RASTER_LABELS, without importing rasterio here).
+RASTER_KIND_LABELS: dict[str, tuple[str, str]] = {
+    "land_cover": ("土地覆盖栅格", "Land-cover raster"),
+    "irradiation": ("太阳辐照栅格", "Irradiation raster"),
+    "elevation": ("高程栅格", "Elevation raster"),
+}
+
 #: Metric parameters by label (Chinese, English); values are labelled too (see params_text).
 PARAM_LABELS: dict[str, tuple[str, str]] = {
     "kind": ("图层", "layer"),
@@ -113,6 +121,7 @@ PARAM_LABELS: dict[str, tuple[str, str]] = {
     "pile": ("充电桩类型", "piles"),
     "control_level": ("管控等级", "control level"),
     "count_farmland": ("计入耕地", "farmland counted"),
+    "land_cover_source": ("土地覆盖数据来源", "land-cover source"),
     "of": ("分母图层", "denominator layer"),
     "of_field": ("分母字段", "denominator field"),
     "of_values": ("分母取值", "denominator values"),
@@ -120,6 +129,8 @@ PARAM_LABELS: dict[str, tuple[str, str]] = {
 
 #: Labels of parameter values that are codes but not field choices.
 _VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "raster": ("土地覆盖栅格", "land-cover raster"),
+    "vector": ("土地覆盖矢量图层", "vector land-cover layer"),
     "area": ("屋顶面积", "roof area"),
     "count": ("栋数", "building count"),
     "panel_area": ("光伏组件面积占屋顶面积", "panel area over roof area"),
@@ -347,6 +358,11 @@ def kind_label(kind: str, lang: str = "zh") -> str:
     """
     if kind.startswith("indicator:"):
         return "Tracked indicator" if lang == "en" else "跟踪指标"
+    if kind.startswith("raster:"):
+        zh, en = RASTER_KIND_LABELS.get(kind.partition(":")[2], (kind, kind))
+        return en if lang == "en" else zh
+    if kind == "climatology:irradiation":
+        return "Irradiation climatology" if lang == "en" else "太阳辐照气候数据"
     try:
         return SPECS[LayerKind(kind)].label(lang)
     except ValueError:
@@ -470,6 +486,10 @@ def missing_text(missing: Iterable[str], lang: str = "zh") -> str:
         text = str(item)
         if text.startswith("indicator:"):
             out.append("tracked value not entered" if lang == "en" else "跟踪指标数值未录入")
+            continue
+        if text == "climatology:irradiation":
+            out.append("no irradiation climatology for the district" if lang == "en"
+                       else "无本区县太阳辐照气候数据")
             continue
         head, _, value = text.partition("=")
         kind, _, field = head.partition(".")
@@ -641,6 +661,28 @@ def planned_sites_text(row: AuditRow, lang: str = "zh") -> str:
             f"{pct(info['share_before'])} → {pct(info['share_after'])}")
 
 
+def _source_note(row: AuditRow, lang: str) -> str:
+    """Return which data a figure rests on: the land-cover raster or the irradiation source."""
+    d = row.details
+    if row.metric in ("forest_cover", "blue_green_share") and str(
+            d.get("land_cover_source") or "").startswith("land-cover raster"):
+        covered = d.get("raster_covered_share")
+        pct = "" if covered is None else format_share(float(covered), lang)
+        if lang == "en":
+            return (f"from the land-cover raster ({d['land_cover_source']}); raster covers "
+                    f"{pct or '-'} of the area; no canopy-closure test")
+        return (f"按土地覆盖栅格计算（{d['land_cover_source']}）；栅格覆盖面积 {pct or '-'}；"
+                "未判郁闭度")
+    if row.metric == "pv_potential" and d.get("irradiation_source"):
+        upper = d.get("clear_sky_kwh_per_kwp")
+        bound = f"{float(upper):,.0f}" if upper is not None else "-"
+        if lang == "en":
+            return (f"irradiation: {d['irradiation_source']}; clear-sky upper bound "
+                    f"{bound} kWh/kWp")
+        return f"辐照来源：{d['irradiation_source']}；晴空上限 {bound} kWh/kWp"
+    return ""
+
+
 def note_text(row: AuditRow, lang: str = "zh") -> str:
     """Return the row's notes in one language only.
 
@@ -671,6 +713,9 @@ def note_text(row: AuditRow, lang: str = "zh") -> str:
     planned = planned_sites_text(row, lang)
     if planned:
         bits.append(planned)
+    source = _source_note(row, lang)
+    if source:
+        bits.append(source)
     if row.error:
         bits.append(f"Could not compute: {row.error}" if lang == "en"
                     else "无法计算：参数或数据有误（详情见 JSON 报告）")

@@ -176,7 +176,7 @@ def _row_kinds(row: AuditRow) -> list[str]:
     kinds = []
     for e in row.lineage:
         kind = str(e.get("kind") or "")
-        if kind and not kind.startswith("indicator:") and kind not in kinds:
+        if kind and not kind.startswith(("indicator:", "raster:")) and kind not in kinds:
             kinds.append(kind)
     return kinds
 

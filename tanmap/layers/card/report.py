@@ -240,7 +240,9 @@ def _lineage_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str
                                     "data_source")]
     rows = [[ct.kind_label(str(e.get("kind")), lang), str(e.get("district")),
              "—" if e.get("version") is None else str(e.get("version")),
-             str(e.get("updated_at")), str(e.get("n_features")), str(e.get("source") or "")]
+             str(e.get("updated_at")),
+             "—" if e.get("n_features") is None else str(e.get("n_features")),
+             str(e.get("source") or "")]
             for e in card.lineage()]
     return header, rows
 
