@@ -25,6 +25,7 @@ from tanmap.geo.audit import Status
 from tanmap.geo.errors import MissingDependencyError
 from tanmap.layers.card import card_text as ct
 from tanmap.layers.card.card_text import format_value
+from tanmap.layers.card.cells import LABELS, label, row_cells
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -337,11 +338,8 @@ def write_pdf_card(
     fpdf_mod, _ = _require_libs()
     from fpdf.fonts import FontFace
 
-    from tanmap.layers.card.report import LABELS
-
     def lab(key: str) -> str:
-        zh, en = LABELS[key]
-        return en if lang == "en" else zh
+        return label(key, lang)
 
     font = find_cjk_font(font_path)
     pdf = fpdf_mod.FPDF(orientation="L", unit="mm", format="A4")
@@ -431,6 +429,5 @@ def write_pdf_card(
 
 
 def _cells(row: AuditRow, lang: str) -> dict[str, str]:
-    from tanmap.layers.card.report import row_cells
 
     return row_cells(row, lang)

@@ -13,11 +13,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from tanmap.geo.audit import Status
 from tanmap.layers.card import card_text as ct
 from tanmap.layers.card.card_text import format_value
+from tanmap.layers.card.cells import LABELS, label, row_cells
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from tanmap.layers.audit import AuditCard, AuditRow
+    from tanmap.layers.audit import AuditCard
     from tanmap.layers.store import Store
 
 __all__ = [
@@ -39,58 +40,6 @@ FORMATS: tuple[str, ...] = ("md", "html", "xlsx", "json", "pdf")
 #: Formats written when none are asked for (the PDF also needs the store for its maps).
 DEFAULT_FORMATS: tuple[str, ...] = ("md", "html", "xlsx", "json")
 
-#: Column and heading labels: key -> (Chinese, English).
-LABELS: dict[str, tuple[str, str]] = {
-    "card": ("目标评估报告卡", "Plan-target report card"),
-    "district": ("区县", "District"),
-    "audit_year": ("评估年份", "Audit year"),
-    "generated_at": ("生成时间", "Generated at"),
-    "planned_until": ("计入规划项目至", "Planned projects counted until"),
-    "summary": ("汇总", "Summary"),
-    "status": ("状态", "Status"),
-    "id": ("编号", "ID"),
-    "title": ("目标", "Target"),
-    "category": ("类别", "Category"),
-    "measured": ("实测值", "Measured"),
-    "target": ("目标值", "Target value"),
-    "comparison": ("比较", "Comparison"),
-    "unit": ("单位", "Unit"),
-    "gap": ("缺口", "Gap"),
-    "error_bound": ("误差界", "Error bound"),
-    "planned": ("计入规划项目后", "With planned projects"),
-    "site_link": ("选址地图", "Where to build"),
-    "deadline": ("期限", "Deadline"),
-    "departments": ("责任单位", "Departments"),
-    "rule": ("规则及版本", "Rule and version"),
-    "params": ("参数", "Parameters"),
-    "source": ("出处（原文条款）", "Source clause"),
-    "missing": ("缺失数据", "Missing data"),
-    "failing_units": ("未达标单元", "Failing units"),
-    "note": ("说明", "Note"),
-    "lineage": ("数据来源与版本", "Lineage (layer versions)"),
-    "layer": ("图层", "Layer"),
-    "version": ("版本", "Version"),
-    "updated_at": ("更新时间", "Updated at"),
-    "n_features": ("要素数", "Features"),
-    "data_source": ("数据来源", "Source"),
-    "units": ("街道评估", "Sub-district card"),
-    "unit_name": ("街道", "Sub-district"),
-    "scenario": ("情景评估（计入届时计划建成的项目）",
-                 "Scenarios (projects planned by then counted)"),
-    "gap_note": ("缺口：正数为距目标的差距，零或负数表示已达到或超出。误差界：面积类指标以"
-                 "内接缓冲区计算，实测值为下界；缺口在误差界内时注明“误差范围内”。",
-                 "Gap: positive = shortfall against the target; zero or negative = at or beyond. "
-                 "Error bound: covered areas are lower bounds; a gap inside the bound is marked "
-                 "\"within error bound\"."),
-    "within_bound": ("其中误差范围内", "of which within error bound"),
-    "vague": ("阈值为可编辑设定", "threshold is an editable setting"),
-    "overridden": ("已按覆盖文件修改", "changed by an override"),
-    "error": ("无法计算", "Could not compute"),
-    "none": ("无", "none"),
-    "sample_note": ("⚠ 示例数据：本报告卡基于合成示例图层计算，仅供演示，不代表真实情况。",
-                    "⚠ Synthetic sample (示例数据): computed on synthetic layers for "
-                    "demonstration; these are not real figures."),
-}
 
 _STATUS_FILL = {
     Status.MET: "C6EFCE",
@@ -98,64 +47,6 @@ _STATUS_FILL = {
     Status.ON_TRACK: "FFEB9C",
     Status.NO_DATA: "D9D9D9",
 }
-
-
-def _t(key: str, lang: str) -> str:
-    zh, en = LABELS[key]
-    return en if lang == "en" else zh
-
-
-def _category(value: str, lang: str) -> str:
-    from tanmap.layers.catalog import Category
-
-    try:
-        cat = Category(value)
-    except ValueError:
-        return value
-    return value.replace("_", " ").capitalize() if lang == "en" else cat.zh
-
-
-def _lineage_text(row: AuditRow, lang: str) -> str:
-    def version(e: dict[str, Any]) -> str:
-        return "-" if e.get("version") is None else str(e.get("version"))
-
-    sep = "; " if lang == "en" else "；"
-    return sep.join(
-        f"{ct.kind_label(str(e.get('kind')), lang)} v{version(e)} ({e.get('updated_at')})"
-        for e in row.lineage
-    )
-
-
-def _row_cells(row: AuditRow, lang: str) -> dict[str, str]:
-    """Return the display strings of one card row (plain text, not yet escaped)."""
-    return {
-        "status": row.status_label(lang),
-        "id": row.target_id,
-        "title": row.title(lang),
-        "category": _category(row.category, lang),
-        "measured": format_value(row.measured, row.unit, lang),
-        "target": ct.target_text(row, lang),
-        "gap": format_value(row.gap, row.unit, lang) if row.gap is not None else "—",
-        "error_bound": ct.bound_text(row, lang),
-        "planned": format_value(row.measured_planned, row.unit, lang),
-        "deadline": str(row.deadline) if row.deadline is not None else "—",
-        "departments": ct.department_text(row.departments, lang),
-        "rule": ct.rule_text(row, lang),
-        "params": ct.params_text(row.metric, row.params, lang),
-        "source": ct.source_text(row, lang),
-        "missing": ct.missing_text(row.missing, lang),
-        "failing_units": ("、" if lang == "zh" else ", ").join(row.failing_units),
-        "note": ct.note_text(row, lang),
-        "lineage": _lineage_text(row, lang),
-    }
-
-
-def row_cells(row: AuditRow, lang: str = "zh") -> dict[str, str]:
-    """Return the display text of one card row in ``lang`` (plain text, not escaped).
-
-    中文：评估行的显示文字。
-    """
-    return _row_cells(row, lang)
 
 
 _CARD_COLUMNS = ("status", "id", "title", "category", "measured", "target", "gap",
@@ -171,15 +62,15 @@ _RULE_COLUMNS = ("id", "rule", "params", "departments")
 
 def _heading(card: AuditCard, lang: str) -> str:
     name = card.district_en if lang == "en" and card.district_en else card.district_zh
-    return f"{name} ({card.adcode}) {_t('card', lang)} {card.year}"
+    return f"{name} ({card.adcode}) {label('card', lang)} {card.year}"
 
 
 def _summary(card: AuditCard, lang: str) -> str:
     text = " · ".join(f"{Status(k).label(lang)} {n}" for k, n in card.counts.items())
     within = sum(r.within_error_bound for r in card.rows)
     if within:
-        text += (f" ({_t('within_bound', lang)} {within})" if lang == "en"
-                 else f"（{_t('within_bound', lang)} {within}）")
+        text += (f" ({label('within_bound', lang)} {within})" if lang == "en"
+                 else f"（{label('within_bound', lang)} {within}）")
     return text
 
 
@@ -202,7 +93,7 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]
 
 
 def _unit_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
-    header = [_t(k, lang) for k in ("unit_name", "id", "title", "measured", "target", "status",
+    header = [label(k, lang) for k in ("unit_name", "id", "title", "measured", "target", "status",
                                     "failing_units")]
     rows = [
         [u.unit_name, u.target_id, u.title_en if lang == "en" else u.title_zh,
@@ -219,9 +110,9 @@ def _unit_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]
 
 def _scenario_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
     years = sorted(card.scenarios)
-    header = [_t("id", lang), _t("title", lang), _t("target", lang), _t("deadline", lang)]
+    header = [label(k, lang) for k in ("id", "title", "target", "deadline")]
     for y in years:
-        header += [f"{y} {_t('measured', lang)}", f"{y} {_t('status', lang)}"]
+        header += [f"{y} {label('measured', lang)}", f"{y} {label('status', lang)}"]
     rows: list[list[str]] = []
     for row in card.rows:
         cells = [row.target_id, row.title(lang), ct.target_text(row, lang),
@@ -236,7 +127,7 @@ def _scenario_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[st
 
 
 def _lineage_table(card: AuditCard, lang: str) -> tuple[list[str], list[list[str]]]:
-    header = [_t(k, lang) for k in ("layer", "district", "version", "updated_at", "n_features",
+    header = [label(k, lang) for k in ("layer", "district", "version", "updated_at", "n_features",
                                     "data_source")]
     rows = [[ct.kind_label(str(e.get("kind")), lang), str(e.get("district")),
              "—" if e.get("version") is None else str(e.get("version")),
@@ -254,27 +145,28 @@ def card_markdown(card: AuditCard, lang: str = "zh") -> str:
     """
     lines = [f"# {_heading(card, lang)}", ""]
     if card.sample_data:
-        lines += [f"> **{_t('sample_note', lang)}**", ""]
-    lines.append(f"- {_t('district', lang)}: {_district_line(card, lang)}")
-    lines.append(f"- {_t('audit_year', lang)}: {card.year}")
+        lines += [f"> **{label('sample_note', lang)}**", ""]
+    lines.append(f"- {label('district', lang)}: {_district_line(card, lang)}")
+    lines.append(f"- {label('audit_year', lang)}: {card.year}")
     if card.include_planned_until is not None:
-        lines.append(f"- {_t('planned_until', lang)}: {card.include_planned_until}")
-    lines.append(f"- {_t('generated_at', lang)}: {card.generated_at}")
-    lines.append(f"- {_t('summary', lang)}: {_summary(card, lang)}")
-    lines += ["", f"> {_t('gap_note', lang)}", ""]
-    cells = [_row_cells(r, lang) for r in card.rows]
-    lines += _md_table([_t(k, lang) for k in _MD_COLUMNS],
+        lines.append(f"- {label('planned_until', lang)}: {card.include_planned_until}")
+    lines.append(f"- {label('generated_at', lang)}: {card.generated_at}")
+    lines.append(f"- {label('summary', lang)}: {_summary(card, lang)}")
+    lines += ["", f"> {label('gap_note', lang)}", ""]
+    cells = [row_cells(r, lang) for r in card.rows]
+    lines += _md_table([label(k, lang) for k in _MD_COLUMNS],
                        [[c[k] for k in _MD_COLUMNS] for c in cells])
-    lines += ["", f"## {_t('rule', lang)} / {_t('params', lang)}", ""]
+    lines += ["", f"## {label('rule', lang)} / {label('params', lang)}", ""]
     rule_cols = (*_RULE_COLUMNS, "note")
-    lines += _md_table([_t(k, lang) for k in rule_cols], [[c[k] for k in rule_cols] for c in cells])
+    lines += _md_table([label(k, lang) for k in rule_cols],
+                       [[c[k] for k in rule_cols] for c in cells])
     if card.unit_rows:
-        lines += ["", f"## {_t('units', lang)}", ""]
+        lines += ["", f"## {label('units', lang)}", ""]
         lines += _md_table(*_unit_table(card, lang))
     if card.scenarios:
-        lines += ["", f"## {_t('scenario', lang)}", ""]
+        lines += ["", f"## {label('scenario', lang)}", ""]
         lines += _md_table(*_scenario_table(card, lang))
-    lines += ["", f"## {_t('lineage', lang)}", ""]
+    lines += ["", f"## {label('lineage', lang)}", ""]
     lines += _md_table(*_lineage_table(card, lang))
     return "\n".join(lines) + "\n"
 
@@ -346,19 +238,19 @@ def card_html(card: AuditCard, lang: str = "zh", *,
     ``site_links`` maps target ids to a siting map (the web card links 未达标 targets with a
     siting question to ``/maps/{adcode}/sites``); files written offline leave it out.
     """
-    cells = [_row_cells(r, lang) for r in card.rows]
-    sections = [(f"{_t('rule', lang)} / {_t('params', lang)}",
-                 [_t(k, lang) for k in _RULE_COLUMNS],
+    cells = [row_cells(r, lang) for r in card.rows]
+    sections = [(f"{label('rule', lang)} / {label('params', lang)}",
+                 [label(k, lang) for k in _RULE_COLUMNS],
                  [[c[k] for k in _RULE_COLUMNS] for c in cells])]
     if card.unit_rows:
-        sections.append((_t("units", lang), *_unit_table(card, lang)))
+        sections.append((label("units", lang), *_unit_table(card, lang)))
     if card.scenarios:
-        sections.append((_t("scenario", lang), *_scenario_table(card, lang)))
-    sections.append((_t("lineage", lang), *_lineage_table(card, lang)))
+        sections.append((label("scenario", lang), *_scenario_table(card, lang)))
+    sections.append((label("lineage", lang), *_lineage_table(card, lang)))
     return _ENV.from_string(_HTML_TEMPLATE).render(
         lang=lang, heading=_heading(card, lang), card=card, summary=_summary(card, lang),
         district_line=_district_line(card, lang),
-        t={k: _t(k, lang) for k in LABELS}, columns=_HTML_COLUMNS,
+        t={k: label(k, lang) for k in LABELS}, columns=_HTML_COLUMNS,
         numeric={"measured", "target", "gap", "error_bound", "planned", "deadline"},
         rows=list(zip(card.rows, cells, strict=True)), sections=sections,
         site_links=dict(site_links or {}),
@@ -418,10 +310,10 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
 
     wb = Workbook()
     wb.remove(wb.active)
-    header = [_t(k, lang) for k in _XLSX_COLUMNS]
+    header = [label(k, lang) for k in _XLSX_COLUMNS]
     body: list[list[Any]] = []
     for row in card.rows:
-        c: dict[str, Any] = {**_row_cells(row, lang),
+        c: dict[str, Any] = {**row_cells(row, lang),
                              "comparison": ct.COMPARISON_SYMBOLS.get(row.comparison,
                                                                      row.comparison),
                              "unit": ct.unit_label(row.unit, lang)}
@@ -444,9 +336,9 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
                     row.unit, cell.value, fine=key in ("gap", "error_bound"))
     for j, key in enumerate(_XLSX_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = _XLSX_WIDTHS.get(key, 12)
-    ws.cell(row=len(card.rows) + 3, column=1, value=_t("gap_note", lang))
+    ws.cell(row=len(card.rows) + 3, column=1, value=label("gap_note", lang))
     if card.sample_data:
-        ws.cell(row=len(card.rows) + 4, column=1, value=_t("sample_note", lang)).font = Font(
+        ws.cell(row=len(card.rows) + 4, column=1, value=label("sample_note", lang)).font = Font(
             bold=True, color="9C5700")
     uh, ub = _unit_table(card, lang)
     numeric = [[*r[:3], u.measured, u.target, *r[5:]]
@@ -468,7 +360,7 @@ def _write_xlsx(card: AuditCard, path: Path, lang: str) -> None:
                 if other is not None and other.measured is not None:
                     cells[4 + 2 * k] = other.measured
     else:
-        sh, sb = [_t("id", lang), _t("title", lang)], []
+        sh, sb = [label("id", lang), label("title", lang)], []
     scen_ws = _sheet(wb, "情景" if lang == "zh" else "Scenarios", sh, sb)
     for i, row in enumerate(card.rows if card.scenarios else (), start=2):
         for k in range(len(card.scenarios)):
