@@ -850,7 +850,7 @@ def _copy_rows(
     """COPY the features of ``frame`` into ``table`` in frame order (the low-level writer)."""
     if not len(frame):
         return
-    geoms = shapely.set_srid(np.asarray(frame.geometry.to_numpy(), dtype=object), _SRID)
+    geoms = shapely.set_srid(_promote_like_gdal(frame.geometry.to_numpy()), _SRID)
     hexes = shapely.to_wkb(geoms, hex=True, include_srid=True, output_dimension=3)
     values: dict[str, list[Any]] = {_GEOM_COL: [None if h is None else h for h in hexes]}
     for name in columns:
@@ -863,6 +863,38 @@ def _copy_rows(
     with conn.cursor() as cur, cur.copy(f"COPY {_ident(table)} ({listing}) FROM STDIN") as copy:
         for row in zip(*(values[c] for c in columns), strict=True):
             copy.write_row(row)
+
+
+#: Single geometry types and the Multi- type GDAL promotes them to in a mixed frame.
+_MULTI = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings,
+          "Polygon": shapely.multipolygons}
+
+
+def _promote_like_gdal(geoms: Any) -> np.ndarray:
+    """Return the geometries as the GeoPackage store writes them (pyogrio's promotion).
+
+    A frame mixing exactly one single type and its Multi- type (e.g. Polygon and MultiPolygon)
+    is written all-Multi by pyogrio to GeoPackage; the PostGIS store does the same, so both
+    stores hold (and hash) the same geometries.
+
+    Examples
+    --------
+    >>> out = _promote_like_gdal([shapely.box(0, 0, 1, 1), shapely.MultiPolygon([shapely.box(
+    ...     2, 2, 3, 3)])])
+    >>> [g.geom_type for g in out]
+    ['MultiPolygon', 'MultiPolygon']
+    >>> [g.geom_type for g in _promote_like_gdal([shapely.Point(0, 0), shapely.box(0, 0, 1, 1)])]
+    ['Point', 'Polygon']
+    """
+    arr = np.asarray(geoms, dtype=object).copy()
+    present = {g.geom_type for g in arr if g is not None}
+    if len(present) == 2:
+        for single, make in _MULTI.items():
+            if present == {single, f"Multi{single}"}:
+                for i, g in enumerate(arr):
+                    if g is not None and g.geom_type == single:
+                        arr[i] = make([g])
+    return arr
 
 
 def _as_sqlite(value: Any, is_geom: bool) -> Any:
