@@ -4,7 +4,8 @@
 fresh, empty store location of that backend: a file in the test's temporary directory, or a new
 schema (a URL whose ``search_path`` names it) in the session's throwaway PostgreSQL cluster
 (tests/pg_cluster.py). Tests marked ``gpkg_only`` test GeoPackage internals (the lock file,
-copy-on-write, the file format) and run on GeoPackage alone.
+copy-on-write, the file format) and run on GeoPackage alone; so do the browser tests (the pages
+do not depend on the backend, and one run of the slow browser tests is enough).
 
 Without PostgreSQL/PostGIS installed the PostGIS cases are skipped locally and fail under CI
 (``CI`` set): ``make postgis`` installs them, and ``make test`` depends on it.
@@ -18,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_cluster import Cluster, missing_reason, throwaway_cluster
-
-BACKENDS = ("gpkg", "postgis")
+from tests.pg_cluster import BACKENDS, Cluster, missing_reason, throwaway_cluster
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,12 +29,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Drop the PostGIS variant of tests marked ``gpkg_only``."""
+    """Drop the PostGIS variant of tests marked ``gpkg_only`` or ``browser``."""
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        backend = callspec.params.get("store_backend") if callspec else None
-        if backend == "postgis" and item.get_closest_marker("gpkg_only"):
+        params = callspec.params if callspec else {}
+        backend = params.get("store_backend") or params.get("api_backend")
+        if backend == "postgis" and (item.get_closest_marker("gpkg_only")
+                                     or item.get_closest_marker("browser")):
             drop.append(item)
         else:
             keep.append(item)

@@ -25,7 +25,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["Cluster", "missing_reason", "throwaway_cluster"]
+__all__ = ["BACKENDS", "Cluster", "missing_reason", "throwaway_cluster"]
+
+#: The store backends every store and API test runs on.
+BACKENDS = ("gpkg", "postgis")
 
 #: The template fresh test databases are copied from (PostGIS, no tanmap tables).
 TEMPLATE = "tanmap_template"

@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import re
 import struct
 import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
@@ -202,9 +205,27 @@ class PostGISStore:
         if scheme.lower() not in URL_SCHEMES:
             raise StoreError(f"not a PostgreSQL URL: {redact_url(url)!r}")
         self._url = "postgresql://" + rest
+        self._seen_tables = False  # the bookkeeping tables exist (they are never dropped)
 
     def __repr__(self) -> str:
         return f"PostGISStore({redact_url(self._url)!r})"
+
+    @property
+    def raster_dir(self) -> Path:
+        """Return the directory of this store's raster layers (files, not in the database).
+
+        ``$TANMAP_RASTER_DIR`` when set, else ``var/rasters/<host>-<port>-<database>[-<schema>]``
+        under the working directory.
+        """
+        root = os.environ.get("TANMAP_RASTER_DIR")
+        if root:
+            return Path(root)
+        parts = urlsplit(self._url)
+        schema = parse_qs(parts.query).get("options", [""])[0].partition("search_path=")[2]
+        key = "-".join(p for p in (parts.hostname or "local", str(parts.port or 5432),
+                                   parts.path.strip("/") or "postgres",
+                                   schema.split(",")[0]) if p)
+        return Path("var") / "rasters" / re.sub(r"[^A-Za-z0-9_.-]", "_", key)
 
     @property
     def url(self) -> str:
@@ -214,8 +235,12 @@ class PostGISStore:
     # ------------------------------------------------------------------ plumbing
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection[Any]]:
-        """Yield a connection inside one transaction: committed on success, else rolled back."""
+    def _connect(self, *, write: bool = True) -> Iterator[psycopg.Connection[Any]]:
+        """Yield a connection inside one transaction: committed on success, else rolled back.
+
+        ``write=False`` (reads): autocommit, no BEGIN/COMMIT round trips; each statement sees
+        only committed data, as a GeoPackage reader sees one whole file.
+        """
         import psycopg
 
         try:
@@ -226,8 +251,11 @@ class PostGISStore:
                 "PostgreSQL server runs and the URL (user, host, port, database) is right"
             ) from err
         try:
-            with conn.transaction():
-                conn.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
+            if write:
+                with conn.transaction():
+                    yield conn
+            else:
+                conn.autocommit = True
                 yield conn
         except TanmapError:
             raise
@@ -256,7 +284,7 @@ class PostGISStore:
 
     def exists(self) -> bool:
         """Return whether the database holds a tanmap store (its bookkeeping tables)."""
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             return self._has_table(conn, "tanmap_meta")
 
     def create(self) -> None:
@@ -287,22 +315,51 @@ class PostGISStore:
                 f"{SCHEMA_VERSION}; export the layers and import them into a new store"
             )
 
+    def _probe(
+        self, conn: psycopg.Connection[Any], district: str | None = None,
+        table: str | None = None,
+    ) -> list[str] | None:
+        """Check the store in one round trip; return the columns of ``table`` (or ``[]``).
+
+        None when the store was never created. Raises StoreError for another schema version
+        and UnknownDistrictError when ``district`` is given and not in the store.
+        """
+        if not self._seen_tables:
+            if not self._has_table(conn, "tanmap_meta"):
+                return None
+            self._seen_tables = True
+        row = conn.execute(
+            "SELECT (SELECT value FROM tanmap_meta WHERE key = 'schema_version'), "
+            "EXISTS (SELECT 1 FROM tanmap_layers WHERE kind = %s AND district = %s), "
+            "ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum)",
+            (LayerKind.DISTRICT.value, district or "", None if table is None else _ident(table)),
+        ).fetchone()
+        assert row is not None
+        if row[0] is None or int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"store {redact_url(self._url)} has schema version {row[0]}, this tanmap needs "
+                f"{SCHEMA_VERSION}; export the layers and import them into a new store"
+            )
+        if district is not None and not row[1]:
+            self._require_district(conn, district)  # raises, listing the districts
+        return [c for c in row[2] if c != "fid"]
+
     def _ready(self, conn: psycopg.Connection[Any]) -> bool:
         """Return whether the store exists (checking its schema version when it does)."""
-        if not self._has_table(conn, "tanmap_meta"):
-            return False
-        self._check_schema(conn)
-        return True
+        return self._probe(conn) is not None
 
     def _writable(self, conn: psycopg.Connection[Any], district: str) -> None:
         """Refuse a write to a store never created or to a district not in it."""
-        if not self._ready(conn):
+        if self._probe(conn, district) is None:
             self._unknown(district)
-        self._require_district(conn, district)
 
     @staticmethod
     def _lock(conn: psycopg.Connection[Any], key: int) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_CLASS, key))
+        """Take an advisory lock until the transaction ends (waiting LOCK_TIMEOUT_S at most)."""
+        conn.execute("SELECT set_config('lock_timeout', %s, true), "
+                     "pg_advisory_xact_lock(%s, %s)",
+                     (f"{int(LOCK_TIMEOUT_S * 1000)}ms", _LOCK_CLASS, key))
 
     def _lock_layer(self, conn: psycopg.Connection[Any], spec: LayerSpec, district: str) -> None:
         """Serialise the writers of one (kind, district) until the transaction ends."""
@@ -410,13 +467,12 @@ class PostGISStore:
 
     def layers(self, district: str | None = None) -> list[LayerVersion]:
         """Return the current version of every layer, sorted by district then kind."""
-        with self._connect() as conn:
-            if not self._ready(conn):
+        with self._connect(write=False) as conn:
+            if self._probe(conn, district) is None:
                 if district is not None:
                     self._unknown(district)
                 return []
             if district is not None:
-                self._require_district(conn, district)
                 rows = conn.execute(
                     "SELECT * FROM tanmap_layers WHERE district = %s", (district,)
                 ).fetchall()
@@ -428,13 +484,11 @@ class PostGISStore:
     def version(self, kind: LayerKind | str, district: str) -> LayerVersion | None:
         """Return the current version of (kind, district), or None if never written."""
         kind = spec_for(kind).kind
-        with self._connect() as conn:
-            if not self._ready(conn):
+        with self._connect(write=False) as conn:
+            if self._probe(conn, None if kind is LayerKind.DISTRICT else district) is None:
                 if kind is LayerKind.DISTRICT:
                     return None
                 self._unknown(district)
-            if kind is not LayerKind.DISTRICT:
-                self._require_district(conn, district)
             row = conn.execute(
                 "SELECT * FROM tanmap_layers WHERE kind = %s AND district = %s",
                 (kind.value, district),
@@ -453,14 +507,12 @@ class PostGISStore:
         中文：读取图层（按区县、按范围；范围查询走 GiST 索引）。
         """
         spec = spec_for(kind)
-        with self._connect() as conn:
-            if not self._ready(conn):
+        with self._connect(write=False) as conn:
+            columns = self._probe(conn, district, spec.kind.value)
+            if columns is None:
                 if district is not None:
                     self._unknown(district)
                 return _empty_frame(spec)
-            if district is not None:
-                self._require_district(conn, district)
-            columns = self._columns(conn, spec.kind.value)
             if not columns:
                 return _empty_frame(spec)
             where, params = [], []
@@ -499,11 +551,9 @@ class PostGISStore:
         """
         spec = spec_for(kind)
         district = str(district).strip()
-        with self._connect() as conn:
-            if not self._ready(conn):
+        with self._connect(write=False) as conn:
+            if self._probe(conn, None if spec.kind is LayerKind.DISTRICT else district) is None:
                 self._unknown(district)
-            if spec.kind is not LayerKind.DISTRICT:
-                self._require_district(conn, district)
             current = conn.execute(
                 "SELECT version FROM tanmap_layers WHERE kind = %s AND district = %s",
                 (spec.kind.value, district),
@@ -706,17 +756,15 @@ class PostGISStore:
 
     def history(self, kind: LayerKind | str, district: str) -> list[HistoryEntry]:
         """Return every known version of (kind, district), oldest first."""
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             return self._history(conn, spec_for(kind), str(district).strip())
 
     def _history(
         self, conn: psycopg.Connection[Any], spec: LayerSpec, district: str
     ) -> list[HistoryEntry]:
         table, archive = spec.kind.value, _archive_name(spec)
-        if not self._ready(conn):
+        if self._probe(conn, None if spec.kind is LayerKind.DISTRICT else district) is None:
             self._unknown(district)
-        if spec.kind is not LayerKind.DISTRICT:
-            self._require_district(conn, district)
         current = conn.execute(
             "SELECT * FROM tanmap_layers WHERE kind = %s AND district = %s", (table, district)
         ).fetchone()
@@ -811,10 +859,9 @@ class PostGISStore:
 
     def indicators(self, district: str) -> pd.DataFrame:
         """Return the tracked indicator values of ``district``, sorted by key and year."""
-        with self._connect() as conn:
-            if not self._ready(conn):
+        with self._connect(write=False) as conn:
+            if self._probe(conn, district) is None:
                 self._unknown(district)
-            self._require_district(conn, district)
             rows = conn.execute(
                 "SELECT key, year, value, unit, source, entered_at FROM tanmap_indicators "
                 "WHERE district = %s ORDER BY key COLLATE \"C\", year", (district,),

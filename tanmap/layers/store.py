@@ -219,6 +219,10 @@ class Store(Protocol):
         """Return every known version of (kind, district): who, when, what changed."""
         ...
 
+    def read_version(self, kind: LayerKind | str, district: str, version: int) -> gpd.GeoDataFrame:
+        """Return the features of one kept version of (kind, district), as ``read`` does."""
+        ...
+
     def revert(
         self, kind: LayerKind | str, district: str, to: int, *, author: str | None = None
     ) -> LayerVersion:
@@ -591,6 +595,47 @@ class GeoPackageStore:
                          reverted_from=r[9], current=v == now, restorable=v == now or v in kept)
             for v, r in sorted(by_version.items())
         ]
+
+    def read_version(self, kind: LayerKind | str, district: str, version: int) -> gpd.GeoDataFrame:
+        """Return the features of one kept version of (kind, district), as :meth:`read` does.
+
+        中文：读取图层的某个历史版本。
+
+        Raises
+        ------
+        LayerNotFoundError
+            If that version is neither current nor kept (see :meth:`history`).
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        spec = spec_for(kind)
+        district = str(district).strip()
+        current = self.version(spec.kind, district)
+        if current is not None and current.version == version:
+            return self.read(spec.kind, district=district)
+        archive = _archive_table(spec)
+        with self._connect() as con:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            columns = _data_columns(con, archive) if archive in tables else []
+            listing = ", ".join(f'"{c}"' for c in columns)
+            rows = con.execute(
+                f'SELECT {listing} FROM "{archive}" '
+                f"WHERE {_DISTRICT_COL} = ? AND {_ARCHIVE_VERSION} = ? ORDER BY fid",
+                (district, version),
+            ).fetchall() if columns else []
+        if not rows:
+            raise LayerNotFoundError(
+                f"version {version} of {spec.kind.value} ({spec.zh_name}) of district "
+                f"{district} is not kept (see `tanmap history`)"
+            )
+        at = columns.index(_GEOM_COL)
+        data = {c: pd.Series([r[i] for r in rows], dtype=object)
+                for i, c in enumerate(columns) if c not in (_GEOM_COL, _ARCHIVE_VERSION)}
+        geoms = [None if r[at] is None else _gpkg_geometry(r[at]) for r in rows]
+        raw = gpd.GeoDataFrame(pd.DataFrame(data), geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS),
+                               crs=STORAGE_CRS)
+        return _from_storage(raw, spec)
 
     def revert(
         self, kind: LayerKind | str, district: str, to: int, *, author: str | None = None
@@ -1445,6 +1490,13 @@ def _gpkg_bounds(blob: bytes) -> tuple[float, float, float, float] | None:
         return minx, miny, maxx, maxy
     geom = shapely.from_wkb(bytes(blob[8:]))
     return None if geom.is_empty else tuple(float(v) for v in geom.bounds)  # type: ignore[return-value]
+
+
+def _gpkg_geometry(blob: bytes) -> shapely.Geometry:
+    """Return the geometry of a GeoPackage blob (the WKB after the header and envelope)."""
+    envelope = (blob[3] >> 1) & 0b111
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[envelope]
+    return shapely.from_wkb(bytes(blob[8 + size:]))
 
 
 def _register_gpkg_functions(con: sqlite3.Connection) -> None:

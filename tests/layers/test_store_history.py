@@ -235,3 +235,21 @@ def test_restored_polygons_are_found_by_bounding_box(store: Store) -> None:
     assert list(store.read("park", bbox=(117.195, 39.195, 117.215, 39.215))["id"]) == ["P2"]
     assert list(store.read("park", bbox=(116.99, 38.99, 117.005, 39.005))["id"]) == ["P1"]
     assert store.read("park", bbox=(117.1, 39.1, 117.15, 39.15)).empty
+
+
+def test_read_version_gives_each_kept_version_as_read_does(store: Store) -> None:
+    """Version 1 (archived) and 2 (current) come back with the kind's columns and dtypes."""
+    one = stations(("a", 117.0, 1), ("b", 117.1, 2))
+    store.write(STATION, one, district=HEPING)
+    store.write(STATION, stations(("c", 117.2, 3)), district=HEPING)
+    first = store.read_version(STATION, HEPING, 1)
+    assert first["id"].tolist() == ["a", "b"]
+    assert first["fast_piles"].tolist() == [1, 2]
+    assert str(first["fast_piles"].dtype) == "Int64"
+    assert first.geometry.to_wkt().tolist() == ["POINT (117 39)", "POINT (117.1 39)"]
+    assert_geodataframe_equal(store.read_version(STATION, HEPING, 2),
+                              store.read(STATION, district=HEPING))
+    rewritten = store.write(STATION, first, district=HEPING)  # a kept version, written again
+    assert rewritten.checksum == store.history(STATION, HEPING)[0].checksum
+    with pytest.raises(LayerNotFoundError, match="version 9 .* is not kept"):
+        store.read_version(STATION, HEPING, 9)
