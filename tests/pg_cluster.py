@@ -110,7 +110,7 @@ class Cluster:
         return f"{self.url(SCHEMAS_DB)}?options=-csearch_path%3D{name}%2Cpublic"
 
     def drop(self, url: str) -> None:
-        """Drop the schema or database of a URL made by :meth:`new_schema` / :meth:`new_database`."""
+        """Drop the schema or database of a URL made by new_schema / new_database."""
         import psycopg
 
         if "search_path%3D" in url:

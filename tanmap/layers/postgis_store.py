@@ -152,7 +152,8 @@ def gpkg_blob(geom: shapely.Geometry | None, srid: int = _SRID) -> bytes | None:
         return None
     empty = bool(shapely.is_empty(geom))
     has_z = bool(shapely.has_z(geom))
-    wkb = shapely.to_wkb(geom, byte_order=1, flavor="iso", output_dimension=3 if has_z else 2)
+    wkb: bytes = shapely.to_wkb(geom, byte_order=1, flavor="iso",
+                                output_dimension=3 if has_z else 2)
     flags = 1  # little-endian
     envelope = b""
     if empty:
@@ -515,7 +516,8 @@ class PostGISStore:
                 return _empty_frame(spec)
             if not columns:
                 return _empty_frame(spec)
-            where, params = [], []
+            where: list[str] = []
+            params: list[Any] = []
             if district is not None:
                 where.append(f"{_DISTRICT_COL} = %s")
                 params.append(district)
@@ -594,7 +596,7 @@ class PostGISStore:
         source: str = "",
         author: str | None = None,
     ) -> LayerVersion:
-        """Validate ``gdf`` and store it as the next version of (kind, district), in one transaction.
+        """Validate ``gdf`` and store it as the next version of (kind, district): one transaction.
 
         中文：写入图层（先校验；一个事务内完成，整体成功或整体不变）。
 
@@ -832,6 +834,7 @@ class PostGISStore:
                 "SELECT version, updated_at, n_features, source, checksum FROM tanmap_layers "
                 "WHERE kind = %s AND district = %s", (table, district),
             ).fetchone()
+            assert previous is not None  # the layer has a current version (checked above)
             before = self._archive(conn, spec, district, columns, previous)
             conn.execute(f"DELETE FROM {_ident(table)} WHERE {_DISTRICT_COL} = %s", (district,))
             listing = ", ".join(_ident(c) for c in columns)

@@ -130,7 +130,7 @@ def raster_dir(store: Store | str | Path) -> Path:
     """
     if not isinstance(store, str | Path) and not hasattr(store, "path"):
         return Path(store.raster_dir)  # type: ignore[attr-defined]  # a database store
-    path = Path(store) if isinstance(store, str | Path) else Path(store.path)  # type: ignore[attr-defined]
+    path = Path(store) if isinstance(store, str | Path) else Path(store.path)
     return path.with_name(path.name + ".rasters")
 
 

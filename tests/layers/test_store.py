@@ -14,8 +14,8 @@ import hashlib
 import re
 import tempfile
 import threading
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

@@ -251,5 +251,5 @@ def test_read_version_gives_each_kept_version_as_read_does(store: Store) -> None
                               store.read(STATION, district=HEPING))
     rewritten = store.write(STATION, first, district=HEPING)  # a kept version, written again
     assert rewritten.checksum == store.history(STATION, HEPING)[0].checksum
-    with pytest.raises(LayerNotFoundError, match="version 9 .* is not kept"):
+    with pytest.raises(LayerNotFoundError, match=r"version 9 .* is not kept"):
         store.read_version(STATION, HEPING, 9)
