@@ -373,3 +373,16 @@ def test_unknown_district_names_the_url_without_password(pg: PostGISStore) -> No
 def test_redact_url_keeps_everything_but_the_password() -> None:
     assert redact_url("postgresql://u:p%40ss@[::1]:5433/db?sslmode=require") == (
         "postgresql://u:***@[::1]:5433/db?sslmode=require")
+
+
+def test_malicious_and_awkward_strings_round_trip_or_fail_cleanly(pg: PostGISStore) -> None:
+    """Quotes, SQL, backslashes, tabs, newlines and CJK survive; a NUL byte (which PostgreSQL
+    text cannot hold) is a clear error that changes nothing."""
+    nasty = ["'; DROP TABLE park; --", 'a\\b\t"c"\nd', "公园\u3000（東）", "%s %(x)s {}"]
+    frame = plan_frame(LayerKind.PARK, [f"p{i}" for i in range(4)]).assign(name=nasty)
+    pg.write("park", frame, district=HEPING)
+    assert pg.read("park", district=HEPING)["name"].tolist() == nasty
+    before = state(pg)
+    with pytest.raises(StoreError, match=r"(?s)NUL.*nothing was changed"):
+        pg.write("park", frame.assign(name="a\x00b"), district=HEPING)
+    assert state(pg) == before
