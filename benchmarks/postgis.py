@@ -38,8 +38,10 @@ def _has_postgis() -> bool:
 
 
 def ensure_postgis() -> None:
-    """Install PostgreSQL + PostGIS from Debian packages when missing (scripts/install-postgis.sh,
-    the same script `make postgis` runs for the tests)."""
+    """Install PostgreSQL + PostGIS from Debian packages when missing.
+
+    Runs scripts/install-postgis.sh, the same script `make postgis` runs for the tests.
+    """
     if glob.glob("/usr/lib/postgresql/*/bin/pg_ctl") and _has_postgis():
         return
     print("installing PostgreSQL/PostGIS from Debian packages ...", flush=True)

@@ -63,14 +63,19 @@ def demo_store_path(demo_template: Path | str, request: pytest.FixtureRequest) -
 
 @pytest.fixture
 def store_path(
-    demo_template: Path | str, tmp_path: Path, request: pytest.FixtureRequest
+    demo_template: Path | str, tmp_path: Path, request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path | str]:
-    """A private, writable copy of the demo store (file copy, or CREATE DATABASE ... TEMPLATE)."""
+    """A private, writable copy of the demo store (file copy, or CREATE DATABASE ... TEMPLATE).
+
+    A PostGIS copy keeps its rasters in the test's temporary directory (``TANMAP_RASTER_DIR``).
+    """
     if isinstance(demo_template, Path):
         path = tmp_path / "tanmap.gpkg"
         shutil.copy(demo_template, path)
         yield path
         return
+    monkeypatch.setenv("TANMAP_RASTER_DIR", str(tmp_path / "rasters"))
     cluster: Cluster = request.getfixturevalue("pg_cluster")
     url = cluster.new_database(template=DEMO_DB)
     yield url

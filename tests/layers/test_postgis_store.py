@@ -386,3 +386,17 @@ def test_malicious_and_awkward_strings_round_trip_or_fail_cleanly(pg: PostGISSto
     with pytest.raises(StoreError, match=r"(?s)NUL.*nothing was changed"):
         pg.write("park", frame.assign(name="a\x00b"), district=HEPING)
     assert state(pg) == before
+
+
+def test_rasters_of_a_postgis_store_live_in_its_raster_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    from tanmap.layers.rasters import raster_dir
+
+    monkeypatch.delenv("TANMAP_RASTER_DIR", raising=False)
+    s = open_store("postgresql://u:pw@db.example:5433/plans?options=-csearch_path%3Dheping%2Cpublic")
+    assert raster_dir(s) == Path("var/rasters/db.example-5433-plans-heping")
+    assert raster_dir(open_store("postgresql://db.example/plans")) == Path(
+        "var/rasters/db.example-5432-plans")
+    monkeypatch.setenv("TANMAP_RASTER_DIR", str(tmp_path))
+    assert raster_dir(s) == tmp_path
