@@ -43,6 +43,7 @@ def demo_template(
         load_demo(open_store(path, create=True), ["120101"])
         return path
     cluster: Cluster = request.getfixturevalue("pg_cluster")
+    cluster.execute(f'DROP DATABASE IF EXISTS "{DEMO_DB}" WITH (FORCE)')  # if set up again
     cluster.execute(f'CREATE DATABASE "{DEMO_DB}" TEMPLATE "{TEMPLATE}"')
     url = cluster.url(DEMO_DB)
     load_demo(open_store(url, create=True), ["120101"])
