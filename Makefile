@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STORE  ?= var/tanmap.gpkg
 
-.PHONY: setup run demo-data test test-fast browser pdf-tools bench bench-scaling bench-walk lint clean
+.PHONY: setup run demo-data test test-fast browser pdf-tools postgis bench bench-scaling bench-walk lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ browser:
 pdf-tools:
 	bash scripts/install-pdf-tools.sh
 
+## Debian's PostgreSQL + PostGIS: the tests run the store and API suites on a throwaway cluster
+postgis:
+	bash scripts/install-postgis.sh
+
 ## Set up and pass the whole suite (lint and types first: ruff, mypy --strict on geo/ and layers/)
-test: setup browser pdf-tools lint
+test: setup browser pdf-tools postgis lint
 	$(VENV)/bin/pytest -q
 
 test-fast: setup

@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ensure_postgis", "postgis_server", "server_peak_rss_mb"]
 
-PG_PACKAGES = ("postgresql", "postgresql-15-postgis-3")
-
-
 def _pg_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not found:
@@ -41,13 +38,15 @@ def _has_postgis() -> bool:
 
 
 def ensure_postgis() -> None:
-    """Install PostgreSQL + PostGIS from Debian packages when they are missing (needs root)."""
+    """Install PostgreSQL + PostGIS from Debian packages when missing.
+
+    Runs scripts/install-postgis.sh, the same script `make postgis` runs for the tests.
+    """
     if glob.glob("/usr/lib/postgresql/*/bin/pg_ctl") and _has_postgis():
         return
     print("installing PostgreSQL/PostGIS from Debian packages ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-q", *PG_PACKAGES], check=True, env=env)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "install-postgis.sh"
+    subprocess.run(["bash", str(script)], check=True)
 
 
 def _free_port() -> int:

@@ -22,6 +22,7 @@ from tanmap.api.commands import rasters as rasters_cmd
 from tanmap.api.commands import results as results_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.commands import site as site_cmd
+from tanmap.api.commands import store as store_cmd
 from tanmap.api.commands import walk as walk_cmd
 from tanmap.api.commands import weather as weather_cmd
 from tanmap.api.settings import get_settings
@@ -49,6 +50,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     rasters_cmd,
     weather_cmd,
     site_cmd,
+    store_cmd,
 )
 
 
@@ -80,7 +82,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, store: Any, lang: An
                         quiet: Any) -> None:
     parser.add_argument(
         "--store", default=store,
-        help="project store (项目库) *.gpkg path [default: $TANMAP_STORE or var/tanmap.gpkg]",
+        help="project store (项目库): a *.gpkg path or a postgresql://USER@HOST:PORT/DB URL "
+             "[default: $TANMAP_STORE or var/tanmap.gpkg]",
     )
     parser.add_argument(
         "--lang", choices=("zh", "en"), default=lang,

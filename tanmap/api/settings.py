@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     Parameters
     ----------
     store
-        Location of the project store: a ``*.gpkg`` path (``TANMAP_STORE``).
+        Location of the project store: a ``*.gpkg`` path or a ``postgresql://`` URL
+        (``TANMAP_STORE``).
     lang
         Language of user-facing labels: ``"zh"`` (default) or ``"en"``.
     api_token

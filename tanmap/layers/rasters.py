@@ -120,6 +120,8 @@ class RasterVersion:
 def raster_dir(store: Store | str | Path) -> Path:
     """Return the raster directory beside a store file (``<store>.rasters``).
 
+    A PostGIS store keeps its rasters in its ``raster_dir`` (``TANMAP_RASTER_DIR``).
+
     中文：栅格文件目录。
 
     Examples
@@ -127,7 +129,9 @@ def raster_dir(store: Store | str | Path) -> Path:
     >>> raster_dir("/data/project.gpkg").name
     'project.gpkg.rasters'
     """
-    path = Path(store) if isinstance(store, str | Path) else Path(store.path)  # type: ignore[attr-defined]
+    if not isinstance(store, str | Path) and not hasattr(store, "path"):
+        return Path(store.raster_dir)  # type: ignore[attr-defined]  # a database store
+    path = Path(store) if isinstance(store, str | Path) else Path(store.path)
     return path.with_name(path.name + ".rasters")
 
 

@@ -5,8 +5,8 @@ embedded default: one GeoPackage file with one feature table per ``LayerKind`` (
 a ``district`` column holding the adcode, then the kind's fields) plus three attribute
 tables: ``tanmap_layers`` (kind, district, version, updated_at, n_features, source, checksum),
 ``tanmap_indicators`` (district, key, year, value, unit, source, entered_at) and ``tanmap_meta``
-(schema version). A PostGIS backend can implement the same protocol later; :func:`open_store` picks
-the backend from the location.
+(schema version). :class:`tanmap.layers.postgis_store.PostGISStore` implements the same protocol
+on PostgreSQL/PostGIS; :func:`open_store` picks the backend from the location.
 
 Writes are atomic. A layer write copies the file to a temporary file in the same directory, changes
 the copy, fsyncs it and moves it over the original with ``os.replace``; any failure on the way
@@ -219,6 +219,10 @@ class Store(Protocol):
         """Return every known version of (kind, district): who, when, what changed."""
         ...
 
+    def read_version(self, kind: LayerKind | str, district: str, version: int) -> gpd.GeoDataFrame:
+        """Return the features of one kept version of (kind, district), as ``read`` does."""
+        ...
+
     def revert(
         self, kind: LayerKind | str, district: str, to: int, *, author: str | None = None
     ) -> LayerVersion:
@@ -246,15 +250,15 @@ def open_store(location: str | Path, *, create: bool = False) -> Store:
     location
         ``"var/tanmap.gpkg"`` -> :class:`GeoPackageStore`; a directory means
         ``<directory>/tanmap.gpkg``.
-        ``"postgresql://..."`` is reserved for the PostGIS backend.
+        ``"postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"`` ->
+        :class:`tanmap.layers.postgis_store.PostGISStore` (the database must exist).
     create
         Create an empty store if there is none yet (idempotent).
 
     Raises
     ------
     StoreError
-        For a database URL (the PostGIS backend is not available yet) or a file name that does
-        not end in ``.gpkg``.
+        For an unknown URL scheme or a file name that does not end in ``.gpkg``.
 
     Examples
     --------
@@ -264,13 +268,16 @@ def open_store(location: str | Path, *, create: bool = False) -> Store:
     text = os.fspath(location)
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if scheme in {"postgresql", "postgres", "postgis"}:
-        raise StoreError(
-            f"store location {scheme}://... needs the PostGIS backend, which is not available "
-            "yet; use a GeoPackage file instead, e.g. --store var/tanmap.gpkg"
-        )
+        from tanmap.layers.postgis_store import PostGISStore
+
+        pg = PostGISStore(text)
+        if create:
+            pg.create()
+        return pg
     if scheme:
         raise StoreError(
-            f"unsupported store location scheme {scheme!r}; give a *.gpkg file path"
+            f"unsupported store location scheme {scheme!r}; give a *.gpkg file path or a "
+            "postgresql://USER@HOST:PORT/DATABASE URL"
         )
     path = Path(text).expanduser()
     if path.is_dir():
@@ -376,29 +383,7 @@ class GeoPackageStore:
         LayerValidationError
             If ``row`` is not exactly one feature with an adcode, or fails the district schema.
         """
-        source_label = "district row"
-        if len(row) != 1 or "adcode" not in row.columns or pd.isna(row["adcode"].iloc[0]):
-            raise LayerValidationError(
-                f"{source_label} (区县 district)",
-                [Issue(source=source_label, row=None, feature_id=None, column="adcode",
-                       problem=f"expected exactly one feature with an adcode, got {len(row)} "
-                               f"feature(s) and columns {list(row.columns)}",
-                       fix="pass one row, e.g. gdf.iloc[[i]], with an 'adcode' column",
-                       code="not_one_district")],
-            )
-        frame = row.copy()
-        adcode = str(frame["adcode"].iloc[0]).strip()
-        frame["adcode"] = adcode
-        if "id" not in frame.columns or pd.isna(frame["id"].iloc[0]):
-            frame["id"] = adcode
-        needs_epsg = "planning_epsg" not in frame.columns or pd.isna(frame["planning_epsg"].iloc[0])
-        if needs_epsg and frame.crs is not None:
-            from tanmap.geo.crs import district_planning_epsg
-
-            frame["planning_epsg"] = district_planning_epsg(
-                frame.to_crs(STORAGE_CRS).geometry.iloc[0]
-            )
-        source = str(frame["source"].iloc[0]) if "source" in frame.columns else ""
+        frame, adcode, source = _district_frame(row)
         return self.write(LayerKind.DISTRICT, frame, district=adcode, source=source)
 
     # -------------------------------------------------------------------- layers
@@ -545,18 +530,7 @@ class GeoPackageStore:
         StoreError
             If the write failed for another reason; the store is unchanged.
         """
-        spec = spec_for(kind)
-        if mode not in ("replace", "append"):
-            raise StoreError(f"write mode must be 'replace' or 'append', got {mode!r}")
-        district = str(district).strip()
-        label = source or "features"
-        issues = validate(gdf, spec, source=label)
-        errors = [i for i in issues if i.severity == "error"]
-        if spec.kind is LayerKind.DISTRICT and "adcode" in gdf.columns:
-            errors += _adcode_issues(gdf, district, label)
-        if errors:
-            raise LayerValidationError(f"{label} ({spec.zh_name} {spec.kind.value})", errors)
-        frame = _to_storage(coerce_types(gdf, spec), spec, district)
+        spec, district, frame, label = _checked_write(kind, gdf, district, mode, source)
         with self._lock():
             if self.exists():
                 self._check_schema()
@@ -621,6 +595,47 @@ class GeoPackageStore:
                          reverted_from=r[9], current=v == now, restorable=v == now or v in kept)
             for v, r in sorted(by_version.items())
         ]
+
+    def read_version(self, kind: LayerKind | str, district: str, version: int) -> gpd.GeoDataFrame:
+        """Return the features of one kept version of (kind, district), as :meth:`read` does.
+
+        中文：读取图层的某个历史版本。
+
+        Raises
+        ------
+        LayerNotFoundError
+            If that version is neither current nor kept (see :meth:`history`).
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        spec = spec_for(kind)
+        district = str(district).strip()
+        current = self.version(spec.kind, district)
+        if current is not None and current.version == version:
+            return self.read(spec.kind, district=district)
+        archive = _archive_table(spec)
+        with self._connect() as con:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            columns = _data_columns(con, archive) if archive in tables else []
+            listing = ", ".join(f'"{c}"' for c in columns)
+            rows = con.execute(
+                f'SELECT {listing} FROM "{archive}" '
+                f"WHERE {_DISTRICT_COL} = ? AND {_ARCHIVE_VERSION} = ? ORDER BY fid",
+                (district, version),
+            ).fetchall() if columns else []
+        if not rows:
+            raise LayerNotFoundError(
+                f"version {version} of {spec.kind.value} ({spec.zh_name}) of district "
+                f"{district} is not kept (see `tanmap history`)"
+            )
+        at = columns.index(_GEOM_COL)
+        data = {c: pd.Series([r[i] for r in rows], dtype=object)
+                for i, c in enumerate(columns) if c not in (_GEOM_COL, _ARCHIVE_VERSION)}
+        geoms = [None if r[at] is None else _gpkg_geometry(r[at]) for r in rows]
+        raw = gpd.GeoDataFrame(pd.DataFrame(data), geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS),
+                               crs=STORAGE_CRS)
+        return _from_storage(raw, spec)
 
     def revert(
         self, kind: LayerKind | str, district: str, to: int, *, author: str | None = None
@@ -781,25 +796,9 @@ class GeoPackageStore:
             the store is unchanged.
         """
         district = str(district).strip()
-        label = source or "features"
-        kinds = [spec_for(k).kind for k in layers]  # keys are unique: LayerKind is a StrEnum
-        if not kinds:
+        frames = _checked_many(layers, district, source)
+        if not frames:
             return []
-        frames: list[tuple[LayerSpec, gpd.GeoDataFrame]] = []
-        errors: list[Issue] = []
-        for kind, gdf in layers.items():
-            spec = spec_for(kind)
-            if spec.kind is LayerKind.DISTRICT:
-                raise StoreError("write_many does not take district boundaries; use "
-                                 "put_district(row)")
-            issues = validate(gdf, spec, source=f"{label} [{spec.kind.value}]")
-            found = [i for i in issues if i.severity == "error"]
-            errors += found
-            if not found:
-                frames.append((spec, _to_storage(coerce_types(gdf, spec), spec, district)))
-        if errors:
-            listing = ", ".join(k.value for k in kinds)
-            raise LayerValidationError(f"{label} ({listing})", errors)
         with self._lock():
             if not self.exists():
                 self._unknown(district)
@@ -854,18 +853,7 @@ class GeoPackageStore:
             If ``key`` is empty, ``year`` is not an integer in 1900–2100 or ``value`` is not a
             finite number.
         """
-        if not str(key).strip():
-            raise StoreError("indicator key is empty; give a name such as 'led_share'")
-        if isinstance(year, bool) or not isinstance(year, int | np.integer) or not (
-            1900 <= int(year) <= 2100
-        ):
-            raise StoreError(f"indicator year must be an integer in 1900–2100, got {year!r}")
-        try:
-            number = float(value)
-        except (TypeError, ValueError) as err:
-            raise StoreError(f"indicator value must be a number, got {value!r}") from err
-        if not math.isfinite(number):
-            raise StoreError(f"indicator value must be finite, got {value!r}")
+        number = _checked_indicator(key, year, value)
         if not self.exists():
             self._unknown(district)
         # A single-row change: one SQLite transaction (atomic by itself), under the writer lock
@@ -982,6 +970,93 @@ class GeoPackageStore:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _district_frame(row: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str, str]:
+    """Check a district boundary row; return (frame to write, adcode, source). Both backends."""
+    source_label = "district row"
+    if len(row) != 1 or "adcode" not in row.columns or pd.isna(row["adcode"].iloc[0]):
+        raise LayerValidationError(
+            f"{source_label} (区县 district)",
+            [Issue(source=source_label, row=None, feature_id=None, column="adcode",
+                   problem=f"expected exactly one feature with an adcode, got {len(row)} "
+                           f"feature(s) and columns {list(row.columns)}",
+                   fix="pass one row, e.g. gdf.iloc[[i]], with an 'adcode' column",
+                   code="not_one_district")],
+        )
+    frame = row.copy()
+    adcode = str(frame["adcode"].iloc[0]).strip()
+    frame["adcode"] = adcode
+    if "id" not in frame.columns or pd.isna(frame["id"].iloc[0]):
+        frame["id"] = adcode
+    needs_epsg = "planning_epsg" not in frame.columns or pd.isna(frame["planning_epsg"].iloc[0])
+    if needs_epsg and frame.crs is not None:
+        from tanmap.geo.crs import district_planning_epsg
+
+        frame["planning_epsg"] = district_planning_epsg(
+            frame.to_crs(STORAGE_CRS).geometry.iloc[0]
+        )
+    source = str(frame["source"].iloc[0]) if "source" in frame.columns else ""
+    return frame, adcode, source
+
+
+def _checked_write(
+    kind: LayerKind | str, gdf: gpd.GeoDataFrame, district: str, mode: str, source: str
+) -> tuple[LayerSpec, str, gpd.GeoDataFrame, str]:
+    """Validate a layer write; return (spec, district, frame as stored, label). Both backends."""
+    spec = spec_for(kind)
+    if mode not in ("replace", "append"):
+        raise StoreError(f"write mode must be 'replace' or 'append', got {mode!r}")
+    district = str(district).strip()
+    label = source or "features"
+    issues = validate(gdf, spec, source=label)
+    errors = [i for i in issues if i.severity == "error"]
+    if spec.kind is LayerKind.DISTRICT and "adcode" in gdf.columns:
+        errors += _adcode_issues(gdf, district, label)
+    if errors:
+        raise LayerValidationError(f"{label} ({spec.zh_name} {spec.kind.value})", errors)
+    return spec, district, _to_storage(coerce_types(gdf, spec), spec, district), label
+
+
+def _checked_many(
+    layers: Mapping[LayerKind | str, gpd.GeoDataFrame], district: str, source: str
+) -> list[tuple[LayerSpec, gpd.GeoDataFrame]]:
+    """Validate the layers of a ``write_many``; return (spec, frame as stored) pairs."""
+    label = source or "features"
+    kinds = [spec_for(k).kind for k in layers]  # keys are unique: LayerKind is a StrEnum
+    frames: list[tuple[LayerSpec, gpd.GeoDataFrame]] = []
+    errors: list[Issue] = []
+    for kind, gdf in layers.items():
+        spec = spec_for(kind)
+        if spec.kind is LayerKind.DISTRICT:
+            raise StoreError("write_many does not take district boundaries; use "
+                             "put_district(row)")
+        issues = validate(gdf, spec, source=f"{label} [{spec.kind.value}]")
+        found = [i for i in issues if i.severity == "error"]
+        errors += found
+        if not found:
+            frames.append((spec, _to_storage(coerce_types(gdf, spec), spec, district)))
+    if errors:
+        listing = ", ".join(k.value for k in kinds)
+        raise LayerValidationError(f"{label} ({listing})", errors)
+    return frames
+
+
+def _checked_indicator(key: str, year: int, value: float) -> float:
+    """Check an indicator entry; return the value as a float. Both backends."""
+    if not str(key).strip():
+        raise StoreError("indicator key is empty; give a name such as 'led_share'")
+    if isinstance(year, bool) or not isinstance(year, int | np.integer) or not (
+        1900 <= int(year) <= 2100
+    ):
+        raise StoreError(f"indicator year must be an integer in 1900–2100, got {year!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as err:
+        raise StoreError(f"indicator value must be a number, got {value!r}") from err
+    if not math.isfinite(number):
+        raise StoreError(f"indicator value must be finite, got {value!r}")
+    return number
 
 
 def _utc_now() -> str:
@@ -1415,6 +1490,13 @@ def _gpkg_bounds(blob: bytes) -> tuple[float, float, float, float] | None:
         return minx, miny, maxx, maxy
     geom = shapely.from_wkb(bytes(blob[8:]))
     return None if geom.is_empty else tuple(float(v) for v in geom.bounds)  # type: ignore[return-value]
+
+
+def _gpkg_geometry(blob: bytes) -> shapely.Geometry:
+    """Return the geometry of a GeoPackage blob (the WKB after the header and envelope)."""
+    envelope = (blob[3] >> 1) & 0b111
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[envelope]
+    return shapely.from_wkb(bytes(blob[8 + size:]))
 
 
 def _register_gpkg_functions(con: sqlite3.Connection) -> None:

@@ -214,8 +214,11 @@ def district_view(
 
 
 def _raster_versions(store: Store, adcode: str) -> list[Any]:
-    """Return the current rasters of a file store (other store types keep none)."""
-    if not hasattr(store, "path"):
+    """Return the current rasters of a store; a store without a raster directory keeps none.
+
+    Rasters are files beside a GeoPackage store, or in a PostGIS store's ``raster_dir``.
+    """
+    if not hasattr(store, "path") and not hasattr(store, "raster_dir"):
         return []
     return raster_versions(store, adcode)
 

@@ -439,14 +439,12 @@ def test_map_page_escapes_attribute_html(client: TestClient) -> None:
 
 
 def test_unexpected_errors_are_500_without_internals(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tanmap.layers.store import GeoPackageStore
-
     def boom(self: object, *args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals at /srv/tanmap/db")
 
-    monkeypatch.setattr(GeoPackageStore, "districts", boom)
+    monkeypatch.setattr(type(open_store(store_path)), "districts", boom)  # either backend
     response = client.get("/api/districts")
     assert response.status_code == 500
     assert "secret" not in response.text

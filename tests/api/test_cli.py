@@ -529,9 +529,14 @@ def test_indicator_keys_lists_the_catalog_keys_and_units(
 # --------------------------------------------------------------------- errors, env, script
 
 
-def test_postgres_store_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--store", "postgresql://localhost/tanmap", "layers"]) == EXIT_ERROR
-    assert "PostGIS backend, which is not available yet" in capsys.readouterr().err
+def test_unreachable_postgres_store_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql://planner:secret@127.0.0.1:1/tanmap"  # nothing listens on port 1
+    assert cli.main(["--store", url, "layers"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("tanmap: error: cannot connect to store postgresql://planner:***@")
+    assert "check that the PostgreSQL server runs" in err
+    assert "secret" not in err
+    assert "Traceback" not in err
 
 
 def test_store_defaults_to_tanmap_store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -1,4 +1,7 @@
-"""Tests of the project store (GeoPackageStore): round trips, versions, atomicity, indicators.
+"""Tests of the project store on both backends: round trips, versions, atomicity, indicators.
+
+The ``store`` fixture runs every test on GeoPackage and on PostGIS (tests/conftest.py); tests
+marked ``gpkg_only`` check GeoPackage internals (the file, its lock, copy-on-write).
 
 Districts are small lon/lat boxes near Tianjin; plan features are points and boxes on a metre grid
 in EPSG:4548 (CGCS2000 3° GK, CM 117°E), so distances and expected values can be checked by hand.
@@ -11,6 +14,7 @@ import hashlib
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,11 +61,13 @@ def district_row(adcode: str, west: float, name: str = "测试区", epsg: int | 
     return gpd.GeoDataFrame(data, geometry=[box(west, 38.8, west + 0.5, 39.4)], crs=4326)
 
 
+Location = Callable[[str], str | Path]
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> GeoPackageStore:
+def store(new_store_location: Location) -> Store:
     """A store holding HEPING (116.8–117.3 °E) and NANKAI (117.3–117.8 °E), no plan layers."""
-    s = open_store(tmp_path / "p.gpkg", create=True)
-    assert isinstance(s, GeoPackageStore)
+    s = open_store(new_store_location("p.gpkg"), create=True)
     s.put_district(district_row(HEPING, 116.8, "和平区"))
     s.put_district(district_row(NANKAI, 117.3, "南开区"))
     return s
@@ -110,13 +116,20 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def store_state(s: Store) -> Any:
+    """The whole observable state: the file's bytes, or every version record and history."""
+    if isinstance(s, GeoPackageStore):
+        return file_digest(s.path)
+    return s.layers(), [s.history(v.kind, v.district) for v in s.layers()]
+
+
 # --------------------------------------------------------------------------- round trips
 
 PLAN_KINDS = [k for k in LayerKind if k is not LayerKind.DISTRICT]
 
 
 @pytest.mark.parametrize("kind", PLAN_KINDS, ids=lambda k: k.value)
-def test_round_trip_of_each_kind(store: GeoPackageStore, kind: LayerKind) -> None:
+def test_round_trip_of_each_kind(store: Store, kind: LayerKind) -> None:
     written = plan_frame(kind, ["a-1", "a-2"], crs=4326)
     version = store.write(kind, written, district=HEPING, source="test.geojson")
     assert (version.kind, version.district, version.version, version.n_features) == (
@@ -135,7 +148,7 @@ def test_round_trip_of_each_kind(store: GeoPackageStore, kind: LayerKind) -> Non
     assert back["district"].tolist() == [HEPING, HEPING]
 
 
-def test_dtypes_follow_the_spec_and_nulls_survive(store: GeoPackageStore) -> None:
+def test_dtypes_follow_the_spec_and_nulls_survive(store: Store) -> None:
     stations = gpd.GeoDataFrame(
         {"id": ["s1", "s2"], "access": ["public", "private"], "fast_piles": [4, None],
          "power_kw": [120.0, None]},
@@ -152,7 +165,7 @@ def test_dtypes_follow_the_spec_and_nulls_survive(store: GeoPackageStore) -> Non
 
 
 def test_projected_input_is_stored_in_4326_and_round_trips_within_1_mm(
-    store: GeoPackageStore,
+    store: Store,
 ) -> None:
     """Three 10 m squares 100 m apart in EPSG:4548; back in 4548 each corner is < 1 mm off."""
     written = plan_frame(LayerKind.PARK, ["p1", "p2", "p3"])
@@ -163,7 +176,7 @@ def test_projected_input_is_stored_in_4326_and_round_trips_within_1_mm(
                                 tolerance=1e-3).all()
 
 
-def test_columns_outside_the_spec_are_not_stored(store: GeoPackageStore) -> None:
+def test_columns_outside_the_spec_are_not_stored(store: Store) -> None:
     frame = plan_frame(LayerKind.BUS_STOP, ["b1"]).assign(备注="note")
     store.write("bus_stop", frame, district=HEPING)
     assert "备注" not in store.read("bus_stop").columns
@@ -172,7 +185,7 @@ def test_columns_outside_the_spec_are_not_stored(store: GeoPackageStore) -> None
 # -------------------------------------------------------------------------------- versions
 
 
-def test_versions_increment_per_kind_and_district(store: GeoPackageStore) -> None:
+def test_versions_increment_per_kind_and_district(store: Store) -> None:
     v1 = store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING, source="a")
     v2 = store.write("park", plan_frame(LayerKind.PARK, ["p1", "p2"]), district=HEPING, source="b")
     other = store.write("park", plan_frame(LayerKind.PARK, ["q1"]), district=NANKAI)
@@ -186,7 +199,7 @@ def test_versions_increment_per_kind_and_district(store: GeoPackageStore) -> Non
     assert re.fullmatch(r"[0-9a-f]{64}", v2.checksum)
 
 
-def test_updated_at_is_iso_utc(store: GeoPackageStore) -> None:
+def test_updated_at_is_iso_utc(store: Store) -> None:
     before = datetime.now().astimezone().replace(microsecond=0)
     v = store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
     assert v.updated_at.endswith("Z")
@@ -196,7 +209,7 @@ def test_updated_at_is_iso_utc(store: GeoPackageStore) -> None:
     assert stamp >= before
 
 
-def test_layers_lists_current_versions_sorted(store: GeoPackageStore) -> None:
+def test_layers_lists_current_versions_sorted(store: Store) -> None:
     store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=NANKAI)
     store.write("bus_stop", plan_frame(LayerKind.BUS_STOP, ["b1"]), district=HEPING)
     store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
@@ -209,7 +222,7 @@ def test_layers_lists_current_versions_sorted(store: GeoPackageStore) -> None:
     assert store.layers()[1].as_dict()["kind"] == "park"
 
 
-def test_identical_content_gives_identical_checksum(store: GeoPackageStore) -> None:
+def test_identical_content_gives_identical_checksum(store: Store) -> None:
     a = store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
     b = store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
     assert (a.version, b.version) == (1, 2)
@@ -219,7 +232,7 @@ def test_identical_content_gives_identical_checksum(store: GeoPackageStore) -> N
 # -------------------------------------------------------------------------- replace/append
 
 
-def test_append_adds_and_replace_replaces_only_that_district(store: GeoPackageStore) -> None:
+def test_append_adds_and_replace_replaces_only_that_district(store: Store) -> None:
     store.write("park", plan_frame(LayerKind.PARK, ["p1", "p2"]), district=HEPING)
     store.write("park", plan_frame(LayerKind.PARK, ["n1"]), district=NANKAI)
     v = store.write("park", plan_frame(LayerKind.PARK, ["p3"]), district=HEPING, mode="append")
@@ -232,7 +245,7 @@ def test_append_adds_and_replace_replaces_only_that_district(store: GeoPackageSt
     assert sorted(store.read("park")["id"]) == ["n1", "p9"]
 
 
-def test_append_of_an_id_already_stored_is_rejected(store: GeoPackageStore) -> None:
+def test_append_of_an_id_already_stored_is_rejected(store: Store) -> None:
     store.write("park", plan_frame(LayerKind.PARK, ["p1", "p2"]), district=HEPING)
     with pytest.raises(LayerValidationError, match="id 'p2' is already stored in park"):
         store.write("park", plan_frame(LayerKind.PARK, ["p3", "p2"]), district=HEPING,
@@ -242,7 +255,7 @@ def test_append_of_an_id_already_stored_is_rejected(store: GeoPackageStore) -> N
     store.write("park", plan_frame(LayerKind.PARK, ["p2"]), district=NANKAI, mode="append")
 
 
-def test_bad_mode_is_rejected(store: GeoPackageStore) -> None:
+def test_bad_mode_is_rejected(store: Store) -> None:
     with pytest.raises(StoreError, match="'replace' or 'append', got 'upsert'"):
         store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING,
                     mode="upsert")  # type: ignore[arg-type]
@@ -252,23 +265,23 @@ def test_bad_mode_is_rejected(store: GeoPackageStore) -> None:
 
 
 def test_invalid_layer_is_rejected_with_every_issue_and_nothing_written(
-    store: GeoPackageStore,
+    store: Store,
 ) -> None:
     bad = plan_frame(LayerKind.PARK, ["p1", "p2"])
     bad["park_class"] = ["G99", None]
     bad.loc[1, "area_m2"] = -5.0
-    digest = file_digest(store.path)
+    digest = store_state(store)
     with pytest.raises(LayerValidationError) as info:
         store.write("park", bad, district=HEPING, source="parks.geojson")
     columns = sorted({i.column for i in info.value.issues})
     assert columns == ["area_m2", "park_class"]
     assert len(info.value.issues) >= 3
     assert "parks.geojson" in str(info.value)
-    assert file_digest(store.path) == digest
+    assert store_state(store) == digest
     assert store.version("park", HEPING) is None
 
 
-def test_write_for_an_unknown_district_is_refused(store: GeoPackageStore) -> None:
+def test_write_for_an_unknown_district_is_refused(store: Store) -> None:
     with pytest.raises(UnknownDistrictError, match=r"'999999' is not in store .*120101, 120104"):
         store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district="999999")
 
@@ -284,6 +297,7 @@ def _half_then_fail(real: Any) -> Any:
     return writer
 
 
+@pytest.mark.gpkg_only
 @pytest.mark.parametrize("mode", ["replace", "append"])
 def test_failure_mid_write_leaves_the_store_exactly_as_before(
     store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch, mode: str,
@@ -302,6 +316,7 @@ def test_failure_mid_write_leaves_the_store_exactly_as_before(
     assert sorted(p.name for p in store.path.parent.iterdir()) == ["p.gpkg", "p.gpkg.lock"]
 
 
+@pytest.mark.gpkg_only
 def test_failure_after_all_changes_before_the_swap_changes_nothing(
     store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -319,6 +334,7 @@ def test_failure_after_all_changes_before_the_swap_changes_nothing(
     assert len(list(store.path.parent.glob(".*tmp.gpkg"))) == 0
 
 
+@pytest.mark.gpkg_only
 def test_a_tanmap_error_mid_write_passes_through_unchanged(
     store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -334,14 +350,14 @@ def test_a_tanmap_error_mid_write_passes_through_unchanged(
 # ---------------------------------------------------------------------------- concurrency
 
 
-def test_interleaved_writers_lose_no_update(tmp_path: Path) -> None:
-    """Two store objects on one file, two threads each: 4 x 3 appends -> version 12, 12 ids."""
-    path = tmp_path / "c.gpkg"
+def test_interleaved_writers_lose_no_update(new_store_location: Location) -> None:
+    """Four store objects on one store, one thread each: 4 x 3 appends -> version 12, 12 ids."""
+    path = new_store_location("c.gpkg")
     open_store(path, create=True).put_district(district_row(HEPING, 116.8))
     errors: list[BaseException] = []
 
     def worker(w: int) -> None:
-        s = GeoPackageStore(path)
+        s = open_store(path)
         try:
             for j in range(3):
                 s.write("bus_stop", plan_frame(LayerKind.BUS_STOP, [f"w{w}-{j}"]),
@@ -355,12 +371,17 @@ def test_interleaved_writers_lose_no_update(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    final = GeoPackageStore(path)
+    final = open_store(path)
     assert final.version("bus_stop", HEPING).version == 12
+    history = final.history("bus_stop", HEPING)
+    assert [e.version for e in history] == list(range(1, 13))
+    assert [e.n_features for e in history] == list(range(1, 13))
+    assert all(e.added == 1 and e.removed == 0 for e in history)
     assert sorted(final.read("bus_stop")["id"]) == sorted(
         f"w{w}-{j}" for w in range(4) for j in range(3))
 
 
+@pytest.mark.gpkg_only
 def test_writer_gives_up_when_the_lock_is_held(
     store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -372,6 +393,7 @@ def test_writer_gives_up_when_the_lock_is_held(
     store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
 
 
+@pytest.mark.gpkg_only
 def test_a_reader_holding_the_old_file_sees_a_consistent_version(store: GeoPackageStore) -> None:
     """os.replace swaps whole files: an open handle keeps seeing the old, complete store."""
     store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
@@ -386,7 +408,7 @@ def test_a_reader_holding_the_old_file_sees_a_consistent_version(store: GeoPacka
 # ---------------------------------------------------------------------------------- reads
 
 
-def test_read_of_a_kind_never_written_is_an_empty_frame(store: GeoPackageStore) -> None:
+def test_read_of_a_kind_never_written_is_an_empty_frame(store: Store) -> None:
     empty = store.read("heating_pipe", district=HEPING)
     assert len(empty) == 0
     assert empty.crs.equals("EPSG:4326")
@@ -395,17 +417,18 @@ def test_read_of_a_kind_never_written_is_an_empty_frame(store: GeoPackageStore) 
     assert str(empty["installation_year"].dtype) == "Int64"
 
 
-def test_read_of_a_store_that_does_not_exist_yet(tmp_path: Path) -> None:
-    s = open_store(tmp_path / "none.gpkg")
+def test_read_of_a_store_that_does_not_exist_yet(new_store_location: Location) -> None:
+    s = open_store(new_store_location("none.gpkg"))
     assert len(s.read("park")) == 0
     assert s.layers() == []
     assert len(s.districts()) == 0
-    assert not (tmp_path / "none.gpkg").exists()
+    assert s.version("district", HEPING) is None
+    assert not s.exists()  # type: ignore[attr-defined]
     with pytest.raises(UnknownDistrictError, match="districts in it: none"):
         s.read("park", district=HEPING)
 
 
-def test_unknown_district_on_read(store: GeoPackageStore) -> None:
+def test_unknown_district_on_read(store: Store) -> None:
     with pytest.raises(UnknownDistrictError, match=r"'310101' is not in store.*tanmap boundaries"):
         store.read("park", district="310101")
     with pytest.raises(UnknownDistrictError):
@@ -416,7 +439,7 @@ def test_unknown_district_on_read(store: GeoPackageStore) -> None:
         store.district("310101")
 
 
-def test_bbox_returns_features_intersecting_the_box(store: GeoPackageStore) -> None:
+def test_bbox_returns_features_intersecting_the_box(store: Store) -> None:
     """Stops at 117.0, 117.5 and 118.0 °E on 39.0 °N; the box 117.2–117.8 holds only the middle."""
     stops = gpd.GeoDataFrame(
         {"id": ["w", "m", "e"]},
@@ -431,6 +454,7 @@ def test_bbox_returns_features_intersecting_the_box(store: GeoPackageStore) -> N
         "w", "m", "e"]
 
 
+@pytest.mark.gpkg_only
 def test_reads_never_copy_or_lock_the_file(
     store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -448,7 +472,7 @@ def test_reads_never_copy_or_lock_the_file(
     assert len(store.indicators(HEPING)) == 0
 
 
-def test_district_code_with_a_quote_is_not_sql(store: GeoPackageStore) -> None:
+def test_district_code_with_a_quote_is_not_sql(store: Store) -> None:
     with pytest.raises(UnknownDistrictError):
         store.read("park", district="x' OR '1'='1")
 
@@ -456,7 +480,7 @@ def test_district_code_with_a_quote_is_not_sql(store: GeoPackageStore) -> None:
 # ------------------------------------------------------------------------------ districts
 
 
-def test_districts_and_district_row(store: GeoPackageStore) -> None:
+def test_districts_and_district_row(store: Store) -> None:
     table = store.districts()
     assert list(table.columns) == list(DISTRICT_COLUMNS)
     assert table["adcode"].tolist() == [HEPING, NANKAI]
@@ -467,24 +491,26 @@ def test_districts_and_district_row(store: GeoPackageStore) -> None:
     assert row["geometry"].bounds == (117.3, 38.8, 117.8, 39.4)
 
 
-def test_put_district_replaces_the_row_and_bumps_its_version(store: GeoPackageStore) -> None:
+def test_put_district_replaces_the_row_and_bumps_its_version(store: Store) -> None:
     v = store.put_district(district_row(HEPING, 116.9, "和平区（新）"))
     assert (v.kind, v.district, v.version, v.n_features) == (LayerKind.DISTRICT, HEPING, 2, 1)
     assert store.districts()["adcode"].tolist() == [HEPING, NANKAI]
     assert store.district(HEPING)["name"] == "和平区（新）"
 
 
-def test_put_district_computes_the_planning_crs_when_missing(tmp_path: Path) -> None:
+def test_put_district_computes_the_planning_crs_when_missing(
+    new_store_location: Location,
+) -> None:
     """A box around Huangpu (121.48 °E) lies in the CGCS2000 zone with CM 120 °E: EPSG:4549."""
-    s = open_store(tmp_path / "h.gpkg", create=True)
+    s = open_store(new_store_location("h.gpkg"), create=True)
     row = gpd.GeoDataFrame({"adcode": ["310101"], "name": ["黄浦区"]},
                            geometry=[box(121.45, 31.2, 121.51, 31.25)], crs=4326)
     s.put_district(row)
     assert s.district("310101")["planning_epsg"] == 4549
 
 
-def test_put_district_reprojects_to_4326(tmp_path: Path) -> None:
-    s = open_store(tmp_path / "r.gpkg", create=True)
+def test_put_district_reprojects_to_4326(new_store_location: Location) -> None:
+    s = open_store(new_store_location("r.gpkg"), create=True)
     square = gpd.GeoDataFrame({"adcode": ["X1"], "name": ["方块"], "planning_epsg": [4548]},
                               geometry=[box(X0_M, Y0_M, X0_M + 1000, Y0_M + 1000)], crs=4548)
     s.put_district(square)
@@ -492,13 +518,13 @@ def test_put_district_reprojects_to_4326(tmp_path: Path) -> None:
     assert back.area.round(2).tolist() == [1_000_000.0]
 
 
-def test_put_district_needs_exactly_one_row(store: GeoPackageStore) -> None:
+def test_put_district_needs_exactly_one_row(store: Store) -> None:
     two = pd.concat([district_row("1", 100.0), district_row("2", 101.0)])
     with pytest.raises(LayerValidationError, match="exactly one feature with an adcode, got 2"):
         store.put_district(two)
 
 
-def test_district_layer_rows_must_match_the_adcode_written(store: GeoPackageStore) -> None:
+def test_district_layer_rows_must_match_the_adcode_written(store: Store) -> None:
     row = district_row(HEPING, 116.8).assign(id=HEPING)
     with pytest.raises(LayerValidationError, match=r"adcode '120101' differs .*'120104'"):
         store.write("district", row, district=NANKAI)
@@ -507,7 +533,7 @@ def test_district_layer_rows_must_match_the_adcode_written(store: GeoPackageStor
 # ----------------------------------------------------------------------------- indicators
 
 
-def test_indicators_round_trip_and_replace_per_key_and_year(store: GeoPackageStore) -> None:
+def test_indicators_round_trip_and_replace_per_key_and_year(store: Store) -> None:
     store.put_indicator(HEPING, "led_share", 2025, 0.75, "share", "survey 2025")
     store.put_indicator(HEPING, "led_share", 2024, 0.6, "share")
     store.put_indicator(HEPING, "heat_loss_pct", 2025, 12.0, "%", "operator")
@@ -524,7 +550,7 @@ def test_indicators_round_trip_and_replace_per_key_and_year(store: GeoPackageSto
     assert len(store.indicators(NANKAI)) == 1
 
 
-def test_indicators_of_a_district_with_none_is_empty(store: GeoPackageStore) -> None:
+def test_indicators_of_a_district_with_none_is_empty(store: Store) -> None:
     table = store.indicators(HEPING)
     assert len(table) == 0
     assert list(table.columns) == ["key", "year", "value", "unit", "source", "entered_at"]
@@ -542,14 +568,14 @@ def test_indicators_of_a_district_with_none_is_empty(store: GeoPackageStore) -> 
     ids=["empty-key", "old-year", "float-year", "nan", "text"],
 )
 def test_bad_indicator_values_are_rejected(
-    store: GeoPackageStore, key: str, year: Any, value: Any, message: str,
+    store: Store, key: str, year: Any, value: Any, message: str,
 ) -> None:
     with pytest.raises(StoreError, match=message):
         store.put_indicator(HEPING, key, year, value, "share")
     assert len(store.indicators(HEPING)) == 0
 
 
-def test_indicator_for_unknown_district(store: GeoPackageStore) -> None:
+def test_indicator_for_unknown_district(store: Store) -> None:
     with pytest.raises(UnknownDistrictError, match="'999' is not in store"):
         store.put_indicator("999", "k", 2025, 1.0, "share")
 
@@ -557,9 +583,15 @@ def test_indicator_for_unknown_district(store: GeoPackageStore) -> None:
 # ----------------------------------------------------------------------- opening the store
 
 
-def test_open_store_rejects_postgis_for_now() -> None:
-    with pytest.raises(StoreError, match="PostGIS backend, which is not available yet"):
-        open_store("postgresql://user@localhost/tanmap")
+def test_open_store_picks_postgis_for_a_database_url() -> None:
+    from tanmap.layers.postgis_store import PostGISStore
+
+    for url in ("postgresql://user:pw@localhost/tanmap", "postgres://user:pw@localhost/tanmap",
+                "postgis://user:pw@localhost/tanmap"):
+        s = open_store(url)  # no connection until the first operation
+        assert isinstance(s, PostGISStore)
+        assert s.url == "postgresql://user:pw@localhost/tanmap"
+        assert repr(s) == "PostGISStore('postgresql://user:***@localhost/tanmap')"
 
 
 def test_open_store_wants_a_gpkg_file(tmp_path: Path) -> None:
@@ -572,12 +604,16 @@ def test_open_store_wants_a_gpkg_file(tmp_path: Path) -> None:
     assert s.path == tmp_path / "tanmap.gpkg"
 
 
-def test_store_satisfies_the_protocol(store: GeoPackageStore) -> None:
+def test_store_satisfies_the_protocol(store: Store) -> None:
     assert isinstance(store, Store)
-    assert repr(store).startswith("GeoPackageStore(")
-    assert "p.gpkg" in repr(store)
+    if isinstance(store, GeoPackageStore):
+        assert repr(store) == f"GeoPackageStore({str(store.path)!r})"
+        assert "p.gpkg" in repr(store)
+    else:
+        assert repr(store).startswith("PostGISStore('postgresql://postgres@127.0.0.1:")
 
 
+@pytest.mark.gpkg_only
 def test_store_file_is_a_plain_geopackage(store: GeoPackageStore) -> None:
     """Any GIS can open the file: one table per written kind plus the bookkeeping tables."""
     store.write("park", plan_frame(LayerKind.PARK, ["p1"]), district=HEPING)
@@ -588,6 +624,7 @@ def test_store_file_is_a_plain_geopackage(store: GeoPackageStore) -> None:
     assert pyogrio.read_info(store.path, layer="park")["crs"] == "EPSG:4326"
 
 
+@pytest.mark.gpkg_only
 def test_create_is_idempotent(store: GeoPackageStore) -> None:
     digest = file_digest(store.path)
     open_store(store.path, create=True)
@@ -603,6 +640,7 @@ def test_a_geopackage_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
         open_store(other, create=True)
 
 
+@pytest.mark.gpkg_only
 def test_a_store_of_another_schema_version_is_refused(store: GeoPackageStore) -> None:
     import sqlite3
 

@@ -1,10 +1,15 @@
-"""Layer history (版本历史) and revert (回退): who changed what, and exact, atomic restores."""
+"""Layer history (版本历史) and revert (回退): who changed what, and exact, atomic restores.
+
+Every test runs on GeoPackage and PostGIS (tests/conftest.py) but those marked ``gpkg_only``.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pyogrio
@@ -13,9 +18,10 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, box
 
 from tanmap.geo.errors import LayerNotFoundError, StoreError, VersionConflictError
+from tanmap.layers import postgis_store as pg_mod
 from tanmap.layers import store as store_mod
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.store import GeoPackageStore, open_store
+from tanmap.layers.store import GeoPackageStore, Store, open_store
 
 HEPING = "120101"
 NANKAI = "120104"
@@ -29,10 +35,9 @@ def district_row(adcode: str, west: float) -> gpd.GeoDataFrame:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> GeoPackageStore:
+def store(new_store_location: Callable[[str], str | Path]) -> Store:
     """HEPING (116.8–117.3 °E) and NANKAI (117.3–117.8 °E), no plan layers."""
-    s = open_store(tmp_path / "h.gpkg", create=True)
-    assert isinstance(s, GeoPackageStore)
+    s = open_store(new_store_location("h.gpkg"), create=True)
     s.put_district(district_row(HEPING, 116.8))
     s.put_district(district_row(NANKAI, 117.3))
     return s
@@ -51,7 +56,27 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_history_says_who_when_and_what_changed(store: GeoPackageStore) -> None:
+def store_state(s: Any) -> Any:
+    """The whole observable state: the file's bytes, or every version record and history."""
+    if isinstance(s, GeoPackageStore):
+        return file_digest(s.path)
+    return s.layers(), [s.history(v.kind, v.district) for v in s.layers()]
+
+
+def execute_sql(s: Any, sql: str) -> None:
+    """Run ``sql`` in the store's database, behind the store's back."""
+    if isinstance(s, GeoPackageStore):
+        with sqlite3.connect(s.path) as con:
+            con.execute(sql)
+        con.close()
+        return
+    import psycopg
+
+    with psycopg.connect(s.url) as conn:
+        conn.execute(sql)
+
+
+def test_history_says_who_when_and_what_changed(store: Store) -> None:
     store.write(STATION, stations(("a", 117.0, 1), ("b", 117.1, 2), ("c", 117.2, 3)),
                 district=HEPING, source="v1.geojson", author="alice")
     # b gets a pile more, c is removed, d is new; a is unchanged.
@@ -72,14 +97,14 @@ def test_history_says_who_when_and_what_changed(store: GeoPackageStore) -> None:
 
 
 def test_default_author_is_the_system_user(
-    store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_mod.getpass, "getuser", lambda: "planner01")
     store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
     assert store.history(STATION, HEPING)[0].author == "planner01"
 
 
-def test_revert_restores_exactly_as_a_new_version(store: GeoPackageStore) -> None:
+def test_revert_restores_exactly_as_a_new_version(store: Store) -> None:
     v1 = store.write(STATION, stations(("a", 117.0, 1), ("b", 117.1, 2), ("c", 117.2, 3)),
                      district=HEPING, author="alice")
     first = store.read(STATION, district=HEPING)
@@ -109,7 +134,7 @@ def test_revert_restores_exactly_as_a_new_version(store: GeoPackageStore) -> Non
     assert again.checksum == store.history(STATION, HEPING)[2].checksum
 
 
-def test_revert_refuses_what_it_cannot_do(store: GeoPackageStore) -> None:
+def test_revert_refuses_what_it_cannot_do(store: Store) -> None:
     with pytest.raises(LayerNotFoundError, match="never been written"):
         store.revert(STATION, HEPING, 1)
     store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
@@ -122,41 +147,48 @@ def test_revert_refuses_what_it_cannot_do(store: GeoPackageStore) -> None:
 
 
 def test_failure_mid_revert_leaves_the_store_unchanged(
-    store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.write(STATION, stations(("a", 117.0, 1), ("b", 117.1, 2)), district=HEPING)
     store.write(STATION, stations(("c", 117.2, 3)), district=HEPING)
-    before = file_digest(store.path)
+    before = store_state(store)
+    calls: list[int] = []
+    real_digest = pg_mod._digest
 
-    def broken(*args: object, **kwargs: object) -> object:
-        raise RuntimeError("disk full")
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if isinstance(store, GeoPackageStore) or len(calls) > 1:
+            raise RuntimeError("disk full")
+        return real_digest(*args, **kwargs)  # PostGIS: the digest of the outgoing rows
 
     # Fails after the rows were deleted and copied back, before the version record is written.
     monkeypatch.setattr(store_mod, "_stored_digest", broken)
+    monkeypatch.setattr(pg_mod, "_digest", broken)
     with pytest.raises(StoreError, match=r"RuntimeError: disk full\); nothing was changed"):
         store.revert(STATION, HEPING, 1)
     monkeypatch.undo()
-    assert file_digest(store.path) == before
+    assert store_state(store) == before
     assert store.version(STATION, HEPING).version == 2
     assert list(store.read(STATION, district=HEPING)["id"]) == ["c"]
-    assert not list(store.path.parent.glob("*.tmp.gpkg"))
+    if isinstance(store, GeoPackageStore):
+        assert not list(store.path.parent.glob("*.tmp.gpkg"))
 
 
 def test_a_revert_that_would_not_reproduce_the_checksum_changes_nothing(
-    store: GeoPackageStore,
+    store: Store,
 ) -> None:
     store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
     store.write(STATION, stations(("b", 117.1, 2)), district=HEPING)
-    with sqlite3.connect(store.path) as con:  # tamper with the kept copy of version 1
-        con.execute("UPDATE tanmap_archive_charging_station SET fast_piles = 99")
-    before = file_digest(store.path)
+    # tamper with the kept copy of version 1
+    execute_sql(store, "UPDATE tanmap_archive_charging_station SET fast_piles = 99")
+    before = store_state(store)
     with pytest.raises(StoreError, match="did not reproduce its checksum"):
         store.revert(STATION, HEPING, 1)
-    assert file_digest(store.path) == before
+    assert store_state(store) == before
     assert store.version(STATION, HEPING).version == 2
 
 
-def test_old_versions_are_kept_per_district(store: GeoPackageStore) -> None:
+def test_old_versions_are_kept_per_district(store: Store) -> None:
     store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
     store.write(STATION, stations(("x", 117.4, 1)), district=NANKAI)
     store.write(STATION, stations(("y", 117.5, 1)), district=NANKAI)
@@ -166,6 +198,7 @@ def test_old_versions_are_kept_per_district(store: GeoPackageStore) -> None:
     assert list(store.read(STATION, district=HEPING)["id"]) == ["b"]
 
 
+@pytest.mark.gpkg_only
 def test_a_store_from_before_history_gains_it_on_the_next_write(store: GeoPackageStore) -> None:
     old = store.write(STATION, stations(("a", 117.0, 1), ("b", 117.1, 2)), district=HEPING)
     with sqlite3.connect(store.path) as con:  # as a store written by an older tanmap
@@ -182,6 +215,7 @@ def test_a_store_from_before_history_gains_it_on_the_next_write(store: GeoPackag
     assert store.revert(STATION, HEPING, 1).checksum == old.checksum
 
 
+@pytest.mark.gpkg_only
 def test_kept_versions_are_not_listed_as_gis_layers(store: GeoPackageStore) -> None:
     store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
     store.write(STATION, stations(("b", 117.0, 1)), district=HEPING)
@@ -190,7 +224,7 @@ def test_kept_versions_are_not_listed_as_gis_layers(store: GeoPackageStore) -> N
     assert not any(name.startswith("tanmap_archive") for name in layers)
 
 
-def test_restored_polygons_are_found_by_bounding_box(store: GeoPackageStore) -> None:
+def test_restored_polygons_are_found_by_bounding_box(store: Store) -> None:
     """Polygons carry an envelope in their GeoPackage header; the R-tree is rebuilt from it."""
     parks = gpd.GeoDataFrame(
         {"id": ["P1", "P2"], "park_class": ["G12", "G12"]},
@@ -201,3 +235,21 @@ def test_restored_polygons_are_found_by_bounding_box(store: GeoPackageStore) -> 
     assert list(store.read("park", bbox=(117.195, 39.195, 117.215, 39.215))["id"]) == ["P2"]
     assert list(store.read("park", bbox=(116.99, 38.99, 117.005, 39.005))["id"]) == ["P1"]
     assert store.read("park", bbox=(117.1, 39.1, 117.15, 39.15)).empty
+
+
+def test_read_version_gives_each_kept_version_as_read_does(store: Store) -> None:
+    """Version 1 (archived) and 2 (current) come back with the kind's columns and dtypes."""
+    one = stations(("a", 117.0, 1), ("b", 117.1, 2))
+    store.write(STATION, one, district=HEPING)
+    store.write(STATION, stations(("c", 117.2, 3)), district=HEPING)
+    first = store.read_version(STATION, HEPING, 1)
+    assert first["id"].tolist() == ["a", "b"]
+    assert first["fast_piles"].tolist() == [1, 2]
+    assert str(first["fast_piles"].dtype) == "Int64"
+    assert first.geometry.to_wkt().tolist() == ["POINT (117 39)", "POINT (117.1 39)"]
+    assert_geodataframe_equal(store.read_version(STATION, HEPING, 2),
+                              store.read(STATION, district=HEPING))
+    rewritten = store.write(STATION, first, district=HEPING)  # a kept version, written again
+    assert rewritten.checksum == store.history(STATION, HEPING)[0].checksum
+    with pytest.raises(LayerNotFoundError, match=r"version 9 .* is not kept"):
+        store.read_version(STATION, HEPING, 9)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tanmap.api.commands import EXIT_OK, Progress, echo, format_table, store_from_args
+from tanmap.layers.postgis_store import redact_url
 
 __all__ = ["register"]
 
@@ -83,7 +84,8 @@ def run_init(args: argparse.Namespace) -> int:
             loaded += 1
             progress.step(f"{adcode} {name}")
         progress.finish()
-    echo(args, f"store {args.store}: {loaded} district boundaries loaded, {skipped} already "
+    echo(args, f"store {redact_url(str(args.store))}: {loaded} district boundaries loaded, "
+               f"{skipped} already "
                f"there ({len(store.districts())} in store)")
     return EXIT_OK
 
