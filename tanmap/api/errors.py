@@ -26,6 +26,7 @@ from tanmap.geo.errors import (
     UnreachableTargetError,
     VersionConflictError,
 )
+from tanmap.api.roles import RolesFileError
 from tanmap.layers.advice import for_interface
 
 __all__ = ["STATUS_BY_ERROR", "client_message", "install_error_handlers", "status_for"]
@@ -48,6 +49,7 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (LayerNotFoundError, 404),
     (VersionConflictError, 409),
     (StoreError, 503),
+    (RolesFileError, 503),
     (MissingDependencyError, 503),  # e.g. the PDF card's CJK font is not installed on the server
 )
 

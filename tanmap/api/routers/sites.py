@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
 
-from tanmap.api.deps import Adcode, get_store, require_token
+from tanmap.api.deps import Adcode, authorize, current_principal, get_store
 from tanmap.api.geojson import to_feature_collection
 from tanmap.api.models import SiteRequest
+from tanmap.api.roles import Principal
 from tanmap.api.routers.layers import EXPORT_MEDIA
 from tanmap.layers.io import write_layer
 from tanmap.layers.siting import SitingRun, plan_sites, save_planned_sites
@@ -64,11 +65,13 @@ def choose_sites(adcode: Adcode, body: SiteRequest,
                         background=BackgroundTask(tmp.cleanup))
 
 
-@router.post("/save", dependencies=[Depends(require_token)],
+@router.post("/save",
              summary="Choose new sites and save them as planned 选址并保存为规划设施")
 def save_sites(adcode: Adcode, body: SiteRequest, year: Year,
-               store: Annotated[Store, Depends(get_store)]) -> dict[str, Any]:
+               store: Annotated[Store, Depends(get_store)],
+               who: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
     """Choose the sites as ``POST /sites`` does and append them to the kind's layer (规划)."""
+    authorize(who, str(body.kind), adcode)
     run = _run(store, adcode, body)
-    version = save_planned_sites(store, run, year)
+    version = save_planned_sites(store, run, year, author=who.name)
     return {**_payload(run), "saved_version": version.version}
