@@ -27,6 +27,7 @@ from tanmap.api.routers import (
     results,
     rules,
     sites,
+    tiles,
 )
 from tanmap.api.settings import Settings, get_settings
 from tanmap.maps.build import STATIC_DIR
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await call_next(request)
 
     for module in (districts, layers, history, metrics, results, audit, indicators, rules, rasters,
-                   sites, audit_log,
+                   sites, audit_log, tiles,
                    pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")
