@@ -8,6 +8,7 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tanmap.api.roles import RolesFileError
 from tanmap.geo.errors import (
     CatalogError,
     CoverageRuleError,
@@ -26,7 +27,6 @@ from tanmap.geo.errors import (
     UnreachableTargetError,
     VersionConflictError,
 )
-from tanmap.api.roles import RolesFileError
 from tanmap.layers.advice import for_interface
 
 __all__ = ["STATUS_BY_ERROR", "client_message", "install_error_handlers", "status_for"]

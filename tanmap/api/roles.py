@@ -128,7 +128,8 @@ class Principal:
         if self.role == "viewer":
             return "只读 read only"
         kinds = ", ".join(sorted(self.kinds)) if self.kinds is not None else "every kind"
-        where = ", ".join(sorted(self.districts)) if self.districts is not None else "every district"
+        where = (", ".join(sorted(self.districts)) if self.districts is not None
+                 else "every district")
         return f"可写 may write {kinds} in {where}"
 
 

@@ -341,7 +341,7 @@ def encode_tile(name: str, geometries: np.ndarray, properties: Sequence[dict[str
     geoms = shapely.orient_polygons(shapely.transform(geoms[ok], to_tile), exterior_cw=False)
     keep = np.flatnonzero(ok)
     ids = np.arange(1, len(ok) + 1) if ids is None else np.asarray(ids)
-    features = [{"geometry": g, "properties": properties[i], "id": int(ids[i])}
+    features = [{"geometry": g, "properties": properties[int(i)], "id": int(ids[i])}
                 for g, i in zip(geoms, keep, strict=True) if not g.is_empty]
     if not features:
         return bytes(mapbox_vector_tile.encode([]))

@@ -73,9 +73,9 @@ __all__ = [
     "SAMPLE_DATA_LABEL",
     "SAMPLE_SOURCE_PREFIX",
     "STATIC_DIR",
+    "VECTOR_TILE_JS",
     "VENDORED_CSS",
     "VENDORED_JS",
-    "VECTOR_TILE_JS",
     "AssetMode",
     "Basemap",
     "district_map",
@@ -536,8 +536,9 @@ window.tanmap = (function () {
     if (conf.theme) { theme(map, conf, conf.theme); }
     syncLegend();
   }
-  return {layer: layer, tileLayer: tileLayer, popup: popup, register: register, registry: registry, theme: theme,
-          search: search, reveal: reveal, savePng: savePng, setup: setup};
+  return {layer: layer, tileLayer: tileLayer, popup: popup, register: register,
+          registry: registry, theme: theme, search: search, reveal: reveal, savePng: savePng,
+          setup: setup};
 })();
 """
 

@@ -150,7 +150,8 @@ def test_large_layer_is_drawn_from_tiles_and_pans_without_errors(browser: Any,
         # about a fifth of the 30,000 buildings (whole tiles are loaded, so a bit more).
         assert 3_000 < first < N_BUILDINGS
         assert page.evaluate(TILE_PIXELS_JS) > 10_000  # painted, not only parsed
-        assert tiles and all(t.startswith("200 ") for t in tiles), tiles[:5]
+        assert tiles
+        assert all(t.startswith("200 ") for t in tiles), tiles[:5]
         assert all("basemap=none" in t for t in tiles)
         # Pan and zoom: new tiles come, nothing fails.
         for dx, dy in ((600, 0), (0, 400), (-900, -300)):
@@ -171,7 +172,8 @@ def test_large_layer_is_drawn_from_tiles_and_pans_without_errors(browser: Any,
         popup.wait_for()
         assert IMG_XSS in popup.inner_text()
         assert popup.locator("img").count() == 0
-        assert log.errors == [] and log.console_errors() == [], (log.errors, log.console)
+        assert log.errors == []
+        assert log.console_errors() == [], log.console
     finally:
         context.close()
 
@@ -181,7 +183,9 @@ def test_amap_base_map_asks_for_gcj02_tiles(browser: Any, tiles_live: LiveServer
     try:
         view(page, (SOUTH + NORTH) / 2, (WEST + EAST) / 2, 15)
         assert settle(page) > 0
-        assert tiles and all("basemap=amap" in t and t.startswith("200 ") for t in tiles)
-        assert log.errors == [] and log.console_errors() == [], (log.errors, log.console)
+        assert tiles
+        assert all("basemap=amap" in t and t.startswith("200 ") for t in tiles)
+        assert log.errors == []
+        assert log.console_errors() == [], log.console
     finally:
         context.close()

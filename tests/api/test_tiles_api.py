@@ -29,7 +29,8 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 def tclient(store_path: Path) -> TestClient:
     """The demo store of 和平区 with the threshold lowered under its building count."""
     n = open_store(store_path).version(LayerKind.BUILDING, HEPING)
-    assert n is not None and n.n_features > 100
+    assert n is not None
+    assert n.n_features > 100
     return TestClient(create_app(Settings(store=str(store_path), tile_threshold=100)),
                       raise_server_exceptions=False)
 
@@ -56,7 +57,8 @@ def test_bad_tiles_are_refused(tclient: TestClient) -> None:
     assert tclient.get(f"/tiles/{HEPING}/nokind/1/0/0.pbf").status_code == 422
     assert tclient.get("/tiles/999999/building/1/0/0.pbf").status_code == 404
     ok = tclient.get(f"/tiles/{HEPING}/building/1/0/0.pbf?v=abc123")
-    assert ok.status_code == 200 and ok.headers["cache-control"] == "public, max-age=86400"
+    assert ok.status_code == 200
+    assert ok.headers["cache-control"] == "public, max-age=86400"
 
 
 def test_map_page_draws_large_layers_from_tiles(tclient: TestClient, store_path: Path) -> None:

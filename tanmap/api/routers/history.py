@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from tanmap.api.deps import Adcode, Kind, get_store, layer_writer
-from tanmap.api.roles import LEGACY_TOKEN_NAME, Principal
 from tanmap.api.models import HistoryEntryOut, LayerVersionOut
+from tanmap.api.roles import LEGACY_TOKEN_NAME, Principal
 from tanmap.api.routers.layers import version_out
 from tanmap.layers.store import Store
 

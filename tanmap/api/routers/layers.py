@@ -11,9 +11,9 @@ from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from tanmap.api.deps import Adcode, Kind, get_store, layer_writer
-from tanmap.api.roles import Principal
 from tanmap.api.geojson import frame_from_features, geojson_response
 from tanmap.api.models import FeatureCollectionIn, ImportOut, LayerVersionOut
+from tanmap.api.roles import Principal
 from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.crs import Bounds
 from tanmap.geo.errors import DataFormatError, InputTooLargeError, LayerValidationError

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from tanmap.api.cache import ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
-from tanmap.api.settings import Settings, get_settings
 from tanmap.api.routers.audit import cached_card, card_key
+from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.audit import Status
 from tanmap.geo.coverage import ParkCoverageParams
 from tanmap.geo.errors import CoverageRuleError, TanmapError
