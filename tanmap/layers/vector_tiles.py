@@ -9,7 +9,8 @@ Leaflet.VectorGrid plug-in. :func:`layer_tile` answers one such request:
   with ``ST_AsMVT``/``ST_AsMVTGeom``) and no GCJ-02 shift is asked, its bytes are returned;
 * otherwise (the GeoPackage store) the layer is read once per version, projected to Web Mercator
   (EPSG:3857) and indexed (``shapely.STRtree``), and kept in a small cache keyed by the layer's
-  checksum, so a new version is never served from a stale copy. Each tile then takes the
+  checksum, so a new version is never served from a stale copy (encoded tiles are kept too, so
+  panning back costs nothing). Each tile then takes the
   features whose boxes meet the tile (plus a buffer), drops features smaller than
   ``MIN_FEATURE_PX`` pixels below ``DETAIL_ZOOM`` (the way tippecanoe thins low zooms), keeps
   at most ``MAX_FEATURES_PER_TILE`` (the largest), clips them to the buffered tile and encodes
@@ -50,6 +51,7 @@ __all__ = [
     "MAX_FEATURES_PER_TILE",
     "MAX_ZOOM",
     "MIN_FEATURE_PX",
+    "MIN_ZOOM",
     "TILE_BUFFER",
     "TILE_THRESHOLD",
     "TileCache",
@@ -71,7 +73,10 @@ DETAIL_ZOOM = 15
 #: Smallest feature (its larger box side, in 256-px pixels) kept below ``DETAIL_ZOOM``.
 MIN_FEATURE_PX = 1.0
 #: Most features in one tile; the largest are kept (a low-zoom tile of a dense city).
-MAX_FEATURES_PER_TILE = 20_000
+MAX_FEATURES_PER_TILE = 8_000
+#: Lowest zoom at which the map asks for a tiled layer: below it a 256-px tile spans more than
+#: 2.4 km and a dense district's buildings are sub-pixel specks that take seconds to encode.
+MIN_ZOOM = 14
 #: Highest zoom served.
 MAX_ZOOM = 22
 
@@ -146,11 +151,28 @@ class TileCache:
         How many layer versions to keep (each holds its geometries in memory).
     """
 
-    def __init__(self, max_layers: int = 4) -> None:
+    def __init__(self, max_layers: int = 4, max_tiles: int = 1024) -> None:
         self.max_layers = max_layers
+        self.max_tiles = max_tiles
         self._items: OrderedDict[tuple[Any, ...], _Indexed] = OrderedDict()
+        self._tiles: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.builds = 0  # how many layers were read and indexed (for tests and benchmarks)
+
+    def tile(self, key: tuple[Any, ...]) -> bytes | None:
+        """Return the encoded tile stored under ``key`` (None when not cached)."""
+        with self._lock:
+            data = self._tiles.get(key)
+            if data is not None:
+                self._tiles.move_to_end(key)
+            return data
+
+    def keep_tile(self, key: tuple[Any, ...], data: bytes) -> None:
+        """Remember an encoded tile (the least recently used are dropped)."""
+        with self._lock:
+            self._tiles[key] = data
+            while len(self._tiles) > self.max_tiles:
+                self._tiles.popitem(last=False)
 
     def get(self, store: Store, kind: LayerKind, district: str, checksum: str, gcj02: bool,
             columns: Sequence[str]) -> _Indexed:
@@ -252,7 +274,8 @@ def layer_tile(
         Feature properties to carry (absent columns are skipped); ``data_label`` is added to
         synthetic features (``source`` starting with 示例数据).
     cache
-        The indexed-layer cache (default: one per process).
+        The indexed-layer and encoded-tile cache (default: one per process); both are keyed by
+        the layer's checksum, so a new version is never answered from a stale entry.
 
     Returns
     -------
@@ -279,8 +302,13 @@ def layer_tile(
     version = store.version(spec.kind, district)
     if version is None or version.n_features == 0:
         return bytes(mapbox_vector_tile.encode([]))
-    layer = (cache or _DEFAULT_CACHE).get(store, spec.kind, district, version.checksum, gcj02,
-                                          columns)
+    cache = cache or _DEFAULT_CACHE
+    key = (repr(store), spec.kind.value, district, version.checksum, gcj02, tuple(columns),
+           z, x, y)
+    cached = cache.tile(key)
+    if cached is not None:
+        return cached
+    layer = cache.get(store, spec.kind, district, version.checksum, gcj02, columns)
     minx, miny, maxx, maxy = tile_bounds_3857(z, x, y)
     size = maxx - minx
     pad = size * TILE_BUFFER / EXTENT
@@ -298,8 +326,10 @@ def layer_tile(
     if z < DETAIL_ZOOM and len(clipped):
         clipped = shapely.simplify(clipped, tolerance=0.5 * size / 256,  # half a pixel
                                    preserve_topology=True)
-    return encode_tile(spec.kind.value, clipped, [layer.properties[i] for i in idx],
+    data = encode_tile(spec.kind.value, clipped, [layer.properties[i] for i in idx],
                        (minx, miny, maxx, maxy), ids=idx + 1)
+    cache.keep_tile(key, data)
+    return data
 
 
 def encode_tile(name: str, geometries: np.ndarray, properties: Sequence[dict[str, Any]],

@@ -33,6 +33,7 @@ from tanmap.layers.kinds import (
 )
 from tanmap.layers.kinds import Status as PlanStatus
 from tanmap.layers.rasters import RASTER_LABELS, RasterImage, RasterKind
+from tanmap.layers.vector_tiles import MIN_ZOOM as TILE_MIN_ZOOM
 from tanmap.maps.carbon import (
     ESTIMATED_DASH,
     NO_DATA_COLOR,
@@ -359,6 +360,7 @@ window.tanmap = (function () {
     var vg = L.vectorGrid.protobuf(url, {
       rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: false,
       keepBuffer: 1, attribution: "",  // no over-zoom: the server tiles every zoom
+      minZoom: spec.tile_min_zoom || 0,
       getFeatureId: function (f) { return f.id; }  // keeps each tile's features for hit tests
     });
     function hit(e) {
@@ -1368,6 +1370,7 @@ def district_map(
         spec = json.loads(_layer_spec_js(layer_name(kind, lang), style, columns, kind, lang,
                                          cluster=False, tooltip=None))
         spec["tile_layer"] = kind.value
+        spec["tile_min_zoom"] = TILE_MIN_ZOOM  # sub-pixel specks below it (vector_tiles)
         spec_js = escape_json_for_script(json.dumps(spec, ensure_ascii=False))
         display = f"{layer_name(kind, lang)} ({len(gdf)})"
         _TileLayer(_esc(display), url, spec_js, show=show, key=key).add_to(m)
