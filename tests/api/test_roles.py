@@ -362,3 +362,15 @@ def test_cli_author_is_recorded(store_path: Path, tmp_path: Path) -> None:
     s = open_store(store_path)
     assert s.history(LayerKind.HEATING_PIPE, HEPING)[-1].author == "区住建委 张三"
     assert s.indicator_log(HEPING)["author"].tolist() == ["区发改委 李四"]
+
+
+def test_serve_with_a_bad_roles_file_stops_before_listening(
+        tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "roles.toml"
+    bad.write_text('[[tokens]]\nname = "区住建委"\nrole = "editor"\ntoken = "long-enough"\n'
+                   'kinds = ["buildings"]\n', encoding="utf-8")
+    monkeypatch.setenv("TANMAP_ROLES_FILE", str(bad))
+    assert cli.main(["--store", str(store_path), "serve", "--port", "1"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert f"roles file {bad}, line 1, tokens[0].kinds: unknown kind 'buildings'" in err
