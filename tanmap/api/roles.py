@@ -178,7 +178,7 @@ def load_roles(path: str | Path) -> RoleBook:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM from Windows editors is fine
     except (OSError, UnicodeDecodeError) as err:
         raise RolesFileError(
             f"roles file {path} cannot be read ({err}); fix TANMAP_ROLES_FILE or the file"

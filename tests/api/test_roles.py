@@ -329,6 +329,7 @@ def test_missing_roles_file_is_named(tmp_path: Path, store_path: Path) -> None:
 
 
 def test_loaded_roles_match_the_file(roles_file: Path) -> None:
+    roles_file.write_text("\ufeff" + ROLES_TOML, encoding="utf-8")  # a BOM (Windows Notepad)
     book = load_roles(roles_file)
     assert book.lookup(TOKENS["fgw"]) == Principal("区发改委", "editor",
                                                    frozenset({"indicators"}), None)

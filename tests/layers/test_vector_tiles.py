@@ -223,3 +223,19 @@ def test_a_store_with_mvt_answers_itself_unless_shifted(store: GeoPackageStore) 
     assert data != b"native"
     assert isinstance(mapbox_vector_tile.decode(data), dict)
     assert len(native.calls) == 1  # GCJ-02 tiles come from the Python path
+
+
+def test_points_lines_and_multipolygons_encode_in_tile_units() -> None:
+    geoms = np.array([shapely.Point(100, 100), shapely.LineString([(0, 0), (300, 300)]),
+                      shapely.MultiPolygon([shapely.box(0, 0, 10, 10),
+                                            shapely.box(20, 20, 30, 30)]),
+                      None, shapely.Polygon()], dtype=object)
+    data = encode_tile("x", geoms, [{"k": i} for i in range(5)], (0.0, 0.0, 4096.0, 4096.0))
+    feats = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})["x"][
+        "features"]
+    assert [(f["id"], f["properties"]["k"], f["geometry"]["type"]) for f in feats] == [
+        (1, 0, "Point"), (2, 1, "LineString"), (3, 2, "MultiPolygon")]  # None, empty skipped
+    assert feats[0]["geometry"]["coordinates"] == [100, 3996]  # y down from the north edge
+    assert feats[1]["geometry"]["coordinates"] == [[0, 4096], [300, 3796]]
+    first = np.array(feats[2]["geometry"]["coordinates"][0][0], dtype=float)
+    assert float(np.sum(first[:-1, 0] * first[1:, 1] - first[1:, 0] * first[:-1, 1])) / 2 == 100
