@@ -5,7 +5,9 @@ embedded default: one GeoPackage file with one feature table per ``LayerKind`` (
 a ``district`` column holding the adcode, then the kind's fields) plus three attribute
 tables: ``tanmap_layers`` (kind, district, version, updated_at, n_features, source, checksum),
 ``tanmap_indicators`` (district, key, year, value, unit, source, entered_at) and ``tanmap_meta``
-(schema version). A PostGIS backend can implement the same protocol later; :func:`open_store` picks
+(schema version); ``tanmap_history`` and ``tanmap_indicator_log`` (who wrote each layer version and
+indicator entry) are created by the first write that needs them.
+A PostGIS backend can implement the same protocol later; :func:`open_store` picks
 the backend from the location.
 
 Writes are atomic. A layer write copies the file to a temporary file in the same directory, changes

@@ -375,3 +375,10 @@ def test_serve_with_a_bad_roles_file_stops_before_listening(
     assert cli.main(["--store", str(store_path), "serve", "--port", "1"]) == EXIT_ERROR
     err = capsys.readouterr().err
     assert f"roles file {bad}, line 1, tokens[0].kinds: unknown kind 'buildings'" in err
+
+
+def test_indicator_log_of_a_store_without_entries_is_empty(store_path: Path) -> None:
+    log = open_store(store_path).indicator_log()
+    assert list(log.columns) == ["district", "key", "year", "value", "unit", "source",
+                                 "entered_at", "author"]
+    assert log.empty
