@@ -137,7 +137,22 @@ class _Indexed:
     geometry: np.ndarray  # shapely geometries, EPSG:3857
     size_m: np.ndarray  # larger side of each box, metres
     tree: shapely.STRtree
-    properties: list[dict[str, Any]]
+    columns: dict[str, np.ndarray]  # property values (object arrays, None for missing)
+    sample: np.ndarray  # bool: synthetic feature (source starts with 示例数据)
+
+    def properties(self, i: int) -> dict[str, Any]:
+        """Return the JSON-scalar properties of feature ``i`` (missing values left out)."""
+        props: dict[str, Any] = {}
+        for col, values in self.columns.items():
+            value = values[i]
+            if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                continue
+            if isinstance(value, np.generic):
+                value = value.item()
+            props[col] = value if isinstance(value, str | int | float | bool) else str(value)
+        if self.sample[i]:
+            props["data_label"] = SAMPLE_LABEL
+        return props
 
 
 class TileCache:
@@ -208,9 +223,11 @@ def _index(store: Store, kind: LayerKind, district: str, gcj02: bool,
     merc = shapely.transform(geoms, _to_3857) if len(geoms) else geoms
     bounds = shapely.bounds(merc) if len(merc) else np.empty((0, 4))
     size = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-    keep = [c for c in columns if c in gdf.columns]
-    props = _properties(gdf, keep)
-    return _Indexed(merc, size, shapely.STRtree(merc), props)
+    values = {c: gdf[c].to_numpy(dtype=object, na_value=None)  # C-level copy, no per-row loop
+              for c in columns if c in gdf.columns}
+    sample = (gdf["source"].fillna("").str.startswith(_SAMPLE_PREFIX).to_numpy(dtype=bool)
+              if "source" in gdf.columns else np.zeros(len(gdf), dtype=bool))
+    return _Indexed(merc, size, shapely.STRtree(merc), values, sample)
 
 
 def _to_3857(coords: np.ndarray) -> np.ndarray:
@@ -219,28 +236,6 @@ def _to_3857(coords: np.ndarray) -> np.ndarray:
     x = 6378137.0 * lon
     y = 6378137.0 * np.log(np.tan(math.pi / 4 + lat / 2))
     return np.column_stack([x, y])
-
-
-def _properties(gdf: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Return one dict per feature with the non-null values of ``columns`` (JSON scalars)."""
-    frame = pd.DataFrame(index=range(len(gdf)))
-    for col in columns:
-        frame[col] = gdf[col].astype(object).to_numpy()
-    if "source" in gdf.columns:
-        source = gdf["source"].astype(object).to_numpy()
-        frame["data_label"] = [SAMPLE_LABEL if isinstance(s, str) and s.startswith(_SAMPLE_PREFIX)
-                               else None for s in source]
-    out: list[dict[str, Any]] = []
-    for row in frame.itertuples(index=False, name=None):
-        props: dict[str, Any] = {}
-        for col, value in zip(frame.columns, row, strict=True):
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-                continue
-            if isinstance(value, np.generic):
-                value = value.item()
-            props[col] = value if isinstance(value, str | int | float | bool) else str(value)
-        out.append(props)
-    return out
 
 
 def layer_tile(
@@ -326,7 +321,7 @@ def layer_tile(
     if z < DETAIL_ZOOM and len(clipped):
         clipped = shapely.simplify(clipped, tolerance=0.5 * size / 256,  # half a pixel
                                    preserve_topology=True)
-    data = encode_tile(spec.kind.value, clipped, [layer.properties[i] for i in idx],
+    data = encode_tile(spec.kind.value, clipped, [layer.properties(int(i)) for i in idx],
                        (minx, miny, maxx, maxy), ids=idx + 1)
     cache.keep_tile(key, data)
     return data
