@@ -1,7 +1,7 @@
 """Vector-tile benchmark: a 1M-building synthetic district served as MVT and panned in Chromium.
 
 Usage: ``python benchmarks/tiles.py [--buildings 1000000] [--tiles 60] [--no-browser]
-[--store PATH]``.
+[--store PATH [--reuse]]``.
 
 The district is the benchmark's synthetic city (``benchmarks/synth.py``: footprints of 8–15 m on
 a block grid, 1,600 buildings/km², about 25 km x 25 km for 1M), stored in a GeoPackage store as
@@ -150,13 +150,19 @@ def main() -> None:
     ap.add_argument("--tiles", type=int, default=60, help="tiles timed per zoom")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--store", type=Path, help="keep the store here (default: a temp dir)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="use the district already in --store instead of building it")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="tanmap-tiles-") as tmp:
         path = args.store or Path(tmp) / "tiles.gpkg"
         t0 = time.perf_counter()
-        seconds, buildings = build_store(path, args.buildings)
-        print(f"synthetic district: {len(buildings):,} buildings, store write {seconds:.1f} s "
-              f"(total setup {time.perf_counter() - t0:.1f} s)")
+        if args.reuse and path.exists():
+            buildings = open_store(path).read("building", district=CODE)
+            print(f"synthetic district: {len(buildings):,} buildings read from {path}")
+        else:
+            seconds, buildings = build_store(path, args.buildings)
+            print(f"synthetic district: {len(buildings):,} buildings, store write {seconds:.1f} s "
+                  f"(total setup {time.perf_counter() - t0:.1f} s)")
         bench_tiles(path, buildings, args.tiles)
         if not args.no_browser:
             bench_browser(path, buildings)
