@@ -113,8 +113,8 @@ def tile_bounds_lonlat(z: int, x: int, y: int) -> tuple[float, float, float, flo
 
     Examples
     --------
-    >>> [round(v, 4) for v in tile_bounds_lonlat(14, 13527, 6214)]
-    [117.2241, 39.1013, 117.246, 39.1183]
+    >>> [round(v, 4) for v in tile_bounds_lonlat(14, 13527, 6254)]  # over 和平区, Tianjin
+    [117.2241, 39.113, 117.2461, 39.1301]
     """
     minx, miny, maxx, maxy = tile_bounds_3857(z, x, y)
     lon = np.degrees(np.array([minx, maxx]) / 6378137.0)
