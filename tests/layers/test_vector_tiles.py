@@ -14,6 +14,7 @@ import shapely
 
 from tanmap.geo.chinacoords import wgs84_to_gcj02
 from tanmap.geo.errors import UnknownDistrictError
+from tanmap.layers import vector_tiles
 from tanmap.layers.store import GeoPackageStore, open_store
 from tanmap.layers.vector_tiles import (
     EXTENT,
@@ -239,3 +240,24 @@ def test_points_lines_and_multipolygons_encode_in_tile_units() -> None:
     assert feats[1]["geometry"]["coordinates"] == [[0, 4096], [300, 3796]]
     first = np.array(feats[2]["geometry"]["coordinates"][0][0], dtype=float)
     assert float(np.sum(first[:-1, 0] * first[1:, 1] - first[1:, 0] * first[:-1, 1])) / 2 == 100
+
+
+@pytest.mark.parametrize("gcj02", [False, True])
+def test_per_tile_reads_of_a_huge_layer_give_the_same_tiles(
+        store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch, gcj02: bool) -> None:
+    rng = np.random.default_rng(5)
+    lon = 117.19 + rng.random(300) * 0.03
+    lat = 39.11 + rng.random(300) * 0.02
+    write(store, list(shapely.box(lon, lat, lon + 1e-4, lat + 8e-5)))
+
+    def features(z: int, x: int, y: int) -> list[tuple]:
+        feats = decoded(layer_tile(store, "building", CODE, z, x, y, gcj02=gcj02,
+                                   cache=TileCache()))
+        return sorted((f["properties"]["id"], str(f["geometry"])) for f in feats)
+
+    tiles = {tile_of(lo, la, 16) for lo, la in zip(lon[:40], lat[:40], strict=True)}
+    indexed = {t: features(16, *t) for t in tiles}
+    monkeypatch.setattr(vector_tiles, "INDEX_MAX_FEATURES", 0)
+    per_tile = {t: features(16, *t) for t in tiles}
+    assert per_tile == indexed
+    assert sum(len(v) for v in indexed.values()) >= 40
