@@ -13,8 +13,10 @@ from tanmap import __version__
 from tanmap.api.cache import ViewCache
 from tanmap.api.docs import install_docs
 from tanmap.api.errors import install_error_handlers
+from tanmap.api.roles import load_roles
 from tanmap.api.routers import (
     audit,
+    audit_log,
     districts,
     history,
     indicators,
@@ -26,6 +28,7 @@ from tanmap.api.routers import (
     rules,
     site_maps,
     sites,
+    tiles,
 )
 from tanmap.api.settings import Settings, get_settings
 from tanmap.maps.build import STATIC_DIR
@@ -38,7 +41,8 @@ GZIP_MIN_BYTES = 1000
 DESCRIPTION = """
 tanmap (碳 map): plan layers, coverage metrics and target audits of district carbon-peak plans
 (碳达峰实施方案). GeoJSON is RFC 7946 (EPSG:4326 lon/lat). Writes need
-`Authorization: Bearer <TANMAP_API_TOKEN>`.
+`Authorization: Bearer <token>`: `TANMAP_API_TOKEN` (admin) or a token of the roles file
+(`TANMAP_ROLES_FILE`: viewer, editor limited to kinds and districts, admin).
 """
 
 
@@ -55,6 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="tanmap 碳 map API", version=__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None)  # served from vendored assets instead
     app.state.stores = {}
+    app.state.roles = {}
+    roles_file = (settings or get_settings()).roles_file
+    if roles_file is not None:
+        load_roles(roles_file)  # a wrong roles file stops the start, naming file, line and key
     app.state.cards = ViewCache(max_items=64)
     app.state.pages = ViewCache(max_items=16)
     if settings is not None:
@@ -79,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await call_next(request)
 
     for module in (districts, layers, history, metrics, results, audit, indicators, rules, rasters,
-                   sites, site_maps,
+                   sites, site_maps, audit_log, tiles,
                    pages):
         app.include_router(module.router)
     app.mount("/static/maps", StaticFiles(directory=STATIC_DIR), name="map-static")

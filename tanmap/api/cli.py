@@ -20,6 +20,7 @@ from tanmap.api.commands import osm as osm_cmd
 from tanmap.api.commands import project as project_cmd
 from tanmap.api.commands import rasters as rasters_cmd
 from tanmap.api.commands import results as results_cmd
+from tanmap.api.commands import roles as roles_cmd
 from tanmap.api.commands import serve as serve_cmd
 from tanmap.api.commands import site as site_cmd
 from tanmap.api.commands import store as store_cmd
@@ -51,6 +52,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     weather_cmd,
     site_cmd,
     store_cmd,
+    roles_cmd,
 )
 
 

@@ -8,6 +8,7 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tanmap.api.roles import RolesFileError
 from tanmap.geo.errors import (
     CatalogError,
     CoverageRuleError,
@@ -48,6 +49,7 @@ STATUS_BY_ERROR: tuple[tuple[type[TanmapError], int], ...] = (
     (LayerNotFoundError, 404),
     (VersionConflictError, 409),
     (StoreError, 503),
+    (RolesFileError, 503),
     (MissingDependencyError, 503),  # e.g. the PDF card's CJK font is not installed on the server
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -16,7 +17,7 @@ DEFAULT_STORE = "var/tanmap.gpkg"
 class Settings(BaseSettings):
     """Settings of one tanmap process; every field can be set as ``TANMAP_<FIELD>``.
 
-    中文：运行配置（项目库位置、界面语言、接口令牌、上传大小上限、监听地址）。
+    中文：运行配置（项目库位置、界面语言、接口令牌与权限文件、上传大小上限、切片阈值、监听地址）。
 
     Parameters
     ----------
@@ -26,7 +27,12 @@ class Settings(BaseSettings):
     lang
         Language of user-facing labels: ``"zh"`` (default) or ``"en"``.
     api_token
-        Bearer token required by the API's write endpoints; None disables writes over HTTP.
+        Bearer token of an admin (the one token of earlier versions); None and no roles file
+        disables writes over HTTP.
+    roles_file
+        TOML file of department tokens and roles (``tanmap.api.roles``; ``TANMAP_ROLES_FILE``).
+    tile_threshold
+        Layers with more features than this are drawn on the map as vector tiles (MVT).
     max_upload_mb
         Largest accepted upload, in megabytes.
     host, port
@@ -43,6 +49,8 @@ class Settings(BaseSettings):
     store: str = DEFAULT_STORE
     lang: Literal["zh", "en"] = "zh"
     api_token: SecretStr | None = None
+    roles_file: Path | None = None
+    tile_threshold: int = Field(default=20_000, ge=0)
     max_upload_mb: float = Field(default=50, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

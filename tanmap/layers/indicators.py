@@ -249,10 +249,11 @@ def enter_indicator(
     source: str = "",
     *,
     catalog_dir: str | Path | None = None,
+    author: str | None = None,
 ) -> IndicatorEntry:
     """Validate and store one indicator value in the unit of its targets.
 
-    中文：填报指标值（校验代码、换算单位后保存）。
+    中文：填报指标值（校验代码、换算单位后保存；记录填报人 ``author``，默认系统用户）。
 
     Raises
     ------
@@ -267,5 +268,6 @@ def enter_indicator(
     known = known_indicators(district, directory=catalog_dir)
     entry = prepare_indicator(key, value, unit, known,
                               where=f"{district} {row.get('name', '') or ''}".strip())
-    store.put_indicator(district, entry.key, year, entry.value, entry.unit, source)
+    store.put_indicator(district, entry.key, year, entry.value, entry.unit, source,
+                        author=author)
     return entry

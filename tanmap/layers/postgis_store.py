@@ -59,6 +59,7 @@ from tanmap.layers.store import (
     _INDICATOR_COLUMNS,
     _KIND_ORDER,
     DISTRICT_COLUMNS,
+    INDICATOR_LOG_COLUMNS,
     LOCK_TIMEOUT_S,
     SCHEMA_VERSION,
     STORAGE_CRS,
@@ -96,6 +97,11 @@ _PG_TYPES = {"str": "text", "int": "bigint", "float": "double precision", "bool"
 _LOCK_CLASS = zlib.crc32(b"tanmap") - 2**31
 #: Second key of the lock serialising table creation and new columns.
 _DDL_LOCK = 0
+#: Every indicator entry with who made it (the GeoPackage store's table of the same name).
+_INDICATOR_LOG_DDL = """CREATE TABLE IF NOT EXISTS tanmap_indicator_log (
+        log_id bigserial, district text NOT NULL, key text NOT NULL, year integer NOT NULL,
+        value double precision NOT NULL, unit text NOT NULL, source text NOT NULL,
+        entered_at text NOT NULL, author text NOT NULL)"""
 _META_DDL = (
     "CREATE TABLE IF NOT EXISTS tanmap_meta (key text PRIMARY KEY, value text NOT NULL)",
     """CREATE TABLE IF NOT EXISTS tanmap_layers (
@@ -111,6 +117,7 @@ _META_DDL = (
         updated_at text NOT NULL, n_features integer NOT NULL, source text NOT NULL,
         checksum text NOT NULL, author text NOT NULL, added integer, removed integer,
         changed integer, reverted_from integer, PRIMARY KEY (kind, district, version))""",
+    _INDICATOR_LOG_DDL,
 )
 
 
@@ -628,7 +635,8 @@ class PostGISStore:
             )
 
     def write_empty(
-        self, kind: LayerKind | str, *, district: str, source: str = ""
+        self, kind: LayerKind | str, *, district: str, source: str = "",
+        author: str | None = None,
     ) -> LayerVersion:
         """Record that ``district`` has no features of ``kind`` (a known-empty version)."""
         spec = spec_for(kind)
@@ -641,7 +649,7 @@ class PostGISStore:
             self._lock_layer(conn, spec, district)
             self._writable(conn, district)
             return self._apply_write(conn, spec, district, frame, "replace", source,
-                                     label=source or "features", author=_author(None))
+                                     label=source or "features", author=_author(author))
 
     def write_many(
         self,
@@ -649,6 +657,7 @@ class PostGISStore:
         *,
         district: str,
         source: str = "",
+        author: str | None = None,
     ) -> list[LayerVersion]:
         """Replace several layers of one district in one transaction; all layers or none."""
         district = str(district).strip()
@@ -663,7 +672,7 @@ class PostGISStore:
             updated_at = _utc_now()
             return [self._apply_write(conn, spec, district, frame, "replace", source,
                                       label=source or "features", updated_at=updated_at,
-                                      author=_author(None))
+                                      author=_author(author))
                     for spec, frame in frames]
 
     def _apply_write(
@@ -876,19 +885,47 @@ class PostGISStore:
         })
 
     def put_indicator(
-        self, district: str, key: str, year: int, value: float, unit: str, source: str = ""
+        self, district: str, key: str, year: int, value: float, unit: str, source: str = "",
+        *, author: str | None = None,
     ) -> None:
-        """Insert or replace the value of indicator ``key`` of ``district`` for ``year``."""
+        """Insert or replace the value of indicator ``key`` of ``district`` for ``year``.
+
+        The entry is also appended to ``tanmap_indicator_log`` with ``author`` (default: the
+        operating-system user), in the same transaction.
+        """
         number = _checked_indicator(key, year, value)
+        row = (district, str(key).strip(), int(year), number, str(unit), str(source), _utc_now())
         with self._connect() as conn:
             self._writable(conn, district)
             conn.execute(
                 "INSERT INTO tanmap_indicators VALUES (%s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (district, key, year) DO UPDATE SET value = EXCLUDED.value, "
                 "unit = EXCLUDED.unit, source = EXCLUDED.source, entered_at = EXCLUDED.entered_at",
-                (district, str(key).strip(), int(year), number, str(unit), str(source),
-                 _utc_now()),
+                row,
             )
+            conn.execute(
+                "INSERT INTO tanmap_indicator_log (district, key, year, value, unit, source, "
+                "entered_at, author) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (*row, _author(author)),
+            )
+
+    def indicator_log(self, district: str | None = None) -> pd.DataFrame:
+        """Return every indicator entry ever made (of one district), oldest first.
+
+        中文：指标填报日志。The optional method the audit log uses (as on GeoPackage).
+        """
+        rows: list[tuple[Any, ...]] = []
+        with self._connect(write=False) as conn:
+            created = self._probe(conn, district) is not None  # raises for an unknown district
+            if created and self._has_table(conn, "tanmap_indicator_log"):
+                where, args = ("WHERE district = %s ", (district,)) if district else ("", ())
+                rows = [tuple(r) for r in conn.execute(
+                    "SELECT district, key, year, value, unit, source, entered_at, author "
+                    f"FROM tanmap_indicator_log {where}ORDER BY log_id", args)]
+        frame = pd.DataFrame(rows, columns=list(INDICATOR_LOG_COLUMNS))
+        return frame.astype({"district": "str", "key": "str", "year": "int64",
+                             "value": "float64", "unit": "str", "source": "str",
+                             "entered_at": "str", "author": "str"})
 
 
 # ---------------------------------------------------------------------- helpers

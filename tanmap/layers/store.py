@@ -5,8 +5,10 @@ embedded default: one GeoPackage file with one feature table per ``LayerKind`` (
 a ``district`` column holding the adcode, then the kind's fields) plus three attribute
 tables: ``tanmap_layers`` (kind, district, version, updated_at, n_features, source, checksum),
 ``tanmap_indicators`` (district, key, year, value, unit, source, entered_at) and ``tanmap_meta``
-(schema version). :class:`tanmap.layers.postgis_store.PostGISStore` implements the same protocol
-on PostgreSQL/PostGIS; :func:`open_store` picks the backend from the location.
+(schema version); ``tanmap_history`` and ``tanmap_indicator_log`` (who wrote each layer version and
+indicator entry) are created by the first write that needs them.
+:class:`tanmap.layers.postgis_store.PostGISStore` implements the same protocol on
+PostgreSQL/PostGIS; :func:`open_store` picks the backend from the location.
 
 Writes are atomic. A layer write copies the file to a temporary file in the same directory, changes
 the copy, fsyncs it and moves it over the original with ``os.replace``; any failure on the way
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FILE_NAME",
     "DISTRICT_COLUMNS",
+    "INDICATOR_LOG_COLUMNS",
     "LOCK_TIMEOUT_S",
     "SCHEMA_VERSION",
     "STORAGE_CRS",
@@ -101,6 +104,12 @@ _META_DDL = (
         PRIMARY KEY (district, key, year))""",
 )
 _INDICATOR_COLUMNS = ("key", "year", "value", "unit", "source", "entered_at")
+#: Columns of :meth:`GeoPackageStore.indicator_log` (every entry, with who made it).
+INDICATOR_LOG_COLUMNS: tuple[str, ...] = ("district", "key", "year", "value", "unit", "source",
+                                          "entered_at", "author")
+_INDICATOR_LOG_DDL = """CREATE TABLE IF NOT EXISTS tanmap_indicator_log (
+    district TEXT NOT NULL, key TEXT NOT NULL, year INTEGER NOT NULL, value REAL NOT NULL,
+    unit TEXT NOT NULL, source TEXT NOT NULL, entered_at TEXT NOT NULL, author TEXT NOT NULL)"""
 
 
 @dataclass(frozen=True)
@@ -200,7 +209,8 @@ class Store(Protocol):
         ...
 
     def write_empty(
-        self, kind: LayerKind | str, *, district: str, source: str = ""
+        self, kind: LayerKind | str, *, district: str, source: str = "",
+        author: str | None = None,
     ) -> LayerVersion:
         """Store an empty next version of (kind, district): known to have no features."""
         ...
@@ -211,6 +221,7 @@ class Store(Protocol):
         *,
         district: str,
         source: str = "",
+        author: str | None = None,
     ) -> list[LayerVersion]:
         """Replace several layers of one district in one atomic step; all layers or none."""
         ...
@@ -234,9 +245,10 @@ class Store(Protocol):
         ...
 
     def put_indicator(
-        self, district: str, key: str, year: int, value: float, unit: str, source: str = ""
+        self, district: str, key: str, year: int, value: float, unit: str, source: str = "",
+        *, author: str | None = None,
     ) -> None:
-        """Insert or replace the value of indicator ``key`` for ``year``."""
+        """Insert or replace the value of indicator ``key`` for ``year``; ``author`` is kept."""
         ...
 
 
@@ -707,7 +719,8 @@ class GeoPackageStore:
                 return record
 
     def write_empty(
-        self, kind: LayerKind | str, *, district: str, source: str = ""
+        self, kind: LayerKind | str, *, district: str, source: str = "",
+        author: str | None = None,
     ) -> LayerVersion:
         """Record that ``district`` has no features of ``kind``: an empty, versioned layer.
 
@@ -725,6 +738,8 @@ class GeoPackageStore:
             Adcode of a district already in the store.
         source
             Who confirmed it and how (kept in the version record).
+        author
+            Who made the change, kept in the history (default: the operating-system user).
 
         Returns
         -------
@@ -753,7 +768,7 @@ class GeoPackageStore:
                 self._require_district(con, district)
             with self._copy_on_write() as tmp:
                 return _apply_write(tmp, spec, district, frame, "replace", source,
-                                    author=_author(None))
+                                    author=_author(author))
 
     def write_many(
         self,
@@ -761,6 +776,7 @@ class GeoPackageStore:
         *,
         district: str,
         source: str = "",
+        author: str | None = None,
     ) -> list[LayerVersion]:
         """Validate several layers and store them all as new versions in one atomic step.
 
@@ -778,6 +794,8 @@ class GeoPackageStore:
             Adcode of a district already in the store; the ``district`` kind is not accepted.
         source
             Where the data came from; kept in every version record.
+        author
+            Who made the change, kept in every layer's history (default: the OS user).
 
         Returns
         -------
@@ -808,7 +826,7 @@ class GeoPackageStore:
             updated_at = _utc_now()  # one write, one time stamp for every layer
             with self._copy_on_write() as tmp:
                 return [_apply_write(tmp, spec, district, frame, "replace", source,
-                                     updated_at=updated_at, author=_author(None))
+                                     updated_at=updated_at, author=_author(author))
                         for spec, frame in frames]
 
     # ---------------------------------------------------------------- indicators
@@ -839,11 +857,16 @@ class GeoPackageStore:
         })
 
     def put_indicator(
-        self, district: str, key: str, year: int, value: float, unit: str, source: str = ""
+        self, district: str, key: str, year: int, value: float, unit: str, source: str = "",
+        *, author: str | None = None,
     ) -> None:
         """Insert or replace the value of indicator ``key`` of ``district`` for ``year``.
 
-        中文：填报指标值（同一指标同一年份覆盖旧值）。
+        中文：填报指标值（同一指标同一年份覆盖旧值；填报人记入填报日志）。
+
+        Every entry is also appended to the ``tanmap_indicator_log`` table with ``author`` (default:
+        the operating-system user), so :meth:`indicator_log` shows who entered which value even
+        after a later entry replaced it.
 
         Raises
         ------
@@ -861,12 +884,43 @@ class GeoPackageStore:
         with self._lock(), contextlib.closing(sqlite3.connect(self._path)) as con:
             self._check_schema()
             self._require_district(con, district)
+            row = (district, str(key).strip(), int(year), number, str(unit), str(source),
+                   _utc_now())
             with con:
-                con.execute(
-                    "INSERT OR REPLACE INTO tanmap_indicators VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (district, str(key).strip(), int(year), number, str(unit), str(source),
-                     _utc_now()),
-                )
+                con.execute("INSERT OR REPLACE INTO tanmap_indicators VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            row)
+                _ensure_indicator_log(con)
+                con.execute("INSERT INTO tanmap_indicator_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (*row, _author(author)))
+
+    def indicator_log(self, district: str | None = None) -> pd.DataFrame:
+        """Return every indicator entry ever made (of one district), oldest first.
+
+        中文：指标填报日志（区县、指标、年份、数值、单位、来源、填报时间、填报人）。
+
+        Not part of :class:`Store`: an optional method the audit log uses when a backend has it.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``INDICATOR_LOG_COLUMNS``; entries made before the store kept the log are
+            absent.
+        """
+        rows: list[tuple[Any, ...]] = []
+        if self.exists():
+            with self._connect() as con:
+                if district is not None:
+                    self._require_district(con, district)
+                found = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                    "name = 'tanmap_indicator_log'").fetchone()
+                if found:
+                    where, args = ("WHERE district = ? ", (district,)) if district else ("", ())
+                    rows = [tuple(r) for r in con.execute(
+                        f"SELECT * FROM tanmap_indicator_log {where}ORDER BY rowid", args)]
+        frame = pd.DataFrame(rows, columns=list(INDICATOR_LOG_COLUMNS))
+        return frame.astype({"district": "str", "key": "str", "year": "int64",
+                             "value": "float64", "unit": "str", "source": "str",
+                             "entered_at": "str", "author": "str"})
 
     # ------------------------------------------------------------------ plumbing
 
@@ -1385,6 +1439,14 @@ def _archive_table(spec: LayerSpec) -> str:
 def _data_columns(con: sqlite3.Connection, table: str) -> list[str]:
     """Return the columns of ``table`` but its integer primary key (``fid``)."""
     return [r[1] for r in con.execute(f'PRAGMA table_info("{table}")') if not r[5]]
+
+
+def _ensure_indicator_log(con: sqlite3.Connection) -> None:
+    con.execute(_INDICATOR_LOG_DDL)
+    con.execute(
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier) "
+        "VALUES ('tanmap_indicator_log', 'attributes', 'tanmap_indicator_log')"
+    )
 
 
 def _ensure_history(con: sqlite3.Connection) -> None:

@@ -34,6 +34,7 @@ from tanmap.layers.kinds import (
 )
 from tanmap.layers.kinds import Status as PlanStatus
 from tanmap.layers.rasters import RASTER_LABELS, RasterImage, RasterKind
+from tanmap.layers.vector_tiles import MIN_ZOOM as TILE_MIN_ZOOM
 from tanmap.maps.carbon import (
     ESTIMATED_DASH,
     NO_DATA_COLOR,
@@ -74,12 +75,14 @@ __all__ = [
     "SAMPLE_DATA_LABEL",
     "SAMPLE_SOURCE_PREFIX",
     "STATIC_DIR",
+    "VECTOR_TILE_JS",
     "VENDORED_CSS",
     "VENDORED_JS",
     "AssetMode",
     "Basemap",
     "district_map",
     "escape_json_for_script",
+    "tile_columns",
 ]
 
 Basemap = Literal["none", "osm", "amap"]
@@ -96,6 +99,8 @@ VENDORED_JS: tuple[str, ...] = (
     "leaflet.markercluster/leaflet.markercluster.js",
     "leaflet.browser.print/leaflet.browser.print.min.js",
 )
+#: The vendored vector-tile plug-in (Leaflet.VectorGrid), loaded only by pages with tiled layers.
+VECTOR_TILE_JS = "leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 #: Vendored stylesheets, relative to ``STATIC_DIR``.
 VENDORED_CSS: tuple[str, ...] = (
     "leaflet/leaflet.css",
@@ -325,6 +330,63 @@ window.tanmap = (function () {
     return gj;
   }
 
+  // A large layer as vector tiles (Leaflet.VectorGrid): styled like its GeoJSON twin, popups
+  // built by the same escaping popup(). The tiles sit in the tile pane, under the canvas of the
+  // other overlays, so clicks never reach them: the map's click is hit-tested against the
+  // features of the tiles shown (what VectorGrid's own canvas handler does).
+  // Is tile point p on feature f: inside a polygon (even-odd over its rings), within a few
+  // pixels of a line, or of a point symbol? (VectorGrid's own test needs interactive tiles.)
+  function hitParts(f, p) {
+    var tol = 4, inside = false, k, i, j, a, b;
+    if (f._point) { return f._point.distanceTo(p) <= (f.options.radius || 4) + tol; }
+    for (k = 0; k < f._parts.length; k++) {
+      var ring = f._parts[k];
+      for (i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        a = ring[i]; b = ring[j];
+        if (f.options.fill && ((a.y > p.y) !== (b.y > p.y)) &&
+            (p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x)) { inside = !inside; }
+        if (!f.options.fill && i > 0 && L.LineUtil.pointToSegmentDistance(p, a, b) <= tol) {
+          return true;
+        }
+      }
+    }
+    return inside;
+  }
+  function tileLayer(url, spec) {
+    var styles = {};
+    styles[spec.tile_layer] = function (props) {
+      var s = styleOf(spec, props);
+      return Object.assign({fill: s.fillOpacity > 0, radius: spec.radius}, s);
+    };
+    var vg = L.vectorGrid.protobuf(url, {
+      rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: false,
+      keepBuffer: 1, attribution: "",  // no over-zoom: the server tiles every zoom
+      minZoom: spec.tile_min_zoom || 0,
+      getFeatureId: function (f) { return f.id; }  // keeps each tile's features for hit tests
+    });
+    function hit(e) {
+      var found = null;
+      Object.keys(vg._vectorTiles || {}).forEach(function (key) {
+        var t = vg._tiles[key], r = vg._vectorTiles[key];
+        if (!t || !t.current || !r || !r._features || !r._map) { return; }
+        var pt = e.layerPoint.subtract(r.getOffset());
+        Object.keys(r._features).forEach(function (id) {
+          var f = r._features[id].feature;
+          if (f && f._parts && hitParts(f, pt)) { found = f; }
+        });
+      });
+      if (found && onMap) {
+        L.popup({maxWidth: 360}).setLatLng(e.latlng)
+          .setContent(popup(found.properties || {}, spec)).openOn(onMap);
+      }
+    }
+    var onMap = null;
+    vg.on("add", function () { onMap = vg._map; onMap.on("click", hit); });
+    vg.on("remove", function () { if (onMap) { onMap.off("click", hit); } onMap = null; });
+    vg.tanmapTiled = true;
+    return vg;
+  }
+
   // ---------------------------------------------------------------- themes, search, export
   var registry = {};  // layer key -> {layer, spec}
   function register(key, lyr, spec) { registry[key] = {layer: lyr, spec: spec}; }
@@ -477,8 +539,9 @@ window.tanmap = (function () {
     if (conf.theme) { theme(map, conf, conf.theme); }
     syncLegend();
   }
-  return {layer: layer, popup: popup, register: register, registry: registry, theme: theme,
-          search: search, reveal: reveal, savePng: savePng, setup: setup};
+  return {layer: layer, tileLayer: tileLayer, popup: popup, register: register,
+          registry: registry, theme: theme, search: search, reveal: reveal, savePng: savePng,
+          setup: setup};
 })();
 """
 
@@ -544,15 +607,16 @@ def _inline_css(rel: str) -> str:
     return _IMG_URL_RE.sub(data_uri, _asset_text(rel))
 
 
-def _asset_elements(mode: AssetMode, static_url: str) -> list[str]:
+def _asset_elements(mode: AssetMode, static_url: str, *, tiles: bool = False) -> list[str]:
+    scripts = (*VENDORED_JS, VECTOR_TILE_JS) if tiles else VENDORED_JS
     if mode == "local":
         prefix = static_url.rstrip("/") + "/"
         out = [f'<link rel="stylesheet" href="{_esc(prefix + rel)}"/>' for rel in VENDORED_CSS]
-        out += [f'<script src="{_esc(prefix + rel)}"></script>' for rel in VENDORED_JS]
+        out += [f'<script src="{_esc(prefix + rel)}"></script>' for rel in scripts]
     else:
         out = [f"<style>/* {rel} */\n{_inline_css(rel)}</style>" for rel in VENDORED_CSS]
         # Vendored files hold no "</script" (checked by tests), so they can be inlined as is.
-        out += [f"<script>/* {rel} */\n{_asset_text(rel)}</script>" for rel in VENDORED_JS]
+        out += [f"<script>/* {rel} */\n{_asset_text(rel)}</script>" for rel in scripts]
         # Leaflet finds its default marker images from the stylesheet's URL; inlined as data
         # URIs that lookup fails (it would request ./marker-icon.png), so name them directly.
         icons = {
@@ -607,6 +671,54 @@ class _FeatureLayer(Layer):
             figure.script.add_child(_Raw(script), name=var)
         for child in self._children.values():
             child.render(**kwargs)
+
+
+class _TileLayer(Layer):
+    """A large layer drawn from vector tiles by the page helper ``tanmap.tileLayer``."""
+
+    def __init__(self, name: str, url: str, spec_js: str, *, show: bool = True,
+                 key: str = "") -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "TanmapTileLayer"
+        self.url = url
+        self.spec_js = spec_js
+        self.key = key
+
+    def render(self, **kwargs: Any) -> Any:
+        if self.show and self._parent is not None:
+            self.add_child(
+                ElementAddToElement(
+                    element_name=self.get_name(), element_parent_name=self._parent.get_name()
+                ),
+                name=self.get_name() + "_add",
+            )
+        figure = self.get_root()
+        if isinstance(figure, Figure):
+            var = self.get_name()
+            url = escape_json_for_script(json.dumps(self.url))
+            script = f"var {var} = tanmap.tileLayer({url}, {self.spec_js});"
+            if self.key:
+                key = escape_json_for_script(json.dumps(self.key))
+                script += f"\ntanmap.register({key}, {var}, {self.spec_js});"
+            figure.script.add_child(_Raw(script), name=var)
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+def tile_columns(kind: LayerKind | str) -> tuple[str, ...]:
+    """Return the properties a vector tile of ``kind`` carries: identity, status, style class.
+
+    中文：矢量切片携带的属性（编号、名称、状态、分类字段）。
+
+    Examples
+    --------
+    >>> tile_columns("building")
+    ('id', 'name', 'status', 'use_category')
+    """
+    spec = SPECS[_kind(kind)]
+    names = {f.name for f in spec.all_fields}
+    cf = style_for(spec.kind).class_field
+    return tuple(c for c in ("id", "name", "status", cf) if c and c in names)
 
 
 class _Setup(Element):
@@ -1012,6 +1124,7 @@ def district_map(
     rule_links: Mapping[str, str] | None = None,
     carbon: CarbonMap | None = None,
     rasters: Sequence[RasterImage] = (),
+    tiled: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Return an interactive map of one district with its plan layers and audit results.
 
@@ -1080,6 +1193,12 @@ def district_map(
         Raster layers (``tanmap.layers.rasters.raster_image``): image overlays in their
         Web-Mercator grid between WGS84 bounds (shifted to GCJ-02 with the Amap base map), keyed
         ``raster_<kind>`` for the themes, each with its legend.
+    tiled
+        ``{kind value: tile URL template}`` of large layers drawn from vector tiles
+        (``.../{z}/{x}/{y}.pbf``, served by ``GET /tiles/...``) instead of being embedded; the
+        page then loads the vendored Leaflet.VectorGrid. With the Amap base map the URL must ask
+        for GCJ-02 tiles (``?basemap=amap``). A tiled building layer also leaves the per-building
+        carbon layer out (its 街道 totals stay).
 
     Raises
     ------
@@ -1121,7 +1240,8 @@ def district_map(
     root = m.get_root()
     if not isinstance(root, Figure):  # folium.Map always creates its Figure
         raise TypeError(f"folium.Map without a Figure root: {type(root).__name__}")
-    for i, text in enumerate(_asset_elements(assets, static_url)):
+    tiled = dict(tiled or {})
+    for i, text in enumerate(_asset_elements(assets, static_url, tiles=bool(tiled))):
         root.header.add_child(_Raw(text), name=f"tanmap_asset_{i}")
 
     d_name = str(district["name"].iloc[0]) if "name" in district.columns else ""
@@ -1242,7 +1362,32 @@ def district_map(
     for image in rasters:
         _add_raster(m, image, lang=lang, shift=shift, legend=legend, shown_keys=shown_keys)
 
+    def add_tiled(kind: LayerKind, gdf: gpd.GeoDataFrame, url: str) -> None:
+        style = style_for(kind)
+        key = kind.value
+        show = (kind not in HIDDEN_AT_START) if shown_keys is None else (
+            key in shown_keys or key in ALWAYS_SHOWN)
+        columns = [*tile_columns(kind), "data_label"]
+        spec = json.loads(_layer_spec_js(layer_name(kind, lang), style, columns, kind, lang,
+                                         cluster=False, tooltip=None))
+        spec["tile_layer"] = kind.value
+        spec["tile_min_zoom"] = TILE_MIN_ZOOM  # sub-pixel specks below it (vector_tiles)
+        spec_js = escape_json_for_script(json.dumps(spec, ensure_ascii=False))
+        display = f"{layer_name(kind, lang)} ({len(gdf)})"
+        _TileLayer(_esc(display), url, spec_js, show=show, key=key).add_to(m)
+        present = ({str(v) for v in gdf[style.class_field].dropna().unique()}
+                   if style.class_field and style.class_field in gdf.columns else set())
+        classes = [c for c in style.class_colors if c in present]
+        entry = _legend_entry(display, style, SPECS[kind].geometry, classes, lang,
+                              label("vector_tiles", lang))
+        legend.append(f'<div class="tanmap-legend-entry" data-key="{_esc(key)}">{entry}</div>')
+        if _sample_rows(gdf).any():
+            found_sample.append(display)
+
     def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
+        if kind.value in tiled:
+            add_tiled(kind, gdf, tiled[kind.value])
+            return
         note = label("age_band", lang) if kind is LayerKind.HEATING_PIPE else None
         add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
             synthetic=sample, hidden_by_default=kind in HIDDEN_AT_START, key=kind.value,
@@ -1261,7 +1406,7 @@ def district_map(
         )
         add(gdf, title, style, GeometryFamily.POLYGON, None, synthetic=sample,
             key=str(result_name))
-    if carbon is not None:
+    if carbon is not None and LayerKind.BUILDING.value not in tiled:
         b_frame, b_classes = classed_buildings(carbon.buildings, k=carbon.k, scheme=carbon.scheme)
         colors = {"none": NO_DATA_COLOR}
         extra: dict[str, dict[str, Any]] = {}

@@ -84,6 +84,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "clustered_polygons": (
         "要素过多，以代表点聚合显示", "too many features: shown as clustered points"
     ),
+    "vector_tiles": ("要素过多，以矢量切片显示，放大至 14 级可见",
+                     "many features: drawn from vector tiles from zoom 14"),
     "unit_name": ("单元名称", "Unit"),
     "unit_id": ("单元编号", "Unit ID"),
     "met": ("达标", "Met"),

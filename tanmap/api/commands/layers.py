@@ -58,6 +58,8 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--rejects", type=Path, metavar="PATH",
                      help="rejects file for --skip-invalid (.geojson, .gpkg or .csv; default "
                           "FILE's name + .rejects.geojson beside it)")
+    imp.add_argument("--author", metavar="NAME",
+                     help="who makes the change, kept in the history (default: the system user)")
     imp.set_defaults(func=run_import)
 
     emp = subparsers.add_parser(
@@ -71,6 +73,8 @@ def register(subparsers: Any) -> None:
     emp.add_argument("--district", required=True, metavar="ADCODE", help="district code")
     emp.add_argument("--source", default="",
                      help="who confirmed it and how, e.g. '2026 园林局普查'")
+    emp.add_argument("--author", metavar="NAME",
+                     help="who makes the change, kept in the history (default: the system user)")
     emp.set_defaults(func=run_import_empty)
 
     val = subparsers.add_parser(
@@ -223,7 +227,7 @@ def run_import(args: argparse.Namespace) -> int:
     staged = _stage_rejects(rejected, rejects_path) if n_rejected else None
     try:
         version = store.write(args.kind, result.gdf, district=args.district, mode=args.mode,
-                              source=args.file.name)
+                              source=args.file.name, author=args.author)
     except BaseException:
         if staged is not None:
             staged.unlink(missing_ok=True)
@@ -247,7 +251,7 @@ def run_import_empty(args: argparse.Namespace) -> int:
     store = store_from_args(args)
     store.district(args.district)
     version = store.write_empty(args.kind, district=args.district,
-                                source=args.source or "import-empty")
+                                source=args.source or "import-empty", author=args.author)
     zh = args.lang == "zh"
     echo(args, (f"已记录 {args.district} 无{kind_label(args.kind, args.lang)}：版本 "
                 f"{version.version}（0 个要素，指标按零计）") if zh else

@@ -47,6 +47,8 @@ def register(subparsers: Any) -> None:
     put.add_argument("--catalog-dir", type=Path, metavar="DIR",
                      help="folder of <ADCODE>.yaml catalogs whose indicator keys are accepted "
                           "[default: the bundled catalogs]")
+    put.add_argument("--author", metavar="NAME",
+                     help="who enters the value, kept in the indicator log (default: system user)")
     put.set_defaults(func=run_indicator_set)
     lst = sub.add_parser("list", help="list the indicator values of a district")
     lst.add_argument("district", metavar="ADCODE", help="district code")
@@ -95,7 +97,8 @@ def run_indicator_set(args: argparse.Namespace) -> int:
     from tanmap.layers.indicators import enter_indicator
 
     entry = enter_indicator(store_from_args(args), args.district, args.key, args.year,
-                            args.value, args.unit, args.source, catalog_dir=args.catalog_dir)
+                            args.value, args.unit, args.source, catalog_dir=args.catalog_dir,
+                            author=args.author)
     entered = (f" ({'entered' if args.lang == 'en' else '填报值'} {entry.entered_value:g} "
                f"{entry.entered_unit})" if entry.converted else "")
     echo(args, f"indicator {entry.key} of {args.district} for {args.year}: {entry.value:g} "

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from tanmap.api.deps import Adcode, Kind, get_store, require_token
+from tanmap.api.deps import Adcode, Kind, get_store, layer_writer
 from tanmap.api.models import HistoryEntryOut, LayerVersionOut
+from tanmap.api.roles import LEGACY_TOKEN_NAME, Principal
 from tanmap.api.routers.layers import version_out
 from tanmap.layers.store import Store
 
@@ -15,8 +16,8 @@ __all__ = ["API_AUTHOR", "router"]
 
 router = APIRouter(prefix="/api/districts/{adcode}/layers", tags=["layers 图层"])
 
-#: Author recorded for changes made over HTTP (the API has one shared write token).
-API_AUTHOR = "api"
+#: Author recorded for changes made with the single ``TANMAP_API_TOKEN`` (an admin).
+API_AUTHOR = LEGACY_TOKEN_NAME
 
 
 @router.get("/{kind}/history", response_model=list[HistoryEntryOut],
@@ -29,12 +30,13 @@ def layer_history(
 
 
 @router.post("/{kind}/revert", response_model=LayerVersionOut, status_code=201,
-             dependencies=[Depends(require_token)], summary="Restore a version 回退图层")
+             summary="Restore a version 回退图层")
 def revert_layer(
     adcode: Adcode,
     kind: Kind,
     store: Annotated[Store, Depends(get_store)],
     to: Annotated[int, Query(ge=1, description="version to restore")],
+    who: Annotated[Principal, Depends(layer_writer)],
 ) -> LayerVersionOut:
     """Restore version ``to`` exactly (checksum-verified) as the next version; all or nothing."""
-    return version_out(store.revert(kind, adcode, to, author=API_AUTHOR))
+    return version_out(store.revert(kind, adcode, to, author=who.name))

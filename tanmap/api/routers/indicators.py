@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from tanmap.api.deps import Adcode, get_store, require_token
+from tanmap.api.deps import Adcode, get_store, indicator_writer
 from tanmap.api.models import IndicatorIn, IndicatorOut
+from tanmap.api.roles import Principal
 from tanmap.layers.indicators import enter_indicator, known_indicators
 from tanmap.layers.runner import jsonable
 from tanmap.layers.store import Store
@@ -38,17 +39,19 @@ def list_indicator_keys(adcode: Adcode) -> list[dict[str, Any]]:
             for i in sorted(known.values(), key=lambda i: i.key)]
 
 
-@router.put("/{key}", response_model=IndicatorOut, dependencies=[Depends(require_token)],
+@router.put("/{key}", response_model=IndicatorOut,
             summary="Enter an indicator value 填报指标值")
 def put_indicator(adcode: Adcode, key: IndicatorKey, body: IndicatorIn,
-                  store: Annotated[Store, Depends(get_store)]) -> IndicatorOut:
+                  store: Annotated[Store, Depends(get_store)],
+                  who: Annotated[Principal, Depends(indicator_writer)]) -> IndicatorOut:
     """Store ``value`` of ``key`` for ``year`` in the unit of the key's targets.
 
     ``95`` with unit ``%`` against a share target is stored as 0.95; a unit of another kind
     (m2 for a share) or a share outside 0–100 % is refused (422) naming the expected unit; an
     unknown key is refused (422) with the closest known keys.
     """
-    entry = enter_indicator(store, adcode, key, body.year, body.value, body.unit, body.source)
+    entry = enter_indicator(store, adcode, key, body.year, body.value, body.unit, body.source,
+                            author=who.name)
     return IndicatorOut(key=entry.key, year=body.year, value=entry.value, unit=entry.unit,
                         entered_value=entry.entered_value, entered_unit=entry.entered_unit,
                         source=body.source)

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from tanmap.api.deps import Adcode, Kind, get_store, require_token
+from tanmap.api.deps import Adcode, Kind, get_store, layer_writer
 from tanmap.api.geojson import frame_from_features, geojson_response
 from tanmap.api.models import FeatureCollectionIn, ImportOut, LayerVersionOut
+from tanmap.api.roles import Principal
 from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.crs import Bounds
 from tanmap.geo.errors import DataFormatError, InputTooLargeError, LayerValidationError
@@ -90,12 +91,13 @@ def get_layer(
 
 
 @router.post("/{kind}", response_model=ImportOut, status_code=201,
-             dependencies=[Depends(require_token)], summary="Import GeoJSON features 导入要素")
+             summary="Import GeoJSON features 导入要素")
 def import_features(
     adcode: Adcode,
     kind: Kind,
     body: FeatureCollectionIn,
     store: Annotated[Store, Depends(get_store)],
+    who: Annotated[Principal, Depends(layer_writer)],
     mode: Mode = "replace",
 ) -> ImportOut:
     """Validate and store a FeatureCollection as the next version of the layer (all or nothing)."""
@@ -103,7 +105,7 @@ def import_features(
     what = f"request body ({SPECS[kind].zh_name} {kind.value})"
     frame = frame_from_features(body.model_dump(), what=what)
     version = store.write(kind, frame, district=adcode, mode=mode, source="API GeoJSON import",
-                          author="api")
+                          author=who.name)
     return ImportOut(layer=version_out(version))
 
 
@@ -131,10 +133,11 @@ async def _save_upload(upload: UploadFile, directory: Path, max_bytes: int,
 
 
 @router.post("/{kind}/upload", response_model=ImportOut, status_code=201,
-             dependencies=[Depends(require_token)], summary="Upload a layer file 上传图层文件")
+             summary="Upload a layer file 上传图层文件")
 async def upload_layer(
     adcode: Adcode,
     kind: Kind,
+    who: Annotated[Principal, Depends(layer_writer)],
     file: Annotated[UploadFile,
                     File(description="GeoJSON, GeoPackage, zipped Shapefile or File "
                                      "Geodatabase, DXF, CSV/XLSX")],
@@ -184,7 +187,7 @@ async def upload_layer(
         response.status_code = 200
     else:
         version = version_out(store.write(kind, loaded.gdf, district=adcode, mode=mode,
-                                          source=f"API upload {path.name}", author="api"))
+                                          source=f"API upload {path.name}", author=who.name))
     return ImportOut(
         layer=version, warnings=[_issue_out(w) for w in loaded.warnings], dry_run=dry_run,
         n_valid=len(loaded.gdf), rejected=_rejected_out(loaded), repairs=[
@@ -216,17 +219,18 @@ def _rejected_out(loaded: io.LoadResult) -> list[dict[str, Any]]:
 
 
 @router.post("/{kind}/empty", response_model=ImportOut, status_code=201,
-             dependencies=[Depends(require_token)],
              summary="Record that the district has none of this kind 登记为空图层")
 def mark_empty(
     adcode: Adcode,
     kind: Kind,
     store: Annotated[Store, Depends(get_store)],
+    who: Annotated[Principal, Depends(layer_writer)],
     source: Annotated[str, Query(max_length=200, description="who confirmed it, how")] = "",
 ) -> ImportOut:
     """Store an empty next version: the district has no such features (metrics count zero)."""
     store.district(adcode)
-    version = store.write_empty(kind, district=adcode, source=source or "API import-empty")
+    version = store.write_empty(kind, district=adcode, source=source or "API import-empty",
+                              author=who.name)
     return ImportOut(layer=version_out(version), n_valid=0)
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from tanmap.api.cache import ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.api.routers.audit import cached_card, card_key
+from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.audit import Status
 from tanmap.geo.coverage import ParkCoverageParams
 from tanmap.geo.errors import CoverageRuleError, TanmapError
@@ -20,7 +21,7 @@ from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.rasters import raster_versions
 from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
-from tanmap.layers.views import HORIZONS, SAMPLE_MARK, district_view
+from tanmap.layers.views import HORIZONS, SAMPLE_MARK, UNIT_KINDS, district_view
 from tanmap.maps.build import district_map
 from tanmap.maps.carbon import CarbonMap
 
@@ -79,6 +80,7 @@ def district_page(
     adcode: Adcode,
     request: Request,
     store: Annotated[Store, Depends(get_store)],
+    settings: Annotated[Settings, Depends(get_settings)],
     lang: Lang = "zh",
     basemap: Annotated[Literal["none", "osm", "amap"], Query()] = "none",
     year: Year = None,
@@ -94,6 +96,7 @@ def district_page(
             f"unknown park-coverage rule {rule!r}; use one of {', '.join(sorted(BUILTIN_RULES))}"
         )
     card = _horizon_card(request, store, adcode, year, horizon)
+    tiled = _tiled_layers(store, adcode, basemap, settings.tile_threshold)
 
     def link(**change: Any) -> str:
         query = {"lang": lang, "basemap": basemap, "year": year, "horizon": horizon,
@@ -114,15 +117,27 @@ def district_page(
             rule_links={key: link(rule=key) for key in sorted(BUILTIN_RULES)},
             carbon=(CarbonMap(view.carbon_buildings, view.carbon_per_unit)
                     if view.carbon_buildings is not None else None),
-            rasters=view.rasters,
+            rasters=view.rasters, tiled=tiled,
         )
         return str(fmap.get_root().render())
 
     pages: ViewCache[str] = request.app.state.pages
     # Rasters live beside the store, outside the layer versions the card key follows.
     rasters_seen = tuple((v.kind, v.version) for v in raster_versions(store, adcode))
-    key = (*card_key(store, adcode, year), lang, basemap, horizon, rule, rasters_seen)
+    key = (*card_key(store, adcode, year), lang, basemap, horizon, rule, rasters_seen,
+           tuple(sorted(tiled.items())))
     return HTMLResponse(pages.get_or_compute(key, render))
+
+
+def _tiled_layers(store: Store, adcode: str, basemap: str, threshold: int) -> dict[str, str]:
+    """Return {kind: tile URL template} of the district's layers above the tile threshold."""
+    out: dict[str, str] = {}
+    for v in store.layers(adcode):
+        if v.n_features > threshold and v.kind not in UNIT_KINDS:
+            query = urlencode({"basemap": basemap, "v": v.checksum[:16]} if v.checksum
+                              else {"basemap": basemap})
+            out[v.kind.value] = f"/tiles/{adcode}/{v.kind.value}/{{z}}/{{x}}/{{y}}.pbf?{query}"
+    return out
 
 
 def _horizon_card(request: Request, store: Store, adcode: str, year: int,

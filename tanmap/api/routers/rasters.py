@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from tanmap.api.deps import Adcode, get_store, require_token
+from tanmap.api.deps import Adcode, authorize, current_principal, get_store
 from tanmap.api.models import RasterVersionOut
+from tanmap.api.roles import Principal
 from tanmap.api.routers.layers import _save_upload
 from tanmap.api.settings import Settings, get_settings
 from tanmap.layers import rasters
@@ -24,6 +25,12 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/districts/{adcode}/rasters", tags=["rasters 栅格"])
 
 RKind = Annotated[RasterKind, "栅格类型 raster kind"]
+
+
+def raster_writer(adcode: Adcode, kind: RKind,
+                  principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Return the principal if it may write raster ``kind`` of ``adcode`` (else 403)."""
+    return authorize(principal, kind.value, adcode)
 
 
 def _out(v: RasterVersion) -> RasterVersionOut:
@@ -42,7 +49,7 @@ def list_rasters(adcode: Adcode,
 
 
 @router.post("/{kind}", response_model=RasterVersionOut, status_code=201,
-             dependencies=[Depends(require_token)], summary="Upload a GeoTIFF 上传栅格")
+             dependencies=[Depends(raster_writer)], summary="Upload a GeoTIFF 上传栅格")
 async def upload_raster(
     adcode: Adcode, kind: RKind,
     file: Annotated[UploadFile, File(description="single-band GeoTIFF with a CRS")],
@@ -70,7 +77,7 @@ def export_raster(adcode: Adcode, kind: RKind,
 
 
 @router.delete("/{kind}", response_model=RasterVersionOut,
-               dependencies=[Depends(require_token)], summary="Delete a raster 删除栅格")
+               dependencies=[Depends(raster_writer)], summary="Delete a raster 删除栅格")
 def delete_raster(adcode: Adcode, kind: RKind,
                   store: Annotated[Store, Depends(get_store)]) -> RasterVersionOut:
     """Record that the district has no such raster now (older versions are kept)."""

@@ -11,9 +11,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 from starlette.background import BackgroundTask
 
-from tanmap.api.deps import Adcode, get_store, require_token
+from tanmap.api.deps import Adcode, authorize, current_principal, get_store
 from tanmap.api.geojson import to_feature_collection
 from tanmap.api.models import SiteRequest
+from tanmap.api.roles import Principal
 from tanmap.api.routers.layers import EXPORT_MEDIA, _save_upload
 from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.errors import MetricParameterError
@@ -133,11 +134,15 @@ async def choose_sites_upload(
     return _respond(_run(store, adcode, body, lots), adcode, format)
 
 
-@router.post("/save", dependencies=[Depends(require_token)],
+@router.post("/save",
              summary="Choose new sites and save them as planned 选址并保存为规划设施")
 def save_sites(adcode: Adcode, body: SiteRequest, year: Year,
-               store: Annotated[Store, Depends(get_store)]) -> dict[str, Any]:
+               store: Annotated[Store, Depends(get_store)],
+               who: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
     """Choose the sites as ``POST /sites`` does and append them to the kind's layer (规划)."""
+    if body.kind is not None:  # refuse before solving when the kind is known up front
+        authorize(who, str(body.kind), adcode)
     run = _run(store, adcode, body)
-    version = save_planned_sites(store, run, year)
+    authorize(who, run.kind, adcode)  # a target_id names its kind only once it is resolved
+    version = save_planned_sites(store, run, year, author=who.name)
     return {**_payload(run), "saved_version": version.version}

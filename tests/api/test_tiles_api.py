@@ -1,0 +1,84 @@
+"""GET /tiles/... and the map page of a layer above the tile threshold (no browser)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+
+from tanmap.api.app import create_app
+from tanmap.api.settings import Settings
+from tanmap.layers.kinds import LayerKind
+from tanmap.layers.store import open_store
+from tanmap.maps.build import VECTOR_TILE_JS
+
+HEPING = "120101"
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+    n = 2**z
+    return (int((lon + 180) / 360 * n),
+            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
+
+@pytest.fixture
+def tclient(store_path: Path) -> TestClient:
+    """The demo store of 和平区 with the threshold lowered under its building count."""
+    n = open_store(store_path).version(LayerKind.BUILDING, HEPING)
+    assert n is not None
+    assert n.n_features > 100
+    return TestClient(create_app(Settings(store=str(store_path), tile_threshold=100)),
+                      raise_server_exceptions=False)
+
+
+def test_tile_holds_the_buildings_of_its_area(tclient: TestClient, store_path: Path) -> None:
+    buildings = open_store(store_path).read(LayerKind.BUILDING, district=HEPING)
+    c = buildings.geometry.iloc[0].representative_point()
+    x, y = tile_of(c.x, c.y, 16)
+    r = tclient.get(f"/tiles/{HEPING}/building/16/{x}/{y}.pbf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert r.headers["cache-control"] == "no-cache"
+    ids = {f["properties"]["id"] for f in mapbox_vector_tile.decode(r.content)["building"][
+        "features"]}
+    assert str(buildings["id"].iloc[0]) in ids
+    props = mapbox_vector_tile.decode(r.content)["building"]["features"][0]["properties"]
+    assert set(props) <= {"id", "name", "status", "use_category", "data_label"}
+    assert props["data_label"].startswith("示例数据")  # the demo layers are synthetic
+
+
+def test_bad_tiles_are_refused(tclient: TestClient) -> None:
+    assert tclient.get(f"/tiles/{HEPING}/building/2/4/0.pbf").status_code == 404
+    assert tclient.get(f"/tiles/{HEPING}/building/23/0/0.pbf").status_code == 422
+    assert tclient.get(f"/tiles/{HEPING}/nokind/1/0/0.pbf").status_code == 422
+    assert tclient.get("/tiles/999999/building/1/0/0.pbf").status_code == 404
+    ok = tclient.get(f"/tiles/{HEPING}/building/1/0/0.pbf?v=abc123")
+    assert ok.status_code == 200
+    assert ok.headers["cache-control"] == "public, max-age=86400"
+
+
+def test_map_page_draws_large_layers_from_tiles(tclient: TestClient, store_path: Path) -> None:
+    store = open_store(store_path)
+    big = {v.kind.value: v for v in store.layers(HEPING)
+           if v.n_features > 100 and v.kind not in (LayerKind.DISTRICT, LayerKind.SUBDISTRICT,
+                                                   LayerKind.COMMUNITY)}
+    assert "building" in big
+    html = tclient.get(f"/maps/{HEPING}?basemap=amap").text
+    assert f"/static/maps/{VECTOR_TILE_JS}" in html
+    urls = re.findall(r'tanmap\.tileLayer\("([^"]+)"', html)
+    v = big["building"].checksum[:16]
+    assert f"/tiles/{HEPING}/building/{{z}}/{{x}}/{{y}}.pbf?basemap=amap\\u0026v={v}" in urls
+    assert sorted(u.split("/")[3] for u in urls) == sorted(big)
+    first_id = str(store.read(LayerKind.BUILDING, district=HEPING)["id"].iloc[0])
+    assert f'"{first_id}"' not in html  # buildings are not embedded
+
+
+def test_small_layers_stay_embedded(store_path: Path) -> None:
+    c = TestClient(create_app(Settings(store=str(store_path))))  # default threshold 20,000
+    html = c.get(f"/maps/{HEPING}").text
+    assert "tanmap.tileLayer(" not in html
+    assert VECTOR_TILE_JS not in html
