@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import re
 import struct
@@ -547,6 +548,64 @@ class PostGISStore:
             f"ST_AsBinary({_GEOM_COL})" if c == _GEOM_COL else _ident(c) for c in columns
         )
         return f"SELECT {listing} FROM {_ident(table)}"
+
+    def mvt(
+        self, kind: LayerKind | str, district: str, z: int, x: int, y: int, *,
+        columns: Sequence[str] = ("id", "name", "status"),
+    ) -> bytes:
+        """Return tile z/x/y of (kind, district) as Mapbox Vector Tile bytes, made by PostGIS.
+
+        中文：由 PostGIS（ST_AsMVT）生成矢量切片。
+
+        The same tile as :func:`tanmap.layers.vector_tiles.layer_tile` makes on the GeoPackage
+        store: the MVT layer is named after the kind, extent 4096 with a 64-unit buffer, only
+        ``columns`` present in the table are carried (NULLs left out), synthetic features get
+        ``data_label``, features under one pixel are dropped below the detail zoom and at most
+        ``MAX_FEATURES_PER_TILE`` (the largest) are kept. The GiST index finds the features.
+        """
+        from tanmap.layers import vector_tiles as vt
+        from tanmap.layers.sample import SAMPLE_LABEL
+
+        spec = spec_for(kind)
+        table = spec.kind.value
+        with self._connect(write=False) as conn:
+            present = self._probe(conn, district, table)
+            if not present:
+                return b""  # no table or no store: an empty tile (a valid MVT of no layer)
+            carried = [c for c in columns if c in present and c != _GEOM_COL]
+            size = 2 * math.pi * 6378137.0 / 2**z
+            min_m = 0.0 if z >= vt.DETAIL_ZOOM else vt.MIN_FEATURE_PX * size / 256
+            pad = size * vt.TILE_BUFFER / vt.EXTENT
+            label = ("CASE WHEN source LIKE %(sample)s THEN %(label)s END AS data_label"
+                     if "source" in present else "NULL::text AS data_label")
+            props = "".join(f", {_ident(c)}" for c in carried)
+            sql = f"""
+                WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+                f AS (
+                    SELECT t.fid, ST_Transform(t.{_GEOM_COL}, 3857) AS g{props}, {label}
+                    FROM {_ident(table)} t, b
+                    WHERE t.{_DISTRICT_COL} = %(district)s
+                      AND t.{_GEOM_COL} && ST_Transform(ST_Expand(b.env, %(pad)s), {_SRID})
+                      AND NOT ST_IsEmpty(t.{_GEOM_COL})),
+                s AS (
+                    SELECT f.*, GREATEST(ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g))
+                        AS size_m FROM f),
+                k AS (
+                    SELECT * FROM s WHERE size_m >= %(min_m)s
+                    ORDER BY size_m DESC, fid LIMIT %(limit)s),
+                m AS (
+                    SELECT k.fid, ST_AsMVTGeom(k.g, b.env, %(extent)s, %(buffer)s, true) AS geom
+                        {props}, k.data_label
+                    FROM k, b)
+                SELECT ST_AsMVT(m.*, %(layer)s, %(extent)s, 'geom', 'fid')
+                FROM m WHERE m.geom IS NOT NULL"""
+            row = conn.execute(sql, {
+                "z": z, "x": x, "y": y, "district": district, "pad": pad, "min_m": min_m,
+                "limit": vt.MAX_FEATURES_PER_TILE, "extent": vt.EXTENT,
+                "buffer": vt.TILE_BUFFER, "layer": table,
+                "sample": vt.SAMPLE_PREFIX + "%", "label": SAMPLE_LABEL,
+            }).fetchone()
+        return bytes(row[0]) if row is not None and row[0] is not None else b""
 
     def read_version(self, kind: LayerKind | str, district: str, version: int) -> gpd.GeoDataFrame:
         """Return the features of one kept version of (kind, district), as :meth:`read` does.

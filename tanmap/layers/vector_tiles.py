@@ -91,7 +91,7 @@ INDEX_MAX_FEATURES = 200_000
 GCJ02_PAD_DEG = 0.01
 
 _HALF_WORLD_M = math.pi * 6378137.0  # Web-Mercator half circumference, metres
-_SAMPLE_PREFIX = SAMPLE_LABEL.split()[0]  # "示例数据"
+SAMPLE_PREFIX = SAMPLE_LABEL.split()[0]  # "示例数据"
 
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -235,7 +235,7 @@ def _index(store: Store, kind: LayerKind, district: str, gcj02: bool,
     size = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
     values = {c: gdf[c].to_numpy(dtype=object, na_value=None)  # C-level copy, no per-row loop
               for c in columns if c in gdf.columns}
-    sample = (gdf["source"].fillna("").str.startswith(_SAMPLE_PREFIX).to_numpy(dtype=bool)
+    sample = (gdf["source"].fillna("").str.startswith(SAMPLE_PREFIX).to_numpy(dtype=bool)
               if "source" in gdf.columns else np.zeros(len(gdf), dtype=bool))
     return _Indexed(merc, size, shapely.STRtree(merc), values, sample)
 

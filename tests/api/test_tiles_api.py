@@ -82,3 +82,40 @@ def test_small_layers_stay_embedded(store_path: Path) -> None:
     html = c.get(f"/maps/{HEPING}").text
     assert "tanmap.tileLayer(" not in html
     assert VECTOR_TILE_JS not in html
+
+
+class _WithoutNativeTiles:
+    """A store seen without its ``mvt`` method: layer_tile takes the Python (GeoPackage) path."""
+
+    def __init__(self, store: object) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> object:
+        if name == "mvt":
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+    def __repr__(self) -> str:
+        return f"python-path:{self._store!r}"
+
+
+@pytest.mark.parametrize("z", [13, 16])
+def test_postgis_tiles_hold_the_same_features_as_the_python_path(
+        store_path: Path | str, api_backend: str, z: int) -> None:
+    from tanmap.layers.vector_tiles import TileCache, layer_tile
+
+    store = open_store(store_path)
+    if api_backend != "postgis":
+        assert not hasattr(store, "mvt")  # the GeoPackage store has no native encoder
+        return
+    buildings = store.read(LayerKind.BUILDING, district=HEPING)
+    c = buildings.geometry.iloc[len(buildings) // 2].representative_point()
+    x, y = tile_of(c.x, c.y, z)
+    native = mapbox_vector_tile.decode(layer_tile(store, LayerKind.BUILDING, HEPING, z, x, y))
+    python = mapbox_vector_tile.decode(layer_tile(_WithoutNativeTiles(store), LayerKind.BUILDING,
+                                                  HEPING, z, x, y, cache=TileCache()))
+    assert set(native) == set(python) == {"building"}
+    got = sorted(tuple(sorted(f["properties"].items())) for f in native["building"]["features"])
+    want = sorted(tuple(sorted(f["properties"].items())) for f in python["building"]["features"])
+    assert len(got) > 0
+    assert got == want
