@@ -539,6 +539,25 @@ def _emission_note(row: AuditRow, lang: str) -> str:
             f"无数据 {n_none} 栋）")
 
 
+def _walk_note(row: AuditRow, lang: str) -> str:
+    """Return a walking companion row's comparison: both figures and the radius-only gap."""
+    d = row.details
+    if row.companion_of is None or d.get("walk_share") is None:
+        return ""
+    walk, radius = float(d["walk_share"]), float(d.get("radius_share") or 0.0)
+    gap_m2 = float(round(float(d.get("radius_only_m2") or 0.0)))  # whole m²: no rounding dust
+    points = (radius - walk) * 100
+    if lang == "en":
+        return (f"beside {row.companion_of}: straight radius {format_value(radius, 'share', 'en')}"
+                f", walked {format_value(walk, 'share', 'en')}; radius-only gap "
+                f"{format_value(gap_m2, 'm2', 'en')} of residential land ({points:.1f} points) "
+                "that the radius counts but no walk reaches; shown for comparison, not counted "
+                "in the summary")
+    return (f"对照 {row.companion_of}：直线半径口径 {format_value(radius, 'share')}，步行口径 "
+            f"{format_value(walk, 'share')}；半径覆盖而步行不可达的居住用地 "
+            f"{format_value(gap_m2, 'm2')}（相差 {points:.1f} 个百分点）；对照行，不计入汇总")
+
+
 def note_text(row: AuditRow, lang: str = "zh") -> str:
     """Return the row's notes in one language only.
 
@@ -566,6 +585,9 @@ def note_text(row: AuditRow, lang: str = "zh") -> str:
     emission = _emission_note(row, lang)
     if emission:
         bits.append(emission)
+    walk = _walk_note(row, lang)
+    if walk:
+        bits.append(walk)
     if row.error:
         bits.append(f"Could not compute: {row.error}" if lang == "en"
                     else "无法计算：参数或数据有误（详情见 JSON 报告）")
