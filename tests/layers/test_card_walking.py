@@ -102,7 +102,8 @@ def test_walking_companion_row_beside_the_radius_target(tmp_path: Path) -> None:
     assert "radius-only gap 2,400 m² of residential land (37.5 points)" in en["note"]
     md = card_markdown(card)
     assert md.index(f"| {main_id} |") < md.index(f"| {main_id}{WALK_ROW_SUFFIX} |")
-    assert "达标 1" in md and "未达标 0" in md
+    assert "达标 1" in md
+    assert "未达标 0" in md
     assert "步行网络口径" in card_html(card)
     assert "walked on the street network" in card_markdown(card, "en")
     paths = write_card(card, tmp_path / "out", formats=["json", "xlsx"])
@@ -141,13 +142,14 @@ def _living_circle_store(tmp_path: Path, adcode: str, level: int) -> GeoPackageS
          use_category=["residential", "residential"],
          geometry=[box(x - 5, y - 15, x + 5, y - 5), box(x - 5, y + 45, x + 5, y + 55)])
     types = LIVING_CIRCLE_RULES["gb50180_2018"].levels[level].facility_types
-    _put(store, adcode, LayerKind.LIVING_CIRCLE_FACILITY, epsg, id=[f"F{k}" for k in range(len(types))],
-         facility_type=list(types), geometry=[Point(x - 200 + 100 * k, y) for k in range(len(types))])
+    _put(store, adcode, LayerKind.LIVING_CIRCLE_FACILITY, epsg,
+         id=[f"F{k}" for k in range(len(types))], facility_type=list(types),
+         geometry=[Point(x - 200 + 100 * k, y) for k in range(len(types))])
     return store
 
 
-@pytest.mark.parametrize(("adcode", "level", "walk_m"), [("120101", 15, 1000.0),
-                                                         ("310101", 10, 500.0)])
+@pytest.mark.parametrize(("adcode", "level", "walk_m"),
+                         [("120101", 15, 1000.0), ("310101", 10, 500.0)])
 def test_plan_living_circle_targets_are_audited_with_the_living_circle_rules(
     tmp_path: Path, adcode: str, level: int, walk_m: float
 ) -> None:
