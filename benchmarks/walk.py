@@ -102,8 +102,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None, help="threads (default: every CPU)")
     ap.add_argument("--no-networkx", action="store_true")
     ap.add_argument("--no-pandana", action="store_true")
+    ap.add_argument("--no-old-join", action="store_true",
+                    help="skip timing STRtree.query_nearest, the join's previous nearest step")
     args = ap.parse_args()
     cutoff = args.cutoff_m
+
+    def row(name: str, sec: float) -> None:  # printed at once: a slow reference shows progress
+        text = "not run" if math.isnan(sec) else f"{sec:9.2f}"
+        print(f"{name:<60} {text:>9}", flush=True)
 
     t = time.perf_counter()
     lines, parks, homes = city(args.edges, args.buildings, args.parks)
@@ -111,6 +117,7 @@ def main() -> None:
           f"(built in {time.perf_counter() - t:.1f} s)")
 
     timings: dict[str, float] = {}
+    print(f"{'step':<60} {'seconds':>9}", flush=True)
     t0 = time.perf_counter()
     net = graph_arrays(lines)
     access = park_access_points(parks, net.lines, net.length_m)
@@ -124,13 +131,21 @@ def main() -> None:
     timings["network distances (walking_reach)"] = search_s = time.perf_counter() - t
     timings["tanmap whole path"] = total_s = time.perf_counter() - t0
     tanmap_mb = peak_rss_mb()
+    for name, sec in timings.items():
+        row(name, sec)
     served = np.isfinite(reach.distance_m)
     print(f"access points: {access.park.size:,}; buildings within {cutoff:g} m on foot: "
           f"{int(served.sum()):,} ({served.mean():.1%})")
     got = reach.network_m.copy()
     got[got > cutoff * (1 + 1e-12) + 1e-9] = math.inf  # as the references' cut-off
-    rows: list[tuple[str, float]] = []
     checks: list[str] = []
+    if not args.no_old_join:
+        t = time.perf_counter()
+        shapely.STRtree(net.lines).query_nearest(homes, all_matches=False)
+        old_s = time.perf_counter() - t
+        row("ref: STRtree.query_nearest, nearest step of the previous join", old_s)
+        checks.append(f"join: {timings['join buildings to edges']:.1f} s for the whole join "
+                      f"against {old_s:.1f} s for the previous join's nearest step alone")
 
     if not args.no_networkx:
         import networkx as nx
@@ -161,8 +176,8 @@ def main() -> None:
         want = np.array([ref.get(int(n), math.inf) for n in tnodes])
         ok, diff = same(got, want, 1e-6)
         del g, ref
-        rows += [("networkx graph build (all points as nodes)", build_s),
-                 ("networkx multi-source Dijkstra", nx_s)]
+        row("networkx graph build (all points as nodes)", build_s)
+        row("networkx multi-source Dijkstra", nx_s)
         checks.append(f"same answers as networkx at all {want.size:,} buildings: {ok} (largest "
                       f"difference {diff:.2e} m); tanmap network distances {nx_s / search_s:.0f}x "
                       f"faster than networkx's search alone; tanmap whole path (with the join) "
@@ -173,7 +188,7 @@ def main() -> None:
             import pandana
             import pandas as pd
         except ImportError as err:
-            rows.append(("pandana", math.nan))
+            row("pandana", math.nan)
             checks.append(f"pandana not run: {err}")
         else:
             split, graph, src = split_graph(net, access)
@@ -184,14 +199,18 @@ def main() -> None:
                                    pd.Series(graph.from_node), pd.Series(graph.to_node),
                                    pd.DataFrame({"length_m": graph.length_m}), twoway=True)
             pre_s = time.perf_counter() - t
+            row(f"pandana {pandana.__version__} precompute (Network: contraction hierarchy)",
+                pre_s)
             t = time.perf_counter()
             pnet.set_pois("access", cutoff, 1, xs.iloc[src].reset_index(drop=True),
                           pd.Series(np.zeros(src.size)))
             pois_s = time.perf_counter() - t
+            row("pandana set_pois (POI precompute)", pois_s)
             t = time.perf_counter()
             near = pnet.nearest_pois(cutoff, "access", num_pois=1, max_distance=math.inf)
             node_d = near[1].to_numpy(dtype=np.float64)
             query_s = time.perf_counter() - t
+            row("pandana nearest_pois (range query)", query_s)
             t = time.perf_counter()
             ends = graph.node_of
             pf, pt = node_d[ends[split.from_node]], node_d[ends[split.to_node]]
@@ -203,25 +222,16 @@ def main() -> None:
             edge_s = time.perf_counter() - t
             ok, diff = same(got, pand, 0.01)
             p_total = pre_s + pois_s + query_s + edge_s
-            rows += [(f"pandana {pandana.__version__} precompute (Network: contraction "
-                      "hierarchy)", pre_s),
-                     ("pandana set_pois (POI precompute)", pois_s),
-                     ("pandana nearest_pois (range query)", query_s),
-                     ("pandana + partial edges, total", p_total)]
+            row("pandana total (+ the same partial-edge step)", p_total)
             checks.append(f"same answers as pandana at all {pand.size:,} buildings (within "
                           f"1 cm: pandana keeps float32 distances): {ok} (largest difference "
                           f"{diff:.2e} m); tanmap network distances {p_total / search_s:.1f}x "
                           "faster than pandana with its precompute")
-    rows.append(("pgRouting", math.nan))
+    row("pgRouting", math.nan)
+    print(f"peak memory: tanmap path {tanmap_mb:,.0f} MB; whole run {peak_rss_mb():,.0f} MB")
     print()
     for line in checks:
         print(line)
-    print()
-    print(f"{'step':<56} {'seconds':>9}")
-    for name, sec in list(timings.items()) + rows:
-        text = "not run" if math.isnan(sec) else f"{sec:9.2f}"
-        print(f"{name:<56} {text:>9}")
-    print(f"peak memory: tanmap path {tanmap_mb:,.0f} MB; whole run {peak_rss_mb():,.0f} MB")
 
 
 if __name__ == "__main__":
