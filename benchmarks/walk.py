@@ -1,7 +1,7 @@
 """Walking-reach benchmark: a synthetic city, tanmap's walking reach against networkx, pandana.
 
 Usage: ``python benchmarks/walk.py [--edges 200000] [--buildings 1000000] [--parks 10000]
-[--cutoff-m 500] [--workers N] [--no-networkx] [--no-pandana]``.
+[--cutoff-m 500] [--workers N] [--no-networkx] [--pandana] [--no-old-join]``.
 
 The city is a street grid (80 m blocks, 8 % of the street segments removed at random: culs-de-sac
 and missing crossings), parks along streets and small buildings inside the blocks. tanmap's
@@ -14,9 +14,10 @@ References, in the same run and checked for the same answers at every building:
 
 * networkx ``multi_source_dijkstra_path_length(cutoff=...)`` on the graph with the access points
   *and* the buildings' joining points inserted as nodes (its graph build timed separately);
-* pandana (``Network`` = its contraction-hierarchy precompute, ``set_pois`` + ``nearest_pois`` =
-  its range query, each timed) on the graph tanmap searches, the buildings' partial edges then
-  evaluated from pandana's node distances as tanmap does;
+* pandana, with ``--pandana`` (``Network`` = its contraction-hierarchy precompute, ``set_pois``
+  + ``nearest_pois`` = its range query, each timed) on the graph tanmap searches, the buildings'
+  partial edges then evaluated from pandana's node distances as tanmap does. Opt-in: on the
+  default city its precompute did not finish in 22 minutes (benchmarks/README.md);
 * pgRouting: not run (it needs a PostgreSQL server with the extension; not part of this script).
 """
 
@@ -101,7 +102,8 @@ def main() -> None:
     ap.add_argument("--cutoff-m", type=float, default=500.0)
     ap.add_argument("--workers", type=int, default=None, help="threads (default: every CPU)")
     ap.add_argument("--no-networkx", action="store_true")
-    ap.add_argument("--no-pandana", action="store_true")
+    ap.add_argument("--pandana", action="store_true",
+                    help="also time pandana (slow: its precompute, on the default city, > 20 min)")
     ap.add_argument("--no-old-join", action="store_true",
                     help="skip timing STRtree.query_nearest, the join's previous nearest step")
     args = ap.parse_args()
@@ -183,7 +185,7 @@ def main() -> None:
                       f"faster than networkx's search alone; tanmap whole path (with the join) "
                       f"{nx_s / total_s:.2f}x networkx's search")
 
-    if not args.no_pandana:
+    if args.pandana:
         try:
             import pandana
             import pandas as pd
