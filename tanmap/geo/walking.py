@@ -8,9 +8,12 @@ from one call of :func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True`` an
 ``limit=cutoff_m`` (a multi-source Dijkstra that stops at the cut-off): the work is proportional
 to the part of the network within the cut-off, never an all-pairs matrix.
 
-Points that are not nodes (park access points, the foot of a building on its nearest edge) are
-made nodes by splitting their edges at their exact offsets (:func:`insert_points`), so the
-partial edge walked to or from them is counted exactly, including two points on one edge.
+Park access points are made nodes by splitting their edges at their exact offsets
+(:func:`insert_points`); the foot of a building on its nearest edge is then reached through the
+nearer end of its piece of edge, ``min(d_u + t, d_v + (l - t))`` (vectorised, no node per
+building), so the partial edges at both ends are counted exactly, including two points on one
+edge. Buildings join their nearest edge in bulk (:func:`nearest_edges`, windowed envelope
+queries and one vectorised distance call) on threads.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from tanmap.geo.errors import NetworkError
+from tanmap.geo.tiles import map_tiles, spatial_tiles
 
 __all__ = [
     "ACCESS_ORIGINS",
+    "ATTACH_MAX_SEARCH_M",
+    "ATTACH_SEARCH_M",
+    "ATTACH_TILE_FEATURES",
     "DEFAULT_SNAP_TOLERANCE_M",
     "INSERT_ROUND_M",
     "AccessPoints",
@@ -44,6 +51,7 @@ __all__ = [
     "graph_arrays",
     "insert_points",
     "multi_source_distances",
+    "nearest_edges",
     "node_lines",
     "park_access_points",
     "reached_fragments",
@@ -61,6 +69,14 @@ DEFAULT_SNAP_TOLERANCE_M = 1.0
 
 #: Offsets (m) closer than this to an edge end are put *on* the end node: no zero-length edges.
 INSERT_ROUND_M = 1e-9
+
+#: First window (m) of the bulk nearest-edge join (:func:`nearest_edges`): about the depth of a
+#: building behind its street; features farther from every edge retry with a wider window.
+ATTACH_SEARCH_M = 30.0
+#: Widest window (m) before the per-feature nearest-neighbour search takes over.
+ATTACH_MAX_SEARCH_M = 500.0
+#: Features per thread task of :func:`attach` (smaller inputs run on one thread).
+ATTACH_TILE_FEATURES = 50_000
 
 
 class _UnionFind:
@@ -669,14 +685,102 @@ class NetworkAttachment:
     point: np.ndarray
 
 
-def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray) -> NetworkAttachment:
+def _lowest_nearest(feature: np.ndarray, edge: np.ndarray, dist_m: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep, per feature, its nearest candidate edge (the lowest edge index among equals)."""
+    if feature.size == 0:
+        return feature, edge, dist_m
+    if np.any(feature[1:] < feature[:-1]):  # STRtree answers come grouped by input already
+        order = np.argsort(feature, kind="stable")
+        feature, edge, dist_m = feature[order], edge[order], dist_m[order]
+    starts = np.flatnonzero(np.r_[True, feature[1:] != feature[:-1]])
+    counts = np.diff(np.r_[starts, feature.size])
+    nearest = np.minimum.reduceat(dist_m, starts)
+    at_min = dist_m == np.repeat(nearest, counts)
+    lowest = np.minimum.reduceat(np.where(at_min, edge, np.iinfo(np.int64).max), starts)
+    return feature[starts], lowest, nearest
+
+
+def _envelope_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the distance between envelopes (rows of minx, miny, maxx, maxy): a lower bound."""
+    dx = np.maximum(np.maximum(a[:, 0] - b[:, 2], b[:, 0] - a[:, 2]), 0.0)
+    dy = np.maximum(np.maximum(a[:, 1] - b[:, 3], b[:, 1] - a[:, 3]), 0.0)
+    return np.asarray(np.hypot(dx, dy), dtype=np.float64)
+
+
+def nearest_edges(
+    geoms: np.ndarray, tree: shapely.STRtree, lines: np.ndarray,
+    search_m: float = ATTACH_SEARCH_M, line_bounds: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return the index of each geometry's nearest edge (-1 for missing or empty geometries).
+
+    中文：要素最近路段（批量）。
+
+    Equally near edges resolve to the lowest index. Bulk and exact: the edges whose envelope
+    lies within ``search_m`` of a feature's envelope are its candidates (any edge that near is
+    one). The candidate with the nearest envelope is measured first (one vectorised
+    ``shapely.distance`` call for all features); only candidates whose envelope is no farther
+    than that distance can be as near, and only they are measured next. A feature whose
+    nearest candidate is within ``search_m`` is done; the rest retry with a wider window, up
+    to :data:`ATTACH_MAX_SEARCH_M`, then take ``STRtree.query_nearest`` (one GEOS search per
+    feature, many times slower per feature than the windows).
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> lines = np.array([LineString([(0, 0), (10, 0)]), LineString([(0, 10), (10, 10)])])
+    >>> nearest_edges(np.array([Point(5, 5), Point(5, 9), Point(5, 900)]),
+    ...               shapely.STRtree(lines), lines, search_m=2.0).tolist()
+    [0, 1, 1]
+    """
+    g = np.asarray(geoms, dtype=object)
+    edge = np.full(g.size, -1, dtype=np.int64)
+    rest = np.flatnonzero(~(shapely.is_missing(g) | shapely.is_empty(g)))
+    if rest.size == 0 or len(lines) == 0:
+        return edge
+    lb = shapely.bounds(lines) if line_bounds is None else line_bounds
+    window = float(search_m)
+    while rest.size and window <= ATTACH_MAX_SEARCH_M:
+        env = shapely.bounds(g[rest])
+        fi, ei = tree.query(shapely.box(env[:, 0] - window, env[:, 1] - window,
+                                        env[:, 2] + window, env[:, 3] + window))
+        if fi.size:
+            low = _envelope_gap(env[fi], lb[ei])
+            # The candidate with the nearest envelope, per feature, measured first...
+            f1, e1, _ = _lowest_nearest(fi, ei, low)
+            best = np.full(rest.size, np.inf)
+            best[f1] = shapely.distance(g[rest[f1]], lines[e1])
+            measured = np.full(rest.size, -1, dtype=np.int64)
+            measured[f1] = e1
+            # ...then only those whose envelope is as near as that distance (ties included).
+            more = (low <= best[fi]) & (ei != measured[fi])
+            fi = np.concatenate([f1, fi[more]])
+            ei = np.concatenate([e1, ei[more]])
+            d = np.concatenate([best[f1], shapely.distance(g[rest[fi[f1.size:]]],
+                                                           lines[ei[f1.size:]])])
+            fi, ei, d = _lowest_nearest(fi, ei, d)
+            found = d <= window
+            edge[rest[fi[found]]] = ei[found]
+        rest = rest[edge[rest] < 0]
+        window *= 4.0
+    if rest.size:
+        fi, ei = tree.query_nearest(g[rest], all_matches=True)
+        fi, ei, _ = _lowest_nearest(fi, ei, np.zeros(fi.size))
+        edge[rest[fi]] = ei
+    return edge
+
+
+def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray, *,
+           workers: int | None = None) -> NetworkAttachment:
     """Join each geometry to its nearest edge (the off-network leg).
 
     中文：要素接入最近路段（离网步行段）。
 
-    The edge is the one nearest to the geometry; the joining point is the point of that edge
-    nearest to the geometry's centroid (deterministic where a whole side of a footprint is
-    equally near); the leg is the distance from the geometry to that point.
+    The edge is the one nearest to the geometry (:func:`nearest_edges`); the joining point is
+    the point of that edge nearest to the geometry's centroid (deterministic where a whole side
+    of a footprint is equally near); the leg is the distance from the geometry to that point.
+    Large inputs run in spatial tiles on ``workers`` threads (None: every CPU; GEOS releases
+    the GIL); each feature is decided on its own, so the answer does not depend on the tiling.
 
     Examples
     --------
@@ -696,21 +800,28 @@ def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray) -> Networ
     if n == 0 or lines.size == 0:
         return NetworkAttachment(edge, offset, gap, point)
     tree = shapely.STRtree(lines)
-    pair = tree.query_nearest(g, all_matches=False)
-    # The lowest edge index of equally near edges, so row order does not matter.
-    edge[pair[0]] = pair[1]
-    ok = edge >= 0
-    lo = lines[edge[ok]]
-    # Join where the edge is nearest to the feature's centre: a footprint alongside a street
-    # has a whole side equally near, and GEOS would pick an arbitrary end of it.
-    along = shapely.line_locate_point(lo, shapely.centroid(g[ok]))
-    foot = shapely.line_interpolate_point(lo, along)
-    drawn = shapely.length(lo)
-    stated = np.asarray(length_m, dtype=np.float64)[edge[ok]]
-    scale = np.divide(stated, drawn, out=np.ones_like(drawn), where=drawn > 0)
-    offset[ok] = along * scale
-    gap[ok] = shapely.distance(g[ok], foot)
-    point[ok] = foot
+    drawn_all = shapely.length(lines)
+    stated_all = np.asarray(length_m, dtype=np.float64)
+
+    def join(rows: np.ndarray) -> None:
+        # Each tile writes its own rows of the output arrays (disjoint: no lock needed).
+        sub = g[rows]
+        e = nearest_edges(sub, tree, lines)
+        ok = e >= 0
+        rows_ok, e_ok = rows[ok], e[ok]
+        lo = lines[e_ok]
+        # Join where the edge is nearest to the feature's centre: a footprint alongside a
+        # street has a whole side equally near, and GEOS would pick an arbitrary end of it.
+        along = shapely.line_locate_point(lo, shapely.centroid(sub[ok]))
+        foot = shapely.line_interpolate_point(lo, along)
+        drawn, stated = drawn_all[e_ok], stated_all[e_ok]
+        scale = np.divide(stated, drawn, out=np.ones_like(drawn), where=drawn > 0)
+        edge[rows_ok] = e_ok
+        offset[rows_ok] = along * scale
+        gap[rows_ok] = shapely.distance(sub[ok], foot)
+        point[rows_ok] = foot
+
+    map_tiles(join, spatial_tiles(g, min_features=ATTACH_TILE_FEATURES), workers)
     return NetworkAttachment(edge, offset, gap, point)
 
 
@@ -856,8 +967,8 @@ class WalkingReach:
     node_distance_m
         Network distance of every node of the split graph (for service areas).
     piece_edge, piece_start_m, piece_length_m
-        The network after inserting the points: each piece's input edge, where it starts
-        along it and its length (in the edge's ``length_m``).
+        The network after inserting the access points: each piece's input edge, where it
+        starts along it and its length (in the edge's ``length_m``).
     piece_from_m, piece_to_m
         Network distance of each piece's two ends (``inf`` beyond the cut-off).
     cutoff_m
@@ -888,12 +999,13 @@ def walking_reach(
 
     中文：多源步行距离（出入口到建筑，含部分路段与离网步行段）。
 
-    Access points and the targets' joining points are inserted into their edges
-    (:func:`insert_points`), so the partial edges at both ends are walked exactly; an access
-    point with an off-network leg becomes a leaf node that far from the network. One
-    multi-source Dijkstra with the cut-off (:func:`multi_source_distances`) then gives every
-    node's distance; a target's walk is its joining point's distance plus its own leg, counted
-    when ``<= cutoff_m`` (inclusive).
+    Access points are inserted into their edges (:func:`insert_points`); an access point with
+    an off-network leg becomes a leaf node that far from the network. One multi-source
+    Dijkstra with the cut-off (:func:`multi_source_distances`) gives every node's distance; a
+    target's joining point on the piece ``[a, a + l]`` of its edge at offset ``t`` is then
+    ``min(d_from + (t - a), d_to + (a + l - t))`` (vectorised: the same answer as inserting it
+    as a node, without a node per building), and its walk adds its own leg, counted when
+    ``<= cutoff_m`` (inclusive).
 
     Examples
     --------
@@ -915,13 +1027,8 @@ def walking_reach(
     v = np.asarray(to_node, dtype=np.int64)
     w = np.asarray(length_m, dtype=np.float64)
     n_src, n_tgt = access.edge.size, targets.edge.size
-    t_ok = targets.edge >= 0
-    edges = np.concatenate([access.edge, targets.edge[t_ok]])
-    offsets = np.concatenate([access.offset_m, targets.offset_m[t_ok]])
-    split = insert_points(u, v, w, n_nodes, edges, offsets)
+    split = insert_points(u, v, w, n_nodes, access.edge, access.offset_m)
     src_node = split.point_node[:n_src]
-    tgt_node = np.full(n_tgt, -1, dtype=np.int64)
-    tgt_node[t_ok] = split.point_node[n_src:]
     # Access points off the network: a leaf node per point, the leg as its one edge.
     legs = np.flatnonzero(access.gap_m > 0)
     leaf = split.n_nodes + np.arange(legs.size, dtype=np.int64)
@@ -934,17 +1041,65 @@ def walking_reach(
         split.n_nodes + legs.size,
     )
     dist = multi_source_distances(graph, graph.node_of[start], cutoff_m)
+    ends = graph.node_of
+    piece_from, piece_to = dist[ends[split.from_node]], dist[ends[split.to_node]]
     network = np.full(n_tgt, math.inf)
-    network[t_ok] = dist[graph.node_of[tgt_node[t_ok]]]
+    ok = np.flatnonzero(targets.edge >= 0)
+    if ok.size and split.parent_edge.size:
+        network[ok] = _partial_edge_distances(
+            split, piece_from, piece_to, w, targets.edge[ok], targets.offset_m[ok])
     total = network + targets.gap_m
     total[total > cutoff_m * (1 + 1e-12) + 1e-9] = math.inf
-    ends = graph.node_of
     return WalkingReach(
         distance_m=total, network_m=network, gap_m=targets.gap_m.copy(),
         piece_edge=split.parent_edge, piece_start_m=split.start_m,
-        piece_length_m=split.length_m, piece_from_m=dist[ends[split.from_node]],
-        piece_to_m=dist[ends[split.to_node]], cutoff_m=float(cutoff_m),
+        piece_length_m=split.length_m, piece_from_m=piece_from, piece_to_m=piece_to,
+        cutoff_m=float(cutoff_m),
     )
+
+
+def _partial_edge_distances(
+    split: SplitNetwork, piece_from_m: np.ndarray, piece_to_m: np.ndarray,
+    length_m: np.ndarray, edge: np.ndarray, offset_m: np.ndarray,
+) -> np.ndarray:
+    """Return the network distance of points on edges from the distances of the pieces' ends.
+
+    A point at offset ``t`` of the piece ``[a, a + l]`` of its edge (the pieces are the edges
+    cut at the access points, so no walk starts inside one) is reached through either end:
+    ``min(d_from + (t - a), d_to + (a + l - t))``. Offsets are clipped and rounded onto the
+    edge ends as :func:`insert_points` would, so the answer is the one of a graph with the
+    point inserted as a node. A point exactly at an access point (a piece end) gets its
+    distance.
+    """
+    w_e = length_m[edge]
+    t = np.clip(offset_m, 0.0, w_e)
+    t = np.where(t <= INSERT_ROUND_M, 0.0, np.where(t >= w_e - INSERT_ROUND_M, w_e, t))
+    # Most edges hold no access point and are one piece; the others are searched: the point's
+    # piece is the last piece of its edge starting at or before it. Pieces and points are
+    # sorted together by (edge, offset), pieces first on equal keys (every edge has a piece
+    # starting at 0, so the last piece before a point is on the point's edge).
+    n_pieces = np.bincount(split.parent_edge, minlength=length_m.size)
+    whole = n_pieces[split.parent_edge] == 1
+    piece_of_edge = np.full(length_m.size, -1, dtype=np.int64)
+    piece_of_edge[split.parent_edge[whole]] = np.flatnonzero(whole)
+    k = piece_of_edge[edge]
+    cut = np.flatnonzero(k < 0)
+    if cut.size:
+        pieces = np.flatnonzero(~whole)
+        n_p = pieces.size
+        keys_edge = np.concatenate([split.parent_edge[pieces], edge[cut]])
+        keys_at = np.concatenate([split.start_m[pieces], t[cut]])
+        is_point = np.r_[np.zeros(n_p, dtype=np.int8), np.ones(cut.size, dtype=np.int8)]
+        order = np.lexsort((is_point, keys_at, keys_edge))
+        seen = np.where(order < n_p, np.arange(order.size), -1)
+        last_piece = order[np.maximum.accumulate(seen)]
+        at_point = order >= n_p
+        k[cut[order[at_point] - n_p]] = pieces[last_piece[at_point]]
+    a = split.start_m[k]
+    lk = split.length_m[k]
+    along = np.clip(t - a, 0.0, lk)
+    return np.asarray(np.minimum(piece_from_m[k] + along, piece_to_m[k] + (lk - along)),
+                      dtype=np.float64)
 
 
 def reached_lines(

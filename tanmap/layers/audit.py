@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SCENARIO_YEARS",
     "SAMPLE_MARK",
+    "WALK_COMPANIONS",
+    "WALK_ROW_SUFFIX",
     "AuditCard",
     "AuditRow",
     "UnitRow",
@@ -39,6 +41,16 @@ SAMPLE_MARK = "示例数据"
 #: Years of the scenario view: end of 十四五 (2025) and of 十五五 (2030).
 DEFAULT_SCENARIO_YEARS: tuple[int, ...] = (2025, 2030)
 
+#: Straight-radius metrics that get a walking companion row (步行网络口径对照行) on the card when
+#: the district has a ``walk_network``: metric -> (walking metric, parameters carried over).
+#: The plans' targets are stated as a service radius (GB/T 51346-2019 cl. 4.3.4); the companion
+#: shows the same rule walked on the streets and what the radius counts that walking does not.
+WALK_COMPANIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "park_coverage": ("park_walk_coverage", ("rule", "radius_m", "area_type", "weight")),
+}
+#: Appended to a target's id to name its walking companion row.
+WALK_ROW_SUFFIX = "-walk"
+
 #: Columns a metric's per-unit table may use for the unit's figure, in order of preference.
 _UNIT_VALUE_COLUMNS = ("value", "share", "count", "length_km", "area_m2")
 #: Columns a per-unit table may use for "this unit meets the rule".
@@ -53,7 +65,9 @@ class AuditRow:
 
     ``gap`` follows :func:`tanmap.geo.audit.target_gap`: positive = shortfall.
     ``quote`` and ``seed_file`` name the source clause; ``lineage`` lists the layer versions
-    used; ``failing_units`` names the 社区/街道 that break a per-unit rule.
+    used; ``failing_units`` names the 社区/街道 that break a per-unit rule. ``companion_of``
+    names the target a walking companion row (步行网络口径) stands beside: such a row is shown
+    for comparison and is not counted in the card's summary.
     """
 
     target_id: str
@@ -93,6 +107,7 @@ class AuditRow:
     section_en: str = ""
     plan_title: str = ""
     plan_title_en: str = ""
+    companion_of: str | None = None
 
     def title(self, lang: str = "zh") -> str:
         """Return the target's title in ``lang``."""
@@ -171,8 +186,12 @@ class AuditCard:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Return the number of rows per status value (every status present, zeros included)."""
-        return {s.value: sum(r.status is s for r in self.rows) for s in STATUS_ORDER}
+        """Return the number of targets per status value (every status present, zeros included).
+
+        Walking companion rows (``companion_of``) stand beside their target and are not counted.
+        """
+        return {s.value: sum(r.status is s and r.companion_of is None for r in self.rows)
+                for s in STATUS_ORDER}
 
     def row(self, target_id: str) -> AuditRow:
         """Return the row of ``target_id``.
@@ -455,6 +474,66 @@ def _planned_sites(store: Store, adcode: str, target: Target, *, year: int) -> d
     return {"planned_sites": figures}
 
 
+def _walk_companion(
+    store: Store,
+    adcode: str,
+    target: Target,
+    main: AuditRow,
+    *,
+    year: int,
+    include_planned_until: int | None,
+    metrics: Mapping[str, MetricDef] | None,
+) -> AuditRow | None:
+    """Return the walking companion row of a straight-radius target, or None.
+
+    None when the metric has no walking counterpart, the target's own row could not be
+    computed, or the district has no ``walk_network`` (no row of 数据不足 for every district
+    without streets). The row is judged against the same target; its note gives both figures
+    and the radius-only gap (land the radius counts but walking does not).
+    """
+    spec = WALK_COMPANIONS.get(target.metric)
+    if spec is None or main.error is not None or main.measured is None:
+        return None
+    walk_metric, carried = spec
+    params = {k: target.params[k] for k in carried if k in target.params}
+    try:
+        now = run_metric(store, walk_metric, adcode, params, year=year,
+                         include_planned_until=include_planned_until, metrics=metrics)
+    except (TanmapError, KeyError):
+        return None  # the target's own row stands; the companion is for comparison only
+    result = now.result
+    if "walk_network" in result.missing:
+        return None
+    bound = error_bound_of(result.name, result.unit, result.params, result.details)
+    verdict = (Verdict(Status.NO_DATA, None, None) if target.target is None else
+               judge(target.target, target.comparison, result.value, bound=bound))
+    return replace(
+        main, target_id=f"{target.id}{WALK_ROW_SUFFIX}",
+        title_zh=f"{target.title_zh}（步行网络口径）",
+        title_en=f"{target.title_en} (walked on the street network)",
+        metric=walk_metric, params=jsonable(dict(result.params)), rule=result.rule,
+        measured=_number(result.value), measured_planned=None, gap=verdict.gap,
+        status=verdict.status, missing=tuple(result.missing), lineage=tuple(now.lineage),
+        failing_units=(), per_unit=tuple(jsonable(result.per_unit) or ()),
+        details=jsonable(dict(result.details)),
+        error_bound=None if result.value is None else bound.value,
+        error_bound_basis=bound.basis, error_bound_side=bound.side,
+        within_error_bound=verdict.within_error_bound, companion_of=target.id,
+    )
+
+
+def _with_companions(rows: list[AuditRow], companions: list[AuditRow]) -> list[AuditRow]:
+    """Return ``rows`` with each companion placed right after the row it stands beside."""
+    after: dict[str, list[AuditRow]] = {}
+    for c in companions:
+        after.setdefault(str(c.companion_of), []).append(c)
+    out: list[AuditRow] = []
+    for r in rows:
+        out.append(r)
+        out.extend(after.get(r.target_id, ()))
+    return out
+
+
 def _sort_key(row: AuditRow) -> tuple[int, int, str]:
     return (row.status.rank, row.deadline if row.deadline is not None else 9999, row.target_id)
 
@@ -496,6 +575,11 @@ def audit_district(
     layer is missing gets 数据不足 (no data) and names the layer; so does a target whose metric
     cannot run (unknown metric, bad parameter), with the reason in ``error``.
 
+    A straight-radius target (:data:`WALK_COMPANIONS`) of a district with a ``walk_network``
+    is followed by its walking companion row (id + :data:`WALK_ROW_SUFFIX`): the same rule
+    walked on the streets, its note giving both figures and the radius-only gap; companion rows
+    are not counted in the summary.
+
     Parameters
     ----------
     store
@@ -530,6 +614,7 @@ def audit_district(
     cached: Any = ReadCache(store)
     community_index = _community_index(cached, adcode)
     rows: list[AuditRow] = []
+    companions: list[AuditRow] = []
     unit_rows: list[UnitRow] = []
     for target in catalog.targets:
         row, units = _evaluate_target(
@@ -539,7 +624,12 @@ def audit_district(
         )
         rows.append(row)
         unit_rows.extend(units)
+        walk = _walk_companion(cached, adcode, target, row, year=year,
+                               include_planned_until=include_planned_until, metrics=metrics)
+        if walk is not None:
+            companions.append(walk)
     rows.sort(key=_sort_key)
+    rows = _with_companions(rows, companions)
     order = {r.target_id: i for i, r in enumerate(rows)}
     unit_rows.sort(key=lambda u: (u.unit_name, order[u.target_id]))
     return AuditCard(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from shapely import LineString, box
+from shapely import LineString, Point, box
 
 from tanmap.api import cli
 from tanmap.api.commands import EXIT_ERROR, EXIT_OK, EXIT_USAGE
@@ -117,3 +117,106 @@ def test_walking_metrics_over_the_api(setup) -> None:
         assert "level 7" in r.text
         names = {m["name"] for m in client.get("/api/metrics").json()}
         assert {"park_walk_coverage", "living_circle"} <= names
+
+
+def _add_facilities(store_path: Path) -> None:
+    """The 15-minute facilities on the north street: three near its west end, care at x = 460.
+
+    B2 (north bank, 10 m below the street at x = 410) walks 60-260 m to each: reaches all.
+    B1 (south bank, at the south street's west end) walks 400 + 400 + 40 = 840 m to the care
+    centre but 1,040-1,140 m to the others (> 1,000 m): it misses school, clinic, sports ground.
+    """
+    store = open_store(store_path)
+    store.write(LayerKind.LIVING_CIRCLE_FACILITY, gpd.GeoDataFrame(
+        {"id": ["F1", "F2", "F3", "F4"],
+         "facility_type": ["school", "clinic", "sports_ground", "elderly_care"]},
+        geometry=[Point(X + x, Y + 200) for x in (160, 210, 260, 460)], crs=EPSG,
+    ).to_crs(4326), district=DISTRICT_CODE)
+
+
+def test_living_circle_level_15_on_the_cli_and_the_api(setup, capsys) -> None:
+    from fastapi.testclient import TestClient
+
+    from tanmap.api.app import create_app
+    from tanmap.api.settings import Settings
+
+    store, roads = setup
+    assert run(store, "-q", "walk", "import", str(roads), "--district", DISTRICT_CODE) == EXIT_OK
+    _add_facilities(store)
+    capsys.readouterr()
+    assert run(store, "metric", "living_circle", "--district", DISTRICT_CODE, "--level", "15",
+               "--json") == EXIT_OK
+    result = json.loads(capsys.readouterr().out)
+    assert (result["metric"], result["params"]["level"], result["value"]) == (
+        "living_circle", 15, 0.5)
+    assert result["details"]["share_by_type"] == {
+        "school": 0.5, "clinic": 0.5, "sports_ground": 0.5, "elderly_care": 1.0}
+    assert "GB 50180-2018" in result["rule"]
+    assert run(store, "--lang", "en", "metric", "living_circle", "--district", DISTRICT_CODE,
+               "--level", "15") == EXIT_OK
+    assert "50.0%" in capsys.readouterr().out
+    assert run(store, "metric", "park_coverage", "--district", DISTRICT_CODE,
+               "--level", "15") == EXIT_USAGE
+    assert "--level applies to living_circle" in capsys.readouterr().err
+
+    app = create_app(Settings(store=str(store), api_token="t"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post(f"/api/districts/{DISTRICT_CODE}/metrics/living_circle",
+                        json={"params": {"level": 15}})
+        assert r.status_code == 200, r.text
+        assert (r.json()["value"], r.json()["params"]["level"]) == (0.5, 15)
+        # park_coverage walked: the CLI's --distance network, over the API.
+        r = client.post(f"/api/districts/{DISTRICT_CODE}/metrics/park_coverage?distance=network",
+                        json={"params": {"radius_m": 500, "land_method": "along_streets"}})
+        assert r.status_code == 200, r.text
+        assert r.json()["metric"] == "park_walk_coverage"
+        assert r.json()["details"]["walk_share"] == pytest.approx(5400 / 7800, abs=1e-3)
+        r = client.get(f"/api/districts/{DISTRICT_CODE}/metrics/park_coverage",
+                       params={"distance": "network"})
+        assert (r.status_code, r.json()["metric"]) == (200, "park_walk_coverage")
+        r = client.get(f"/api/districts/{DISTRICT_CODE}/metrics/park_coverage")
+        assert (r.status_code, r.json()["metric"]) == (200, "park_coverage")
+        r = client.get(f"/api/districts/{DISTRICT_CODE}/metrics/charging_spacing",
+                       params={"distance": "network"})
+        assert r.status_code == 422
+        assert "distance=network applies to park_coverage" in r.text
+        r = client.get(f"/api/districts/{DISTRICT_CODE}/metrics/park_coverage",
+                       params={"distance": "crow"})
+        assert r.status_code == 422
+
+
+def test_map_toggles_walking_and_living_circle_layers(setup) -> None:
+    from tanmap.layers.runner import run_metric
+    from tanmap.layers.views import district_view
+    from tanmap.maps.build import district_map
+    from tanmap.maps.themes import THEMES
+
+    store, roads = setup
+    assert run(store, "-q", "walk", "import", str(roads), "--district", DISTRICT_CODE) == EXIT_OK
+    _add_facilities(store)
+    view = district_view(open_store(store), DISTRICT_CODE, year=2026)
+    assert {"walk_service_areas", "radius_only", "living_missing"} <= set(view.coverage)
+    # The overlays are the metrics' own layers (default rule): the radius-only land of
+    # park_walk_coverage, and B1, which misses the 15-minute facilities (see _add_facilities).
+    walked = run_metric(open_store(store), "park_walk_coverage", DISTRICT_CODE, year=2026)
+    gap = view.coverage["radius_only"].to_crs(EPSG)
+    assert gap.area.sum() == pytest.approx(walked.result.details["radius_only_m2"], abs=1e-3)
+    assert gap.area.sum() > 0
+    assert view.coverage["living_missing"]["id"].tolist() == ["B1"]
+
+    def page(lang: str) -> str:  # as the /maps page builds it (that page also needs a catalog)
+        fmap = district_map(view.district, view.layers, units=view.units,
+                            coverage=view.coverage, unit_coverage=view.unit_coverage, lang=lang)
+        return str(fmap.get_root().render())
+
+    zh, en = page("zh"), page("en")
+    for key in ("walk_service_areas", "radius_only", "living_missing"):
+        assert f'data-key="{key}"' in zh, key
+    assert "步行可达范围 Reached on foot (streets)" in zh
+    assert "仅半径覆盖（步行不可达） Radius-only land (not reached on foot)" in zh
+    assert "15分钟生活圈设施缺项住宅 Homes missing 15-minute facilities" in zh
+    assert "Radius-only land (not reached on foot) 仅半径覆盖（步行不可达）" in en
+    assert 'value="living"' in zh
+    themes = {t.key: set(t.layers) for t in THEMES}
+    assert {"walk_service_areas", "radius_only"} <= themes["coverage"]
+    assert {"living_missing", "living_circle_facility", "walk_network"} <= themes["living"]

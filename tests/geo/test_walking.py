@@ -20,6 +20,7 @@ from tanmap.geo.walking import (
     build_graph,
     insert_points,
     multi_source_distances,
+    nearest_edges,
     node_lines,
     park_access_points,
     reached_lines,
@@ -342,3 +343,41 @@ def test_end_snapped_onto_a_sloping_line_is_joined_exactly(x: float) -> None:
     assert net.snapped == 1
     rep = topology_report(net.from_node, net.to_node, net.length_m)
     assert (rep.n_components, len(net.lines), rep.dangles) == (1, 3, 3)
+
+
+# --- the bulk nearest-edge join against brute force -------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(segments, st.lists(st.tuples(st.integers(-40, 60).map(lambda k: k * 25.0),
+                                    st.integers(-40, 60).map(lambda k: k * 25.0),
+                                    st.sampled_from([0.0, 3.0, 30.0])),
+                          min_size=1, max_size=25),
+       st.sampled_from([1.0, 30.0]), st.sampled_from([1, 2]))
+def test_bulk_nearest_edge_is_the_brute_force_one(segs, feats, search_m, workers) -> None:
+    lines = np.array([LineString([(a, b), (c, d)]) for a, b, c, d in segs], dtype=object)
+    # Points and squares, some far beyond every window (the per-feature fallback), one empty.
+    geoms = np.array([Point(x, y) if s == 0 else box(x, y, x + s, y + s) for x, y, s in feats]
+                     + [Point()], dtype=object)
+    got = nearest_edges(geoms, shapely.STRtree(lines), lines, search_m=search_m)
+    for i, g in enumerate(geoms[:-1]):
+        d = shapely.distance(g, lines)
+        assert got[i] == int(np.flatnonzero(d == d.min())[0]), i  # lowest index of the nearest
+    assert got[-1] == -1
+    at = attach(geoms, lines, shapely.length(lines), workers=workers)
+    assert at.edge.tolist() == got.tolist()
+    assert np.isinf(at.gap_m[-1])
+
+
+def test_attach_on_two_threads_is_bit_identical_to_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tanmap.geo.walking as walking
+
+    rng = np.random.default_rng(3)
+    lines = shapely.linestrings(rng.uniform(0, 10_000, (400, 2, 2)))
+    x, y = rng.uniform(0, 10_000, (2, 3000))
+    homes = shapely.box(x, y, x + 9, y + 9)
+    monkeypatch.setattr(walking, "ATTACH_TILE_FEATURES", 200)  # several tiles on this input
+    assert len(walking.spatial_tiles(homes, min_features=200)) > 5
+    one = attach(homes, lines, shapely.length(lines), workers=1)
+    two = attach(homes, lines, shapely.length(lines), workers=2)
+    for a, b in ((one.edge, two.edge), (one.offset_m, two.offset_m), (one.gap_m, two.gap_m)):
+        assert np.array_equal(a, b)
+    assert (one.edge >= 0).all()

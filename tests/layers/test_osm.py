@@ -494,6 +494,8 @@ def _demo_extract() -> Path:
 
 def test_demo_district_is_built_from_osm_only_and_audited(tmp_path: Path) -> None:
     from tanmap.layers.audit import audit_district
+    from tanmap.layers.card.card_text import note_text
+    from tanmap.layers.catalog import load_catalog
 
     extract_path = _demo_extract()
     s = open_store(tmp_path / "demo.gpkg", create=True)
@@ -509,6 +511,17 @@ def test_demo_district_is_built_from_osm_only_and_audited(tmp_path: Path) -> Non
     rows = {r.target_id: r for r in card.rows}
     assert rows["246091-G01"].status.value in {"met", "not_met"}  # measured, not no_data
     assert rows["246091-V02"].status.value == "no_data"  # no socket tags: unknown, not 0
+    # Both figures on the card: the walking companion row beside the radius target (issue 11).
+    walk = rows["246091-G01-walk"]
+    assert (walk.metric, walk.companion_of) == ("park_walk_coverage", "246091-G01")
+    assert walk.details["radius_share"] == pytest.approx(rows["246091-G01"].measured)
+    assert walk.measured is not None
+    assert 0 <= walk.measured <= walk.details["radius_share"] + 1e-9
+    assert walk.details["access_points"] > 0
+    assert walk.details["buildings"] > 0
+    assert "直线半径口径" in note_text(walk)
+    assert "radius-only gap" in note_text(walk, "en")
+    assert sum(card.counts.values()) == len(load_catalog(OSM_DEMO_CODE).targets)
 
 
 # --------------------------------------------------------------------------- broken objects

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from tanmap.api.deps import Adcode, get_store
 from tanmap.api.models import MetricInfo, MetricRequest
+from tanmap.geo.errors import MetricParameterError
 from tanmap.geo.metric import params_to_dict
 from tanmap.geo.registry import METRICS, get_metric
 from tanmap.layers.runner import run_metric
@@ -19,6 +20,18 @@ __all__ = ["router"]
 router = APIRouter(tags=["metrics 指标"])
 
 MetricName = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$", description="指标名称 metric name")]
+Distance = Annotated[Literal["straight", "network"], Query(
+    description="park_coverage: straight radius 直线半径 (default) or walked on the walk_network "
+                "步行网络 (= park_walk_coverage)")]
+
+
+def _walked(name: str, distance: str) -> str:
+    """Return the metric to run: ``park_coverage`` walked is ``park_walk_coverage``."""
+    if distance == "straight":
+        return name
+    if name not in ("park_coverage", "park_walk_coverage"):
+        raise MetricParameterError(f"distance=network applies to park_coverage, not {name!r}")
+    return "park_walk_coverage"
 
 
 def _defaults(params_type: type) -> dict[str, Any]:
@@ -44,8 +57,10 @@ def get_metric_result(
     name: MetricName,
     store: Annotated[Store, Depends(get_store)],
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    distance: Distance = "straight",
 ) -> dict[str, Any]:
     """Run metric ``name`` with its default parameters; every parameter used is in the answer."""
+    name = _walked(name, distance)
     get_metric(name)
     store.district(adcode)
     return run_metric(store, name, adcode, year=year).to_dict()
@@ -57,8 +72,10 @@ def post_metric(
     name: MetricName,
     body: MetricRequest,
     store: Annotated[Store, Depends(get_store)],
+    distance: Distance = "straight",
 ) -> dict[str, Any]:
     """Run metric ``name`` with the given parameters, audit year and planning horizon."""
+    name = _walked(name, distance)
     get_metric(name)
     store.district(adcode)
     return run_metric(store, name, adcode, body.params, year=body.year,

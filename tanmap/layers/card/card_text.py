@@ -645,11 +645,7 @@ def planned_sites_text(row: AuditRow, lang: str = "zh") -> str:
         return f"{head}：达标单元 {figures}" if zh else f"{head}: units meeting the rule {figures}"
 
     def pct(v: Any) -> str:
-        share = float(v)
-        digits = 1
-        while share < 1 and round(share * 100, digits) >= 100 and digits < 6:
-            digits += 1
-        return f"{share * 100:.{digits}f}%"
+        return format_share(float(v), lang)
 
     radius = f"{float(info['radius_m']):g}"
     what = _DEMAND_TEXT.get(str(info.get("demand")), _DEMAND_TEXT["land"])
@@ -681,6 +677,25 @@ def _source_note(row: AuditRow, lang: str) -> str:
                     f"{bound} kWh/kWp")
         return f"辐照来源：{d['irradiation_source']}；晴空上限 {bound} kWh/kWp"
     return ""
+
+
+def _walk_note(row: AuditRow, lang: str) -> str:
+    """Return a walking companion row's comparison: both figures and the radius-only gap."""
+    d = row.details
+    if row.companion_of is None or d.get("walk_share") is None:
+        return ""
+    walk, radius = float(d["walk_share"]), float(d.get("radius_share") or 0.0)
+    gap_m2 = float(round(float(d.get("radius_only_m2") or 0.0)))  # whole m²: no rounding dust
+    points = (radius - walk) * 100
+    if lang == "en":
+        return (f"beside {row.companion_of}: straight radius {format_value(radius, 'share', 'en')}"
+                f", walked {format_value(walk, 'share', 'en')}; radius-only gap "
+                f"{format_value(gap_m2, 'm2', 'en')} of residential land ({points:.1f} points) "
+                "that the radius counts but no walk reaches; shown for comparison, not counted "
+                "in the summary")
+    return (f"对照 {row.companion_of}：直线半径口径 {format_value(radius, 'share')}，步行口径 "
+            f"{format_value(walk, 'share')}；半径覆盖而步行不可达的居住用地 "
+            f"{format_value(gap_m2, 'm2')}（相差 {points:.1f} 个百分点）；对照行，不计入汇总")
 
 
 def note_text(row: AuditRow, lang: str = "zh") -> str:
@@ -716,6 +731,9 @@ def note_text(row: AuditRow, lang: str = "zh") -> str:
     source = _source_note(row, lang)
     if source:
         bits.append(source)
+    walk = _walk_note(row, lang)
+    if walk:
+        bits.append(walk)
     if row.error:
         bits.append(f"Could not compute: {row.error}" if lang == "en"
                     else "无法计算：参数或数据有误（详情见 JSON 报告）")

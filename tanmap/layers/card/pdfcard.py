@@ -372,7 +372,7 @@ def write_pdf_card(
     pdf.cell(0, 7, _t("summary", lang), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
     counts = card.counts
-    within = sum(r.within_error_bound for r in card.rows)
+    within = sum(r.within_error_bound for r in card.rows if r.companion_of is None)
     summary = "  ·  ".join(f"{Status(k).label(lang)} {n}" for k, n in counts.items())
     if within:
         summary += f"  ({lab('within_bound')} {within})" if lang == "en" else \

@@ -67,7 +67,7 @@ def _heading(card: AuditCard, lang: str) -> str:
 
 def _summary(card: AuditCard, lang: str) -> str:
     text = " · ".join(f"{Status(k).label(lang)} {n}" for k, n in card.counts.items())
-    within = sum(r.within_error_bound for r in card.rows)
+    within = sum(r.within_error_bound for r in card.rows if r.companion_of is None)
     if within:
         text += (f" ({label('within_bound', lang)} {within})" if lang == "en"
                  else f"（{label('within_bound', lang)} {within}）")
