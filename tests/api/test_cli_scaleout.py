@@ -74,7 +74,8 @@ def test_audit_districts_file(store: GeoPackageStore, catalog_dir: Path, tmp_pat
     assert main([*base, "--districts", str(listing), "--out", str(tmp_path / "many")]) == 0
     assert main([*base, ADCODE, "--out", str(tmp_path / "one")]) == 0
     out = capsys.readouterr().out
-    assert f"({ADCODE}) 2024" in out and f"({NEIGHBOUR}) 2024" in out
+    assert f"({ADCODE}) 2024" in out
+    assert f"({NEIGHBOUR}) 2024" in out
     name = f"audit_{ADCODE}_2024_en.json"
     many = json.loads((tmp_path / "many" / name).read_text(encoding="utf-8"))
     one = json.loads((tmp_path / "one" / name).read_text(encoding="utf-8"))
