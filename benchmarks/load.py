@@ -157,6 +157,19 @@ def start_server(store: str, port: int, token: str) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not answer within 60 s")
 
 
+def stop_server(server: subprocess.Popen[bytes], grace_s: float) -> str:
+    """Stop the server; return how (the store is checked only once it is down)."""
+    started = time.perf_counter()
+    server.terminate()
+    try:
+        server.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
+        return f"killed after {grace_s:.0f} s (requests still running)"
+    return f"stopped in {time.perf_counter() - started:.1f} s"
+
+
 def check_store(store_url: str, stats: Stats, before: dict[str, int],
                 bounds: tuple[float, float, float, float]) -> list[str]:
     """Return the problems found in the store after the run (empty: consistent)."""
@@ -260,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
+    parser.add_argument("--grace", type=float, default=300.0,
+                        help="seconds the server may take to finish requests still running "
+                             "(those the clients gave up on) before it is killed")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -280,8 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                                       bounds, args.timeout))  # type: ignore[arg-type]
             wall = time.perf_counter() - started
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop = stop_server(server, args.grace)
         problems = check_store(store_url, stats, before, bounds)  # type: ignore[arg-type]
 
     print(f"store {args.store or 'demo GeoPackage'}; {args.clients} clients x "
@@ -305,11 +320,11 @@ def main(argv: list[str] | None = None) -> int:
         report["classes"][cls] = {"requests": len(values), "p50_ms": p50, "p95_ms": p95,
                                   "p99_ms": p99, "outcomes": counts}
     acked = {k: sum(1 for a in stats.acked if a[0] == k) for k in WRITE_KINDS}
-    print(f"writes acknowledged {acked}, unanswered {stats.unknown or 0}")
+    print(f"writes acknowledged {acked}, unanswered {stats.unknown or 0}; server {stop}")
     print("consistency: " + ("versions, counts and checksums agree with the acknowledged "
                              "writes" if not problems else "; ".join(problems)))
     report.update({"acked": acked, "unknown": stats.unknown, "problems": problems,
-                   "five_xx": five_xx, "wall_s": wall})
+                   "five_xx": five_xx, "wall_s": wall, "server_stop": stop})
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")

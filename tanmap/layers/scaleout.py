@@ -38,7 +38,7 @@ from tanmap.geo.halo_tiles import (
     park_tiles,
     reduce_park_tiles,
 )
-from tanmap.geo.metric import MetricResult, params_to_dict
+from tanmap.geo.metric import MetricResult, params_from_mapping, params_to_dict
 from tanmap.layers.partitions import GeoParquetPartitions, is_partitions
 from tanmap.layers.runner import (
     PreparedMetric,
@@ -185,19 +185,36 @@ def _compute_task(prepared: PreparedMetric, keep_layers: bool) -> RunOutcome:
     return dataclasses.replace(outcome, result=dataclasses.replace(outcome.result, layers={}))
 
 
-def _n_buildings(prepared: PreparedMetric) -> int:
-    frame = prepared.frames.get("building")
-    return 0 if frame is None else len(frame)
+def _tileable(name: str, params: Any) -> bool:
+    return (name == "park_coverage" and not params.include_pocket_gardens
+            and params.building_test in TILED_BUILDING_TESTS)
 
 
-def _tileable(prepared: PreparedMetric) -> bool:
-    p = prepared.params
-    return (prepared.name == "park_coverage" and not prepared.missing
-            and not p.include_pocket_gardens and p.building_test in TILED_BUILDING_TESTS)
+def _districts_to_tile(source: Any, name: str, districts: Sequence[str],
+                       params: Mapping[str, Any] | None, tile_above: int) -> set[str]:
+    """Return the districts whose own buildings exceed ``tile_above`` (from version records)."""
+    from tanmap.geo.registry import METRICS
+
+    if name not in METRICS:
+        return set()  # the prepare task raises the registry's own error
+    try:
+        p = params_from_mapping(METRICS[name].params, params)
+    except (TypeError, ValueError):
+        return set()  # likewise, with the parameter's message
+    if not _tileable(name, p):
+        return set()
+    out = set()
+    for d in districts:
+        version = source.version("building", d)
+        if version is not None and version.n_features > tile_above:
+            out.add(d)
+    return out
 
 
 def _tiles_task(prepared: PreparedMetric, tile_m: float) -> list[ParkTile]:
     p, frames = prepared.params, prepared.frames
+    if prepared.missing:
+        return []  # 数据不足: _reduce_task answers as the untiled path does
     return park_tiles(frames["residential_land"], frames["park"], rule=p.coverage_rule(),
                       tile_m=tile_m, buildings=frames.get("building"),
                       district=prepared.context.district, radius_m=p.radius_m,
@@ -205,6 +222,8 @@ def _tiles_task(prepared: PreparedMetric, tile_m: float) -> list[ParkTile]:
 
 
 def _reduce_task(prepared: PreparedMetric, results: list[ParkTileResult]) -> RunOutcome:
+    if prepared.missing:
+        return _compute_task(prepared, keep_layers=False)
     return _tiled_outcome(prepared, results)
 
 
@@ -253,7 +272,7 @@ def tiled_park_coverage(prepared: PreparedMetric, tile_m: float = DEFAULT_TILE_M
     ValueError
         If the metric is not ``park_coverage`` or uses pocket gardens or the entrance test.
     """
-    if not _tileable(prepared):
+    if prepared.missing or not _tileable(prepared.name, prepared.params):
         raise ValueError("the tiled path runs park_coverage without pocket gardens and with "
                          f"the building test {list(TILED_BUILDING_TESTS)}; "
                          f"got {prepared.name!r}")
@@ -289,8 +308,9 @@ def metric_many(
     districts
         District codes (:func:`resolve_districts`).
     tile_above
-        Districts with more buildings than this run ``park_coverage`` in tiles of ``tile_m``
-        with a halo (one task per tile); None never tiles.
+        Districts with more buildings of their own than this (their ``building`` layer's
+        feature count) run ``park_coverage`` in tiles of ``tile_m`` with a halo (one task per
+        tile); None never tiles.
     tile_m
         Tile side (m).
     keep_layers
@@ -304,30 +324,32 @@ def metric_many(
     """
     loc = str(location)
     gather: Any = client.gather  # distributed is untyped
-    prepared = {d: client.submit(_prepare_task, loc, name, d, dict(params or {}), year,
-                                 include_planned_until, planning_epsg, pure=False)
-                for d in districts}
-    futures = {}
-    tiled: list[str] = []
-    if tile_above is None:
-        for d in districts:
-            futures[d] = client.submit(_compute_task, prepared[d], keep_layers, pure=False)
-    else:
-        sizes = dict(zip(districts, gather(
-            [client.submit(_n_buildings, prepared[d]) for d in districts]), strict=True))
-        ok = dict(zip(districts, gather(
-            [client.submit(_tileable, prepared[d]) for d in districts]), strict=True))
-        for d in districts:
-            if sizes[d] > tile_above and ok[d]:
-                tiled.append(d)
-                tiles_f = client.submit(_tiles_task, prepared[d], tile_m)
-                n_tiles = client.submit(len, tiles_f).result()
-                parts = [client.submit(park_tile, client.submit(_item, tiles_f, i))
-                         for i in range(n_tiles)]
-                futures[d] = client.submit(_reduce_task, prepared[d], parts)
-            else:
-                futures[d] = client.submit(_compute_task, prepared[d], keep_layers)
-    outcomes: list[RunOutcome] = gather([futures[d] for d in districts])
+    tiled = set() if tile_above is None else _districts_to_tile(
+        open_source(loc), name, districts, params, tile_above)
+    futures = []
+    rank = len(districts)
+    for i, d in enumerate(districts):
+        # Priorities: a district's compute (and tiles) outrank every prepare still queued, so a
+        # worker finishes a district before loading the next; no client reference is kept to
+        # the prepared inputs, so Dask frees them as soon as their last dependent is done.
+        prepared = client.submit(_prepare_task, loc, name, d, dict(params or {}), year,
+                                 include_planned_until, planning_epsg, pure=False,
+                                 priority=-i)
+        if d in tiled:
+            tiles_f = client.submit(_tiles_task, prepared, tile_m, pure=False,
+                                    priority=rank - i)
+            n_tiles = int(client.submit(len, tiles_f, pure=False, priority=rank).result())
+            parts = [client.submit(park_tile, client.submit(_item, tiles_f, k, pure=False,
+                                                            priority=rank - i),
+                                   pure=False, priority=rank - i)
+                     for k in range(n_tiles)]
+            futures.append(client.submit(_reduce_task, prepared, parts, pure=False,
+                                         priority=rank - i))
+        else:
+            futures.append(client.submit(_compute_task, prepared, keep_layers, pure=False,
+                                         priority=rank - i))
+        del prepared
+    outcomes: list[RunOutcome] = gather(futures)
     return outcomes
 
 
