@@ -249,3 +249,21 @@ def test_audit_many_equals_audit_district(tmp_path: Path) -> None:
         single = audit_district(store, code, year=YEAR)
         assert [r.to_dict() for r in card.rows] == [r.to_dict() for r in single.rows]
         assert [u.to_dict() for u in card.unit_rows] == [u.to_dict() for u in single.unit_rows]
+
+
+def test_partitions_refuse_bad_input(province: tuple[Path, Path], tmp_path: Path) -> None:
+    from tanmap.geo.errors import UnknownDistrictError
+
+    with pytest.raises(FileNotFoundError, match="not a partitioned dataset"):
+        GeoParquetPartitions(tmp_path)
+    parts = GeoParquetPartitions(f"parquet:{province[1]}")
+    with pytest.raises(UnknownDistrictError, match="999999"):
+        parts.district("999999")
+    twice = parts.districts().iloc[[0, 0]]
+    with pytest.raises(ValueError, match="repeated adcode"):
+        write_districts(tmp_path, twice)
+    assert parts.read("park", district="999999").empty
+    # Workers get the location, not the cached tables.
+    import pickle
+
+    assert pickle.loads(pickle.dumps(parts)).root == parts.root
