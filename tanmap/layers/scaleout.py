@@ -148,7 +148,7 @@ def cluster_client(
     ----------
     scheduler
         ``tcp://host:8786`` of a running scheduler; None starts a ``LocalCluster`` on 127.0.0.1
-        (no dashboard) and closes it afterwards.
+        (its dashboard on a free local port) and closes it afterwards.
     workers, threads_per_worker, processes, memory_limit
         The local cluster's shape (ignored with ``scheduler``). The kernels release the GIL,
         but one thread per worker keeps a worker's memory to one district at a time.
@@ -163,9 +163,12 @@ def cluster_client(
             yield client
         return
     # Worker processes listen on 127.0.0.1 only; threads in this process talk in-process.
+    # The dashboard takes any free local port: the default 8787 may be another cluster's, and
+    # distributed then warns (an error under the tests' filterwarnings).
     where = {"host": "127.0.0.1"} if processes else {}
     with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
-                      processes=processes, memory_limit=memory_limit, dashboard_address=None,
+                      processes=processes, memory_limit=memory_limit,
+                      dashboard_address="127.0.0.1:0",
                       **where) as cluster, Client(cluster) as client:
         yield client
 

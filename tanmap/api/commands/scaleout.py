@@ -80,7 +80,7 @@ def run_metric_many(args: argparse.Namespace, params: dict[str, Any]) -> int:
         echo(args, json.dumps([o.to_dict() for o in outcomes], ensure_ascii=False, indent=2))
         return EXIT_OK
     en = args.lang == "en"
-    rows = [(o.district, "" if o.result.value is None else f"{o.result.value:.4f}",
+    rows = [(o.district, "" if o.result.value is None else f"{o.result.value:.6g}",
              o.result.unit, ", ".join(o.result.missing)) for o in outcomes]
     header = (("district", "value", "unit", "missing") if en
               else ("区县", "数值", "单位", "缺少数据"))
