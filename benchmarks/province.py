@@ -247,6 +247,14 @@ def main() -> None:
               f"{peaks:>16}  {run['machine_parallelism']:>19.2f}x")
     print("machine 2-core ratio: two pinned busy loops vs one, measured just before the run "
           "(2.00x on an idle 2-core machine; the best a 2-worker run can show then)")
+    for run in runs[1:]:
+        # Work is what scale-out must not add to: with W workers each on its own idle core,
+        # wall time = total worker CPU time / W (plus waiting on I/O, which these runs show
+        # to be small: CPU s per district equal across runs).
+        ideal = runs[0]["cpu_s"] / (run["cpu_s"] / run["workers"])
+        print(f"{run['workers']} workers: worker CPU {run['cpu_s']:.0f} s vs "
+              f"{runs[0]['cpu_s']:.0f} s on 1 worker; on idle cores the speed-up would be "
+              f"{ideal:.2f}x (CPU-time bound; measured wall-clock {base / run['seconds']:.2f}x)")
     print(f"one process, {len(sample)} sample districts: {single_s:.2f} s per district; "
           f"same figures as every cluster run: {agree}")
     total_cov = sum(o.result.details["extra_buildings_covered"] for o in runs[0]["outcomes"])
