@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STORE  ?= var/tanmap.gpkg
 
-.PHONY: setup run demo-data test test-fast browser pdf-tools postgis bench bench-scaling bench-walk lint clean
+.PHONY: setup run demo-data test test-fast browser pdf-tools postgis bench bench-scaling bench-walk bench-province bench-load lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,20 @@ bench: setup
 ## Walking reach on a synthetic city (200k street edges, 1M buildings, 10k parks) vs networkx
 bench-walk: setup
 	$(PY) benchmarks/walk.py
+
+## Scale-out on Dask: park coverage of a synthetic province (200 districts, 20.75M buildings,
+## GeoParquet partitions cached in var/bench/province) on 1 and 2 workers
+bench-province: setup
+	$(PY) benchmarks/province.py --json benchmarks/results/province.json
+
+## Load test: CLIENTS concurrent clients for DURATION s against LOAD_STORE (default: a fresh demo
+## GeoPackage; a postgresql:// URL works too), then the version/checksum check
+CLIENTS ?= 50
+DURATION ?= 60
+LOAD_STORE ?=
+bench-load: setup
+	$(PY) benchmarks/load.py --clients $(CLIENTS) --duration $(DURATION) \
+		$(if $(LOAD_STORE),--store $(LOAD_STORE)) --json benchmarks/results/load.json
 
 ## tanmap alone on 1M and 4M buildings: the time ratio (near-linear scaling)
 bench-scaling: setup

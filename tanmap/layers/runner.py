@@ -34,11 +34,14 @@ if TYPE_CHECKING:
 __all__ = [
     "INDICATOR_METRIC",
     "UNIT_KINDS",
+    "PreparedMetric",
     "ReadCache",
     "RunOutcome",
+    "compute_prepared",
     "current_year",
     "district_planning_epsg",
     "jsonable",
+    "prepare_metric",
     "run_metric",
 ]
 
@@ -310,6 +313,34 @@ def run_metric(
 
     中文：在项目库上计算某区县的指标。
 
+    ``compute_prepared(prepare_metric(...))``: see :func:`prepare_metric` for how the inputs are
+    loaded and for the parameters and errors.
+    """
+    return compute_prepared(prepare_metric(
+        store, name, district, params, year=year, include_planned_until=include_planned_until,
+        planning_epsg=planning_epsg, metrics=metrics,
+    ))
+
+
+def prepare_metric(
+    store: Store,
+    name: str,
+    district: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    year: int | None = None,
+    include_planned_until: int | None = None,
+    planning_epsg: int | None = None,
+    metrics: Mapping[str, MetricDef] | None = None,
+) -> PreparedMetric:
+    """Load everything metric ``name`` needs for ``district``: the I/O half of :func:`run_metric`.
+
+    中文：读取某区县指标计算所需的全部输入（图层、参数、上下文）。
+
+    The result is plain data (frames in the planning CRS, the parameter object, the context and
+    the lineage): :func:`compute_prepared` turns it into the :class:`RunOutcome` without touching
+    the store, so it can be shipped to another process or machine (``tanmap.layers.scaleout``).
+
     Each input layer (``MetricDef.required_inputs(params)`` plus the optional inputs) is read
     for the district, plus the features of other districts within ``MetricDef.margin_m`` of its
     boundary (a park across the border still serves residents inside); it is filtered "as of"
@@ -417,16 +448,67 @@ def run_metric(
             units[kind] = store.read(kind, district=district).to_crs(epsg)
             unit_lineage.append(_lineage_entry(version))
 
+    return PreparedMetric(
+        name=name, mdef=mdef, params=p, frames=frames, context=MetricContext(
+            adcode=district, district=district_m.iloc[0], planning_epsg=epsg,
+            audit_year=year, units=units, land_cover_areas=land_cover,
+        ), lineage=lineage, unit_lineage=unit_lineage, missing=tuple(missing),
+        include_planned_until=include_planned_until,
+    )
+
+
+@dataclass(frozen=True)
+class PreparedMetric:
+    """The inputs of one metric run, loaded and ready: plain data a worker can receive.
+
+    中文：已读取的指标计算输入（可发送到其他进程或计算节点）。
+
+    Parameters
+    ----------
+    name
+        The metric's name in the registry it was looked up in.
+    mdef
+        The metric definition (its ``compute`` is a module-level function, so it pickles).
+    params
+        The metric's parameter object.
+    frames
+        Input layers by kind, in the planning CRS, filtered as of the audit year.
+    context
+        District, planning CRS, audit year and unit layers.
+    lineage, unit_lineage
+        Input layer versions read (unit layers apart: they count only with a per-unit table).
+    missing
+        Required layers never loaded for the district (the result will be 数据不足).
+    include_planned_until
+        The scenario year, or None.
+    """
+
+    name: str
+    mdef: MetricDef
+    params: Any
+    frames: Mapping[str, gpd.GeoDataFrame]
+    context: MetricContext
+    lineage: list[dict[str, Any]] = field(default_factory=list)
+    unit_lineage: list[dict[str, Any]] = field(default_factory=list)
+    missing: tuple[str, ...] = ()
+    include_planned_until: int | None = None
+
+
+def compute_prepared(prepared: PreparedMetric) -> RunOutcome:
+    """Compute a prepared metric: the pure half of :func:`run_metric` (no store, no I/O).
+
+    中文：由已读取的输入计算指标（纯计算，不访问项目库）。
+    """
+    mdef, p, frames, context = (prepared.mdef, prepared.params, prepared.frames,
+                                prepared.context)
+    name, missing, lineage = prepared.name, list(prepared.missing), list(prepared.lineage)
+    unit_lineage = prepared.unit_lineage
     if missing:
         result = MetricResult(
             name=name, value=None, unit=mdef.unit, params=params_to_dict(p),
             missing=tuple(missing),
         )
     else:
-        context = MetricContext(
-            adcode=district, district=district_m.iloc[0], planning_epsg=epsg,
-            audit_year=year, units=units, land_cover_areas=land_cover,
-        )
         result = mdef.compute(frames, p, context)
         if result.rule is None:
             # Metrics without a named standard are defined by tanmap's own code: its version is
@@ -435,8 +517,9 @@ def run_metric(
         if result.per_unit is not None:
             lineage.extend(e for e in unit_lineage if e["kind"] not in frames)
     return RunOutcome(
-        result=result, lineage=lineage, district=district, year=year,
-        include_planned_until=include_planned_until, planning_epsg=epsg,
+        result=result, lineage=lineage, district=context.adcode, year=context.audit_year,
+        include_planned_until=prepared.include_planned_until,
+        planning_epsg=context.planning_epsg,
         metric_zh=mdef.zh, metric_en=mdef.en,
     )
 

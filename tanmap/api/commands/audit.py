@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_OK, EXIT_USAGE, Progress, echo, fail, store_from_args
+from tanmap.api.commands.scaleout import add_cluster_arguments, run_audit_many
 from tanmap.geo.audit import Status
 from tanmap.layers.audit import (
     DEFAULT_SCENARIO_YEARS,
@@ -35,7 +36,8 @@ def register(subparsers: Any) -> None:
                     "JSON, and on request a printable PDF with a map per spatial target "
                     "(Chinese by default; --lang en for English).",
     )
-    p.add_argument("adcode", metavar="ADCODE", help="district code, e.g. 120101")
+    p.add_argument("adcode", metavar="ADCODE", nargs="?",
+                   help="district code, e.g. 120101 (or --districts for many)")
     p.add_argument("--year", type=int, metavar="YEAR",
                    help="audit year (评估年份) [default: this year]")
     p.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
@@ -58,6 +60,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--catalog-dir", type=Path, metavar="DIR",
                    help="folder holding <ADCODE>.yaml plan-target catalogs "
                         "[default: the bundled catalogs of the seed plans]")
+    add_cluster_arguments(p)
     p.set_defaults(func=run_audit)
 
 
@@ -113,6 +116,12 @@ def run_audit(args: argparse.Namespace) -> int:
         years = parse_years(args.scenario_years) if args.scenario else []
     except ValueError as err:
         return fail(str(err), EXIT_USAGE)
+    if (args.adcode is None) == (args.districts is None):
+        return fail("give one district ADCODE or --districts ALL|FILE|LIST", EXIT_USAGE)
+    if args.districts is not None:
+        if years:
+            return fail("--scenario runs one district at a time; drop --districts", EXIT_USAGE)
+        return run_audit_many(args, formats)
     store = store_from_args(args)
     catalog = load_catalog(args.adcode, directory=args.catalog_dir)
     if args.rule_file is not None:

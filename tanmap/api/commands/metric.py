@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_OK, EXIT_USAGE, echo, fail, format_table, store_from_args
+from tanmap.api.commands.scaleout import add_cluster_arguments, run_metric_many
 from tanmap.api.humanize import format_quantity, format_value_for_key
 from tanmap.geo.registry import METRICS
 from tanmap.geo.rules import BUILTIN_RULES, CoverageRule, get_rule
@@ -68,6 +69,7 @@ def register(subparsers: Any) -> None:
                         "the land-cover raster (土地覆盖来源; default auto: the vector layer when "
                         "it has features, else the raster; = --param land_cover_source=...)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    add_cluster_arguments(p, tiles=True)
     p.set_defaults(func=run_metric_command)
 
     rules = subparsers.add_parser(
@@ -220,9 +222,9 @@ def run_metric_command(args: argparse.Namespace) -> int:
     if args.list_metrics:
         echo(args, metric_table(args.lang, width=shutil.get_terminal_size().columns))
         return EXIT_OK
-    if not args.name or not args.district:
-        return fail("give a metric NAME and --district ADCODE, or --list to see the metrics",
-                    EXIT_USAGE)
+    if not args.name or (args.district is None) == (args.districts is None):
+        return fail("give a metric NAME and --district ADCODE (or --districts ALL|FILE|LIST), "
+                    "or --list to see the metrics", EXIT_USAGE)
     if args.distance == "network":
         if args.name not in ("park_coverage", "park_walk_coverage"):
             return fail(f"--distance network applies to park_coverage, not {args.name!r}",
@@ -249,6 +251,8 @@ def run_metric_command(args: argparse.Namespace) -> int:
         if "rule" in params:
             return fail("give --rule-file or --param rule=..., not both", EXIT_USAGE)
         params["rule"] = load_rule_file(args.rule_file)
+    if args.districts is not None:
+        return run_metric_many(args, params)
     outcome = run_metric(
         store_from_args(args), args.name, args.district, params, year=args.year,
         include_planned_until=args.planned_until, planning_epsg=args.epsg,
