@@ -64,6 +64,8 @@ LOAD_STORE ?=
 bench-load: setup
 	$(PY) benchmarks/load.py --clients $(CLIENTS) --duration $(DURATION) \
 		$(if $(LOAD_STORE),--store $(LOAD_STORE)) --json benchmarks/results/load.json
+	$(PY) benchmarks/load.py --clients $(CLIENTS) --duration $(DURATION) --postgis \
+		--json benchmarks/results/load-postgis.json
 
 ## tanmap alone on 1M and 4M buildings: the time ratio (near-linear scaling)
 bench-scaling: setup

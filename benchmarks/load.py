@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import re
 import secrets
 import socket
 import subprocess
@@ -37,10 +39,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
+
+from tanmap.layers.postgis_store import redact_url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DISTRICT = "120101"
 WRITE_KINDS = ("recycling_point", "charging_station")
@@ -136,6 +143,22 @@ def demo_store(folder: Path) -> str:
     path = folder / "load.gpkg"
     load_demo(open_store(path, create=True), [DISTRICT])
     return str(path)
+
+
+@contextlib.contextmanager
+def postgis_demo_store() -> Iterator[str]:
+    """Yield the URL of a throwaway PostGIS cluster (benchmarks/postgis.py) with the demo."""
+    from postgis import postgis_server  # benchmarks/ is on sys.path when run as a script
+
+    from tanmap.layers.demo import load_demo
+    from tanmap.layers.store import open_store
+
+    with postgis_server() as (conninfo, _):
+        port = re.search(r"port=(\d+)", conninfo)
+        assert port is not None
+        url = f"postgresql://postgres@127.0.0.1:{port.group(1)}/postgres"
+        load_demo(open_store(url, create=True), [DISTRICT])
+        yield url
 
 
 def start_server(store: str, port: int, token: str) -> subprocess.Popen[bytes]:
@@ -270,6 +293,9 @@ async def drive(port: int, clients: int, duration_s: float, token: str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", help="store URL or path [default: a fresh demo GeoPackage]")
+    parser.add_argument("--postgis", action="store_true",
+                        help="run against a throwaway PostGIS cluster holding the demo district "
+                             "(installed from Debian packages if missing)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
@@ -281,8 +307,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from tanmap.layers.store import open_store
 
-    with tempfile.TemporaryDirectory(prefix="tanmap-load-") as tmp:
-        store_url = args.store or demo_store(Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="tanmap-load-") as tmp, \
+            contextlib.ExitStack() as stack:
+        if args.postgis:
+            store_url = stack.enter_context(postgis_demo_store())
+            args.store = redact_url(store_url) + " (throwaway PostGIS, fsync off)"
+        else:
+            store_url = args.store or demo_store(Path(tmp))
         store = open_store(store_url)
         row = store.district(DISTRICT)
         bounds = tuple(float(v) for v in row.geometry.bounds)
