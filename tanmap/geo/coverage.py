@@ -64,6 +64,7 @@ __all__ = [
     "FacilityCoverage",
     "FacilityCoverageParams",
     "ParkCoverageParams",
+    "area_type_shares",
     "covered_area",
     "covered_mask",
     "facility_coverage",
@@ -1386,6 +1387,41 @@ class CoverageReport:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+def area_type_shares(
+    land_m2: np.ndarray, covered_m2: np.ndarray, area_types: np.ndarray, rule: Any,
+    area_type: str,
+) -> tuple[float | None, pd.DataFrame, float | None]:
+    """Return (overall share, per-area-type table, headline share) of covered residential land.
+
+    中文：按片区类型（新区/旧区等）汇总居住用地覆盖率。
+
+    The table has one row for ``overall`` and one per area type (``residential_m2``,
+    ``covered_m2``, ``share``, the rule's ``threshold`` and whether it is ``met``); the headline
+    is the overall share, or the share of ``area_type`` when one is named. Used by park coverage
+    and by its tiled run (:mod:`tanmap.geo.halo_tiles`), so both sum the same way.
+    """
+    n = len(land_m2)
+    total_m2, cov_total = float(land_m2.sum()), float(covered_m2.sum())
+    share = cov_total / total_m2 if total_m2 > 0 else None
+    rows = []
+    for kind in ["overall", *sorted(set(area_types.tolist()))]:
+        sel = np.ones(n, bool) if kind == "overall" else area_types == kind
+        res_k, cov_k = float(land_m2[sel].sum()), float(covered_m2[sel].sum())
+        share_k = cov_k / res_k if res_k > 0 else None
+        thr = rule.thresholds.get(kind)
+        rows.append({
+            "area_type": kind, "residential_m2": res_k, "covered_m2": cov_k, "share": share_k,
+            "threshold": None if thr is None else str(thr),
+            "met": None if thr is None or share_k is None else thr.met(share_k),
+        })
+    by_area_type = pd.DataFrame(rows)
+    if area_type == "overall":
+        return share, by_area_type, share
+    match = by_area_type.loc[by_area_type["area_type"] == area_type, "share"]
+    return share, by_area_type, (None if match.empty or pd.isna(match.iloc[0])
+                                 else float(match.iloc[0]))
+
+
 def _park_radii(
     parks: gpd.GeoDataFrame, rule: CoverageRule, area_type: str | None, radius_m: float | None
 ) -> np.ndarray:
@@ -1528,25 +1564,8 @@ def park_coverage(
         marginal += marginal_area(sub, parks, radii, tolerance_m=tolerance_m)
 
     total_m2, cov_total = float(land_m2.sum()), float(covered_m2.sum())
-    share = cov_total / total_m2 if total_m2 > 0 else None
-
-    rows = []
-    for kind in ["overall", *sorted(set(area_types.tolist()))]:
-        sel = np.ones(n, bool) if kind == "overall" else area_types == kind
-        res_k, cov_k = float(land_m2[sel].sum()), float(covered_m2[sel].sum())
-        share_k = cov_k / res_k if res_k > 0 else None
-        thr = rule.thresholds.get(kind)
-        rows.append({
-            "area_type": kind, "residential_m2": res_k, "covered_m2": cov_k, "share": share_k,
-            "threshold": None if thr is None else str(thr),
-            "met": None if thr is None or share_k is None else thr.met(share_k),
-        })
-    by_area_type = pd.DataFrame(rows)
-    if area_type == "overall":
-        headline_share = share
-    else:
-        match = by_area_type.loc[by_area_type["area_type"] == area_type, "share"]
-        headline_share = None if match.empty or pd.isna(match.iloc[0]) else float(match.iloc[0])
+    _, by_area_type, headline_share = area_type_shares(land_m2, covered_m2, area_types, rule,
+                                                       area_type)
     threshold_met = None if headline_share is None else headline_threshold.met(headline_share)
 
     # Extras: building count and population (labelled as such in details).

@@ -22,19 +22,20 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from tanmap.geo.building_geometry import building_test_geometries
 from tanmap.geo.coverage import (
     DEFAULT_TOLERANCE_M,
     _park_radii,
+    area_type_shares,
     covered_area,
     covered_mask,
 )
 from tanmap.geo.crs import require_projected
 
 if TYPE_CHECKING:
+    import pandas as pd
     from shapely.geometry.base import BaseGeometry
 
     from tanmap.geo.rules import CoverageRule
@@ -301,24 +302,8 @@ def reduce_park_tiles(
                   if "area_type" in residential.columns else np.full(n, "other", object))
     headline_threshold = rule.threshold(area_type)
     total_m2, cov_total = float(land_m2.sum()), float(covered_m2.sum())
-    share = cov_total / total_m2 if total_m2 > 0 else None
-    rows = []
-    for kind in ["overall", *sorted(set(area_types.tolist()))]:
-        sel = np.ones(n, bool) if kind == "overall" else area_types == kind
-        res_k, cov_k = float(land_m2[sel].sum()), float(covered_m2[sel].sum())
-        share_k = cov_k / res_k if res_k > 0 else None
-        thr = rule.thresholds.get(kind)
-        rows.append({
-            "area_type": kind, "residential_m2": res_k, "covered_m2": cov_k, "share": share_k,
-            "threshold": None if thr is None else str(thr),
-            "met": None if thr is None or share_k is None else thr.met(share_k),
-        })
-    by_area_type = pd.DataFrame(rows)
-    if area_type == "overall":
-        headline = share
-    else:
-        match = by_area_type.loc[by_area_type["area_type"] == area_type, "share"]
-        headline = None if match.empty or pd.isna(match.iloc[0]) else float(match.iloc[0])
+    _, by_area_type, headline = area_type_shares(land_m2, covered_m2, area_types, rule,
+                                                 area_type)
 
     building_share = population_share = population_source = None
     b_total = b_cov = 0

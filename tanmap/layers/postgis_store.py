@@ -49,7 +49,6 @@ from tanmap.geo.errors import (
     StoreError,
     TanmapError,
     UnknownDistrictError,
-    VersionConflictError,
 )
 from tanmap.layers.advice import option_hint
 from tanmap.layers.kinds import LayerKind, LayerSpec, spec_for
@@ -75,6 +74,7 @@ from tanmap.layers.store import (
     _district_frame,
     _empty_frame,
     _from_storage,
+    _revert_versions,
     _to_storage,
     _utc_now,
     _version_from_row,
@@ -877,26 +877,8 @@ class PostGISStore:
         table, archive = spec.kind.value, _archive_name(spec)
         with self._connect() as conn:
             self._lock_layer(conn, spec, district)
-            entries = {e.version: e for e in self._history(conn, spec, district)}
-            current = next((e for e in entries.values() if e.current), None)
-            if current is None:
-                raise LayerNotFoundError(
-                    f"{table} ({spec.zh_name}) of district {district} has never been "
-                    "written, so there is nothing to revert"
-                )
-            if to == current.version:
-                raise VersionConflictError(
-                    f"version {to} is already the current version of {table} of "
-                    f"district {district}; nothing to revert"
-                )
-            target = entries.get(to)
-            if target is None or not target.restorable:
-                kept = [v for v, e in sorted(entries.items()) if e.restorable and not e.current]
-                raise LayerNotFoundError(
-                    f"version {to} of {table} ({spec.zh_name}) of district {district} "
-                    f"is not kept; versions that can be restored: "
-                    f"{', '.join(map(str, kept)) or 'none'} (see `tanmap history`)"
-                )
+            current, target = _revert_versions(self._history(conn, spec, district), spec,
+                                               district, to)
             columns = self._ensure_tables(conn, spec)
             previous = conn.execute(
                 "SELECT version, updated_at, n_features, source, checksum FROM tanmap_layers "

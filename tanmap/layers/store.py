@@ -688,26 +688,7 @@ class GeoPackageStore:
         spec = spec_for(kind)
         district = str(district).strip()
         with self._lock():
-            entries = {e.version: e for e in self.history(spec.kind, district)}
-            current = next((e for e in entries.values() if e.current), None)
-            if current is None:
-                raise LayerNotFoundError(
-                    f"{spec.kind.value} ({spec.zh_name}) of district {district} has never been "
-                    "written, so there is nothing to revert"
-                )
-            if to == current.version:
-                raise VersionConflictError(
-                    f"version {to} is already the current version of {spec.kind.value} of "
-                    f"district {district}; nothing to revert"
-                )
-            target = entries.get(to)
-            if target is None or not target.restorable:
-                kept = [v for v, e in sorted(entries.items()) if e.restorable and not e.current]
-                raise LayerNotFoundError(
-                    f"version {to} of {spec.kind.value} ({spec.zh_name}) of district {district} "
-                    f"is not kept; versions that can be restored: "
-                    f"{', '.join(map(str, kept)) or 'none'} (see `tanmap history`)"
-                )
+            _, target = _revert_versions(self.history(spec.kind, district), spec, district, to)
             with self._copy_on_write() as tmp:
                 record = _apply_revert(tmp, spec, district, to, author=_author(author))
                 if target.checksum and record.checksum != target.checksum:
@@ -1430,6 +1411,37 @@ def _author(author: str | None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers) and no LOGNAME/USER
         return ""
+
+
+def _revert_versions(
+    history: Sequence[HistoryEntry], spec: LayerSpec, district: str, to: int
+) -> tuple[HistoryEntry, HistoryEntry]:
+    """Return (current, target) for a revert of (kind, district) to version ``to``, or raise.
+
+    The checks every backend makes before restoring a version: the layer has been written, ``to``
+    is not the current version, and ``to`` is kept (restorable).
+    """
+    entries = {e.version: e for e in history}
+    current = next((e for e in entries.values() if e.current), None)
+    if current is None:
+        raise LayerNotFoundError(
+            f"{spec.kind.value} ({spec.zh_name}) of district {district} has never been "
+            "written, so there is nothing to revert"
+        )
+    if to == current.version:
+        raise VersionConflictError(
+            f"version {to} is already the current version of {spec.kind.value} of "
+            f"district {district}; nothing to revert"
+        )
+    target = entries.get(to)
+    if target is None or not target.restorable:
+        kept = [v for v, e in sorted(entries.items()) if e.restorable and not e.current]
+        raise LayerNotFoundError(
+            f"version {to} of {spec.kind.value} ({spec.zh_name}) of district {district} "
+            f"is not kept; versions that can be restored: "
+            f"{', '.join(map(str, kept)) or 'none'} (see `tanmap history`)"
+        )
+    return current, target
 
 
 def _archive_table(spec: LayerSpec) -> str:
