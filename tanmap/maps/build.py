@@ -664,7 +664,7 @@ class _FeatureLayer(Layer):
         figure = self.get_root()
         if isinstance(figure, Figure):
             var = self.get_name()
-            script = f"var {var} = tanmap.layer({self.data_js}, {self.spec_js});"
+            script = self._create_js(var)
             if self.key:
                 key = escape_json_for_script(json.dumps(self.key))
                 script += f"\ntanmap.register({key}, {var}, {self.spec_js});"
@@ -672,37 +672,23 @@ class _FeatureLayer(Layer):
         for child in self._children.values():
             child.render(**kwargs)
 
+    def _create_js(self, var: str) -> str:
+        """Return the statement creating the layer's JavaScript variable ``var``."""
+        return f"var {var} = tanmap.layer({self.data_js}, {self.spec_js});"
 
-class _TileLayer(Layer):
+
+class _TileLayer(_FeatureLayer):
     """A large layer drawn from vector tiles by the page helper ``tanmap.tileLayer``."""
 
     def __init__(self, name: str, url: str, spec_js: str, *, show: bool = True,
                  key: str = "") -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
+        super().__init__(name, "", spec_js, show=show, key=key)
         self._name = "TanmapTileLayer"
         self.url = url
-        self.spec_js = spec_js
-        self.key = key
 
-    def render(self, **kwargs: Any) -> Any:
-        if self.show and self._parent is not None:
-            self.add_child(
-                ElementAddToElement(
-                    element_name=self.get_name(), element_parent_name=self._parent.get_name()
-                ),
-                name=self.get_name() + "_add",
-            )
-        figure = self.get_root()
-        if isinstance(figure, Figure):
-            var = self.get_name()
-            url = escape_json_for_script(json.dumps(self.url))
-            script = f"var {var} = tanmap.tileLayer({url}, {self.spec_js});"
-            if self.key:
-                key = escape_json_for_script(json.dumps(self.key))
-                script += f"\ntanmap.register({key}, {var}, {self.spec_js});"
-            figure.script.add_child(_Raw(script), name=var)
-        for child in self._children.values():
-            child.render(**kwargs)
+    def _create_js(self, var: str) -> str:
+        url = escape_json_for_script(json.dumps(self.url))
+        return f"var {var} = tanmap.tileLayer({url}, {self.spec_js});"
 
 
 def tile_columns(kind: LayerKind | str) -> tuple[str, ...]:
