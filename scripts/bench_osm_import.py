@@ -8,9 +8,9 @@ shared between them), best of ``--repeat`` runs:
 * ``osmium``: the plain reader alone: pyosmium ``FileProcessor`` with node locations and
   multipolygon areas, every object of the file visited (no tags mapped, nothing kept);
 * ``osmium+geom``: the same pass also building the WKB geometry of every way and area;
-* ``tanmap layers``: ``tanmap.layers.osm.osm_layers`` (read, map tags, project, clip, edges);
-* ``tanmap import``: ``tanmap.layers.osm.import_osm`` into a new store (the above + one atomic
-  write of every layer), what ``tanmap import-osm`` does;
+* ``tanmap layers``: ``tanmap.layers.ingest.osm.osm_layers`` (read, map tags, project, clip, edges);
+* ``tanmap import``: ``tanmap.layers.ingest.osm.import_osm`` into a new store (the above +
+  one atomic write of every layer), what ``tanmap import-osm`` does;
 * ``pyrosm`` (if installed, for reference): buildings + walking network + landuse + POIs.
 
 Time is wall-clock of the step alone (imports excluded). Peak memory is the process's peak RSS
@@ -126,7 +126,7 @@ def _run_mode(mode: str, path: Path) -> dict[str, float]:
     if mode.startswith("tanmap"):
         sys.path.insert(0, str(ROOT))
         from tanmap.layers.demo import OSM_DEMO_CODE, OSM_DEMO_NAME
-        from tanmap.layers.osm import extract_district, import_osm, osm_layers
+        from tanmap.layers.ingest.osm import extract_district, import_osm, osm_layers
         from tanmap.layers.store import open_store
 
         row = extract_district(path, code=OSM_DEMO_CODE, name=OSM_DEMO_NAME[0])

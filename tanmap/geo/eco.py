@@ -128,7 +128,8 @@ def class_share(
     中文：地类面积占比（由分类面积计算，矢量与栅格两条路径共用）。
 
     Works for both paths: polygon overlay (:func:`class_areas_m2`) and exact raster cell
-    fractions (``tanmap.layers.zonal.raster_class_areas_m2``). None when the zone has no area.
+    fractions (``tanmap.layers.raster.zonal.raster_class_areas_m2``). None when the zone has no
+    area.
 
     Examples
     --------

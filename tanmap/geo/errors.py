@@ -91,7 +91,7 @@ class LayerValidationError(TanmapError, ValueError):
         What was validated, e.g. ``"parks.geojson (park 公园绿地)"``.
     issues
         Structured problems; each has ``row``, ``feature_id``, ``column``, ``problem``, ``fix``
-        and ``severity`` attributes (see ``tanmap.layers.validation.Issue``).
+        and ``severity`` attributes (see ``tanmap.layers.ingest.validation.Issue``).
     """
 
     def __init__(self, what: str, issues: Iterable[Any]) -> None:

@@ -95,7 +95,7 @@ INVERTER_EFFICIENCY = 0.96
 #: Performance ratio applied to a user irradiation raster (annual plane-of-array kWh/m²) [verify]:
 #: PVWatts losses (0.86) x inverter (0.96) x ~3 % temperature loss ≈ 0.80.
 DEFAULT_PERFORMANCE_RATIO = 0.80
-#: Building column carrying a sampled annual irradiation (kWh/m², from tanmap.layers.zonal).
+#: Building column carrying a sampled annual irradiation (kWh/m², from tanmap.layers.raster.zonal).
 IRRADIATION_COLUMN = "irradiation_kwh_m2"
 #: PVWatts temperature coefficient of power (1/°C), standard modules.
 _GAMMA_PDC_PER_C = -0.0037

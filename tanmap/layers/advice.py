@@ -27,7 +27,7 @@ class Option:
     Parameters
     ----------
     python
-        Keyword of :func:`tanmap.layers.io.load` / ``Store.write``, e.g. ``"repair"``.
+        Keyword of :func:`tanmap.layers.ingest.io.load` / ``Store.write``, e.g. ``"repair"``.
     cli
         Command-line flag, e.g. ``"--repair"``.
     http

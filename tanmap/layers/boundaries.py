@@ -36,7 +36,7 @@ from tanmap.geo.errors import (
     warn_plan,
 )
 from tanmap.geo.webmap_hint import offset_match, web_map_field_hints, web_map_name_hints
-from tanmap.layers.io import read_vector
+from tanmap.layers.ingest.io import read_vector
 
 if TYPE_CHECKING:
     import os
@@ -293,7 +293,7 @@ def read_user_boundary(
     ----------
     path
         GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped) readable by
-        :func:`tanmap.layers.io.read_vector`.
+        :func:`tanmap.layers.ingest.io.read_vector`.
     code
         District code to store it under: an adcode, or your own code outside China.
     name, name_en

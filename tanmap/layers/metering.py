@@ -22,7 +22,7 @@ import pandas as pd
 from tanmap.geo.emissions import CARRIER_UNITS, convert_carrier
 from tanmap.geo.errors import DataFormatError, UnitError
 from tanmap.layers.advice import option_hint
-from tanmap.layers.io import DEFAULT_MAX_BYTES, _check_size, _read_table
+from tanmap.layers.ingest.io import DEFAULT_MAX_BYTES, _check_size, _read_table
 from tanmap.layers.kinds import LayerKind
 
 if TYPE_CHECKING:

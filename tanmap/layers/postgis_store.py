@@ -51,6 +51,7 @@ from tanmap.geo.errors import (
     UnknownDistrictError,
 )
 from tanmap.layers.advice import option_hint
+from tanmap.layers.ingest.validation import Issue
 from tanmap.layers.kinds import LayerKind, LayerSpec, spec_for
 from tanmap.layers.store import (
     _ARCHIVE_VERSION,
@@ -79,7 +80,6 @@ from tanmap.layers.store import (
     _utc_now,
     _version_from_row,
 )
-from tanmap.layers.validation import Issue
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence

@@ -5,7 +5,7 @@ A metric returns display layers in the planning CRS (``MetricResult.layers``: th
 (``per_unit``). :func:`result_layers` turns both into exportable GeoDataFrames in EPSG:4326:
 the metric's own layers, ``units`` (each 街道/社区 with its figures) and ``failing_units`` (the
 units whose per-unit rule is not met). :func:`export_result_layer` writes one with the layer
-writers of :mod:`tanmap.layers.io` (GeoJSON, GeoPackage, zipped Shapefile).
+writers of :mod:`tanmap.layers.ingest.io` (GeoJSON, GeoPackage, zipped Shapefile).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tanmap.geo.errors import LayerNotFoundError
-from tanmap.layers.io import write_layer
+from tanmap.layers.ingest.io import write_layer
 from tanmap.layers.kinds import LayerKind
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ def export_result_layer(
     name
         A key of :func:`result_layers`, e.g. ``"gaps"`` or ``"failing_units"``.
     path, fmt, **opts
-        Passed to :func:`tanmap.layers.io.write_layer` (``crs``, ``encoding``; the GeoPackage
+        Passed to :func:`tanmap.layers.ingest.io.write_layer` (``crs``, ``encoding``; the GeoPackage
         layer name defaults to ``<metric>_<name>``).
 
     Returns

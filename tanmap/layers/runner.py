@@ -534,7 +534,11 @@ def _apply_climatology(params: Any, district: str, boundary_wgs84: Any,
     ``clear_sky`` and measured months given by the caller are left alone. The user's
     ``climatology_file`` replaces the bundled one. Returns the parameters and a missing item.
     """
-    from tanmap.layers.climatology import bundled_climatology, climatology_for, read_climatology
+    from tanmap.layers.raster.climatology import (
+        bundled_climatology,
+        climatology_for,
+        read_climatology,
+    )
 
     if params.monthly_ghi_kwh_m2 is not None or params.irradiation == "clear_sky":
         return params, None
@@ -569,7 +573,7 @@ def _land_cover_raster(store: Store, district: str, source: str,
         version = store.version("land_cover", district)
         if version is not None and version.n_features > 0:
             return None, None
-    from tanmap.layers.rasters import RasterKind, land_cover_areas, raster_history
+    from tanmap.layers.raster.rasters import RasterKind, land_cover_areas, raster_history
 
     areas = land_cover_areas(store, district, planning_epsg=epsg)
     if areas is None:
@@ -586,8 +590,13 @@ def _sample_stored_irradiation(store: Store, district: str, buildings: gpd.GeoDa
     """Attach the stored irradiation raster's annual kWh/m² to the buildings (or None)."""
     import rasterio
 
-    from tanmap.layers.rasters import RasterKind, raster_history, raster_path, raster_versions
-    from tanmap.layers.zonal import with_irradiation
+    from tanmap.layers.raster.rasters import (
+        RasterKind,
+        raster_history,
+        raster_path,
+        raster_versions,
+    )
+    from tanmap.layers.raster.zonal import with_irradiation
 
     if not hasattr(store, "path") or not any(
             v.kind == RasterKind.IRRADIATION for v in raster_versions(store, district)):

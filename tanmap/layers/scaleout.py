@@ -365,7 +365,7 @@ def _audit_task(location: str, adcode: str, year: int | None, catalog_dir: str |
                 include_planned_until: int | None) -> AuditCard:
     from tanmap.layers.audit import audit_district
     from tanmap.layers.catalog import load_catalog
-    from tanmap.layers.rule_files import apply_rule_to_catalog, read_rule_file
+    from tanmap.layers.ingest.rule_files import apply_rule_to_catalog, read_rule_file
 
     catalog = load_catalog(adcode, directory=None if catalog_dir is None else Path(catalog_dir))
     if rule_file is not None:

@@ -928,7 +928,7 @@ def sites_for_export(run: SitingRun) -> gpd.GeoDataFrame:
     Beside each site's rank and gain: ``kind``, ``model``, ``radius_m``, ``demand``,
     ``distance``, ``target_id``, ``share_before`` / ``share_after`` (coverage models; per unit:
     ``units_before`` / ``units_after``), ``mip_gap`` and ``solve_s``, so the file stands alone.
-    Written with :func:`tanmap.layers.io.write_layer` (GeoJSON, GeoPackage, zipped Shapefile,
+    Written with :func:`tanmap.layers.ingest.io.write_layer` (GeoJSON, GeoPackage, zipped Shapefile,
     whose ``fields.csv`` keeps the full names).
     """
     r = run.result

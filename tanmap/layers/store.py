@@ -51,8 +51,8 @@ from tanmap.geo.errors import (
     VersionConflictError,
 )
 from tanmap.layers.advice import option_hint
+from tanmap.layers.ingest.validation import Issue, coerce_types, validate
 from tanmap.layers.kinds import SPECS, LayerKind, LayerSpec, spec_for
-from tanmap.layers.validation import Issue, coerce_types, validate
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence

@@ -15,7 +15,7 @@ from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.card.card_text import target_text
 from tanmap.layers.card.report import format_value
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.rasters import RasterImage, raster_image, raster_versions
+from tanmap.layers.raster.rasters import RasterImage, raster_image, raster_versions
 from tanmap.layers.runner import run_metric
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class DistrictView:
     #: and per-街道 table; None when the district has no building with a figure.
     carbon_buildings: gpd.GeoDataFrame | None = None
     carbon_per_unit: pd.DataFrame | None = None
-    #: Current raster layers drawn for the map (``tanmap.layers.rasters.raster_image``).
+    #: Current raster layers drawn for the map (``tanmap.layers.raster.rasters.raster_image``).
     rasters: tuple[RasterImage, ...] = ()
 
 

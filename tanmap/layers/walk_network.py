@@ -1,7 +1,7 @@
 """Walking network layer (步行网络): build it from a road/path line file, check its topology.
 
 The store side of :mod:`tanmap.geo.walking`: reading a bureau's road file (any format
-:func:`tanmap.layers.io.read_vector` reads), noding it in the district's planning CRS,
+:func:`tanmap.layers.ingest.io.read_vector` reads), noding it in the district's planning CRS,
 writing the ``walk_network`` layer, and turning stored edges (from here or from the OSM import)
 back into graph arrays and park access points.
 """
@@ -176,7 +176,7 @@ def import_walk_network(
     The new version replaces the district's ``walk_network`` (one atomic write; history keeps
     the old one). ``dry_run`` builds and reports only.
     """
-    from tanmap.layers.io import read_vector
+    from tanmap.layers.ingest.io import read_vector
     from tanmap.layers.runner import district_planning_epsg
 
     path = Path(path)

@@ -33,7 +33,7 @@ from tanmap.layers.kinds import (
     LayerKind,
 )
 from tanmap.layers.kinds import Status as PlanStatus
-from tanmap.layers.rasters import RASTER_LABELS, RasterImage, RasterKind
+from tanmap.layers.raster.rasters import RASTER_LABELS, RasterImage, RasterKind
 from tanmap.layers.vector_tiles import MIN_ZOOM as TILE_MIN_ZOOM
 from tanmap.maps.carbon import (
     ESTIMATED_DASH,
@@ -136,7 +136,8 @@ HIDDEN_AT_START: frozenset[LayerKind] = frozenset(
      LayerKind.RECYCLING_POINT, LayerKind.WALK_NETWORK}
 )
 
-#: Text in a feature's ``source`` that marks OpenStreetMap data (tanmap.layers.osm.OSM_ATTRIBUTION).
+#: Text in a feature's ``source`` that marks OpenStreetMap data
+#: (tanmap.layers.ingest.osm.OSM_ATTRIBUTION).
 OSM_CREDIT_MARK = "© OpenStreetMap contributors"
 #: The credit added to the map's attribution control when OSM-derived layers are shown.
 OSM_CREDIT_HTML = (
@@ -1176,7 +1177,7 @@ def district_map(
         figures with a dashed outline, no figure in grey), 街道 totals as a classed choropleth
         and the top emitters outlined, each with a legend of its class ranges.
     rasters
-        Raster layers (``tanmap.layers.rasters.raster_image``): image overlays in their
+        Raster layers (``tanmap.layers.raster.rasters.raster_image``): image overlays in their
         Web-Mercator grid between WGS84 bounds (shifted to GCJ-02 with the Amap base map), keyed
         ``raster_<kind>`` for the themes, each with its legend.
     tiled

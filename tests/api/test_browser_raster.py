@@ -12,7 +12,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from tanmap.layers.rasters import import_raster
+from tanmap.layers.raster.rasters import import_raster
 from tanmap.layers.store import open_store
 
 from .test_browser import MAP_JS, browser, browser_store, live, wait_for_map  # noqa: F401

@@ -38,7 +38,7 @@ def test_weather_saves_a_climatology_site_the_metric_reads(
     """pvlib's Greensboro TMY3 saved as a test site for the prefix 1201, then read by
     pv_potential for the test district 120199 (the figures are Greensboro's, test only)."""
     from tanmap.api.commands import EXIT_USAGE
-    from tanmap.layers.climatology import read_climatology
+    from tanmap.layers.raster.climatology import read_climatology
 
     base = ["--store", str(tmp_path / "s.gpkg"), "weather", str(SAMPLE)]
     clim = tmp_path / "clim.yaml"

@@ -276,7 +276,7 @@ def test_uploaded_lots_answer_the_question(client: TestClient, tmp_path: Path,
     assert shp.status_code == 200
     path = tmp_path / "sites.zip"
     path.write_bytes(shp.content)
-    from tanmap.layers.io import read_vector
+    from tanmap.layers.ingest.io import read_vector
 
     sites = read_vector(path)
     assert sites["id"].tolist() == ["近"]

@@ -1,4 +1,4 @@
-"""Tests of the bureau-file readers of tanmap.layers.io: File Geodatabase, DXF, Amap/Baidu POIs.
+"""Tests of the bureau-file readers of tanmap.layers.ingest.io: FileGDB, DXF, Amap/Baidu POIs.
 
 Also ``load(..., skip_invalid=True)`` and :func:`write_rejects`. Files are written by the tests
 (GDAL's OpenFileGDB and DXF writers), a few features each, near Tianjin.
@@ -18,7 +18,7 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
 from tanmap.geo.errors import DataFormatError, LayerValidationError, MissingCRSError
-from tanmap.layers.io import (
+from tanmap.layers.ingest.io import (
     REJECT_COLUMNS,
     default_rejects_path,
     load,
@@ -236,7 +236,7 @@ def test_points_read_as_polygons_are_not_touched(tmp_path):
 
 def test_tanmap_shapefile_export_round_trips_its_cut_field_names(tmp_path):
     """write_shapefile_zip cuts installation_year to 'installati'; fields.csv restores it."""
-    from tanmap.layers.io import write_shapefile_zip
+    from tanmap.layers.ingest.io import write_shapefile_zip
 
     pipes = gpd.GeoDataFrame(
         {"id": ["H1"], "installation_year": [1995], "renewal_year": [2021],

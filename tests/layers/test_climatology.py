@@ -18,7 +18,7 @@ from tanmap.geo.pv import (
     clear_sky_specific_yield_kwh_per_kwp,
     monthly_irradiation_specific_yield_kwh_per_kwp,
 )
-from tanmap.layers.climatology import (
+from tanmap.layers.raster.climatology import (
     CLIMATOLOGY_FORMAT,
     IrradiationSite,
     bundled_climatology,
@@ -27,9 +27,9 @@ from tanmap.layers.climatology import (
     site_from_weather,
     write_climatology,
 )
+from tanmap.layers.raster.weather import read_monthly_ghi
 from tanmap.layers.runner import run_metric
 from tanmap.layers.store import GeoPackageStore, open_store
-from tanmap.layers.weather import read_monthly_ghi
 from tests.layers.test_runner import ADCODE, EPSG, metre_frame
 from tests.layers.test_weather import write_epw
 
@@ -243,7 +243,7 @@ def test_raster_per_building_and_the_climatology_elsewhere(store: GeoPackageStor
     6 x 1,300 x 0.8 + 6 x the climatology's specific yield."""
     import numpy as np
 
-    from tanmap.layers.rasters import import_raster
+    from tanmap.layers.raster.rasters import import_raster
     from tests.layers.test_rasters import _tif, from_origin
     from tests.layers.test_runner import X0, Y0
 

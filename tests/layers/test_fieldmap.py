@@ -1,4 +1,4 @@
-"""Tests of tanmap.layers.fieldmap: Chinese header aliases, mapping files, units, value recoding.
+"""Tests of tanmap.layers.ingest.fieldmap: Chinese header aliases, mapping files, units, values.
 
 Frames are one or two points near Tianjin (EPSG:4326) or unit squares; what is checked is the
 column names and values after mapping, and the report of what was mapped.
@@ -15,7 +15,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from tanmap.geo.errors import DataFormatError, LayerValidationError
-from tanmap.layers.fieldmap import (
+from tanmap.layers.ingest.fieldmap import (
     AppliedMapping,
     FieldMap,
     apply_field_map,
@@ -23,7 +23,7 @@ from tanmap.layers.fieldmap import (
     header_candidates,
     load_field_map,
 )
-from tanmap.layers.io import load
+from tanmap.layers.ingest.io import load
 from tanmap.layers.kinds import SPECS, LayerKind
 
 PARK = SPECS[LayerKind.PARK]

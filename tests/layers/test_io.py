@@ -1,4 +1,4 @@
-"""Tests of tanmap.layers.io: readers (encodings, CRS, point tables), load, round-trip writers."""
+"""Tests of tanmap.layers.ingest.io: readers (encodings, CRS, point tables), load, writers."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tanmap.geo.errors import (
     LayerValidationError,
     MissingCRSError,
 )
-from tanmap.layers.io import (
+from tanmap.layers.ingest.io import (
     LoadResult,
     ShapefileReport,
     detect_dbf_encoding,
@@ -419,7 +419,7 @@ def test_geojson_is_rfc7946(tmp_path):
 def test_geojson_round_trip_attributes(tmp_path, parks_m):
     path = write_layer(parks_m, tmp_path / "parks.geojson", "geojson")
     spec = SPECS[LayerKind.PARK]
-    from tanmap.layers.validation import coerce_types
+    from tanmap.layers.ingest.validation import coerce_types
 
     back = coerce_types(read_vector(path), spec)
     pd.testing.assert_frame_equal(

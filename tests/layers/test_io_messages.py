@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tanmap.geo.errors import CRSError, DataFormatError
-from tanmap.layers.io import is_rfc7946_crs, read_vector, require_rfc7946_crs
+from tanmap.layers.ingest.io import is_rfc7946_crs, read_vector, require_rfc7946_crs
 
 #: One point in 和平区 in EPSG:4548 (CGCS2000 GK CM 117E), metres: (117.2 E, 39.12 N).
 GK_POINT = [517295.99, 4331845.03]

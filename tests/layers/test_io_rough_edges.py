@@ -1,5 +1,5 @@
-"""Issue 15 in tanmap.layers.io and .validation: export names, zip permissions, repair areas in m²,
-coordinates far outside the CRS's area of use, and the detected DBF encoding.
+"""Issue 15 in tanmap.layers.ingest.io and .validation: export names, zip permissions, repair
+areas in m², coordinates far outside the CRS's area of use, and the detected DBF encoding.
 
 Layers are unit squares near Tianjin in EPSG:4548 (metres) or 0.01° squares in EPSG:4326.
 """
@@ -16,10 +16,10 @@ import pytest
 from shapely.geometry import Point, Polygon, box
 
 from tanmap.geo.errors import DataFormatError, LayerValidationError
-from tanmap.layers import io
-from tanmap.layers.io import load, read_vector, write_layer
+from tanmap.layers.ingest import io
+from tanmap.layers.ingest.io import load, read_vector, write_layer
+from tanmap.layers.ingest.validation import repair_geometries, validate
 from tanmap.layers.kinds import SPECS, LayerKind
-from tanmap.layers.validation import repair_geometries, validate
 from tests.strategies import EPSG_M, ORIGIN_X_M, ORIGIN_Y_M
 
 X0, Y0 = ORIGIN_X_M, ORIGIN_Y_M

@@ -26,7 +26,7 @@ from shapely.geometry import box
 from tanmap.geo.audit import Status
 from tanmap.layers.audit import audit_district
 from tanmap.layers.card.card_text import missing_text, note_text
-from tanmap.layers.rasters import delete_raster, import_raster, land_cover_areas
+from tanmap.layers.raster.rasters import delete_raster, import_raster, land_cover_areas
 from tanmap.layers.runner import run_metric
 from tanmap.layers.store import GeoPackageStore, open_store
 from tests.layers.test_audit import _target, hand_catalog
@@ -246,7 +246,7 @@ def test_a_raster_source_with_markup_is_escaped_on_the_html_card(store: GeoPacka
 def test_raster_eco_command_figures_equal_the_metrics(with_raster: GeoPackageStore) -> None:
     """`tanmap raster eco` / the API eco route and the metrics share one class-area source:
     the same shares, eco zones clipped to the district."""
-    from tanmap.layers.rasters import eco_shares
+    from tanmap.layers.raster.rasters import eco_shares
 
     table = eco_shares(with_raster, ADCODE)
     assert table.loc["district", "forest_share"] == pytest.approx(

@@ -1,4 +1,4 @@
-"""Tests of the OSM import (tanmap.layers.osm) on a PBF the tests write themselves.
+"""Tests of the OSM import (tanmap.layers.ingest.osm) on a PBF the tests write themselves.
 
 The extract is built by ``tests.osm_builder.sample_pbf``: hand-written nodes, ways and a
 multipolygon relation on a metre grid (EPSG:4548) around a 1 km square district; its docstring
@@ -19,8 +19,7 @@ import shapely
 from tanmap.geo.errors import DataFormatError, LayerValidationError, StoreError
 from tanmap.layers import store as store_mod
 from tanmap.layers.demo import OSM_DEMO_CODE, load_osm_demo, osm_demo_extract
-from tanmap.layers.kinds import LayerKind
-from tanmap.layers.osm import (
+from tanmap.layers.ingest.osm import (
     OSM_ATTRIBUTION,
     OSM_KINDS,
     charging_piles,
@@ -31,6 +30,7 @@ from tanmap.layers.osm import (
     read_osm,
     tag_table,
 )
+from tanmap.layers.kinds import LayerKind
 from tanmap.layers.store import open_store
 from tests.osm_builder import DISTRICT_CODE, EPSG, ORIGIN_X_M, OsmBuilder, district_row, sample_pbf
 
@@ -552,7 +552,7 @@ def test_broken_osm_objects_do_not_stop_the_import(store, tmp_path: Path) -> Non
 
 
 def test_invalid_polygons_are_repaired_and_empty_ones_dropped() -> None:
-    from tanmap.layers.osm import _without_degenerate
+    from tanmap.layers.ingest.osm import _without_degenerate
 
     bow_tie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
     flat = shapely.Polygon([(0, 0), (1, 0), (2, 0)])

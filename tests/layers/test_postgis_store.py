@@ -391,7 +391,7 @@ def test_malicious_and_awkward_strings_round_trip_or_fail_cleanly(pg: PostGISSto
 def test_rasters_of_a_postgis_store_live_in_its_raster_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
-    from tanmap.layers.rasters import raster_dir
+    from tanmap.layers.raster.rasters import raster_dir
 
     monkeypatch.delenv("TANMAP_RASTER_DIR", raising=False)
     s = open_store("postgresql://u:pw@db.example:5433/plans?options=-csearch_path%3Dheping%2Cpublic")

@@ -22,7 +22,7 @@ from affine import Affine
 from shapely.geometry import box
 
 from tanmap.geo.errors import DataFormatError, LayerNotFoundError, MissingCRSError
-from tanmap.layers.rasters import (
+from tanmap.layers.raster.rasters import (
     delete_raster,
     eco_shares,
     export_raster,
@@ -165,7 +165,7 @@ def test_raster_image_is_placed_in_wgs84(store: GeoPackageStore, tmp_path: Path,
     WGS84 bounds are the raster's own corners (within 1 m); every class has its colour."""
     import pyproj
 
-    from tanmap.layers.rasters import WORLDCOVER_COLORS, raster_image
+    from tanmap.layers.raster.rasters import WORLDCOVER_COLORS, raster_image
 
     to_ll = pyproj.Transformer.from_crs(EPSG, 4326, always_xy=True)
     if crs == "projected":

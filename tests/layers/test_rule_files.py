@@ -19,7 +19,7 @@ from shapely.geometry import Point, box
 
 from tanmap.geo.errors import CoverageRuleError, MetricParameterError
 from tanmap.layers.catalog import load_catalog
-from tanmap.layers.rule_files import (
+from tanmap.layers.ingest.rule_files import (
     MAX_RULE_FILE_BYTES,
     apply_rule_to_catalog,
     load_rule_file,

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, box
 
 from tanmap.layers.boundaries import bundled_districts
+from tanmap.layers.ingest.validation import validate
 from tanmap.layers.kinds import SPECS, LayerKind
 from tanmap.layers.sample import (
     PROFILES,
@@ -23,7 +24,6 @@ from tanmap.layers.sample import (
     sample_for_bundled,
     sample_source,
 )
-from tanmap.layers.validation import validate
 
 SEEDS = ("120101", "120104", "120110", "430781", "310101")
 

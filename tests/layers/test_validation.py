@@ -1,4 +1,4 @@
-"""Tests of tanmap.layers.validation: every check, repair and coercion on hand-checkable layers."""
+"""Tests of tanmap.layers.ingest.validation: every check, repair and coercion, by hand."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
-from tanmap.layers.kinds import SPECS, GeometryFamily, LayerKind
-from tanmap.layers.validation import (
+from tanmap.layers.ingest.validation import (
     Issue,
     RepairNote,
     coerce_types,
     repair_geometries,
     validate,
 )
+from tanmap.layers.kinds import SPECS, GeometryFamily, LayerKind
 from tests.strategies import EPSG_M, ORIGIN_X_M, ORIGIN_Y_M, boxes_m
 
 PARK = SPECS[LayerKind.PARK]

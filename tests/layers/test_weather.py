@@ -11,7 +11,7 @@ import pytest
 
 from tanmap.geo.errors import DataFormatError
 from tanmap.geo.pv import monthly_irradiation_specific_yield_kwh_per_kwp
-from tanmap.layers.weather import read_monthly_ghi
+from tanmap.layers.raster.weather import read_monthly_ghi
 
 HEADER = ["LOCATION,Shanghai,SH,CHN,CSWD,583670,31.40,121.45,8.0,5.5",
           "DESIGN CONDITIONS,0", "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",

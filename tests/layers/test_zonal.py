@@ -17,7 +17,7 @@ from tanmap.geo.errors import GeographicCRSError, MissingCRSError
 from tanmap.geo.metric import MetricContext
 from tanmap.geo.pv import IRRADIATION_COLUMN
 from tanmap.geo.pv import METRIC_DEFS as PV_DEFS
-from tanmap.layers.zonal import (
+from tanmap.layers.raster.zonal import (
     WORLDCOVER_CLASSES,
     eco_shares_from_raster,
     raster_class_areas_m2,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tanmap.geo.chinacoords import wgs84_to_gcj02
-from tanmap.layers.rasters import RasterImage
+from tanmap.layers.raster.rasters import RasterImage
 from tests.maps.test_build import district, layers, render  # noqa: F401
 
 #: A 2 x 2 image over (117.0, 39.1)–(117.01, 39.11): forest, water / farmland, built.

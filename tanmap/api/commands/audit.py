@@ -16,7 +16,7 @@ from tanmap.layers.audit import (
 )
 from tanmap.layers.card.report import DEFAULT_FORMATS, FORMATS, write_card
 from tanmap.layers.catalog import load_catalog
-from tanmap.layers.rule_files import apply_rule_to_catalog, read_rule_file
+from tanmap.layers.ingest.rule_files import apply_rule_to_catalog, read_rule_file
 
 if TYPE_CHECKING:
     import argparse

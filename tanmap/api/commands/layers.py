@@ -139,7 +139,7 @@ def _read_opts(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _load(args: argparse.Namespace, district_geometry: Any) -> Any:
-    from tanmap.layers.io import load
+    from tanmap.layers.ingest.io import load
 
     if not args.file.exists():
         raise FileNotFoundError(2, "no such file", str(args.file))
@@ -159,7 +159,7 @@ def _report(args: argparse.Namespace, result: Any) -> None:
 
 
 def _rejects_summary(rejected: Any, lang: str) -> str:
-    from tanmap.layers.io import REJECT_COLUMNS
+    from tanmap.layers.ingest.io import REJECT_COLUMNS
 
     counts: dict[str, int] = {}
     for codes in rejected[REJECT_COLUMNS[1]]:
@@ -172,7 +172,7 @@ def _rejects_summary(rejected: Any, lang: str) -> str:
 
 def _stage_rejects(rejected: Any, target: Path) -> Path:
     """Write the rejects next to ``target`` under a temporary name (renamed after the store)."""
-    from tanmap.layers.io import write_rejects
+    from tanmap.layers.ingest.io import write_rejects
 
     staged = target.with_name(f".{target.stem}.{os.getpid()}.staged{target.suffix}")
     return write_rejects(rejected, staged)
@@ -191,7 +191,7 @@ def _print_issues(exc: LayerValidationError) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Validate FILE and store it (or only validate with ``--dry-run``)."""
-    from tanmap.layers.io import default_rejects_path, write_rejects
+    from tanmap.layers.ingest.io import default_rejects_path, write_rejects
 
     if args.kind == "district" and not args.quiet:  # what a new user reaches for first
         print("tanmap: note: to add district boundaries to the store, use `tanmap boundaries add "
@@ -297,7 +297,7 @@ def run_layers(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the stored layer of (KIND, district) to ``--out`` in ``--format``."""
-    from tanmap.layers.io import EMPTY_GEOMETRY_TYPES, export_target, write_layer
+    from tanmap.layers.ingest.io import EMPTY_GEOMETRY_TYPES, export_target, write_layer
     from tanmap.layers.kinds import spec_for
 
     args.out, args.fmt = export_target(args.out, args.fmt)  # before reading: fail fast

@@ -13,7 +13,7 @@ from tanmap.api.commands.scaleout import add_cluster_arguments, run_metric_many
 from tanmap.api.humanize import format_quantity, format_value_for_key
 from tanmap.geo.registry import METRICS
 from tanmap.geo.rules import BUILTIN_RULES, CoverageRule, get_rule
-from tanmap.layers.rule_files import RULE_METRICS, load_rule_file, read_rule_file, rule_yaml
+from tanmap.layers.ingest.rule_files import RULE_METRICS, load_rule_file, read_rule_file, rule_yaml
 from tanmap.layers.runner import RunOutcome, run_metric
 
 if TYPE_CHECKING:

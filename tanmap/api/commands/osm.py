@@ -13,7 +13,7 @@ __all__ = ["register"]
 
 
 def _kinds(text: str) -> list[str]:
-    from tanmap.layers.osm import OSM_KINDS
+    from tanmap.layers.ingest.osm import OSM_KINDS
 
     allowed = {k.value for k in OSM_KINDS}
     kinds = [k.strip() for k in text.split(",") if k.strip()]
@@ -56,7 +56,7 @@ def register(subparsers: Any) -> None:
 
 def run_import_osm(args: argparse.Namespace) -> int:
     """Import the file and print one line per kind."""
-    from tanmap.layers.osm import OSM_KINDS, import_osm, load_tag_table
+    from tanmap.layers.ingest.osm import OSM_KINDS, import_osm, load_tag_table
 
     store = store_from_args(args)
     table = load_tag_table(args.tag_table) if args.tag_table else None

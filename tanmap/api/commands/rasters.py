@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    from tanmap.layers.rasters import import_raster
+    from tanmap.layers.raster.rasters import import_raster
 
     v = import_raster(store_from_args(args), args.kind, args.district, args.file,
                       source=args.source)
@@ -67,7 +67,7 @@ def _run_import(args: argparse.Namespace) -> int:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from tanmap.layers.rasters import raster_versions
+    from tanmap.layers.raster.rasters import raster_versions
 
     rows = [(v.district, v.kind, f"v{v.version}", f"{v.width}x{v.height}", v.crs, v.updated_at,
              v.source) for v in raster_versions(store_from_args(args), args.district)]
@@ -77,7 +77,7 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from tanmap.layers.rasters import export_raster
+    from tanmap.layers.raster.rasters import export_raster
 
     out = export_raster(store_from_args(args), args.kind, args.district, args.out)
     echo(args, f"wrote {out}")
@@ -85,7 +85,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _run_delete(args: argparse.Namespace) -> int:
-    from tanmap.layers.rasters import delete_raster
+    from tanmap.layers.raster.rasters import delete_raster
 
     v = delete_raster(store_from_args(args), args.kind, args.district)
     echo(args, f"{v.kind} of {args.district} deleted (v{v.version}; older versions kept)")
@@ -93,7 +93,7 @@ def _run_delete(args: argparse.Namespace) -> int:
 
 
 def _run_zonal(args: argparse.Namespace) -> int:
-    from tanmap.layers.rasters import zonal_stats
+    from tanmap.layers.raster.rasters import zonal_stats
 
     table = zonal_stats(store_from_args(args), args.kind, args.district, by=args.by)
     if args.json:
@@ -106,7 +106,7 @@ def _run_zonal(args: argparse.Namespace) -> int:
 
 
 def _run_eco(args: argparse.Namespace) -> int:
-    from tanmap.layers.rasters import eco_shares
+    from tanmap.layers.raster.rasters import eco_shares
 
     table = eco_shares(store_from_args(args), args.district, count_farmland=args.count_farmland)
     if args.json:

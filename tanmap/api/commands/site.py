@@ -107,7 +107,7 @@ def register(subparsers: Any) -> None:
 
 def run_site(args: argparse.Namespace) -> int:
     """Handle ``tanmap site``."""
-    from tanmap.layers.io import load, write_layer
+    from tanmap.layers.ingest.io import load, write_layer
     from tanmap.layers.siting import (
         plan_sites,
         save_planned_sites,

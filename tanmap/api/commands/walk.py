@@ -125,7 +125,7 @@ def run_walk_topology(args: argparse.Namespace) -> int:
 
 def run_walk_access(args: argparse.Namespace) -> int:
     """Handle ``tanmap walk access``."""
-    from tanmap.layers.io import write_layer
+    from tanmap.layers.ingest.io import write_layer
     from tanmap.layers.kinds import LayerKind
     from tanmap.layers.walk_network import access_points_frame
 

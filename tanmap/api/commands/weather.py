@@ -56,7 +56,7 @@ def run_weather(args: argparse.Namespace) -> int:
         clear_sky_specific_yield_kwh_per_kwp,
         monthly_irradiation_specific_yield_kwh_per_kwp,
     )
-    from tanmap.layers.weather import read_monthly_ghi
+    from tanmap.layers.raster.weather import read_monthly_ghi
 
     if args.save_climatology is not None:
         needed = [f"--{n.replace('_', '-')}" for n in ("key", "name", "source", "period")
@@ -84,7 +84,7 @@ def run_weather(args: argparse.Namespace) -> int:
         note = " — far: use a station nearer the district" if km > FAR_STATION_KM else ""
         echo(args, f"station to district {args.district} centre: {km:,.0f} km{note}")
     if args.save_climatology is not None:
-        from tanmap.layers.climatology import site_from_weather, write_climatology
+        from tanmap.layers.raster.climatology import site_from_weather, write_climatology
 
         site = site_from_weather(w, key=args.key, name=args.name, name_en=args.name_en,
                                  adcode_prefixes=args.adcode_prefix, source=args.source,

@@ -17,8 +17,8 @@ from tanmap.api.roles import Principal
 from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.crs import Bounds
 from tanmap.geo.errors import DataFormatError, InputTooLargeError, LayerValidationError
-from tanmap.layers import fieldmap, io
 from tanmap.layers.advice import for_interface
+from tanmap.layers.ingest import fieldmap, io
 from tanmap.layers.kinds import SPECS
 from tanmap.layers.store import LayerVersion, Store
 

@@ -18,7 +18,7 @@ from tanmap.geo.coverage import ParkCoverageParams
 from tanmap.geo.errors import CoverageRuleError, TanmapError
 from tanmap.geo.rules import BUILTIN_RULES
 from tanmap.layers.audit import AuditCard, audit_district
-from tanmap.layers.rasters import raster_versions
+from tanmap.layers.raster.rasters import raster_versions
 from tanmap.layers.runner import current_year
 from tanmap.layers.store import Store
 from tanmap.layers.views import HORIZONS, SAMPLE_MARK, UNIT_KINDS, district_view

@@ -16,8 +16,8 @@ from tanmap.api.models import RasterVersionOut
 from tanmap.api.roles import Principal
 from tanmap.api.routers.layers import _save_upload
 from tanmap.api.settings import Settings, get_settings
-from tanmap.layers import rasters
-from tanmap.layers.rasters import RasterKind, RasterVersion
+from tanmap.layers.raster import rasters
+from tanmap.layers.raster.rasters import RasterKind, RasterVersion
 from tanmap.layers.store import Store
 
 __all__ = ["router"]

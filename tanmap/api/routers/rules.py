@@ -14,7 +14,7 @@ from tanmap.geo.registry import get_metric
 from tanmap.geo.rules import rule_from_mapping, rule_to_mapping
 from tanmap.layers.audit import audit_district
 from tanmap.layers.catalog import load_catalog
-from tanmap.layers.rule_files import (
+from tanmap.layers.ingest.rule_files import (
     MAX_RULE_FILE_BYTES,
     RULE_METRICS,
     apply_rule_to_catalog,

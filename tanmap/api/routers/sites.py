@@ -18,7 +18,7 @@ from tanmap.api.roles import Principal
 from tanmap.api.routers.layers import EXPORT_MEDIA, _save_upload
 from tanmap.api.settings import Settings, get_settings
 from tanmap.geo.errors import MetricParameterError
-from tanmap.layers.io import load, write_layer
+from tanmap.layers.ingest.io import load, write_layer
 from tanmap.layers.siting import (
     SitingRun,
     plan_sites,

@@ -74,7 +74,7 @@ UNIT_LABELS: dict[str, tuple[str, str]] = {
 }
 
 #: Raster kinds by label (Chinese, English), for lineage entries ``raster:<kind>``
-#: (the same names as tanmap.layers.rasters.RASTER_LABELS, without importing rasterio here).
+#: (the same names as tanmap.layers.raster.rasters.RASTER_LABELS, without importing rasterio here).
 RASTER_KIND_LABELS: dict[str, tuple[str, str]] = {
     "land_cover": ("土地覆盖栅格", "Land-cover raster"),
     "irradiation": ("太阳辐照栅格", "Irradiation raster"),

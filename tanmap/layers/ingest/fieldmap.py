@@ -38,8 +38,8 @@ import pandas as pd
 import yaml
 
 from tanmap.geo.errors import DataFormatError
+from tanmap.layers.ingest.validation import Issue, parse_number
 from tanmap.layers.kinds import CHOICE_LABELS, FieldSpec, LayerSpec
-from tanmap.layers.validation import Issue, parse_number
 
 if TYPE_CHECKING:
     import os

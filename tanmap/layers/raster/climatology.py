@@ -42,7 +42,7 @@ from tanmap.geo.errors import DataFormatError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from tanmap.layers.weather import WeatherMonthly
+    from tanmap.layers.raster.weather import WeatherMonthly
 
 __all__ = [
     "BUNDLED_CLIMATOLOGY",
@@ -133,7 +133,7 @@ def _numbers(where: str, name: str, value: Any, low: float, high: float) -> tupl
 def _site(raw: Any, where: str, file: str) -> IrradiationSite:
     if not isinstance(raw, dict):
         raise _fail(where, "a site must be a mapping of fields", "see the format in "
-                    "tanmap.layers.climatology")
+                    "tanmap.layers.raster.climatology")
     unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
     missing = [k for k in _REQUIRED if raw.get(k) in (None, "", [])]
     if unknown:

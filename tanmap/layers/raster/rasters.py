@@ -41,7 +41,7 @@ from tanmap.geo.errors import (
     StoreError,
 )
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.zonal import (
+from tanmap.layers.raster.zonal import (
     WORLDCOVER_CLASSES,
     raster_class_areas_m2,
 )
@@ -458,10 +458,10 @@ class RasterClassAreas:
 
     Implements :class:`tanmap.geo.metric.ClassAreaSource`: called with zones in the planning
     CRS, it returns the class areas (m²) per zone by exact cell fractions
-    (:func:`tanmap.layers.zonal.raster_class_areas_m2`). A raster in degrees is warped in memory
-    to the planning CRS (nearest neighbour); a raster in another projected CRS keeps its cells
-    and its areas are scaled per zone by (zone area in the planning CRS / in the raster's CRS),
-    so shares use one measure of area.
+    (:func:`tanmap.layers.raster.zonal.raster_class_areas_m2`). A raster in degrees is warped in
+    memory to the planning CRS (nearest neighbour); a raster in another projected CRS keeps its
+    cells and its areas are scaled per zone by (zone area in the planning CRS / in the raster's
+    CRS), so shares use one measure of area.
     """
 
     path: Path

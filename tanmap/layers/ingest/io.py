@@ -38,7 +38,7 @@ from tanmap.geo.errors import (
     MissingCRSError,
 )
 from tanmap.layers.advice import option_hint
-from tanmap.layers.fieldmap import (
+from tanmap.layers.ingest.fieldmap import (
     AppliedMapping,
     FieldMap,
     apply_field_map,
@@ -46,8 +46,7 @@ from tanmap.layers.fieldmap import (
     missing_field_fix,
     unmapped_issues,
 )
-from tanmap.layers.kinds import GeometryFamily, LayerKind, LayerSpec, spec_for
-from tanmap.layers.validation import (
+from tanmap.layers.ingest.validation import (
     Issue,
     RepairNote,
     coerce_types,
@@ -55,6 +54,7 @@ from tanmap.layers.validation import (
     repair_geometries,
     validate,
 )
+from tanmap.layers.kinds import GeometryFamily, LayerKind, LayerSpec, spec_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -986,7 +986,7 @@ def load(
 
     中文：导入图层（读取 → 字段映射 → 几何修复 → 校验 → 类型转换 → 坐标转换）。
 
-    Headers and values are mapped first (:func:`tanmap.layers.fieldmap.apply_field_map`:
+    Headers and values are mapped first (:func:`tanmap.layers.ingest.fieldmap.apply_field_map`:
     built-in Chinese aliases, or ``field_map``); headers that fit no field give
     ``unmapped_column`` warnings. A DXF read for a polygon kind has its closed polylines
     turned into polygons.
@@ -1000,13 +1000,13 @@ def load(
     target_crs
         CRS of the result; storage is EPSG:4326.
     repair
-        Apply :func:`~tanmap.layers.validation.repair_geometries` before validating.
+        Apply :func:`~tanmap.layers.ingest.validation.repair_geometries` before validating.
     district
         District boundary for the outside-district warning: a GeoSeries/GeoDataFrame with a CRS,
         or a shapely geometry in ``target_crs``.
     field_map
-        A mapping file (YAML/JSON) or :class:`~tanmap.layers.fieldmap.FieldMap`; None uses the
-        built-in aliases only.
+        A mapping file (YAML/JSON) or :class:`~tanmap.layers.ingest.fieldmap.FieldMap`; None
+        uses the built-in aliases only.
     skip_invalid
         Keep the valid features and return the others in ``rejected`` (with their problems)
         instead of raising. Layer-level problems (no CRS, a required field missing, swapped
