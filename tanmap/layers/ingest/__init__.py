@@ -5,3 +5,5 @@ DXF, CSV/XLSX with coordinates), ``fieldmap`` maps a bureau's Chinese field name
 schema, ``validation`` checks every feature before anything is stored, ``osm`` imports an
 OpenStreetMap extract into typed layers, and ``rule_files`` reads user-defined coverage rules.
 """
+
+__all__: list[str] = []

@@ -5,3 +5,5 @@ export, delete, map images), ``zonal`` computes exact zonal statistics per Ë°óÈÅ
 zone, ``weather`` reads typical-year weather files for PV yield, and ``climatology`` holds the
 monthly irradiation climatologies a district's PV yield defaults to.
 """
+
+__all__: list[str] = []
