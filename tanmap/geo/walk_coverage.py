@@ -44,6 +44,7 @@ from tanmap.geo.rules import AREA_TYPES, BUILTIN_RULES, CoverageRule, get_rule
 from tanmap.geo.walking import (
     NetworkAttachment,
     attach,
+    entrance_parks,
     graph_arrays,
     park_access_points,
     reached_lines,
@@ -337,16 +338,11 @@ def park_walk_coverage(
     ent_geoms = ent_park = None
     if entrances is not None and len(entrances) and use.size:
         ent_geoms = entrances.geometry.to_numpy()
-        ent_park = np.full(len(entrances), -1, dtype=np.int64)
-        if "park_id" in entrances.columns and "id" in parks_used.columns:
-            index = {str(p): i for i, p in enumerate(parks_used["id"].tolist())}
-            ent_park = np.array([index.get(str(p), -1) if pd.notna(p) else -1
-                                 for p in entrances["park_id"].tolist()], dtype=np.int64)
-        loose = np.flatnonzero(ent_park < 0)
-        if loose.size:
-            tree = shapely.STRtree(parks_used.geometry.to_numpy())
-            hit = tree.query_nearest(ent_geoms[loose], max_distance=1.0, all_matches=False)
-            ent_park[loose[hit[0]]] = hit[1]
+        ent_park = entrance_parks(
+            ent_geoms,
+            entrances["park_id"].tolist() if "park_id" in entrances.columns else None,
+            parks_used.geometry.to_numpy(),
+            parks_used["id"].tolist() if "id" in parks_used.columns else None)
     ap = park_access_points(parks_used.geometry.to_numpy(), net.lines, net.length_m,
                             ent_geoms, ent_park)
     # Smaller-distance parks start the walk R - r in: one search, one cut-off, exact per tier.

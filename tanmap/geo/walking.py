@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,9 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from tanmap.geo.errors import NetworkError
 from tanmap.geo.tiles import map_tiles, spatial_tiles
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "ACCESS_ORIGINS",
@@ -48,6 +52,7 @@ __all__ = [
     "WalkingReach",
     "attach",
     "build_graph",
+    "entrance_parks",
     "graph_arrays",
     "insert_points",
     "multi_source_distances",
@@ -854,6 +859,41 @@ class AccessPoints:
     edge: np.ndarray
     offset_m: np.ndarray
     gap_m: np.ndarray
+
+
+def entrance_parks(
+    entrance_geoms: np.ndarray,
+    entrance_park_ids: Sequence[Any] | None,
+    park_geoms: np.ndarray,
+    park_ids: Sequence[Any] | None,
+) -> np.ndarray:
+    """Return the index of each entrance's park, or -1 when it has none.
+
+    中文：入口所属公园：按 park_id 匹配；未填的归入其所在或 1 米内的公园。
+
+    An entrance is matched by its park id where it has one (None or NaN = none given); one
+    without a matching id goes to the park it touches or lies within 1 m of.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> parks = np.array([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)])
+    >>> ents = np.array([shapely.Point(10.5, 5), shapely.Point(15, 5), shapely.Point(0, 0)])
+    >>> entrance_parks(ents, [None, None, "B"], parks, ["A", "B"]).tolist()
+    [0, -1, 1]
+    """
+    index = {str(p): i for i, p in enumerate(park_ids)} if park_ids is not None else {}
+    if entrance_park_ids is None:
+        ent_park = np.full(len(entrance_geoms), -1, dtype=np.int64)
+    else:
+        ent_park = np.array([index.get(str(p), -1) if p is not None and not pd.isna(p) else -1
+                             for p in entrance_park_ids], dtype=np.int64)
+    loose = np.flatnonzero(ent_park < 0)
+    if loose.size and len(park_geoms):
+        tree = shapely.STRtree(park_geoms)
+        hit = tree.query_nearest(entrance_geoms[loose], max_distance=1.0, all_matches=False)
+        ent_park[loose[hit[0]]] = hit[1]
+    return ent_park
 
 
 def park_access_points(

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from tanmap.geo.errors import DataFormatError
 from tanmap.geo.walking import (
@@ -23,6 +22,7 @@ from tanmap.geo.walking import (
     DEFAULT_SNAP_TOLERANCE_M,
     NetworkArrays,
     TopologyReport,
+    entrance_parks,
     graph_arrays,
     node_lines,
     park_access_points,
@@ -239,16 +239,9 @@ def access_points_frame(
         ent_geoms = ent.geometry.to_numpy()
         ent_ids = ent["id"].astype(str).to_numpy() if "id" in ent.columns else (
             np.array([str(i) for i in range(len(ent))]))
-        index = {pid: i for i, pid in enumerate(park_ids)}
-        ent_park = np.full(len(ent), -1, dtype=np.int64)
-        if "park_id" in ent.columns:
-            ent_park = np.array([index.get(str(p), -1) if pd.notna(p) else -1
-                                 for p in ent["park_id"].tolist()], dtype=np.int64)
-        loose = np.flatnonzero(ent_park < 0)
-        if loose.size:
-            tree = shapely.STRtree(parks.geometry.to_numpy())
-            pi = tree.query_nearest(ent_geoms[loose], max_distance=1.0, all_matches=False)
-            ent_park[loose[pi[0]]] = pi[1]
+        ent_park = entrance_parks(
+            ent_geoms, ent["park_id"].tolist() if "park_id" in ent.columns else None,
+            parks.geometry.to_numpy(), park_ids.tolist())
     ap = park_access_points(parks.geometry.to_numpy(), arrays.lines, arrays.length_m,
                             ent_geoms, ent_park)
     return gpd.GeoDataFrame(
