@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import numpy as np
 
-from tanmap.layers.postgis_store import redact_url
+from tanmap.layers.store.postgis import redact_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -261,7 +261,7 @@ def _recomputed_checksum(store: Any, kind: str, district: str) -> str | None:
     """Recompute a GeoPackage layer's checksum from its rows (None for other stores)."""
     import sqlite3
 
-    from tanmap.layers import store as store_mod
+    from tanmap.layers.store import geopackage as store_mod
 
     if not isinstance(store, store_mod.GeoPackageStore):
         return None

@@ -18,7 +18,7 @@ from tanmap.layers.runner import ReadCache, RunOutcome, current_year, jsonable, 
 if TYPE_CHECKING:
     from tanmap.geo.metric import MetricDef
     from tanmap.layers.catalog import Catalog, Target
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = [
     "DEFAULT_SCENARIO_YEARS",

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = ["ACTIONS", "AuditEntry", "AuditPage", "audit_log"]
 

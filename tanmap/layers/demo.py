@@ -19,7 +19,7 @@ from tanmap.layers.views import SAMPLE_MARK
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from tanmap.layers.store import LayerVersion, Store
+    from tanmap.layers.store.base import LayerVersion, Store
 
 __all__ = [
     "DEMO_SEED",

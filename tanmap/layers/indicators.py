@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tanmap.layers.catalog import Catalog
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = [
     "REDUCTION_SUFFIXES",

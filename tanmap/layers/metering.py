@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
 
-    from tanmap.layers.store import LayerVersion, Store
+    from tanmap.layers.store.base import LayerVersion, Store
 
 __all__ = [
     "ENERGY_COLUMNS",

@@ -35,7 +35,7 @@ import pandas as pd
 from tanmap.geo.crs import Bounds
 from tanmap.geo.errors import UnknownDistrictError
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.store import LayerVersion
+from tanmap.layers.store.base import LayerVersion
 
 __all__ = [
     "DISTRICTS_FILE",

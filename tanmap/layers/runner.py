@@ -29,7 +29,7 @@ from tanmap.geo.metric import (
 from tanmap.geo.registry import METRICS
 
 if TYPE_CHECKING:
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = [
     "INDICATOR_METRIC",

@@ -44,7 +44,7 @@ from tanmap.layers.walk_network import network_arrays
 if TYPE_CHECKING:
     from tanmap.geo.walking import NetworkArrays
     from tanmap.layers.catalog import Catalog, Target
-    from tanmap.layers.store import LayerVersion, Store
+    from tanmap.layers.store.base import LayerVersion, Store
 
 __all__ = [
     "DEMAND_BASES",

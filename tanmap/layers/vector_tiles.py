@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from tanmap.layers.kinds import LayerKind
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = [
     "DETAIL_ZOOM",

@@ -21,7 +21,7 @@ from tanmap.layers.runner import run_metric
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = [
     "HORIZONS",

@@ -31,7 +31,7 @@ from tanmap.geo.walking import (
 from tanmap.layers.kinds import LayerKind
 
 if TYPE_CHECKING:
-    from tanmap.layers.store import LayerVersion, Store
+    from tanmap.layers.store.base import LayerVersion, Store
 
 __all__ = [
     "NetworkBuild",

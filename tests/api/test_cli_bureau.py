@@ -19,7 +19,7 @@ from shapely.geometry import Polygon, box
 
 from tanmap.api import cli
 from tanmap.api.commands import EXIT_ERROR, EXIT_OK
-from tanmap.layers import store as store_mod
+from tanmap.layers.store import geopackage as store_mod
 from tanmap.layers.store import open_store
 
 HEPING = "120101"

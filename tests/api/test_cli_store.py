@@ -21,7 +21,7 @@ from tanmap.api.commands import EXIT_ERROR, EXIT_OK
 from tanmap.geo.errors import StoreError
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.store import GeoPackageStore, open_store
-from tanmap.layers.store_copy import copy_store
+from tanmap.layers.store.copy import copy_store
 from tests.pg_cluster import Cluster
 
 HEPING = "120101"

@@ -17,7 +17,6 @@ import pytest
 import shapely
 
 from tanmap.geo.errors import DataFormatError, LayerValidationError, StoreError
-from tanmap.layers import store as store_mod
 from tanmap.layers.demo import OSM_DEMO_CODE, load_osm_demo, osm_demo_extract
 from tanmap.layers.ingest.osm import (
     OSM_ATTRIBUTION,
@@ -31,6 +30,7 @@ from tanmap.layers.ingest.osm import (
     tag_table,
 )
 from tanmap.layers.kinds import LayerKind
+from tanmap.layers.store import geopackage as store_mod
 from tanmap.layers.store import open_store
 from tests.osm_builder import DISTRICT_CODE, EPSG, ORIGIN_X_M, OsmBuilder, district_row, sample_pbf
 

@@ -20,10 +20,10 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from tanmap.geo.errors import LayerValidationError, StoreError, UnknownDistrictError
-from tanmap.layers import postgis_store as pg_mod
 from tanmap.layers.kinds import LayerKind
-from tanmap.layers.postgis_store import PostGISStore, gpkg_blob, redact_url
 from tanmap.layers.store import open_store
+from tanmap.layers.store import postgis as pg_mod
+from tanmap.layers.store.postgis import PostGISStore, gpkg_blob, redact_url
 from tests.layers.test_store import HEPING, NANKAI, PLAN_KINDS, district_row, plan_frame
 from tests.pg_cluster import Cluster
 

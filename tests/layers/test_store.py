@@ -35,7 +35,6 @@ from tanmap.geo.errors import (
     TanmapError,
     UnknownDistrictError,
 )
-from tanmap.layers import store as store_mod
 from tanmap.layers.kinds import SPECS, FieldSpec, GeometryFamily, LayerKind
 from tanmap.layers.store import (
     DISTRICT_COLUMNS,
@@ -45,6 +44,7 @@ from tanmap.layers.store import (
     Store,
     open_store,
 )
+from tanmap.layers.store import geopackage as store_mod
 
 HEPING = "120101"
 NANKAI = "120104"
@@ -584,7 +584,7 @@ def test_indicator_for_unknown_district(store: Store) -> None:
 
 
 def test_open_store_picks_postgis_for_a_database_url() -> None:
-    from tanmap.layers.postgis_store import PostGISStore
+    from tanmap.layers.store.postgis import PostGISStore
 
     for url in ("postgresql://user:pw@localhost/tanmap", "postgres://user:pw@localhost/tanmap",
                 "postgis://user:pw@localhost/tanmap"):

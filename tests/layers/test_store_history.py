@@ -5,6 +5,7 @@ Every test runs on GeoPackage and PostGIS (tests/conftest.py) but those marked `
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import sqlite3
 from collections.abc import Callable
@@ -18,10 +19,10 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, box
 
 from tanmap.geo.errors import LayerNotFoundError, StoreError, VersionConflictError
-from tanmap.layers import postgis_store as pg_mod
-from tanmap.layers import store as store_mod
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.store import GeoPackageStore, Store, open_store
+from tanmap.layers.store import geopackage as store_mod
+from tanmap.layers.store import postgis as pg_mod
 
 HEPING = "120101"
 NANKAI = "120104"
@@ -99,7 +100,7 @@ def test_history_says_who_when_and_what_changed(store: Store) -> None:
 def test_default_author_is_the_system_user(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_mod.getpass, "getuser", lambda: "planner01")
+    monkeypatch.setattr(getpass, "getuser", lambda: "planner01")
     store.write(STATION, stations(("a", 117.0, 1)), district=HEPING)
     assert store.history(STATION, HEPING)[0].author == "planner01"
 

@@ -10,8 +10,8 @@ import pytest
 from shapely import LineString, Point, box
 
 from tanmap.geo.errors import DataFormatError, GeographicCRSError
-from tanmap.layers import store as store_mod
 from tanmap.layers.kinds import LayerKind
+from tanmap.layers.store import geopackage as store_mod
 from tanmap.layers.store import open_store
 from tanmap.layers.walk_network import (
     access_points_frame,

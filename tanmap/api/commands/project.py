@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tanmap.api.commands import EXIT_OK, Progress, echo, format_table, store_from_args
-from tanmap.layers.postgis_store import redact_url
+from tanmap.layers.store.postgis import redact_url
 
 __all__ = ["register"]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tanmap.api.commands import EXIT_ERROR, EXIT_OK, echo, fail, format_table, kind_label
 from tanmap.layers.store import open_store
-from tanmap.layers.store_copy import copy_store
+from tanmap.layers.store.copy import copy_store
 
 if TYPE_CHECKING:
     import argparse

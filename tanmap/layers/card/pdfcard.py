@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from tanmap.layers.audit import AuditCard, AuditRow
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = [
     "CJK_FONT_ENV",

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from shapely.geometry.base import BaseGeometry
 
-    from tanmap.layers.store import LayerVersion, Store
+    from tanmap.layers.store.base import LayerVersion, Store
 
 __all__ = [
     "DEFAULT_TAG_TABLE",

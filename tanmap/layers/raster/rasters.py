@@ -49,7 +49,7 @@ from tanmap.layers.raster.zonal import (
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = [
     "RASTER_LABELS",

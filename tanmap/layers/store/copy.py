@@ -23,7 +23,7 @@ from tanmap.layers.kinds import LayerKind
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tanmap.layers.store import Store
+    from tanmap.layers.store.base import Store
 
 __all__ = ["CopiedLayer", "CopyReport", "copy_store"]
 

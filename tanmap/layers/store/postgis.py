@@ -53,7 +53,7 @@ from tanmap.geo.errors import (
 from tanmap.layers.advice import option_hint
 from tanmap.layers.ingest.validation import Issue
 from tanmap.layers.kinds import LayerKind, LayerSpec, spec_for
-from tanmap.layers.store import (
+from tanmap.layers.store.base import (
     _ARCHIVE_VERSION,
     _DISTRICT_COL,
     _GEOM_COL,
