@@ -176,6 +176,8 @@ def test_pv_yield_of_a_roof_lies_in_the_published_range(tmp_path: Path, key: str
     site = _sites()[key]
     assert d["irradiation_source"].startswith(f"{site.name} {STATION_FILE[key]}")
     assert "CSWD 中国建筑热环境分析专用气象数据集" in d["irradiation_source"]
+    assert d["irradiation_source"].endswith(
+        "typical meteorological year (典型气象年) (tanmap bundled irradiation climatology)")
     assert d["yield_basis"].startswith("measured monthly irradiation")
     lon, lat = d["site_lon_lat"]
     specific = d["specific_yield_kwh_per_kwp"]

@@ -68,6 +68,15 @@ _REQUIRED = ("key", "name", "adcode_prefixes", "station", "lon", "lat", "monthly
              "source", "period")
 _OPTIONAL = ("name_en", "monthly_air_temperature_c", "verify")
 _KEY = re.compile(r"^[a-z0-9_]+$")
+#: How the bundled file is named in messages and on results.
+_BUNDLED_NAME = "bundled climatology"
+
+
+def _where(file: str) -> str:
+    """Name the climatology a site came from, as a result cites it."""
+    if file in ("", _BUNDLED_NAME):
+        return "tanmap bundled irradiation climatology"
+    return f"irradiation climatology {file}"
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,7 @@ class IrradiationSite:
         far = "" if distance_km is None else f", {distance_km:.0f} km from the district"
         mark = " [verify]" if self.verify else ""
         return (f"{self.name} {self.station}: {self.source}, {self.period} "
-                f"(irradiation climatology {self.file or 'bundled'}{far}){mark}")
+                f"({_where(self.file)}{far}){mark}")
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,7 @@ def bundled_climatology() -> list[IrradiationSite]:
     中文：随包辐照气候数据。
     """
     resource = importlib.resources.files("tanmap").joinpath(BUNDLED_CLIMATOLOGY)
-    return _parse(resource.read_text(encoding="utf-8"), "bundled climatology")
+    return _parse(resource.read_text(encoding="utf-8"), _BUNDLED_NAME)
 
 
 def climatology_for(sites: Sequence[IrradiationSite], adcode: str, lon: float, lat: float,
