@@ -103,6 +103,19 @@ def test_bad_climatology_files_name_file_site_and_field(tmp_path: Path, body: st
         read_climatology(path)
 
 
+def test_rewriting_a_file_keeps_its_header_comments(tmp_path: Path) -> None:
+    """The bundled file carries its provenance as a comment header: adding a site keeps it."""
+    path = tmp_path / "c.yaml"
+    path.write_text(f"# 来源 header\n#\n# second line\nformat: {CLIMATOLOGY_FORMAT}\nsites: []\n",
+                    encoding="utf-8")
+    write_climatology(path, [_site()])
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(f"# 来源 header\n#\n# second line\nformat: {CLIMATOLOGY_FORMAT}\n")
+    assert [s.key for s in read_climatology(path)] == ["testcity"]
+    fresh = write_climatology(tmp_path / "new.yaml", [_site()])
+    assert fresh.read_text(encoding="utf-8").startswith("format:")
+
+
 def test_duplicate_keys_and_missing_file(tmp_path: Path) -> None:
     path = write_climatology(tmp_path / "c.yaml", [_site()])
     text = path.read_text(encoding="utf-8")
@@ -114,8 +127,8 @@ def test_duplicate_keys_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_bundled_file_parses_and_holds_only_cited_sites() -> None:
-    """Every bundled site names its source and period (none is bundled yet: see the data
-    README; figures go in only with a citable source)."""
+    """Every bundled site names its source and period (figures go in only with a citable
+    source: see the data README and tests/layers/test_bundled_climatology.py)."""
     for site in bundled_climatology():
         assert site.source.strip()
         assert site.period.strip()

@@ -68,6 +68,15 @@ _REQUIRED = ("key", "name", "adcode_prefixes", "station", "lon", "lat", "monthly
              "source", "period")
 _OPTIONAL = ("name_en", "monthly_air_temperature_c", "verify")
 _KEY = re.compile(r"^[a-z0-9_]+$")
+#: How the bundled file is named in messages and on results.
+_BUNDLED_NAME = "bundled climatology"
+
+
+def _where(file: str) -> str:
+    """Name the climatology a site came from, as a result cites it."""
+    if file in ("", _BUNDLED_NAME):
+        return "tanmap bundled irradiation climatology"
+    return f"irradiation climatology {file}"
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,7 @@ class IrradiationSite:
         far = "" if distance_km is None else f", {distance_km:.0f} km from the district"
         mark = " [verify]" if self.verify else ""
         return (f"{self.name} {self.station}: {self.source}, {self.period} "
-                f"(irradiation climatology {self.file or 'bundled'}{far}){mark}")
+                f"({_where(self.file)}{far}){mark}")
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,7 @@ def bundled_climatology() -> list[IrradiationSite]:
     中文：随包辐照气候数据。
     """
     resource = importlib.resources.files("tanmap").joinpath(BUNDLED_CLIMATOLOGY)
-    return _parse(resource.read_text(encoding="utf-8"), "bundled climatology")
+    return _parse(resource.read_text(encoding="utf-8"), _BUNDLED_NAME)
 
 
 def climatology_for(sites: Sequence[IrradiationSite], adcode: str, lon: float, lat: float,
@@ -275,14 +284,27 @@ def site_from_weather(weather: WeatherMonthly, *, key: str, name: str,
     }, f"site {key}", "")
 
 
+def _leading_comments(file: Path) -> str:
+    """Return the comment block at the top of an existing file (kept when it is rewritten)."""
+    lines = []
+    for line in file.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line)
+    return "".join(lines)
+
+
 def write_climatology(path: str | Path, sites: Sequence[IrradiationSite]) -> Path:
     """Write ``sites`` as a climatology file (replacing a site of the same key if present).
 
     中文：写出辐照气候数据文件（同 key 站点被替换）。
+
+    The comment lines at the top of an existing file (its provenance header) are kept.
     """
     file = Path(path)
     keep = [s for s in (read_climatology(file) if file.exists() else [])
             if s.key not in {n.key for n in sites}]
+    header = _leading_comments(file) if file.exists() else ""
     rows = []
     for s in [*keep, *sites]:
         row: dict[str, Any] = {
@@ -294,8 +316,8 @@ def write_climatology(path: str | Path, sites: Sequence[IrradiationSite]) -> Pat
             "source": s.source, "period": s.period, "verify": s.verify,
         }
         rows.append({k: v for k, v in row.items() if v is not None})
-    text = yaml.safe_dump({"format": CLIMATOLOGY_FORMAT, "sites": rows}, allow_unicode=True,
-                          sort_keys=False, width=100)
+    text = header + yaml.safe_dump({"format": CLIMATOLOGY_FORMAT, "sites": rows},
+                                   allow_unicode=True, sort_keys=False, width=100)
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
