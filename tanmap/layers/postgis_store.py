@@ -542,6 +542,30 @@ class PostGISStore:
             ).fetchall()
         return _frame(rows, columns, spec)
 
+    def read_attributes(self, kind: LayerKind | str, *, district: str,
+                        columns: Sequence[str]) -> pd.DataFrame:
+        """Return some attribute columns of (kind, district), without geometry.
+
+        中文：只读取图层的属性列（不读几何）。
+
+        Same as :meth:`GeoPackageStore.read_attributes`.
+        """
+        spec = spec_for(kind)
+        with self._connect(write=False) as conn:
+            present = self._probe(conn, district, spec.kind.value)
+            if present is None:
+                self._unknown(district)
+            names = {f.name for f in spec.all_fields}
+            wanted = [c for c in dict.fromkeys(columns) if c in names]
+            carried = [c for c in wanted if c in (present or ())]
+            rows = conn.execute(
+                f"SELECT {', '.join(_ident(c) for c in carried)} FROM {_ident(spec.kind.value)} "
+                f"WHERE {_DISTRICT_COL} = %s", (district,),
+            ).fetchall() if carried else []
+        data = {c: pd.Series([r[carried.index(c)] for r in rows] if c in carried
+                             else [None] * len(rows), dtype=object) for c in wanted}
+        return pd.DataFrame(data)
+
     @staticmethod
     def _select(columns: Sequence[str], table: str) -> str:
         listing = ", ".join(

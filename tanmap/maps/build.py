@@ -35,6 +35,7 @@ from tanmap.layers.kinds import (
 from tanmap.layers.kinds import Status as PlanStatus
 from tanmap.layers.raster.rasters import RASTER_LABELS, RasterImage, RasterKind
 from tanmap.layers.vector_tiles import MIN_ZOOM as TILE_MIN_ZOOM
+from tanmap.layers.vector_tiles import TiledLayer
 from tanmap.maps.carbon import (
     ESTIMATED_DASH,
     NO_DATA_COLOR,
@@ -1091,7 +1092,7 @@ def _district_frame(district_row: Any) -> gpd.GeoDataFrame:
 
 def district_map(
     district_row: gpd.GeoDataFrame | pd.Series,
-    layers: Mapping[LayerKind | str, gpd.GeoDataFrame],
+    layers: Mapping[LayerKind | str, gpd.GeoDataFrame | TiledLayer],
     *,
     units: gpd.GeoDataFrame | None = None,
     coverage: Mapping[str, gpd.GeoDataFrame] | None = None,
@@ -1129,7 +1130,8 @@ def district_map(
         Layers by kind (``LayerKind`` or its value), in any CRS. Polygon layers are simplified
         for display by ``DISPLAY_SIMPLIFY_M`` metres; above ``POLYGON_DETAIL_LIMIT`` features they
         are drawn as clustered representative points; point layers of ``POINT_CLUSTER_MIN`` or
-        more features are clustered.
+        more features are clustered. A kind drawn from tiles (in ``tiled``) may be given as its
+        :class:`~tanmap.layers.vector_tiles.TiledLayer` summary instead of its features.
     units
         Sub-district (街道) polygons with ``id`` and ``name``; defaults to
         ``layers["subdistrict"]``. Needed for a choropleth from a table without geometry.
@@ -1349,7 +1351,7 @@ def district_map(
     for image in rasters:
         _add_raster(m, image, lang=lang, shift=shift, legend=legend, shown_keys=shown_keys)
 
-    def add_tiled(kind: LayerKind, gdf: gpd.GeoDataFrame, url: str) -> None:
+    def add_tiled(kind: LayerKind, gdf: gpd.GeoDataFrame | TiledLayer, url: str) -> None:
         style = style_for(kind)
         key = kind.value
         show = (kind not in HIDDEN_AT_START) if shown_keys is None else (
@@ -1362,19 +1364,24 @@ def district_map(
         spec_js = escape_json_for_script(json.dumps(spec, ensure_ascii=False))
         display = f"{layer_name(kind, lang)} ({len(gdf)})"
         _TileLayer(_esc(display), url, spec_js, show=show, key=key).add_to(m)
-        present = ({str(v) for v in gdf[style.class_field].dropna().unique()}
-                   if style.class_field and style.class_field in gdf.columns else set())
+        if isinstance(gdf, TiledLayer):  # a summary: the page never reads the geometries
+            present: set[str] = set(gdf.classes)
+        else:
+            present = ({str(v) for v in gdf[style.class_field].dropna().unique()}
+                       if style.class_field and style.class_field in gdf.columns else set())
         classes = [c for c in style.class_colors if c in present]
         entry = _legend_entry(display, style, SPECS[kind].geometry, classes, lang,
                               label("vector_tiles", lang))
         legend.append(f'<div class="tanmap-legend-entry" data-key="{_esc(key)}">{entry}</div>')
-        if _sample_rows(gdf).any():
+        if gdf.sample if isinstance(gdf, TiledLayer) else _sample_rows(gdf).any():
             found_sample.append(display)
 
-    def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
+    def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame | TiledLayer) -> None:
         if kind.value in tiled:
             add_tiled(kind, gdf, tiled[kind.value])
             return
+        if isinstance(gdf, TiledLayer):
+            raise ValueError(f"layer {kind.value} is a tile summary but has no tile URL in tiled")
         note = label("age_band", lang) if kind is LayerKind.HEATING_PIPE else None
         add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
             synthetic=sample, hidden_by_default=kind in HIDDEN_AT_START, key=kind.value,
