@@ -585,7 +585,8 @@ class PostGISStore:
         store: the MVT layer is named after the kind, extent 4096 with a 64-unit buffer, only
         ``columns`` present in the table are carried (NULLs left out), synthetic features get
         ``data_label``, features under one pixel are dropped below the detail zoom and at most
-        ``MAX_FEATURES_PER_TILE`` (the largest) are kept. The GiST index finds the features.
+        ``MAX_FEATURES_PER_TILE`` (the largest) are kept, the tile then carrying the
+        ``META_LAYER`` that says so. The GiST index finds the features.
         """
         from tanmap.layers import vector_tiles as vt
         from tanmap.layers.sample import SAMPLE_LABEL
@@ -621,7 +622,8 @@ class PostGISStore:
                     SELECT k.fid, ST_AsMVTGeom(k.g, b.env, %(extent)s, %(buffer)s, true) AS geom
                         {props}, k.data_label
                     FROM k, b)
-                SELECT ST_AsMVT(m.*, %(layer)s, %(extent)s, 'geom', 'fid')
+                SELECT ST_AsMVT(m.*, %(layer)s, %(extent)s, 'geom', 'fid'),
+                    (SELECT count(*) FROM s WHERE size_m >= %(min_m)s)
                 FROM m WHERE m.geom IS NOT NULL"""
             row = conn.execute(sql, {
                 "z": z, "x": x, "y": y, "district": district, "pad": pad, "min_m": min_m,
@@ -629,7 +631,10 @@ class PostGISStore:
                 "buffer": vt.TILE_BUFFER, "layer": table,
                 "sample": vt.SAMPLE_PREFIX + "%", "label": SAMPLE_LABEL,
             }).fetchone()
-        return bytes(row[0]) if row is not None and row[0] is not None else b""
+        data = bytes(row[0]) if row is not None and row[0] is not None else b""
+        if row is not None and row[1] is not None and int(row[1]) > vt.MAX_FEATURES_PER_TILE:
+            data += vt.capped_layer(z, x, y, shown=vt.MAX_FEATURES_PER_TILE, total=int(row[1]))
+        return data
 
     def read_version(self, kind: LayerKind | str, district: str, version: int) -> gpd.GeoDataFrame:
         """Return the features of one kept version of (kind, district), as :meth:`read` does.

@@ -52,14 +52,17 @@ __all__ = [
     "EXTENT",
     "GCJ02_PAD_DEG",
     "INDEX_MAX_FEATURES",
+    "META_LAYER",
     "MAX_FEATURES_PER_TILE",
     "MAX_ZOOM",
     "MIN_FEATURE_PX",
     "MIN_ZOOM",
     "TILE_BUFFER",
+    "TILE_FORMAT",
     "TILE_THRESHOLD",
     "TileCache",
     "TiledLayer",
+    "capped_layer",
     "encode_tile",
     "layer_tile",
     "tile_bounds_3857",
@@ -87,6 +90,13 @@ MAX_ZOOM = 22
 #: ones are read per tile with the store's bounding-box read (its R-tree / GiST index), which
 #: costs ~0.02-0.2 s a tile instead of a ~1-minute first read of a 1M-feature layer.
 INDEX_MAX_FEATURES = 200_000
+#: Name of the extra MVT layer a tile carries when ``MAX_FEATURES_PER_TILE`` left features out:
+#: one point at the tile's centre with ``shown``, ``total`` and the tile's ``z``, ``x``, ``y``
+#: (the map then says "zoom in to see every feature").
+META_LAYER = "tanmap_meta"
+#: Version of the tiles' content rules (encoder, thinning, cap); part of the tiles' ETag, so a
+#: browser never keeps a tile made by older rules.
+TILE_FORMAT = "2"
 #: Extra margin of a per-tile read for GCJ-02 tiles: the WGS84 -> GCJ-02 shift is under ~700 m.
 GCJ02_PAD_DEG = 0.01
 
@@ -387,7 +397,8 @@ def layer_tile(
     if z < DETAIL_ZOOM and len(idx):
         min_m = MIN_FEATURE_PX * size / 256
         idx = idx[layer.size_m[idx] >= min_m]
-    if len(idx) > MAX_FEATURES_PER_TILE:
+    total = len(idx)
+    if total > MAX_FEATURES_PER_TILE:
         largest = np.argpartition(-layer.size_m[idx], MAX_FEATURES_PER_TILE)
         idx = idx[largest[:MAX_FEATURES_PER_TILE]]
     idx = np.sort(idx)
@@ -400,8 +411,29 @@ def layer_tile(
                                              preserve_topology=True)  # half a pixel
     data = encode_tile(spec.kind.value, clipped, layer.property_columns(idx),
                        (minx, miny, maxx, maxy), ids=idx + 1)
+    if total > len(idx):
+        data += capped_layer(z, x, y, shown=len(idx), total=total)
     cache.keep_tile(key, data)
     return data
+
+
+def capped_layer(z: int, x: int, y: int, *, shown: int, total: int) -> bytes:
+    """Return the ``META_LAYER`` of a tile that shows ``shown`` of its ``total`` features.
+
+    中文：切片要素数超过上限时附加的说明图层（提示放大查看）。
+
+    Appended to the tile's bytes (a tile of several layers is their concatenation).
+
+    Examples
+    --------
+    >>> import mapbox_vector_tile
+    >>> meta = mapbox_vector_tile.decode(capped_layer(14, 1, 2, shown=8000, total=9100))
+    >>> meta["tanmap_meta"]["features"][0]["properties"]["total"]
+    9100
+    """
+    return encode_layer(META_LAYER, [shapely.Point(EXTENT / 2, EXTENT / 2)],
+                        {"shown": [int(shown)], "total": [int(total)], "z": [z], "x": [x],
+                         "y": [y]}, ids=[0])
 
 
 def _read_bbox(z: int, x: int, y: int, gcj02: bool) -> tuple[float, float, float, float]:
