@@ -34,6 +34,9 @@ from tanmap.layers.kinds import (
 )
 from tanmap.layers.kinds import Status as PlanStatus
 from tanmap.layers.raster.rasters import RASTER_LABELS, RasterImage, RasterKind
+from tanmap.layers.vector_tiles import DETAIL_ZOOM as TILE_DETAIL_ZOOM
+from tanmap.layers.vector_tiles import MAX_FEATURES_PER_TILE as TILE_MAX_FEATURES
+from tanmap.layers.vector_tiles import META_LAYER as TILE_META_LAYER
 from tanmap.layers.vector_tiles import MIN_ZOOM as TILE_MIN_ZOOM
 from tanmap.layers.vector_tiles import TiledLayer
 from tanmap.maps.carbon import (
@@ -360,6 +363,12 @@ window.tanmap = (function () {
       var s = styleOf(spec, props);
       return Object.assign({fill: s.fillOpacity > 0, radius: spec.radius}, s);
     };
+    // A tile that had to leave features out carries a META layer: remember it, draw nothing.
+    var capped = {};
+    styles[spec.tile_meta] = function (props) {
+      capped[props.x + ":" + props.y + ":" + props.z] = true;
+      return [];
+    };
     var vg = L.vectorGrid.protobuf(url, {
       rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: false,
       keepBuffer: 1, attribution: "",  // no over-zoom: the server tiles every zoom
@@ -382,9 +391,36 @@ window.tanmap = (function () {
           .setContent(popup(found.properties || {}, spec)).openOn(onMap);
       }
     }
-    var onMap = null;
-    vg.on("add", function () { onMap = vg._map; onMap.on("click", hit); });
-    vg.on("remove", function () { if (onMap) { onMap.off("click", hit); } onMap = null; });
+    var onMap = null, note = null;
+    function notice() {  // "zoom in" when below the tiles' zoom or when a tile on screen is capped
+      if (!onMap || !note) { return; }
+      var text = "", notes = spec.tile_notes || {};
+      if (onMap.getZoom() < (spec.tile_min_zoom || 0)) {
+        text = notes.zoom_in || "";
+      } else if (Object.keys(vg._tiles || {}).some(function (k) {
+        return vg._tiles[k].current && capped[k];
+      })) {
+        text = notes.capped || "";
+      }
+      note.textContent = text;
+      note.style.display = text ? "" : "none";
+    }
+    var Note = L.Control.extend({onAdd: function () {
+      var div = L.DomUtil.create("div", "tanmap-tile-note leaflet-bar");
+      div.style.cssText = "background:#fff8e1;padding:3px 8px;font-size:12px;display:none";
+      note = div;
+      return div;
+    }});
+    var noteCtl = new Note({position: "topright"});
+    vg.on("load tileload tileunload", notice);
+    vg.on("add", function () {
+      onMap = vg._map; onMap.on("click", hit); onMap.on("zoomend moveend", notice);
+      noteCtl.addTo(onMap); notice();
+    });
+    vg.on("remove", function () {
+      if (onMap) { onMap.off("click", hit); onMap.off("zoomend moveend", notice); }
+      noteCtl.remove(); note = null; onMap = null;
+    });
     vg.tanmapTiled = true;
     return vg;
   }
@@ -1361,6 +1397,12 @@ def district_map(
                                          cluster=False, tooltip=None))
         spec["tile_layer"] = kind.value
         spec["tile_min_zoom"] = TILE_MIN_ZOOM  # sub-pixel specks below it (vector_tiles)
+        spec["tile_meta"] = TILE_META_LAYER
+        zoom_in = label("tiles_zoom_in", lang).format(min_zoom=TILE_MIN_ZOOM)
+        spec["tile_notes"] = {"zoom_in": f"{zoom_in} {layer_name(kind, lang)}",
+                              "capped": f"{layer_name(kind, lang)}：{label('tiles_capped', lang)}"
+                              if lang == "zh" else
+                              f"{layer_name(kind, lang)}: {label('tiles_capped', lang)}"}
         spec_js = escape_json_for_script(json.dumps(spec, ensure_ascii=False))
         display = f"{layer_name(kind, lang)} ({len(gdf)})"
         _TileLayer(_esc(display), url, spec_js, show=show, key=key).add_to(m)
@@ -1371,7 +1413,9 @@ def district_map(
                        if style.class_field and style.class_field in gdf.columns else set())
         classes = [c for c in style.class_colors if c in present]
         entry = _legend_entry(display, style, SPECS[kind].geometry, classes, lang,
-                              label("vector_tiles", lang))
+                              label("vector_tiles", lang).format(
+                                  min_zoom=TILE_MIN_ZOOM, detail_zoom=TILE_DETAIL_ZOOM,
+                                  max_features=f"{TILE_MAX_FEATURES:,}"))
         legend.append(f'<div class="tanmap-legend-entry" data-key="{_esc(key)}">{entry}</div>')
         if gdf.sample if isinstance(gdf, TiledLayer) else _sample_rows(gdf).any():
             found_sample.append(display)
