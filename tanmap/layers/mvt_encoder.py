@@ -406,12 +406,37 @@ def _columns_of(properties: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, 
     return cols
 
 
+def _string_values(texts: Sequence[str]) -> bytes:
+    """Return the layer's ``values`` fields (field 4, a ``Value`` with ``string_value``) of
+    ``texts``, concatenated: the headers are varints written at once, the text bytes copied in."""
+    enc = [t.encode("utf-8", errors="replace") for t in texts]  # lone surrogates become "?"
+    n = len(enc)
+    if not n:
+        return b""
+    length = np.fromiter(map(len, enc), dtype=_I, count=n)
+    inner = 1 + _varint_len(length) + length
+    header = np.frombuffer(varint_bytes(np.column_stack(
+        [np.full(n, 0x22, dtype=_I), inner, np.full(n, 0x0A, dtype=_I), length]).ravel()),
+        dtype=np.uint8)
+    header_len = 2 + _varint_len(inner) + _varint_len(length)
+    size = header_len + length
+    start = np.cumsum(size) - size
+    out = np.empty(int(size.sum()), dtype=np.uint8)
+    out[_ranges(start, header_len)] = header
+    out[_ranges(start + header_len, length)] = np.frombuffer(b"".join(enc), dtype=np.uint8)
+    return out.tobytes()
+
+
 def _tags(columns: Mapping[str, np.ndarray], rows: np.ndarray
-          ) -> tuple[list[bytes], list[bytes], np.ndarray, np.ndarray]:
-    """Return the key table, value table, the tag stream and each row's tag count."""
+          ) -> tuple[list[bytes], bytes, np.ndarray, np.ndarray]:
+    """Return the key table, the encoded value table, the tag stream and each row's tag count.
+
+    Values are deduplicated within a column (the same text under two keys is stored twice,
+    which the format allows) so that a column of distinct names is written with array calls.
+    """
     keys: list[bytes] = []
-    values: list[bytes] = []
-    seen: dict[tuple[type, Any], int] = {}
+    tables: list[bytes] = []
+    n_values = 0
     codes = []
     for name, column in columns.items():
         col = column[rows]
@@ -420,33 +445,33 @@ def _tags(columns: Mapping[str, np.ndarray], rows: np.ndarray
             continue
         if kind in ("string", "integer", "floating", "boolean"):
             local, uniques = pd.factorize(col, use_na_sentinel=True)
-            uniq = list(uniques) if kind == "string" else [_scalar(u) for u in uniques]
+            if kind == "string":
+                table = _string_values(list(uniques))
+                count = len(uniques)
+            else:
+                uniq = [_scalar(u) for u in uniques]
+                table = b"".join(_field(4, _value_message(u)) for u in uniq)
+                count = len(uniq)
         else:  # mixed or non-scalar: one (type, value) per row, so 1, 1.0 and True stay apart
-            scalars = [_scalar(v) for v in col]
-            table: dict[tuple[type, Any], int] = {}
-            local = np.array([-1 if s is None else table.setdefault((type(s), s), len(table))
-                              for s in scalars], dtype=_I)
-            uniq = [v for _, v in table]
-        lookup = np.full(len(uniq) + 1, -1, dtype=_I)  # last slot: missing (-1)
-        for j, u in enumerate(uniq):
-            if u is None:
-                continue
-            key = (type(u), u)
-            if key not in seen:
-                seen[key] = len(values)
-                values.append(_value_message(u))
-            lookup[j] = seen[key]
-        code = lookup[np.asarray(local, dtype=_I)] if len(col) else np.zeros(0, dtype=_I)
-        if (code >= 0).any():
-            codes.append((len(keys), code))
-            keys.append(name.encode("utf-8", errors="replace"))
+            seen: dict[tuple[type, Any], int] = {}
+            local = np.array([-1 if s is None else seen.setdefault((type(s), s), len(seen))
+                              for s in (_scalar(v) for v in col)], dtype=_I)
+            table = b"".join(_field(4, _value_message(v)) for _, v in seen)
+            count = len(seen)
+        local = np.asarray(local, dtype=_I)
+        if not (local >= 0).any():
+            continue
+        codes.append((len(keys), np.where(local >= 0, local + n_values, -1)))
+        keys.append(name.encode("utf-8", errors="replace"))
+        tables.append(table)
+        n_values += count
     if not codes:
-        return keys, values, np.zeros(0, dtype=_I), np.zeros(len(rows), dtype=_I)
+        return keys, b"", np.zeros(0, dtype=_I), np.zeros(len(rows), dtype=_I)
     key_idx = np.array([k for k, _ in codes], dtype=_I)
     val = np.column_stack([c for _, c in codes])  # rows x columns
     pairs = np.stack([np.broadcast_to(key_idx, val.shape), val], axis=2)
     present = val >= 0
-    return keys, values, pairs[present].ravel(), 2 * present.sum(axis=1).astype(_I)
+    return keys, b"".join(tables), pairs[present].ravel(), 2 * present.sum(axis=1).astype(_I)
 
 
 # ----------------------------------------------------------------------------------- layer
@@ -541,7 +566,7 @@ def encode_layer(name: str, geometries: Sequence[Any] | np.ndarray,
         _field(1, name.encode("utf-8", errors="replace")),
         varint_bytes(tokens),
         *(_field(3, k) for k in keys),
-        *(_field(4, v) for v in values),
+        values,
         b"\x28" + _one_varint(int(extent)),
     ])
     return _field(3, layer)

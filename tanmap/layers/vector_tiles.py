@@ -15,8 +15,12 @@ Leaflet.VectorGrid plug-in. :func:`layer_tile` answers one such request:
   then takes the
   features whose boxes meet the tile (plus a buffer), drops features smaller than
   ``MIN_FEATURE_PX`` pixels below ``DETAIL_ZOOM`` (the way tippecanoe thins low zooms), keeps
-  at most ``MAX_FEATURES_PER_TILE`` (the largest), clips them to the buffered tile and encodes
-  them with the maintained ``mapbox-vector-tile`` encoder (extent 4096).
+  at most ``MAX_FEATURES_PER_TILE`` (the largest; the tile then carries a ``META_LAYER`` saying
+  how many were left out, and the map asks to zoom in), clips them to the buffered tile and
+  encodes them with the vectorised encoder of :mod:`tanmap.layers.mvt_encoder` (extent 4096).
+
+A map page does not read a tiled layer's geometries: :func:`tiled_layer` gives its count, the
+classes present and whether it holds sample data, from the attribute columns only.
 
 GCJ-02: the Amap base map is drawn in GCJ-02 (火星坐标). With ``gcj02=True`` the features are
 shifted WGS84 -> GCJ-02 before projection, exactly as the embedded layers are shifted for that

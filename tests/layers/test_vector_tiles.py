@@ -261,3 +261,47 @@ def test_per_tile_reads_of_a_huge_layer_give_the_same_tiles(
     per_tile = {t: features(16, *t) for t in tiles}
     assert per_tile == indexed
     assert sum(len(v) for v in indexed.values()) >= 40
+
+
+def test_a_capped_tile_keeps_the_largest_and_says_so(store: GeoPackageStore,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    sides = [100, 400, 200, 800, 300]  # tile units; B3 and B1 are the largest
+    write(store, [box_in_tile(Z, X, Y, 10 + 5 * i, 10, 10 + 5 * i + s, 10 + s)
+                  for i, s in enumerate(sides)])
+    monkeypatch.setattr(vector_tiles, "MAX_FEATURES_PER_TILE", 2)
+    layers = mapbox_vector_tile.decode(layer_tile(store, "building", CODE, Z, X, Y,
+                                                  cache=TileCache()))
+    assert sorted(f["properties"]["id"] for f in layers["building"]["features"]) == ["B1", "B3"]
+    meta = layers[vector_tiles.META_LAYER]["features"]
+    assert [f["properties"] for f in meta] == [{"shown": 2, "total": 5, "z": Z, "x": X, "y": Y}]
+    monkeypatch.setattr(vector_tiles, "MAX_FEATURES_PER_TILE", 5)
+    layers = mapbox_vector_tile.decode(layer_tile(store, "building", CODE, Z, X, Y,
+                                                  cache=TileCache()))
+    assert set(layers) == {"building"}  # nothing left out: no meta layer
+    assert len(layers["building"]["features"]) == 5
+
+
+def test_tiled_layer_summary_reads_no_geometry(store: GeoPackageStore,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"], "use_category": ["residential", "public", "public"],
+         "source": ["survey", "示例数据 synthetic", "survey"]},
+        geometry=[box_in_tile(Z, X, Y, 0, 0, 10 * i + 10, 10) for i in range(3)],
+        crs="EPSG:4326")
+    store.write("building", frame, district=CODE)
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the summary must not read the geometries")
+
+    monkeypatch.setattr(store, "read", no_read)
+    summary = vector_tiles.tiled_layer(store, "building", CODE, "use_category")
+    assert summary == vector_tiles.TiledLayer(3, frozenset({"residential", "public"}), True)
+    assert len(summary) == 3
+    monkeypatch.undo()
+    store.write("building", frame.assign(source="survey"), district=CODE)  # a new version
+    assert vector_tiles.tiled_layer(store, "building", CODE, "use_category").sample is False
+    attrs = store.read_attributes("building", district=CODE, columns=["use_category", "nope"])
+    assert list(attrs.columns) == ["use_category"]
+    assert attrs["use_category"].tolist()[:2] == ["residential", "public"]
+    with pytest.raises(UnknownDistrictError):
+        store.read_attributes("building", district="999999", columns=["id"])
