@@ -375,6 +375,9 @@ window.tanmap = (function () {
       minZoom: spec.tile_min_zoom || 0,
       getFeatureId: function (f) { return f.id; }  // keeps each tile's features for hit tests
     });
+    // GridLayer.beforeAdd would make minZoom the map's own lower limit (with no base map the
+    // district could then not be zoomed out): below it the layer just draws nothing.
+    vg.beforeAdd = function () {};
     function hit(e) {
       var found = null;
       Object.keys(vg._vectorTiles || {}).forEach(function (key) {

@@ -144,11 +144,11 @@ def test_large_layer_is_drawn_from_tiles_and_pans_without_errors(browser: Any,
         html = page.content()
         assert "Leaflet.VectorGrid.bundled.min.js" in html
         assert "T12345" not in html  # the buildings are not embedded in the page
-        # The page opens below the tiles' zoom: the map says to zoom in for the buildings.
+        # Below the tiles' zoom the map says to zoom in for the buildings.
+        view(page, (SOUTH + NORTH) / 2, (WEST + EAST) / 2, 12)
         note = page.locator(".tanmap-tile-note")
-        assert page.evaluate(f"() => {MAP_JS}.getZoom()") < 14
         assert note.is_visible()
-        assert note.inner_text() == "放大至 14 级以显示 建筑"
+        assert note.inner_text() == "放大至 14 级以显示 建筑 Buildings"
         view(page, (SOUTH + NORTH) / 2, (WEST + EAST) / 2, 16)
         first = settle(page)
         assert not note.is_visible()
@@ -213,7 +213,7 @@ def test_a_capped_tile_asks_to_zoom_in(browser: Any, tiles_live: LiveServer,
         note = page.locator(".tanmap-tile-note")
         page.wait_for_function("() => { const n = document.querySelector('.tanmap-tile-note');"
                                " return n && n.style.display !== 'none'; }")
-        assert note.inner_text() == "建筑：要素过多，部分未显示，请放大查看全部"
+        assert note.inner_text() == "建筑 Buildings：要素过多，部分未显示，请放大查看全部"
         assert log.errors == []
         assert log.console_errors() == [], log.console
     finally:
