@@ -102,7 +102,7 @@ _VARINTS = [_slow_varint(v) for v in range(_SMALL)]
 
 
 def _field(number: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field."""
+    """Return a length-delimited protobuf field."""
     return _one_varint(number << 3 | 2) + _one_varint(len(payload)) + payload
 
 
@@ -120,8 +120,11 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def _dedupe(q: np.ndarray, part_of: np.ndarray, *, cyclic: bool) -> np.ndarray:
-    """Return the vertices to keep: none equal to the one before it in its part (MVT §4.3.3.2:
-    a LineTo by (0, 0) is not allowed) and, for rings, not the last equal to the first."""
+    """Return the vertices to keep: none equal to the one before it in its part.
+
+    MVT §4.3.3.2 allows no LineTo by (0, 0); for rings the last vertex may not equal the first
+    either (ClosePath draws that edge).
+    """
     keep = np.ones(len(q), dtype=bool)
     if not len(q):
         return keep
@@ -158,6 +161,7 @@ def _polygons(coords: np.ndarray, ring_offsets: np.ndarray, poly_offsets: np.nda
     start = np.cumsum(count) - count
     # Surveyor's formula in tile coordinates (y down), per ring, cyclic.
     nxt = np.arange(len(q), dtype=_I) + 1
+    area2: np.ndarray
     if len(q):
         last = start[ring_of] + count[ring_of] - 1
         nxt = np.where(np.arange(len(q)) == last, start[ring_of], nxt)
@@ -263,8 +267,10 @@ def _stream(v: np.ndarray, part_rep: np.ndarray, geom_of_part: np.ndarray, n: np
 
 def _split_collections(geoms: np.ndarray, index: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Replace each GeometryCollection by its parts of the highest family (polygon > line >
-    point), as one multi-geometry, so every feature has one MVT type."""
+    """Replace each GeometryCollection by its parts of the highest family, as one multi-geometry.
+
+    Polygon > line > point: every feature then has one MVT type.
+    """
     out = geoms.copy()
     for i in np.flatnonzero(shapely.get_type_id(geoms) == 7):
         parts = shapely.get_parts(geoms[i])
@@ -312,7 +318,8 @@ def _encode_geometries(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[
             counts = shapely.get_num_coordinates(part)
             gtype = shapely.GeometryType.POLYGON
             coords = shapely.get_coordinates(part)
-            offsets = (np.r_[0, np.cumsum(counts)], np.arange(len(part) + 1))
+            offsets: tuple[np.ndarray, ...] = (np.r_[0, np.cumsum(counts)],
+                                               np.arange(len(part) + 1))
         else:
             gtype, coords, offsets = shapely.to_ragged_array(part, include_z=False)
         q = np.rint(coords).astype(_I)
@@ -387,8 +394,7 @@ def _scalar(value: Any) -> Any:
     return str(value)
 
 
-def _columns_of(properties: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
-                n: int) -> dict[str, np.ndarray]:
+def _columns_of(properties: Properties, n: int) -> dict[str, np.ndarray]:
     if isinstance(properties, Mapping):
         cols = {str(k): np.asarray(pd.Series(v, dtype=object).to_numpy(), dtype=object)
                 for k, v in properties.items()}
@@ -407,8 +413,11 @@ def _columns_of(properties: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, 
 
 
 def _string_values(texts: Sequence[str]) -> bytes:
-    """Return the layer's ``values`` fields (field 4, a ``Value`` with ``string_value``) of
-    ``texts``, concatenated: the headers are varints written at once, the text bytes copied in."""
+    """Return the layer's ``values`` fields of ``texts``, concatenated.
+
+    Each is field 4, a ``Value`` with ``string_value``: the headers are varints written at once,
+    the text bytes copied in with array indexing.
+    """
     enc = [t.encode("utf-8", errors="replace") for t in texts]  # lone surrogates become "?"
     n = len(enc)
     if not n:
@@ -477,8 +486,10 @@ def _tags(columns: Mapping[str, np.ndarray], rows: np.ndarray
 # ----------------------------------------------------------------------------------- layer
 
 
-def encode_layer(name: str, geometries: Sequence[Any] | np.ndarray,
-                 properties: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
+Properties = Mapping[str, Sequence[Any] | np.ndarray] | Sequence[Mapping[str, Any]]
+
+
+def encode_layer(name: str, geometries: Sequence[Any] | np.ndarray, properties: Properties,
                  *, ids: Sequence[int] | np.ndarray | None = None,
                  extent: int = EXTENT) -> bytes:
     """Encode features in tile coordinates as a one-layer Mapbox Vector Tile.
@@ -548,8 +559,9 @@ def encode_layer(name: str, geometries: Sequence[Any] | np.ndarray,
     flen = (1 + _varint_len(fid) + 1 + _varint_len(tbytes) + tbytes + 2
             + 1 + _varint_len(gbytes) + gbytes)
     u = np.uint64
-    head = np.column_stack([np.full(len(feat), 0x12, u), flen.astype(u), np.full(len(feat), 0x08, u),
-                            fid, np.full(len(feat), 0x12, u), tbytes.astype(u)])
+    nf = len(feat)
+    head = np.column_stack([np.full(nf, 0x12, u), flen.astype(u), np.full(nf, 0x08, u), fid,
+                            np.full(nf, 0x12, u), tbytes.astype(u)])
     mid = np.column_stack([np.full(len(feat), 0x18, u), kind.astype(u),
                            np.full(len(feat), 0x22, u), gbytes.astype(u)])
     count = 6 + tag_count + 4 + glen

@@ -42,11 +42,11 @@ import shapely
 from tanmap.geo.chinacoords import transform_geometries, wgs84_to_gcj02
 from tanmap.geo.errors import StoreError
 from tanmap.layers.kinds import spec_for
-from tanmap.layers.mvt_encoder import EXTENT, encode_layer
+from tanmap.layers.mvt_encoder import EXTENT, Properties, encode_layer
 from tanmap.layers.sample import SAMPLE_LABEL
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from tanmap.layers.kinds import LayerKind
     from tanmap.layers.store import Store
@@ -56,9 +56,9 @@ __all__ = [
     "EXTENT",
     "GCJ02_PAD_DEG",
     "INDEX_MAX_FEATURES",
-    "META_LAYER",
     "MAX_FEATURES_PER_TILE",
     "MAX_ZOOM",
+    "META_LAYER",
     "MIN_FEATURE_PX",
     "MIN_ZOOM",
     "TILE_BUFFER",
@@ -165,12 +165,16 @@ class _Indexed:
     sample: np.ndarray  # bool: synthetic feature (source starts with 示例数据)
 
     def property_columns(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        """Return the property columns of features ``idx`` (missing values are left out when
-        encoded); synthetic features get ``data_label``."""
+        """Return the property columns of features ``idx``; synthetic ones get ``data_label``.
+
+        Missing values are left out when encoded.
+        """
         out = {col: values[idx] for col, values in self.columns.items()}
         sample = self.sample[idx]
         if sample.any():
-            out["data_label"] = np.where(sample, SAMPLE_LABEL, None).astype(object)
+            labels = np.full(len(idx), None, dtype=object)
+            labels[sample] = SAMPLE_LABEL
+            out["data_label"] = labels
         return out
 
 
@@ -448,7 +452,7 @@ def _read_bbox(z: int, x: int, y: int, gcj02: bool) -> tuple[float, float, float
 
 
 def encode_tile(name: str, geometries: np.ndarray,
-                properties: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
+                properties: Properties,
                 bounds: tuple[float, float, float, float], *,
                 ids: np.ndarray | None = None) -> bytes:
     """Encode features already clipped to a tile as one MVT layer ``name``.

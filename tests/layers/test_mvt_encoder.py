@@ -1,4 +1,4 @@
-"""The vectorised MVT encoder, checked against mapbox-vector-tile's decoder and the protobuf parser."""
+"""The vectorised MVT encoder, checked by mapbox-vector-tile's decoder and the protobuf parser."""
 
 from __future__ import annotations
 
