@@ -303,7 +303,11 @@ def tiled_layer(store: Store, kind: LayerKind | str, district: str,
 
 def _index(store: Store, kind: LayerKind, district: str, gcj02: bool,
            columns: Sequence[str], bbox: Sequence[float] | None = None) -> _Indexed:
-    gdf = store.read(kind, district=district, bbox=bbox)
+    reader = getattr(store, "read_columns", None)
+    if bbox is not None and callable(reader):  # only the columns a tile carries
+        gdf = reader(kind, district=district, columns=[*columns, "source"], bbox=bbox)
+    else:
+        gdf = store.read(kind, district=district, bbox=bbox)
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     if gcj02 and len(geoms):

@@ -305,3 +305,35 @@ def test_tiled_layer_summary_reads_no_geometry(store: GeoPackageStore,
     assert attrs["use_category"].tolist()[:2] == ["residential", "public"]
     with pytest.raises(UnknownDistrictError):
         store.read_attributes("building", district="999999", columns=["id"])
+
+
+def test_per_tile_reads_keep_integer_properties(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """eco_zone's control_level is an int: read per tile it must stay 1, not become 1.0."""
+    store = open_store(tmp_path / "e.gpkg", create=True)
+    store.put_district(gpd.GeoDataFrame({"adcode": [CODE], "name": ["和平区"]},
+                                        geometry=[shapely.box(117.15, 39.08, 117.25, 39.15)],
+                                        crs="EPSG:4326"))
+    store.write("eco_zone", gpd.GeoDataFrame(
+        {"id": ["E1", "E2"], "name": ["一级", "二级"], "control_level": [1, 2]},
+        geometry=[box_in_tile(Z, X, Y, 10, 10, 900, 900), box_in_tile(Z, X, Y, 1000, 10, 1900,
+                                                                         900)],
+        crs="EPSG:4326"), district=CODE)
+    from tanmap.maps.build import tile_columns
+
+    columns = tile_columns("eco_zone")
+    assert "control_level" in columns
+    indexed = decoded_layer(layer_tile(store, "eco_zone", CODE, Z, X, Y, columns=columns,
+                                       cache=TileCache()), "eco_zone")
+    monkeypatch.setattr(vector_tiles, "INDEX_MAX_FEATURES", 0)
+    per_tile = decoded_layer(layer_tile(store, "eco_zone", CODE, Z, X, Y, columns=columns,
+                                        cache=TileCache()), "eco_zone")
+    levels = [f["properties"]["control_level"] for f in per_tile]
+    assert levels == [1, 2]
+    assert all(type(v) is int for v in levels)
+    assert per_tile == indexed
+
+
+def decoded_layer(data: bytes, name: str) -> list[dict]:
+    layers = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    return layers[name]["features"] if name in layers else []
