@@ -337,3 +337,28 @@ def test_per_tile_reads_keep_integer_properties(tmp_path: Path,
 def decoded_layer(data: bytes, name: str) -> list[dict]:
     layers = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
     return layers[name]["features"] if name in layers else []
+
+
+def test_a_page_of_only_tiled_buildings_reads_no_building(store: GeoPackageStore,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No 街道 and no metric needing them: neither the layer nor the carbon metric reads them."""
+    from tanmap.layers.views import district_view
+
+    write(store, [box_in_tile(Z, X, Y, 10 * i, 10, 10 * i + 8, 18) for i in range(5)])
+    reads: list[str] = []
+    real = store.read
+
+    def counted(kind: object, **kwargs: object) -> gpd.GeoDataFrame:
+        reads.append(str(getattr(kind, "value", kind)))
+        return real(kind, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "read", counted)
+    view = district_view(store, CODE, year=2026, tiled={"building": "use_category"})
+    assert "building" not in reads
+    assert view.carbon_buildings is None
+    from tanmap.layers.kinds import LayerKind
+
+    assert view.layers[LayerKind.BUILDING] == vector_tiles.TiledLayer(
+        5, frozenset({"residential"}), False)
+    district_view(store, CODE, year=2026)
+    assert "building" in reads  # the untiled page reads them
