@@ -137,3 +137,26 @@ def test_postgis_tiles_hold_the_same_features_as_the_python_path(
     want = sorted(tuple(sorted(f["properties"].items())) for f in python["building"]["features"])
     assert len(got) > 0
     assert got == want
+
+
+def test_a_capped_tile_says_so_on_both_backends(store_path: Path | str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from tanmap.layers import vector_tiles
+    from tanmap.layers.vector_tiles import META_LAYER, TileCache, layer_tile
+
+    store = open_store(store_path)
+    buildings = store.read(LayerKind.BUILDING, district=HEPING)
+    c = buildings.geometry.iloc[len(buildings) // 2].representative_point()
+    x, y = tile_of(c.x, c.y, 15)
+    full = mapbox_vector_tile.decode(layer_tile(store, LayerKind.BUILDING, HEPING, 15, x, y,
+                                                cache=TileCache()))
+    total = len(full["building"]["features"])
+    assert total > 3
+    assert META_LAYER not in full
+    monkeypatch.setattr(vector_tiles, "MAX_FEATURES_PER_TILE", 3)
+    capped = mapbox_vector_tile.decode(layer_tile(store, LayerKind.BUILDING, HEPING, 15, x, y,
+                                                  cache=TileCache()))
+    assert len(capped["building"]["features"]) == 3
+    meta = capped[META_LAYER]["features"][0]["properties"]
+    assert (meta["shown"], meta["z"], meta["x"], meta["y"]) == (3, 15, x, y)
+    assert meta["total"] >= total  # the features meeting the tile's buffer too
