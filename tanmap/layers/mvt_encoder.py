@@ -38,6 +38,8 @@ _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 _FAMILY = {0: _POINT, 4: _POINT, 1: _LINESTRING, 2: _LINESTRING, 5: _LINESTRING,
            3: _POLYGON, 6: _POLYGON}
 _I = np.int64
+#: Largest tile coordinate accepted: command parameters are zig-zag encoded 32-bit integers.
+_MAX_COORD = 2**30
 
 
 def _command(cmd: int, count: int | np.ndarray) -> Any:
@@ -322,6 +324,11 @@ def _encode_geometries(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[
                                                np.arange(len(part) + 1))
         else:
             gtype, coords, offsets = shapely.to_ragged_array(part, include_z=False)
+        if len(coords) and not (np.isfinite(coords).all() and np.abs(coords).max() < _MAX_COORD):
+            raise ValueError(
+                f"coordinates must be finite tile units within ±{_MAX_COORD:,} (clip features to "
+                "the tile and its buffer first); got "
+                f"{coords[~np.isfinite(coords).all(axis=1)][:1].tolist() or np.abs(coords).max()}")
         q = np.rint(coords).astype(_I)
         n_sel = int(sel.sum())
         if kind == _POINT:
@@ -524,7 +531,8 @@ def encode_layer(name: str, geometries: Sequence[Any] | np.ndarray, properties: 
     Raises
     ------
     ValueError
-        If the properties or ids do not match the geometries, or an id is negative.
+        If the properties or ids do not match the geometries, an id is negative, or a
+        coordinate is not finite or beyond ±2**30 tile units (not clipped).
 
     Examples
     --------

@@ -199,3 +199,10 @@ def test_bad_arguments_are_refused() -> None:
         encode_layer("t", [shapely.Point(0, 0)], {"a": [1, 2]})
     with pytest.raises(ValueError, match=">= 0"):
         encode_layer("t", [shapely.Point(0, 0)], {}, ids=[-1])
+    with pytest.raises(ValueError, match="clip features to the tile"):
+        encode_layer("t", [shapely.Point(2.0**31, 0)], {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # shapely warns on building it
+        bad = shapely.LineString([(0, 0), (float("nan"), 1)])
+    with pytest.raises(ValueError, match=r"finite.*\[\[nan, 1\.0\]\]"):
+        encode_layer("t", [bad], {})
