@@ -526,10 +526,11 @@ class GeoPackageStore:
         raw = pyogrio.read_dataframe(self._path, layer=spec.kind.value, columns=wanted,
                                      where=_where_district(district),
                                      bbox=tuple(float(v) for v in bbox))
-        dtypes = {f.name: f.dtype for f in spec.all_fields}
-        data = {c: (raw[c] if dtypes[c] == "str" else  # GDAL gives floats for nullable ints
-                    pd.Series(raw[c].to_numpy(), dtype=object).astype(_PANDAS_DTYPES[dtypes[c]]))
-                for c in wanted}
+        # GDAL gives floats for nullable ints: back to the kind's dtypes (as read() does).
+        dtypes = {f.name: {"int": "Int64", "float": "float64", "bool": "boolean"}.get(f.dtype)
+                  for f in spec.all_fields}
+        data = {c: raw[c] if dtypes[c] is None else
+                pd.Series(raw[c].to_numpy(), dtype=object).astype(dtypes[c]) for c in wanted}
         return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(raw.geometry.to_numpy(),
                                                              crs=STORAGE_CRS))
 
