@@ -12,9 +12,11 @@ its boundary. Printed:
 * the one-off read + Web-Mercator projection + STRtree index of the layer (the tile cache);
 * p50 / p95 / max time per tile, features and bytes per tile, at zooms 14, 15 and 16 for
   ``--tiles`` tiles per zoom centred on random buildings (warm index, cold tiles);
+* the vectorised encoder and ``mapbox-vector-tile`` on the same features of five zoom-14 tiles
+  (a ratio measured in one run);
 * with the browser: the map page's first open from the running API (it also computes the
-  district's audit over the 1M buildings), then the time until the tiles in view are drawn after
-  a jump to zoom 15 and after each of five pans.
+  district's audit), its second open (warm), then the time until the tiles in view are drawn
+  after a jump to zoom 15 and after each of five pans.
 
 Not part of the test suite (``tests/api/test_browser_tiles.py`` runs the same path at 30,000
 buildings). The machine is shared: absolute times are noisy.
@@ -85,6 +87,7 @@ def bench_tiles(path: Path, buildings: gpd.GeoDataFrame, n_tiles: int) -> None:
           f"{'features p50':>12} {'features max':>12} {'KB p50':>7} {'KB max':>7}")
     import mapbox_vector_tile
 
+    ratio_new, ratio_old = [], []
     for z in (14, 15, 16):
         times, feats, sizes = [], [], []
         for lon, lat in pts:
@@ -95,9 +98,40 @@ def bench_tiles(path: Path, buildings: gpd.GeoDataFrame, n_tiles: int) -> None:
             layer = mapbox_vector_tile.decode(data).get("building")
             feats.append(len(layer["features"]) if layer else 0)
             sizes.append(len(data) / 1024)
+            if z == 14 and layer and len(ratio_new) < 5:  # same features, both encoders
+                new_s, old_s = encoder_times(layer["features"])
+                ratio_new.append(new_s)
+                ratio_old.append(old_s)
         print(f"{z:>4} {len(times):>5} {pct(times, 50):>8.1f} {pct(times, 95):>8.1f} "
               f"{max(times):>8.1f} {pct(feats, 50):>12.0f} {max(feats):>12} "
               f"{pct(sizes, 50):>7.0f} {max(sizes):>7.0f}")
+    print(f"encoder on 5 zoom-14 tiles (same features): vectorised {1000 * np.mean(ratio_new):.0f}"
+          f" ms, mapbox-vector-tile {1000 * np.mean(ratio_old):.0f} ms a tile "
+          f"({np.mean(ratio_old) / np.mean(ratio_new):.1f}x)")
+
+
+def encoder_times(features: list[dict]) -> tuple[float, float]:
+    """Encode decoded tile features (tile units) with tanmap's encoder and mapbox-vector-tile."""
+    import warnings
+
+    import mapbox_vector_tile
+
+    from tanmap.layers.mvt_encoder import encode_layer
+
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
+    props = [f["properties"] for f in features]
+    t = time.perf_counter()
+    encode_layer("building", geoms, props)
+    new_s = time.perf_counter() - t
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        t = time.perf_counter()
+        mapbox_vector_tile.encode(
+            [{"name": "building", "features": [{"geometry": g, "properties": p} for g, p
+                                               in zip(geoms, props, strict=True)]}],
+            default_options={"check_winding_order": False})
+        old_s = time.perf_counter() - t
+    return new_s, old_s
 
 
 def bench_browser(path: Path, buildings: gpd.GeoDataFrame) -> None:
@@ -121,6 +155,11 @@ def bench_browser(path: Path, buildings: gpd.GeoDataFrame) -> None:
                                "'.leaflet-container')")
         opened = time.perf_counter() - t0
         html_kb = len(page.content()) / 1024
+        t0 = time.perf_counter()
+        page.goto(f"{live.url}/maps/{CODE}")  # again: the page and its tile summary cached
+        page.wait_for_function("() => !!window.tanmap && !!document.querySelector("
+                               "'.leaflet-container')")
+        warm = time.perf_counter() - t0
         page.check("input[name=tanmap-theme][value=pv]")
 
         def drawn() -> tuple[float, int]:
@@ -138,7 +177,7 @@ def bench_browser(path: Path, buildings: gpd.GeoDataFrame) -> None:
             pans.append(drawn()[0])
         browser.close()
     print(f"page open (first request: audit + map of {len(buildings):,} buildings): "
-          f"{opened:.1f} s, page {html_kb:.0f} KB")
+          f"{opened:.1f} s, page {html_kb:.0f} KB; opened again (warm): {warm:.2f} s")
     print(f"zoom 15 view drawn: {first:.2f} s ({n_first:,} features in the tiles on screen)")
     print(f"pans (5): p50 {pct(pans, 50):.2f} s, max {max(pans):.2f} s; "
           f"console/page errors: {len(errors)}")

@@ -72,6 +72,10 @@ class ReadCache:
             self._memo[key] = call()
         return self._memo[key]
 
+    def memo(self, key: tuple[Any, ...], call: Any) -> Any:
+        """Return ``call()``, computed once per ``key`` for this cache (a derived read)."""
+        return self._get(("memo", *key), call)
+
     def read(self, kind: Any, *, district: str | None = None,
              bbox: Bounds | None = None) -> gpd.GeoDataFrame:
         """Return ``store.read(...)``, memoised."""
@@ -229,7 +233,27 @@ def _load_kind(
     margin_m: float,
     epsg: int,
 ) -> tuple[gpd.GeoDataFrame, list[Any]]:
-    """Return the district's ``kind`` features + neighbours' within ``margin_m`` (planning CRS)."""
+    """Return the district's ``kind`` features + neighbours' within ``margin_m`` (planning CRS).
+
+    Through a :class:`ReadCache` (one audit) the result is memoised: the targets of a card that
+    read the same layer with the same margin reproject it once.
+    """
+    if isinstance(store, ReadCache):
+        loaded: tuple[gpd.GeoDataFrame, list[Any]] = store.memo(
+            ("load", kind, district, float(margin_m), epsg),
+            lambda: _read_kind(store, kind, district, district_m, margin_m, epsg))
+        return loaded
+    return _read_kind(store, kind, district, district_m, margin_m, epsg)
+
+
+def _read_kind(
+    store: Store,
+    kind: str,
+    district: str,
+    district_m: gpd.GeoSeries,
+    margin_m: float,
+    epsg: int,
+) -> tuple[gpd.GeoDataFrame, list[Any]]:
     own = store.read(kind, district=district).to_crs(epsg)
     versions = [store.version(kind, district)]
     if margin_m <= 0:
@@ -416,6 +440,19 @@ def prepare_metric(
             lineage.append(raster_entry)
         elif source == "raster":
             missing.append("raster:land_cover")
+    not_loaded = [k for k in required if store.version(k, district) is None]
+    if not_loaded:
+        # The result is 数据不足 whatever the other inputs hold: name the missing layers and read
+        # nothing (reading and reprojecting a 1M-building layer takes a minute, for no figure).
+        lineage.extend(_lineage_entry(v) for v in (store.version(k, district) for k in (
+            *required, *optional)) if v is not None)
+        return PreparedMetric(
+            name=name, mdef=mdef, params=p, frames={}, context=MetricContext(
+                adcode=district, district=district_m.iloc[0], planning_epsg=epsg,
+                audit_year=year, units={}, land_cover_areas=land_cover,
+            ), lineage=lineage, missing=(*missing, *not_loaded),
+            include_planned_until=include_planned_until,
+        )
     for kind in (*required, *optional):
         if store.version(kind, district) is None:
             if kind in required:

@@ -17,6 +17,7 @@ from tanmap.layers.card.report import format_value
 from tanmap.layers.kinds import LayerKind
 from tanmap.layers.raster.rasters import RasterImage, raster_image, raster_versions
 from tanmap.layers.runner import run_metric
+from tanmap.layers.vector_tiles import TiledLayer, tiled_layer
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,7 +55,7 @@ class DistrictView:
     """
 
     district: pd.Series
-    layers: Mapping[LayerKind, gpd.GeoDataFrame]
+    layers: Mapping[LayerKind, gpd.GeoDataFrame | TiledLayer]
     units: gpd.GeoDataFrame | None
     coverage: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     unit_coverage: pd.DataFrame | None = None
@@ -108,6 +109,7 @@ def audit_summary(card: AuditCard, lang: str = "zh") -> list[dict[str, Any]]:
 def district_view(
     store: Store, adcode: str, *, year: int, lang: str = "zh", card: AuditCard | None = None,
     horizon: str = "now", rule: str | None = None,
+    tiled: Mapping[str, str | None] | None = None,
 ) -> DistrictView:
     """Collect everything the district map shows.
 
@@ -132,6 +134,12 @@ def district_view(
         (:func:`tanmap.geo.audit.filter_as_of`); overlays and the audit at that year.
     rule
         Park-coverage rule of the coverage overlays (default: the metric's).
+    tiled
+        ``{kind value: its style class field or None}`` of the layers the map draws from vector
+        tiles: they are not read; ``layers`` holds
+        their :class:`~tanmap.layers.vector_tiles.TiledLayer` summary (count, classes, sample
+        flag), and the per-building carbon layer is not computed for a tiled building layer
+        unless 街道 need its totals.
 
     Raises
     ------
@@ -143,15 +151,17 @@ def district_view(
     if horizon not in HORIZONS:
         raise ValueError(f"unknown horizon {horizon!r}; use one of {', '.join(HORIZONS)}")
     planned_until = None if horizon == "now" else int(horizon)
+    tiled = tiled or {}
     at_year = year if planned_until is None else planned_until
     row = store.district(adcode)
     stored = {v.kind for v in store.layers(adcode)}
-    layers = {
-        kind: _as_of(store.read(kind, district=adcode), at_year, planned_until)
+    layers: dict[LayerKind, Any] = {
+        kind: (tiled_layer(store, kind, adcode, tiled[kind.value]) if kind.value in tiled
+               else _as_of(store.read(kind, district=adcode), at_year, planned_until))
         for kind in LayerKind
         if kind in stored and kind not in UNIT_KINDS
     }
-    if LayerKind.HEATING_PIPE in layers:
+    if isinstance(layers.get(LayerKind.HEATING_PIPE), gpd.GeoDataFrame):
         pipes = layers[LayerKind.HEATING_PIPE]
         layers[LayerKind.HEATING_PIPE] = pipes.assign(age_band=pipe_age_bands(pipes, at_year))
     units = (
@@ -185,7 +195,9 @@ def district_view(
                               include_planned_until=planned_until)
         coverage.update({f"charging_{name}": frame
                          for name, frame in _result_layers(charging.result.layers).items()})
-    carbon_buildings, carbon_per_unit = _carbon(store, adcode, at_year, planned_until, stored)
+    carbon_buildings, carbon_per_unit = (
+        (None, None) if LayerKind.BUILDING.value in tiled and LayerKind.SUBDISTRICT not in stored
+        else _carbon(store, adcode, at_year, planned_until, stored))
     if card is None:
         try:
             card = audit_district(store, adcode, year=at_year,
@@ -196,7 +208,8 @@ def district_view(
         failing = failing_units_frame(store, adcode, card, lang)
         if failing is not None:
             coverage["failing_units"] = failing
-    frames: dict[Any, gpd.GeoDataFrame] = dict(layers)
+    frames: dict[Any, gpd.GeoDataFrame] = {
+        k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
     if units is not None:
         frames["units"] = units
     return DistrictView(
@@ -206,7 +219,8 @@ def district_view(
         coverage=coverage,
         unit_coverage=unit_coverage,
         audit_summary=audit_summary(card, lang) if card is not None else [],
-        sample=is_sample(frames),
+        sample=is_sample(frames) or any(
+            isinstance(v, TiledLayer) and v.sample for v in layers.values()),
         carbon_buildings=carbon_buildings,
         carbon_per_unit=carbon_per_unit,
         rasters=tuple(raster_image(store, v.kind, adcode) for v in _raster_versions(store, adcode)),

@@ -34,7 +34,11 @@ from tanmap.layers.kinds import (
 )
 from tanmap.layers.kinds import Status as PlanStatus
 from tanmap.layers.raster.rasters import RASTER_LABELS, RasterImage, RasterKind
+from tanmap.layers.vector_tiles import DETAIL_ZOOM as TILE_DETAIL_ZOOM
+from tanmap.layers.vector_tiles import MAX_FEATURES_PER_TILE as TILE_MAX_FEATURES
+from tanmap.layers.vector_tiles import META_LAYER as TILE_META_LAYER
 from tanmap.layers.vector_tiles import MIN_ZOOM as TILE_MIN_ZOOM
+from tanmap.layers.vector_tiles import TiledLayer
 from tanmap.maps.carbon import (
     ESTIMATED_DASH,
     NO_DATA_COLOR,
@@ -359,12 +363,21 @@ window.tanmap = (function () {
       var s = styleOf(spec, props);
       return Object.assign({fill: s.fillOpacity > 0, radius: spec.radius}, s);
     };
+    // A tile that had to leave features out carries a META layer: remember it, draw nothing.
+    var capped = {};
+    styles[spec.tile_meta] = function (props) {
+      capped[props.x + ":" + props.y + ":" + props.z] = true;
+      return [];
+    };
     var vg = L.vectorGrid.protobuf(url, {
       rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: false,
       keepBuffer: 1, attribution: "",  // no over-zoom: the server tiles every zoom
       minZoom: spec.tile_min_zoom || 0,
       getFeatureId: function (f) { return f.id; }  // keeps each tile's features for hit tests
     });
+    // GridLayer.beforeAdd would make minZoom the map's own lower limit (with no base map the
+    // district could then not be zoomed out): below it the layer just draws nothing.
+    vg.beforeAdd = function () {};
     function hit(e) {
       var found = null;
       Object.keys(vg._vectorTiles || {}).forEach(function (key) {
@@ -381,9 +394,36 @@ window.tanmap = (function () {
           .setContent(popup(found.properties || {}, spec)).openOn(onMap);
       }
     }
-    var onMap = null;
-    vg.on("add", function () { onMap = vg._map; onMap.on("click", hit); });
-    vg.on("remove", function () { if (onMap) { onMap.off("click", hit); } onMap = null; });
+    var onMap = null, note = null;
+    function notice() {  // "zoom in" when below the tiles' zoom or when a tile on screen is capped
+      if (!onMap || !note) { return; }
+      var text = "", notes = spec.tile_notes || {};
+      if (onMap.getZoom() < (spec.tile_min_zoom || 0)) {
+        text = notes.zoom_in || "";
+      } else if (Object.keys(vg._tiles || {}).some(function (k) {
+        return vg._tiles[k].current && capped[k];
+      })) {
+        text = notes.capped || "";
+      }
+      note.textContent = text;
+      note.style.display = text ? "" : "none";
+    }
+    var Note = L.Control.extend({onAdd: function () {
+      var div = L.DomUtil.create("div", "tanmap-tile-note leaflet-bar");
+      div.style.cssText = "background:#fff8e1;padding:3px 8px;font-size:12px;display:none";
+      note = div;
+      return div;
+    }});
+    var noteCtl = new Note({position: "topright"});
+    vg.on("load tileload tileunload", notice);
+    vg.on("add", function () {
+      onMap = vg._map; onMap.on("click", hit); onMap.on("zoomend moveend", notice);
+      noteCtl.addTo(onMap); notice();
+    });
+    vg.on("remove", function () {
+      if (onMap) { onMap.off("click", hit); onMap.off("zoomend moveend", notice); }
+      noteCtl.remove(); note = null; onMap = null;
+    });
     vg.tanmapTiled = true;
     return vg;
   }
@@ -1091,7 +1131,7 @@ def _district_frame(district_row: Any) -> gpd.GeoDataFrame:
 
 def district_map(
     district_row: gpd.GeoDataFrame | pd.Series,
-    layers: Mapping[LayerKind | str, gpd.GeoDataFrame],
+    layers: Mapping[LayerKind | str, gpd.GeoDataFrame | TiledLayer],
     *,
     units: gpd.GeoDataFrame | None = None,
     coverage: Mapping[str, gpd.GeoDataFrame] | None = None,
@@ -1129,7 +1169,8 @@ def district_map(
         Layers by kind (``LayerKind`` or its value), in any CRS. Polygon layers are simplified
         for display by ``DISPLAY_SIMPLIFY_M`` metres; above ``POLYGON_DETAIL_LIMIT`` features they
         are drawn as clustered representative points; point layers of ``POINT_CLUSTER_MIN`` or
-        more features are clustered.
+        more features are clustered. A kind drawn from tiles (in ``tiled``) may be given as its
+        :class:`~tanmap.layers.vector_tiles.TiledLayer` summary instead of its features.
     units
         Sub-district (街道) polygons with ``id`` and ``name``; defaults to
         ``layers["subdistrict"]``. Needed for a choropleth from a table without geometry.
@@ -1349,7 +1390,7 @@ def district_map(
     for image in rasters:
         _add_raster(m, image, lang=lang, shift=shift, legend=legend, shown_keys=shown_keys)
 
-    def add_tiled(kind: LayerKind, gdf: gpd.GeoDataFrame, url: str) -> None:
+    def add_tiled(kind: LayerKind, gdf: gpd.GeoDataFrame | TiledLayer, url: str) -> None:
         style = style_for(kind)
         key = kind.value
         show = (kind not in HIDDEN_AT_START) if shown_keys is None else (
@@ -1359,22 +1400,35 @@ def district_map(
                                          cluster=False, tooltip=None))
         spec["tile_layer"] = kind.value
         spec["tile_min_zoom"] = TILE_MIN_ZOOM  # sub-pixel specks below it (vector_tiles)
+        spec["tile_meta"] = TILE_META_LAYER
+        zoom_in = label("tiles_zoom_in", lang).format(min_zoom=TILE_MIN_ZOOM)
+        spec["tile_notes"] = {"zoom_in": f"{zoom_in} {layer_name(kind, lang)}",
+                              "capped": f"{layer_name(kind, lang)}：{label('tiles_capped', lang)}"
+                              if lang == "zh" else
+                              f"{layer_name(kind, lang)}: {label('tiles_capped', lang)}"}
         spec_js = escape_json_for_script(json.dumps(spec, ensure_ascii=False))
         display = f"{layer_name(kind, lang)} ({len(gdf)})"
         _TileLayer(_esc(display), url, spec_js, show=show, key=key).add_to(m)
-        present = ({str(v) for v in gdf[style.class_field].dropna().unique()}
-                   if style.class_field and style.class_field in gdf.columns else set())
+        if isinstance(gdf, TiledLayer):  # a summary: the page never reads the geometries
+            present: set[str] = set(gdf.classes)
+        else:
+            present = ({str(v) for v in gdf[style.class_field].dropna().unique()}
+                       if style.class_field and style.class_field in gdf.columns else set())
         classes = [c for c in style.class_colors if c in present]
         entry = _legend_entry(display, style, SPECS[kind].geometry, classes, lang,
-                              label("vector_tiles", lang))
+                              label("vector_tiles", lang).format(
+                                  min_zoom=TILE_MIN_ZOOM, detail_zoom=TILE_DETAIL_ZOOM,
+                                  max_features=f"{TILE_MAX_FEATURES:,}"))
         legend.append(f'<div class="tanmap-legend-entry" data-key="{_esc(key)}">{entry}</div>')
-        if _sample_rows(gdf).any():
+        if gdf.sample if isinstance(gdf, TiledLayer) else _sample_rows(gdf).any():
             found_sample.append(display)
 
-    def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame) -> None:
+    def add_kind(kind: LayerKind, gdf: gpd.GeoDataFrame | TiledLayer) -> None:
         if kind.value in tiled:
             add_tiled(kind, gdf, tiled[kind.value])
             return
+        if isinstance(gdf, TiledLayer):
+            raise ValueError(f"layer {kind.value} is a tile summary but has no tile URL in tiled")
         note = label("age_band", lang) if kind is LayerKind.HEATING_PIPE else None
         add(gdf, layer_name(kind, lang), style_for(kind), SPECS[kind].geometry, kind,
             synthetic=sample, hidden_by_default=kind in HIDDEN_AT_START, key=kind.value,

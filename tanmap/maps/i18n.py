@@ -84,8 +84,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "clustered_polygons": (
         "要素过多，以代表点聚合显示", "too many features: shown as clustered points"
     ),
-    "vector_tiles": ("要素过多，以矢量切片显示，放大至 14 级可见",
-                     "many features: drawn from vector tiles from zoom 14"),
+    "vector_tiles": ("要素过多，以矢量切片显示，放大至 {min_zoom} 级可见；"
+                     "{detail_zoom} 级以下不显示小于 1 像素的要素，"
+                     "每块切片最多 {max_features} 个（取最大者）",
+                     "many features: drawn from vector tiles from zoom {min_zoom}; below zoom "
+                     "{detail_zoom} features under 1 pixel are left out, at most {max_features} "
+                     "per tile (the largest)"),
+    "tiles_zoom_in": ("放大至 {min_zoom} 级以显示", "zoom in to level {min_zoom} to see"),
+    "tiles_capped": ("要素过多，部分未显示，请放大查看全部",
+                     "too many features here: zoom in to see all"),
     "unit_name": ("单元名称", "Unit"),
     "unit_id": ("单元编号", "Unit ID"),
     "met": ("达标", "Met"),

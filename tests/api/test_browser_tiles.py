@@ -144,8 +144,14 @@ def test_large_layer_is_drawn_from_tiles_and_pans_without_errors(browser: Any,
         html = page.content()
         assert "Leaflet.VectorGrid.bundled.min.js" in html
         assert "T12345" not in html  # the buildings are not embedded in the page
+        # Below the tiles' zoom the map says to zoom in for the buildings.
+        view(page, (SOUTH + NORTH) / 2, (WEST + EAST) / 2, 12)
+        note = page.locator(".tanmap-tile-note")
+        assert note.is_visible()
+        assert note.inner_text() == "放大至 14 级以显示 建筑 Buildings"
         view(page, (SOUTH + NORTH) / 2, (WEST + EAST) / 2, 16)
         first = settle(page)
+        assert not note.is_visible()
         # 1280x800 at zoom 16 (2.4 m/px): ~3.1 km x 1.9 km of a 6 km x 5 km district holds
         # about a fifth of the 30,000 buildings (whole tiles are loaded, so a bit more).
         assert 3_000 < first < N_BUILDINGS
@@ -185,6 +191,29 @@ def test_amap_base_map_asks_for_gcj02_tiles(browser: Any, tiles_live: LiveServer
         assert settle(page) > 0
         assert tiles
         assert all("basemap=amap" in t and t.startswith("200 ") for t in tiles)
+        assert log.errors == []
+        assert log.console_errors() == [], log.console
+    finally:
+        context.close()
+
+
+def test_a_capped_tile_asks_to_zoom_in(browser: Any, tiles_live: LiveServer,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from tanmap.layers import vector_tiles
+
+    # The server runs in this process: a low cap and a fresh tile cache make every tile capped.
+    monkeypatch.setattr(vector_tiles, "MAX_FEATURES_PER_TILE", 50)
+    monkeypatch.setattr(vector_tiles, "_DEFAULT_CACHE", vector_tiles.TileCache())
+    context, page, log, tiles = open_page(browser, f"{tiles_live.url}/maps/{CODE}")
+    try:
+        view(page, (SOUTH + NORTH) / 2, (WEST + EAST) / 2, 16)
+        n = settle(page)
+        shown = len([t for t in tiles if "/16/" in t])
+        assert 0 < n <= 50 * shown  # the cap held
+        note = page.locator(".tanmap-tile-note")
+        page.wait_for_function("() => { const n = document.querySelector('.tanmap-tile-note');"
+                               " return n && n.style.display !== 'none'; }")
+        assert note.inner_text() == "建筑 Buildings：要素过多，部分未显示，请放大查看全部"
         assert log.errors == []
         assert log.console_errors() == [], log.console
     finally:

@@ -56,9 +56,27 @@ def test_bad_tiles_are_refused(tclient: TestClient) -> None:
     assert tclient.get(f"/tiles/{HEPING}/building/23/0/0.pbf").status_code == 422
     assert tclient.get(f"/tiles/{HEPING}/nokind/1/0/0.pbf").status_code == 422
     assert tclient.get("/tiles/999999/building/1/0/0.pbf").status_code == 404
-    ok = tclient.get(f"/tiles/{HEPING}/building/1/0/0.pbf?v=abc123")
+    stale = tclient.get(f"/tiles/{HEPING}/building/1/0/0.pbf?v=abc123")
+    assert stale.status_code == 200
+    assert stale.headers["cache-control"] == "no-cache"  # not this version: revalidate
+
+
+def test_tiles_are_cached_by_layer_version(tclient: TestClient, store_path: Path) -> None:
+    checksum = open_store(store_path).version(LayerKind.BUILDING, HEPING).checksum
+    url = f"/tiles/{HEPING}/building/1/0/0.pbf"
+    ok = tclient.get(f"{url}?v={checksum[:16]}")
     assert ok.status_code == 200
     assert ok.headers["cache-control"] == "public, max-age=86400"
+    etag = ok.headers["etag"]
+    assert checksum[:16] in etag
+    again = tclient.get(f"{url}?v={checksum[:16]}", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert tclient.get(url, headers={"If-None-Match": f'W/{etag}, "x"'}).status_code == 304
+    amap = tclient.get(f"{url}?basemap=amap", headers={"If-None-Match": etag})
+    assert amap.status_code == 200  # a GCJ-02 tile is another entity
+    assert amap.headers["etag"] != etag
+    assert tclient.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
 
 
 def test_map_page_draws_large_layers_from_tiles(tclient: TestClient, store_path: Path) -> None:
@@ -119,3 +137,26 @@ def test_postgis_tiles_hold_the_same_features_as_the_python_path(
     want = sorted(tuple(sorted(f["properties"].items())) for f in python["building"]["features"])
     assert len(got) > 0
     assert got == want
+
+
+def test_a_capped_tile_says_so_on_both_backends(store_path: Path | str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from tanmap.layers import vector_tiles
+    from tanmap.layers.vector_tiles import META_LAYER, TileCache, layer_tile
+
+    store = open_store(store_path)
+    buildings = store.read(LayerKind.BUILDING, district=HEPING)
+    c = buildings.geometry.iloc[len(buildings) // 2].representative_point()
+    x, y = tile_of(c.x, c.y, 15)
+    full = mapbox_vector_tile.decode(layer_tile(store, LayerKind.BUILDING, HEPING, 15, x, y,
+                                                cache=TileCache()))
+    total = len(full["building"]["features"])
+    assert total > 3
+    assert META_LAYER not in full
+    monkeypatch.setattr(vector_tiles, "MAX_FEATURES_PER_TILE", 3)
+    capped = mapbox_vector_tile.decode(layer_tile(store, LayerKind.BUILDING, HEPING, 15, x, y,
+                                                  cache=TileCache()))
+    assert len(capped["building"]["features"]) == 3
+    meta = capped[META_LAYER]["features"][0]["properties"]
+    assert (meta["shown"], meta["z"], meta["x"], meta["y"]) == (3, 15, x, y)
+    assert meta["total"] >= total  # the features meeting the tile's buffer too

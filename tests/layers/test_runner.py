@@ -278,3 +278,61 @@ def test_jsonable_handles_nan_numpy_and_frames() -> None:
     frame = pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", None]})
     assert jsonable(frame) == [{"a": 1.0, "b": "x"}, {"a": None, "b": None}]
     assert jsonable({"p": Point(1, 2), "n": np.bool_(True)}) == {"p": "POINT (1 2)", "n": True}
+
+
+class CountingReads:
+    """A store wrapper that records every layer read (kind, district, bbox)."""
+
+    def __init__(self, inner: GeoPackageStore) -> None:
+        self.inner = inner
+        self.reads: list[tuple[str, str | None, bool]] = []
+
+    def read(self, kind: Any, *, district: str | None = None, bbox: Any = None) -> Any:
+        self.reads.append((str(kind), district, bbox is not None))
+        return self.inner.read(kind, district=district, bbox=bbox)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+#: park is stored, greenway is not: the result is 数据不足 whatever the parks hold.
+PARK_AND_GREENWAY = MetricDef(
+    name="count_within", zh="范围内数量", en="Count within margin", inputs=("greenway",),
+    params=CountParams, compute=_count_within, unit="count", param_inputs=("kind",),
+    margin_m=200.0, optional_inputs=("pocket_garden",),
+)
+
+
+def test_a_missing_required_layer_reads_no_other_layer(store: GeoPackageStore) -> None:
+    counting = CountingReads(store)
+    out = run_metric(counting, "count_within", ADCODE, {"kind": "park"}, year=2024,
+                     metrics={"count_within": PARK_AND_GREENWAY})
+    assert out.result.value is None
+    assert out.result.missing == ("greenway",)
+    assert counting.reads == []  # parks and gardens were neither read nor reprojected
+    # The lineage still names the stored inputs' versions (the district's own).
+    assert {(e["kind"], e["district"], e["version"]) for e in out.lineage} == {
+        ("park", ADCODE, 1), ("pocket_garden", ADCODE, 1)}
+
+
+def test_a_card_reads_and_reprojects_each_layer_once(store: GeoPackageStore,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tanmap.layers import runner
+
+    loads: list[str] = []
+    real = runner._read_kind
+
+    def counted(store: Any, kind: str, *args: Any) -> Any:
+        loads.append(kind)
+        return real(store, kind, *args)
+
+    monkeypatch.setattr(runner, "_read_kind", counted)
+    cached = runner.ReadCache(store)
+    first = run_metric(cached, "count_within", ADCODE, {"kind": "park"}, year=2024,
+                       metrics=TEST_METRICS)
+    second = run_metric(cached, "count_within", ADCODE, {"kind": "park"}, year=2030,
+                        metrics=TEST_METRICS)
+    assert first.result.details["ids"] == second.result.details["ids"] == ["p0", "p1"]
+    assert loads == ["park"]  # read + reprojected once for both targets
+    run_metric(store, "count_within", ADCODE, {"kind": "park"}, metrics=TEST_METRICS)
+    assert loads == ["park", "park"]  # without a ReadCache nothing is kept

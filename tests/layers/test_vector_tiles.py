@@ -261,3 +261,104 @@ def test_per_tile_reads_of_a_huge_layer_give_the_same_tiles(
     per_tile = {t: features(16, *t) for t in tiles}
     assert per_tile == indexed
     assert sum(len(v) for v in indexed.values()) >= 40
+
+
+def test_a_capped_tile_keeps_the_largest_and_says_so(store: GeoPackageStore,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    sides = [100, 400, 200, 800, 300]  # tile units; B3 and B1 are the largest
+    write(store, [box_in_tile(Z, X, Y, 10 + 5 * i, 10, 10 + 5 * i + s, 10 + s)
+                  for i, s in enumerate(sides)])
+    monkeypatch.setattr(vector_tiles, "MAX_FEATURES_PER_TILE", 2)
+    layers = mapbox_vector_tile.decode(layer_tile(store, "building", CODE, Z, X, Y,
+                                                  cache=TileCache()))
+    assert sorted(f["properties"]["id"] for f in layers["building"]["features"]) == ["B1", "B3"]
+    meta = layers[vector_tiles.META_LAYER]["features"]
+    assert [f["properties"] for f in meta] == [{"shown": 2, "total": 5, "z": Z, "x": X, "y": Y}]
+    monkeypatch.setattr(vector_tiles, "MAX_FEATURES_PER_TILE", 5)
+    layers = mapbox_vector_tile.decode(layer_tile(store, "building", CODE, Z, X, Y,
+                                                  cache=TileCache()))
+    assert set(layers) == {"building"}  # nothing left out: no meta layer
+    assert len(layers["building"]["features"]) == 5
+
+
+def test_tiled_layer_summary_reads_no_geometry(store: GeoPackageStore,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"], "use_category": ["residential", "public", "public"],
+         "source": ["survey", "示例数据 synthetic", "survey"]},
+        geometry=[box_in_tile(Z, X, Y, 0, 0, 10 * i + 10, 10) for i in range(3)],
+        crs="EPSG:4326")
+    store.write("building", frame, district=CODE)
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the summary must not read the geometries")
+
+    monkeypatch.setattr(store, "read", no_read)
+    summary = vector_tiles.tiled_layer(store, "building", CODE, "use_category")
+    assert summary == vector_tiles.TiledLayer(3, frozenset({"residential", "public"}), True)
+    assert len(summary) == 3
+    monkeypatch.undo()
+    store.write("building", frame.assign(source="survey"), district=CODE)  # a new version
+    assert vector_tiles.tiled_layer(store, "building", CODE, "use_category").sample is False
+    attrs = store.read_attributes("building", district=CODE, columns=["use_category", "nope"])
+    assert list(attrs.columns) == ["use_category"]
+    assert attrs["use_category"].tolist()[:2] == ["residential", "public"]
+    with pytest.raises(UnknownDistrictError):
+        store.read_attributes("building", district="999999", columns=["id"])
+
+
+def test_per_tile_reads_keep_integer_properties(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """eco_zone's control_level is an int: read per tile it must stay 1, not become 1.0."""
+    store = open_store(tmp_path / "e.gpkg", create=True)
+    store.put_district(gpd.GeoDataFrame({"adcode": [CODE], "name": ["和平区"]},
+                                        geometry=[shapely.box(117.15, 39.08, 117.25, 39.15)],
+                                        crs="EPSG:4326"))
+    store.write("eco_zone", gpd.GeoDataFrame(
+        {"id": ["E1", "E2"], "name": ["一级", "二级"], "control_level": [1, 2]},
+        geometry=[box_in_tile(Z, X, Y, 10, 10, 900, 900), box_in_tile(Z, X, Y, 1000, 10, 1900,
+                                                                         900)],
+        crs="EPSG:4326"), district=CODE)
+    from tanmap.maps.build import tile_columns
+
+    columns = tile_columns("eco_zone")
+    assert "control_level" in columns
+    indexed = decoded_layer(layer_tile(store, "eco_zone", CODE, Z, X, Y, columns=columns,
+                                       cache=TileCache()), "eco_zone")
+    monkeypatch.setattr(vector_tiles, "INDEX_MAX_FEATURES", 0)
+    per_tile = decoded_layer(layer_tile(store, "eco_zone", CODE, Z, X, Y, columns=columns,
+                                        cache=TileCache()), "eco_zone")
+    levels = [f["properties"]["control_level"] for f in per_tile]
+    assert levels == [1, 2]
+    assert all(type(v) is int for v in levels)
+    assert per_tile == indexed
+
+
+def decoded_layer(data: bytes, name: str) -> list[dict]:
+    layers = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    return layers[name]["features"] if name in layers else []
+
+
+def test_a_page_of_only_tiled_buildings_reads_no_building(store: GeoPackageStore,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No 街道 and no metric needing them: neither the layer nor the carbon metric reads them."""
+    from tanmap.layers.views import district_view
+
+    write(store, [box_in_tile(Z, X, Y, 10 * i, 10, 10 * i + 8, 18) for i in range(5)])
+    reads: list[str] = []
+    real = store.read
+
+    def counted(kind: object, **kwargs: object) -> gpd.GeoDataFrame:
+        reads.append(str(getattr(kind, "value", kind)))
+        return real(kind, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "read", counted)
+    view = district_view(store, CODE, year=2026, tiled={"building": "use_category"})
+    assert "building" not in reads
+    assert view.carbon_buildings is None
+    from tanmap.layers.kinds import LayerKind
+
+    assert view.layers[LayerKind.BUILDING] == vector_tiles.TiledLayer(
+        5, frozenset({"residential"}), False)
+    district_view(store, CODE, year=2026)
+    assert "building" in reads  # the untiled page reads them

@@ -88,3 +88,50 @@ def test_failing_units_are_the_named_units_with_their_targets(
         assert set(targets.split("；")) <= titles
 
 
+
+
+class _CountingBuildingReads:
+    """The demo store, counting the reads of the building layer's features."""
+
+    def __init__(self, inner: GeoPackageStore) -> None:
+        self.inner = inner
+        self.building_reads = 0
+
+    def read(self, kind: object, **kwargs: object) -> object:
+        if str(getattr(kind, "value", kind)) == "building":
+            self.building_reads += 1
+        return self.inner.read(kind, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_a_tiled_layer_is_summarised_not_read(demo: GeoPackageStore,
+                                              card_2030: AuditCard) -> None:
+    from tanmap.layers.vector_tiles import TiledLayer
+
+    year = current_year()
+    counted_full, counted_tiled = _CountingBuildingReads(demo), _CountingBuildingReads(demo)
+    full = district_view(counted_full, HEPING, year=year, card=card_2030)  # type: ignore[arg-type]
+    tiled = district_view(counted_tiled, HEPING, year=year, card=card_2030,  # type: ignore[arg-type]
+                          tiled={"building": "use_category"})
+    # The page's own read of the layer is gone (metrics that use the buildings still read them;
+    # 和平区 has 街道, so the carbon metric still runs for their totals).
+    assert counted_full.building_reads >= 2
+    assert counted_tiled.building_reads == counted_full.building_reads - 1
+    summary = tiled.layers[LayerKind.BUILDING]
+    assert isinstance(summary, TiledLayer)
+    version = demo.version(LayerKind.BUILDING, HEPING)
+    assert version is not None
+    assert summary.n_features == version.n_features
+    stored = demo.read(LayerKind.BUILDING, district=HEPING)
+    assert summary.classes == frozenset(stored["use_category"].dropna().astype(str))
+    assert summary.sample is True  # the demo layers are synthetic
+    assert tiled.sample is True
+    assert len(full.layers[LayerKind.BUILDING]) <= summary.n_features  # as of the year
+    assert tiled.carbon_per_unit is not None
+    assert tiled.carbon_per_unit.equals(full.carbon_per_unit)
+    # Everything else on the page is the same.
+    assert set(tiled.layers) == set(full.layers)
+    assert set(tiled.coverage) == set(full.coverage)
+    assert tiled.audit_summary == full.audit_summary

