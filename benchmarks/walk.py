@@ -2,20 +2,18 @@
 
 Usage: ``python benchmarks/walk.py [--edges 200000] [--buildings 1000000] [--parks 10000]
 [--cutoff-m 500] [--workers N] [--no-networkx] [--no-pandana] [--pandana-timeout-s 480]
-[--no-pgrouting] [--no-old-join]``.
+[--no-pgrouting]``.
 
 The city is a street grid (80 m blocks, corners off the lattice by up to 4 m, 8 % of the street
 segments removed at random: culs-de-sac and missing crossings), parks along streets and small
 buildings inside the blocks. tanmap's figure is the whole ``park_walk_coverage`` walking path for
 buildings: graph arrays, park access points, joining 1M buildings to their nearest edge
-(``attach``: a uniform-grid pre-pass that proves most buildings' nearest edge with numpy bounds,
-the rest by exact GEOS distances; ``--workers`` threads), then :func:`walking_reach` (access
-points inserted, one multi-source Dijkstra with the cut-off, each building's partial edge from the
-distances of its piece's two ends).
+(``attach``: windowed envelope queries and vectorised GEOS distances, ``--workers`` threads),
+then :func:`walking_reach` (access points inserted, one multi-source Dijkstra with the cut-off,
+each building's partial edge from the distances of its piece's two ends).
 
 References, in the same run and checked for the same answers at every building:
 
-* the previous join (``attach`` without its grid pre-pass), bit for bit;
 * networkx ``multi_source_dijkstra_path_length(cutoff=...)`` on the graph with the access points
   *and* the buildings' joining points inserted as nodes (its graph build timed separately); its
   whole pipeline is given tanmap's graph arrays, access points and join;
@@ -24,9 +22,11 @@ References, in the same run and checked for the same answers at every building:
   evaluated from pandana's node distances as tanmap does. It runs in a child process (its own
   memory, a time limit) with ``OMP_WAIT_POLICY=PASSIVE``: busy-waiting OpenMP threads on a shared
   2-core machine slowed its precompute about 7x;
-* pgRouting ``pgr_drivingDistance(edges, all access nodes, cut-off, directed := false,
-  equicost := true)`` in a throwaway PostgreSQL cluster (Debian's packages, installed by
-  ``scripts/install-pgrouting.sh``), its node distances then used as pandana's.
+* pgRouting ``pgr_drivingDistance(edges, all access nodes, cut-off, directed := false)`` with
+  each node's smallest ``agg_cost`` kept by the server (``GROUP BY node``), in a throwaway
+  PostgreSQL cluster (Debian's packages, installed by ``scripts/install-pgrouting.sh``), its node
+  distances then used as pandana's; ``equicost := true`` (meant to do the same in one pass) is
+  timed and checked apart: in pgRouting 3.4.2 it gives some nodes a farther start's distance.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-import tanmap.geo.walking as walking
 from tanmap.geo.walking import (
     _partial_edge_distances,
     attach,
@@ -262,8 +261,6 @@ def main() -> None:
     ap.add_argument("--pandana-timeout-s", type=float, default=480.0,
                     help="stop pandana (a child process) after this long")
     ap.add_argument("--no-pgrouting", action="store_true")
-    ap.add_argument("--no-old-join", action="store_true",
-                    help="skip timing the previous join (attach without its grid pre-pass)")
     ap.add_argument("--pandana-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.pandana_child:
@@ -304,26 +301,9 @@ def main() -> None:
           f"{int(served.sum()):,} ({served.mean():.1%})")
     print(f"\n{'step':<66} {'seconds':>9} {'vs networkx':>12}", flush=True)
     row("tanmap: graph arrays + park access points", prep_s)
-    row("tanmap: join buildings to edges (attach, grid pre-pass)", join_s)
+    row("tanmap: join buildings to edges (attach)", join_s)
     row("tanmap: network distances (walking_reach) = search", search_s)
     row("tanmap: whole path", total_s)
-
-    if not args.no_old_join:
-        with_grid = walking.ATTACH_GRID_WINDOWS_M
-        walking.ATTACH_GRID_WINDOWS_M = ()
-        try:
-            t = time.perf_counter()
-            prev = attach(homes, net.lines, net.length_m, workers=args.workers)
-            old_s = time.perf_counter() - t
-        finally:
-            walking.ATTACH_GRID_WINDOWS_M = with_grid
-        ident = all(np.array_equal(getattr(prev, f), getattr(targets, f))
-                    for f in ("edge", "offset_m", "gap_m"))
-        del prev
-        row("ref: previous join (attach without the grid pre-pass)", old_s)
-        checks.append(f"join: {join_s:.1f} s against {old_s:.1f} s for the previous join "
-                      f"({old_s / join_s:.1f}x faster), bit-identical edges, offsets and legs "
-                      f"at all {len(homes):,} buildings: {ident}")
 
     nx_search_s = nx_total_s = math.nan
     if not args.no_networkx:

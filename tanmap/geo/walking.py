@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCESS_ORIGINS",
-    "ATTACH_CELL_M",
-    "ATTACH_GRID_WINDOWS_M",
     "ATTACH_MAX_SEARCH_M",
     "ATTACH_SEARCH_M",
     "ATTACH_TILE_FEATURES",
@@ -84,12 +82,6 @@ ATTACH_SEARCH_M = 30.0
 ATTACH_MAX_SEARCH_M = 500.0
 #: Features per thread task of :func:`attach` (smaller inputs run on one thread).
 ATTACH_TILE_FEATURES = 50_000
-#: Side (m) of the square cells of the uniform grid the edge segments are bucketed in for the
-#: grid pre-pass of :func:`attach` (about a city block: a few segments per cell).
-ATTACH_CELL_M = 80.0
-#: Windows (m) of the grid pre-pass of :func:`attach`, tried in turn on the features not yet
-#: decided; what is still undecided after the last goes to :func:`nearest_edges`.
-ATTACH_GRID_WINDOWS_M = (15.0, 40.0)
 
 
 class _UnionFind:
@@ -783,184 +775,6 @@ def nearest_edges(
     return edge
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (owner, position) of every element of the ranges ``starts[i] + 0 .. counts[i]-1``."""
-    owner = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-    shift = np.repeat(np.cumsum(counts) - counts - starts, counts)
-    return owner, np.arange(owner.size, dtype=np.int64) - shift
-
-
-def _point_segment_m(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
-                     dx: np.ndarray, dy: np.ndarray, len2: np.ndarray) -> np.ndarray:
-    """Return the distances from points to the segments ``a + t (dx, dy)``, t in [0, 1]."""
-    t = (px - ax) * dx + (py - ay) * dy
-    t = np.clip(np.divide(t, len2, out=np.zeros_like(t), where=len2 > 0), 0.0, 1.0)
-    return np.asarray(np.hypot(px - (ax + t * dx), py - (ay + t * dy)), dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class _SegmentGrid:
-    """Edge segments bucketed in a uniform grid (coordinates relative to ``origin``).
-
-    ``keys`` are the occupied cells (``cx * ny + cy``, sorted), ``start``/``count`` their runs
-    in the entry arrays; an entry is one segment in one cell, with the segment's endpoints
-    (``ax``, ``ay``, ``dx``, ``dy``), bounding box and edge copied in entry order (runs are
-    read contiguously).
-    """
-
-    keys: np.ndarray
-    start: np.ndarray
-    count: np.ndarray
-    seg: tuple[np.ndarray, ...]  # per entry: ax, ay, dx, dy, len2, minx, miny, maxx, maxy
-    edge: np.ndarray
-    origin: tuple[float, float]
-    nx: int
-    ny: int
-    cell_m: float
-    tol_m: float
-
-
-def _segment_grid(lines: np.ndarray, cell_m: float) -> _SegmentGrid | None:
-    """Bucket the segments of ``lines`` in square cells of ``cell_m`` (None: no segment)."""
-    xy, idx = shapely.get_coordinates(lines, return_index=True)
-    same = idx[1:] == idx[:-1]
-    if not same.any() or not np.isfinite(xy).all():
-        return None
-    lo_xy = xy.min(axis=0)
-    # Rounding slack of the bounds below: float64 distances here are within a few units in
-    # the last place of the coordinates; anything this close is decided by GEOS instead.
-    tol = 1e-6 * max(1.0, float(np.abs(xy).max()) / 1e6)
-    origin = (float(lo_xy[0]) - 0.5 * cell_m, float(lo_xy[1]) - 0.5 * cell_m)
-    a = xy[:-1][same] - origin
-    d = xy[1:][same] - xy[:-1][same]
-    edge = idx[:-1][same].astype(np.int64)
-    # Register each segment in every cell one of its pieces (no longer than a cell) overlaps.
-    pieces = np.maximum(np.ceil(np.hypot(d[:, 0], d[:, 1]) / cell_m).astype(np.int64), 1)
-    sid, k = _ranges(np.zeros(pieces.size, dtype=np.int64), pieces)
-    p0 = a[sid] + (k / pieces[sid])[:, None] * d[sid]
-    p1 = a[sid] + ((k + 1) / pieces[sid])[:, None] * d[sid]
-    c0 = np.maximum(np.floor(np.minimum(p0, p1) / cell_m).astype(np.int64), 0)
-    c1 = np.floor(np.maximum(p0, p1) / cell_m).astype(np.int64)
-    nx, ny = int(c1[:, 0].max()) + 1, int(c1[:, 1].max()) + 1
-    wx, wy = c1[:, 0] - c0[:, 0] + 1, c1[:, 1] - c0[:, 1] + 1
-    pid, loc = _ranges(np.zeros(wx.size, dtype=np.int64), wx * wy)
-    cell = (c0[pid, 0] + loc // wy[pid]) * ny + c0[pid, 1] + loc % wy[pid]
-    n_seg = edge.size
-    entry = np.unique(cell * n_seg + sid[pid])  # one entry per (cell, segment), cell-sorted
-    cell, s = entry // n_seg, entry % n_seg
-    first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    ax, ay, dx, dy = a[s, 0], a[s, 1], d[s, 0], d[s, 1]
-    seg = (ax, ay, dx, dy, dx * dx + dy * dy, np.minimum(ax, ax + dx), np.minimum(ay, ay + dy),
-           np.maximum(ax, ax + dx), np.maximum(ay, ay + dy))
-    return _SegmentGrid(cell[first], first, np.diff(np.r_[first, cell.size]), seg, edge[s],
-                        origin, nx, ny, float(cell_m), tol)
-
-
-def _box_segment_bounds(env: Sequence[np.ndarray], seg: Sequence[np.ndarray], lower: bool
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (lower, upper) bounds of the distance from geometries to segments, pairwise.
-
-    ``env`` are the geometries' envelopes (rows of minx, miny, maxx, maxy), ``seg`` the
-    segments (rows as in :class:`_SegmentGrid`). Upper: every side of an envelope holds a point
-    of its geometry and the distance to a segment is convex along a side, so the geometry is
-    no farther than ``max`` of the side's two corners, for the best side. Lower: the exact
-    distance from the envelope to the segment (0 where they meet). Without ``lower`` the lower
-    bound returned is the upper one (not computed).
-    """
-    x0, y0, x1, y1 = env
-    ax, ay, dx, dy, l2 = seg[0], seg[1], seg[2], seg[3], seg[4]
-    d0 = _point_segment_m(x0, y0, ax, ay, dx, dy, l2)
-    d1 = _point_segment_m(x1, y0, ax, ay, dx, dy, l2)
-    d2 = _point_segment_m(x1, y1, ax, ay, dx, dy, l2)
-    d3 = _point_segment_m(x0, y1, ax, ay, dx, dy, l2)
-    upper = np.minimum(np.minimum(np.maximum(d0, d1), np.maximum(d1, d2)),
-                       np.minimum(np.maximum(d2, d3), np.maximum(d3, d0)))
-    if not lower:
-        return upper, upper
-
-    def to_box(px: np.ndarray, py: np.ndarray) -> np.ndarray:
-        return np.asarray(np.hypot(np.maximum(np.maximum(x0 - px, px - x1), 0.0),
-                                   np.maximum(np.maximum(y0 - py, py - y1), 0.0)))
-
-    low = np.minimum(np.minimum(np.minimum(d0, d1), np.minimum(d2, d3)),
-                     np.minimum(to_box(ax, ay), to_box(ax + dx, ay + dy)))
-    # The segment meets the envelope: their boxes overlap and the corners are not all strictly
-    # on one side of its line.
-    overlap = (seg[5] <= x1) & (seg[7] >= x0) & (seg[6] <= y1) & (seg[8] >= y0)
-    c = [dx * (yy - ay) - dy * (xx - ax) for xx, yy in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
-    one_side = (((c[0] > 0) & (c[1] > 0) & (c[2] > 0) & (c[3] > 0))
-                | ((c[0] < 0) & (c[1] < 0) & (c[2] < 0) & (c[3] < 0)))
-    return np.where(overlap & ~one_side, 0.0, low), upper
-
-
-def _grid_nearest(grid: _SegmentGrid, env: np.ndarray, window_m: float) -> np.ndarray:
-    """Return each envelope's nearest edge where the grid proves it (-1: not proved).
-
-    Proved means: an edge whose upper bound (:func:`_box_segment_bounds`) is below ``window_m``
-    and below every other edge's lower bound by more than the rounding slack. Every segment
-    within ``window_m`` of a geometry is among its candidates (the cells its expanded envelope
-    overlaps), so a proved edge is the one exact distances would pick, and a tie is never
-    proved (it goes to :func:`nearest_edges` and its lowest-index rule).
-    """
-    n = env.shape[0]
-    out = np.full(n, -1, dtype=np.int64)
-    if n == 0:
-        return out
-    ox, oy = grid.origin
-    box = (env[:, 0] - ox, env[:, 1] - oy, env[:, 2] - ox, env[:, 3] - oy)
-    reach = window_m + grid.tol_m
-    c = grid.cell_m
-    cx0 = np.clip(np.floor((box[0] - reach) / c), 0, grid.nx - 1).astype(np.int64)
-    cy0 = np.clip(np.floor((box[1] - reach) / c), 0, grid.ny - 1).astype(np.int64)
-    cx1 = np.clip(np.floor((box[2] + reach) / c), 0, grid.nx - 1).astype(np.int64)
-    cy1 = np.clip(np.floor((box[3] + reach) / c), 0, grid.ny - 1).astype(np.int64)
-    # Features in cell order: neighbours read the same runs of entries.
-    order = np.argsort(cx0 * grid.ny + cy0, kind="stable")
-    box = tuple(v[order] for v in box)
-    cx0, cy0, cx1, cy1 = cx0[order], cy0[order], cx1[order], cy1[order]
-    wy = cy1 - cy0 + 1
-    fid, loc = _ranges(np.zeros(n, dtype=np.int64), (cx1 - cx0 + 1) * wy)
-    key = (cx0[fid] + loc // wy[fid]) * grid.ny + cy0[fid] + loc % wy[fid]
-    at = np.minimum(np.searchsorted(grid.keys, key), grid.keys.size - 1)
-    hit = grid.keys[at] == key
-    fid, at = fid[hit], at[hit]
-    cnt = grid.count[at]
-    f = np.repeat(fid, cnt)
-    _, pos = _ranges(grid.start[at], cnt)
-    # Envelope gap, a cheap lower bound, for every candidate pair.
-    fb = tuple(np.repeat(v[fid], cnt) for v in box)
-    sb = tuple(v[pos] for v in grid.seg[5:])
-    gap = np.hypot(np.maximum(np.maximum(fb[0] - sb[2], sb[0] - fb[2]), 0.0),
-                   np.maximum(np.maximum(fb[1] - sb[3], sb[1] - fb[3]), 0.0))
-    near = gap <= window_m
-    f, pos, gap = f[near], pos[near], gap[near]
-    fb = tuple(v[near] for v in fb)
-    if f.size == 0:
-        return out
-    first = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
-    counts = np.diff(np.r_[first, f.size])
-    # The candidate of the nearest envelope gives an upper bound; only candidates whose
-    # envelope gap is within it can be nearer.
-    low = np.repeat(np.minimum.reduceat(gap, first), counts)
-    seed = np.maximum.reduceat(np.where(gap == low, np.arange(f.size), -1), first)
-    seed_up, _ = _box_segment_bounds([v[seed] for v in fb], [v[pos[seed]] for v in grid.seg],
-                                     lower=False)
-    keep = gap <= np.repeat(seed_up, counts) + grid.tol_m
-    f, pos = f[keep], pos[keep]
-    lower, upper = _box_segment_bounds([v[keep] for v in fb], [v[pos] for v in grid.seg],
-                                       lower=True)
-    e = grid.edge[pos]
-    first = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
-    counts = np.diff(np.r_[first, f.size])
-    best = np.minimum.reduceat(upper, first)
-    win = e[np.maximum.reduceat(np.where(upper == np.repeat(best, counts),
-                                         np.arange(f.size), -1), first)]
-    rival = np.minimum.reduceat(np.where(e != np.repeat(win, counts), lower, np.inf), first)
-    proved = (best + grid.tol_m < rival) & (best + grid.tol_m < window_m)
-    out[order[f[first[proved]]]] = win[proved]
-    return out
-
-
 def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray, *,
            workers: int | None = None) -> NetworkAttachment:
     """Join each geometry to its nearest edge (the off-network leg).
@@ -991,23 +805,13 @@ def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray, *,
     if n == 0 or lines.size == 0:
         return NetworkAttachment(edge, offset, gap, point)
     tree = shapely.STRtree(lines)
-    line_bounds = shapely.bounds(lines)
-    grid = _segment_grid(lines, ATTACH_CELL_M)
     drawn_all = shapely.length(lines)
     stated_all = np.asarray(length_m, dtype=np.float64)
 
     def join(rows: np.ndarray) -> None:
         # Each tile writes its own rows of the output arrays (disjoint: no lock needed).
         sub = g[rows]
-        env = shapely.bounds(sub)
-        e = np.full(rows.size, -1, dtype=np.int64)
-        rest = np.flatnonzero(np.isfinite(env).all(axis=1))  # not missing, not empty
-        if grid is not None:
-            for window in ATTACH_GRID_WINDOWS_M:
-                e[rest] = _grid_nearest(grid, env[rest], window)
-                rest = rest[e[rest] < 0]
-        if rest.size:  # ties, far features, a grid without segments: exact GEOS distances
-            e[rest] = nearest_edges(sub[rest], tree, lines, line_bounds=line_bounds)
+        e = nearest_edges(sub, tree, lines)
         ok = e >= 0
         rows_ok, e_ok = rows[ok], e[ok]
         lo = lines[e_ok]
