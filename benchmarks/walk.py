@@ -60,6 +60,8 @@ HERE = Path(__file__).resolve().parent
 #: The bars of issue 11 on the default city (2 cores).
 NX_RATIO_BAR = 20.0
 PEAK_MB_BAR = 4096.0
+#: Timings of tanmap's search taken (best of); networkx's search is taken best of 2.
+SEARCH_REPEATS = 3
 
 BLOCK_M = 80.0
 #: Largest shift (m) of a street corner off the lattice (buildings stay >= 2 m off streets).
@@ -309,6 +311,13 @@ def main() -> None:
     search_s = time.perf_counter() - t
     total_s = time.perf_counter() - t0
     tanmap_mb = peak_rss_mb()
+    # The search is short, so a moment of load on a shared machine weighs on it much more than
+    # on networkx's long one: it is timed best of SEARCH_REPEATS (networkx's best of 2).
+    for _ in range(SEARCH_REPEATS - 1):
+        t = time.perf_counter()
+        walking_reach(net.from_node, net.to_node, net.length_m, net.n_nodes, access, targets,
+                      cutoff)
+        search_s = min(search_s, time.perf_counter() - t)
     served = np.isfinite(reach.distance_m)
     got = reach.network_m.copy()
     got[got > cutoff * (1 + 1e-12) + 1e-9] = math.inf  # as the references' cut-off
@@ -319,7 +328,7 @@ def main() -> None:
     print(f"\n{'step':<66} {'seconds':>9} {'vs networkx':>12}", flush=True)
     row("tanmap: graph arrays + park access points", prep_s)
     row("tanmap: join buildings to edges (attach)", join_s)
-    row("tanmap: network distances (walking_reach) = search", search_s)
+    row("tanmap: network distances (walking_reach) = search, best of 3", search_s)
     row("tanmap: whole path", total_s)
 
     nx_search_s = nx_total_s = math.nan
@@ -345,16 +354,18 @@ def main() -> None:
                                       fgraph.length_m.tolist(), strict=True))
         build_s = time.perf_counter() - t
         sources = set(fgraph.node_of[src].tolist())
-        t = time.perf_counter()
-        ref = nx.multi_source_dijkstra_path_length(g, sources, cutoff=cutoff)
-        nx_search_s = time.perf_counter() - t
+        nx_search_s = math.inf
+        for _ in range(2):
+            t = time.perf_counter()
+            ref = nx.multi_source_dijkstra_path_length(g, sources, cutoff=cutoff)
+            nx_search_s = min(nx_search_s, time.perf_counter() - t)
         tnodes = fgraph.node_of[full.point_node[access.edge.size:]]
         want = np.array([ref.get(int(n), math.inf) for n in tnodes])
         ok, diff = same(got, want, 1e-6)
         del g, ref, full, fgraph
         nx_total_s = prep_s + join_s + build_s + nx_search_s
         row("networkx: graph build (all points as nodes)", build_s)
-        row("networkx: multi-source Dijkstra = search", nx_search_s,
+        row("networkx: multi-source Dijkstra = search, best of 2", nx_search_s,
             f"{nx_search_s / search_s:.0f}x")
         row("networkx: whole pipeline (tanmap's prep + join, build, search)", nx_total_s,
             f"{nx_total_s / total_s:.1f}x")
