@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STORE  ?= var/tanmap.gpkg
 
-.PHONY: setup run demo-data test test-fast browser pdf-tools postgis bench bench-scaling bench-walk bench-province bench-load lint clean
+.PHONY: setup run demo-data test test-fast browser pdf-tools postgis pgrouting bench bench-scaling bench-walk bench-province bench-load lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ pdf-tools:
 postgis:
 	bash scripts/install-postgis.sh
 
+## Debian's pgRouting (on the PostGIS above) for the walking-reach benchmark only (not for `make test`)
+pgrouting:
+	bash scripts/install-pgrouting.sh
+
 ## Set up and pass the whole suite (lint and types first: ruff, mypy --strict on geo/ and layers/)
 test: setup browser pdf-tools postgis lint
 	$(VENV)/bin/pytest -q
@@ -42,13 +46,14 @@ test-fast: setup
 
 ## Benchmarks: tanmap against naive geopandas, PostGIS and DuckDB (SIZE=small|medium|large|xlarge)
 SIZE ?= small
-bench: setup
+bench: setup pgrouting
 	$(PY) benchmarks/run.py --size $(SIZE)
 	$(PY) benchmarks/walk.py
 	$(PY) benchmarks/siting.py --size $(if $(filter small,$(SIZE)),small,issue)
 
-## Walking reach on a synthetic city (200k street edges, 1M buildings, 10k parks) vs networkx
-bench-walk: setup
+## Walking reach on a synthetic city (200k street edges, 1M buildings, 10k parks) vs networkx,
+## pandana and pgRouting
+bench-walk: setup pgrouting
 	$(PY) benchmarks/walk.py
 
 ## Scale-out on Dask: park coverage of a synthetic province (200 districts, 20.75M buildings,
