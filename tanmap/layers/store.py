@@ -316,8 +316,16 @@ class GeoPackageStore:
         store that does not exist yet gives empty results.
     """
 
+    #: Largest layer (features) kept in the per-store frame cache, and how many layers it keeps.
+    FRAME_CACHE_MAX_FEATURES = 50_000
+    FRAME_CACHE_MAX_LAYERS = 64
+
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
+        # (kind, district) -> ((version, updated_at, checksum), frame) of whole-layer reads:
+        # a read whose layer has not been written since answers from memory (a copy).
+        self._frames: dict[tuple[str, str], tuple[tuple[Any, ...], gpd.GeoDataFrame]] = {}
+        self._frames_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self._path)!r})"
@@ -486,15 +494,35 @@ class GeoPackageStore:
             if district is not None:
                 self._unknown(district)
             return _empty_frame(spec)
+        stamp = None
         with self._connect() as con:
             if district is not None:
                 self._require_district(con, district)
             has_table = con.execute(
                 "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (spec.kind.value,)
             ).fetchone()
+            if has_table and district is not None and bbox is None:
+                stamp = con.execute(
+                    "SELECT version, updated_at, checksum, n_features FROM tanmap_layers "
+                    "WHERE kind = ? AND district = ?", (spec.kind.value, district)).fetchone()
         if not has_table:
             return _empty_frame(spec)
-        return _read_features(self._path, spec, district=district, bbox=bbox)
+        key = (spec.kind.value, str(district))
+        if stamp is not None:
+            with self._frames_lock:
+                cached = self._frames.get(key)
+            if cached is not None and cached[0] == tuple(stamp):
+                return cached[1].copy()
+        frame = _read_features(self._path, spec, district=district, bbox=bbox)
+        # Versions only grow and each write replaces the file: a frame read after the stamp
+        # is of that version or newer, and a newer one is never asked for under the old stamp.
+        if stamp is not None and int(stamp[3]) <= self.FRAME_CACHE_MAX_FEATURES:
+            with self._frames_lock:
+                self._frames.pop(key, None)
+                self._frames[key] = (tuple(stamp), frame.copy())
+                while len(self._frames) > self.FRAME_CACHE_MAX_LAYERS:
+                    del self._frames[next(iter(self._frames))]
+        return frame
 
     def write(
         self,
