@@ -287,26 +287,48 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return float(p50), float(p95), float(p99)
 
 
+async def warm_up(http: httpx.AsyncClient, clients: int, workers: int,
+                  timeout_s: float) -> None:
+    """Untimed: render the map page and run park_coverage once in every server process.
+
+    Each process keeps its own caches, so the first map page a process serves is rendered in
+    the request (the cold start, ~10 s idle). Rounds of concurrent requests on new connections
+    go on until every process (``X-Tanmap-Worker``) has answered a map page; then every client
+    connection asks once for the map page and park_coverage. The timed figures are then the
+    steady state under writes.
+    """
+    seen: set[str] = set()
+    deadline = time.monotonic() + 10 * timeout_s
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"warm-up: only {len(seen)} of {workers} server processes answered")
+        async with httpx.AsyncClient(base_url=http.base_url, timeout=timeout_s) as fresh:
+            answers = await asyncio.gather(
+                *(fresh.get(f"/maps/{DISTRICT}", headers={"Connection": "close"})
+                  for _ in range(2 * workers)), return_exceptions=True)
+        for a in answers:
+            if isinstance(a, BaseException) or a.status_code != 200:
+                raise SystemExit(f"warm-up of the map page failed: {a!r}")
+            seen.add(a.headers.get("x-tanmap-worker", "?"))
+    base = f"/api/districts/{DISTRICT}"
+    for path in (f"/maps/{DISTRICT}", f"{base}/metrics/park_coverage"):
+        answers = await asyncio.gather(*(http.get(path) for _ in range(clients)),
+                                       return_exceptions=True)
+        bad = [a for a in answers if isinstance(a, BaseException) or a.status_code != 200]
+        if bad:
+            raise SystemExit(f"warm-up {path} failed: {bad[0]!r}")
+
+
 async def drive(port: int, clients: int, duration_s: float, token: str,
                 bounds: tuple[float, float, float, float], timeout_s: float,
-                warmup: bool = True) -> Stats:
+                warmup: bool = True, workers: int = 1) -> Stats:
     stats = Stats()
     started = time.perf_counter()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
                                  timeout=timeout_s) as http:
         if warmup:
-            # Not timed: every client opens its connection with the map page (each server
-            # process renders it once, single flight), then one park_coverage run, so the
-            # figures are the steady state under writes, not the first render of a cold cache.
-            base = f"/api/districts/{DISTRICT}"
-            for path in (f"/maps/{DISTRICT}", f"{base}/metrics/park_coverage"):
-                answers = await asyncio.gather(*(http.get(path) for _ in range(clients)),
-                                               return_exceptions=True)
-                bad = [a for a in answers
-                       if isinstance(a, BaseException) or a.status_code != 200]
-                if bad:
-                    raise SystemExit(f"warm-up {path} failed: {bad[0]!r}")
+            await warm_up(http, clients, workers, timeout_s)
         stats.warmup_s = time.perf_counter() - started
         stop_at = time.monotonic() + duration_s
         timed = time.perf_counter()
@@ -356,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stats = asyncio.run(drive(port, args.clients, args.duration, token,
                                       bounds, args.timeout,  # type: ignore[arg-type]
-                                      warmup=not args.no_warmup))
+                                      warmup=not args.no_warmup, workers=args.workers))
             wall = stats.wall_s
         finally:
             stop = stop_server(server, args.grace)

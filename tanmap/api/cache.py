@@ -126,10 +126,10 @@ class ViewCache(Generic[T]):
 
     def get_or_refresh(self, view: Hashable, versions: Hashable, compute: Callable[[], T],
                        *, retry_after_s: float = 30.0) -> Served[T]:
-        """Return the value of ``(view, versions)``, or at once the view's last value while a
-        background thread computes the new one (stale-while-revalidate).
+        """Return the value of ``(view, versions)``, or at once the view's last one (stale).
 
-        ``view`` names what is shown (store, district, theme, language...; never the data
+        Stale-while-revalidate: while the last value answers, a background thread computes the
+        new one. ``view`` names what is shown (store, district, theme, language...; never the data
         versions), ``versions`` the data it is computed from. With a value cached for exactly
         ``(view, versions)`` it is returned fresh. Otherwise, when the same ``view`` has a value
         for older versions, that value is returned (``fresh=False``) and one background thread
@@ -167,7 +167,7 @@ class ViewCache(Generic[T]):
     def _refresh(self, view: Hashable, key: Hashable, compute: Callable[[], T]) -> None:
         """Compute ``key`` in the background; keep the last value of ``view`` if it fails."""
         try:
-            value = self.get_or_compute(key, compute)
+            self.get_or_compute(key, compute)
         except Exception as err:  # the failure is reported with the stale value, not raised
             with self._lock:
                 self._errors[view] = (key, f"{type(err).__name__}: {err}", time.monotonic())
@@ -181,7 +181,7 @@ class ViewCache(Generic[T]):
                 del self._refreshing[view]
 
     def wait_refreshed(self, timeout_s: float = 60.0) -> bool:
-        """Wait for the background rebuilds running now; return False on timeout (tests, shutdown)."""
+        """Wait for the running background rebuilds; False on timeout (tests, shutdown)."""
         deadline = time.monotonic() + timeout_s
         while True:
             with self._lock:

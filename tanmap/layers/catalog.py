@@ -349,7 +349,7 @@ def _read_yaml(path: Path) -> Any:
     try:
         # libyaml's loader when built in: the same safe loader, ~10x faster (every audit reads it)
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as err:
         raise CatalogError(str(path), [CatalogProblem("(file)", "(yaml)", str(err))]) from err
 

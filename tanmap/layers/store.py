@@ -64,6 +64,7 @@ __all__ = [
     "LOCK_TIMEOUT_S",
     "SCHEMA_VERSION",
     "STORAGE_CRS",
+    "FrameCache",
     "GeoPackageStore",
     "HistoryEntry",
     "LayerVersion",
@@ -304,6 +305,51 @@ def open_store(location: str | Path, *, create: bool = False) -> Store:
     return store
 
 
+class FrameCache:
+    """Whole-layer reads of one store kept until the layer is written (both backends).
+
+    中文：图层读取缓存（图层写入后失效）。
+
+    Entries are keyed by (kind, district) and stamped with the layer's ``(version, updated_at,
+    checksum, n_features)`` row of ``tanmap_layers``, read before the features: a read whose
+    stamp is unchanged is answered with a copy of the kept frame. Versions only grow, so a frame
+    read after its stamp is of that version or newer, and a newer one is never asked for under
+    the old stamp. Layers above ``max_features`` are not kept; at most ``max_layers`` are (LRU).
+    Writes by other processes change the stamp like this process's own.
+    """
+
+    def __init__(self, max_layers: int = 64, max_features: int = 50_000) -> None:
+        self.max_layers = max_layers
+        self.max_features = max_features
+        self._items: dict[tuple[str, str], tuple[tuple[Any, ...], gpd.GeoDataFrame]] = {}
+        self._lock = threading.Lock()
+
+    def keys(self) -> set[tuple[str, str]]:
+        """Return the (kind, district) pairs kept now."""
+        with self._lock:
+            return set(self._items)
+
+    def get(self, kind: str, district: str, stamp: tuple[Any, ...]) -> gpd.GeoDataFrame | None:
+        """Return a copy of the kept frame of (kind, district) if its stamp is ``stamp``."""
+        with self._lock:
+            entry = self._items.pop((kind, district), None)
+            if entry is None:
+                return None
+            self._items[(kind, district)] = entry  # most recently used last
+        return entry[1].copy() if entry[0] == stamp else None
+
+    def put(self, kind: str, district: str, stamp: tuple[Any, ...],
+            frame: gpd.GeoDataFrame) -> None:
+        """Keep a copy of ``frame`` read under ``stamp`` (small layers only)."""
+        if int(stamp[-1]) > self.max_features:
+            return
+        with self._lock:
+            self._items.pop((kind, district), None)
+            self._items[(kind, district)] = (stamp, frame.copy())
+            while len(self._items) > self.max_layers:
+                del self._items[next(iter(self._items))]
+
+
 class GeoPackageStore:
     """The embedded project store: one GeoPackage file (no server needed).
 
@@ -316,16 +362,9 @@ class GeoPackageStore:
         store that does not exist yet gives empty results.
     """
 
-    #: Largest layer (features) kept in the per-store frame cache, and how many layers it keeps.
-    FRAME_CACHE_MAX_FEATURES = 50_000
-    FRAME_CACHE_MAX_LAYERS = 64
-
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
-        # (kind, district) -> ((version, updated_at, checksum), frame) of whole-layer reads:
-        # a read whose layer has not been written since answers from memory (a copy).
-        self._frames: dict[tuple[str, str], tuple[tuple[Any, ...], gpd.GeoDataFrame]] = {}
-        self._frames_lock = threading.Lock()
+        self._frames = FrameCache()  # whole-layer reads, until the layer is written
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self._path)!r})"
@@ -507,21 +546,13 @@ class GeoPackageStore:
                     "WHERE kind = ? AND district = ?", (spec.kind.value, district)).fetchone()
         if not has_table:
             return _empty_frame(spec)
-        key = (spec.kind.value, str(district))
         if stamp is not None:
-            with self._frames_lock:
-                cached = self._frames.get(key)
-            if cached is not None and cached[0] == tuple(stamp):
-                return cached[1].copy()
+            cached = self._frames.get(spec.kind.value, str(district), tuple(stamp))
+            if cached is not None:
+                return cached
         frame = _read_features(self._path, spec, district=district, bbox=bbox)
-        # Versions only grow and each write replaces the file: a frame read after the stamp
-        # is of that version or newer, and a newer one is never asked for under the old stamp.
-        if stamp is not None and int(stamp[3]) <= self.FRAME_CACHE_MAX_FEATURES:
-            with self._frames_lock:
-                self._frames.pop(key, None)
-                self._frames[key] = (tuple(stamp), frame.copy())
-                while len(self._frames) > self.FRAME_CACHE_MAX_LAYERS:
-                    del self._frames[next(iter(self._frames))]
+        if stamp is not None:
+            self._frames.put(spec.kind.value, str(district), tuple(stamp), frame)
         return frame
 
     def write(

@@ -44,7 +44,8 @@ def test_stale_page_is_labelled_then_fresh_after_the_rebuild(client: TestClient)
     first = client.get(MAP)
     assert first.headers["X-Tanmap-Page"] == "fresh"
     old_box = _versions_box(first.text)
-    assert "数据版本" in old_box and "正在更新" not in old_box
+    assert "数据版本" in old_box
+    assert "正在更新" not in old_box
     old_version = re.search(r"<li>recycling_point v(\d+)</li>", old_box)
     assert old_version is not None
     new_version = _write_recycling(client, "RP-NEW-1", "RP-NEW-2")
@@ -83,11 +84,12 @@ def test_a_page_of_another_language_or_theme_is_never_served(client: TestClient)
     # themselves (fresh), never answered with the Chinese page.
     en = client.get(MAP + "&lang=en")
     assert en.headers["X-Tanmap-Page"] == "fresh"
-    assert 'lang="en"' in en.text or "Pocket gardens" in en.text
+    assert "Pocket gardens" in en.text
     planned = client.get(MAP + "&horizon=2030")
     assert planned.headers["X-Tanmap-Page"] == "fresh"
     assert planned.text != zh.text
-    assert "RP-X-1" in en.text and "RP-X-1" in planned.text
+    assert "RP-X-1" in en.text
+    assert "RP-X-1" in planned.text
     assert client.app.state.pages.wait_refreshed(timeout_s=300)  # type: ignore[attr-defined]
 
 
@@ -107,7 +109,8 @@ def test_a_failed_rebuild_keeps_the_last_page_and_reports_it(
     assert kept.status_code == 200
     assert kept.headers["X-Tanmap-Page"] == "stale-error"
     box = _versions_box(kept.text)
-    assert "更新失败" in box and "RuntimeError: renderer" in box
+    assert "更新失败" in box
+    assert "RuntimeError: renderer" in box
     assert "<script>alert(1)</script>" not in box  # the error text is escaped
     assert "&lt;script&gt;" in box
     monkeypatch.undo()

@@ -48,10 +48,10 @@ def test_bbox_reads_are_not_cached(tmp_path: Path) -> None:
     store = build_store(tmp_path)
     store.read("recycling_point", district=ADCODE)
     west, south, east, north = store.district(ADCODE).geometry.bounds
-    kept = set(store._frames)
+    kept = store._frames.keys()
     assert kept == {("recycling_point", ADCODE), ("district", ADCODE)}
     near_r1 = store.read("recycling_point", district=ADCODE,
                          bbox=(west, south + (north - south) * 0.8,
                                west + (east - west) * 0.3, north))
     assert list(near_r1["id"]) == ["r1"]  # r1 at (100, 900) m, r2 at (700, 900) m
-    assert set(store._frames) == kept
+    assert store._frames.keys() == kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -144,7 +145,8 @@ def _labelled(served: Served[str], lang: str) -> HTMLResponse:
     The page carries a small box naming the layer versions it was built from; a page served
     while its rebuild for newer data runs says so, and a failed rebuild is reported in the box
     (the last page stays usable). Headers ``X-Tanmap-Page`` (``fresh``, ``stale``) and
-    ``X-Tanmap-Data-Versions`` say the same to scripts.
+    ``X-Tanmap-Data-Versions`` say the same to scripts, ``X-Tanmap-Worker`` names the server
+    process (``tanmap serve --workers N``).
     """
     _, (layers, rasters, _) = served.key  # type: ignore[misc]
     versions = [(str(k), int(v)) for k, v in (*layers, *rasters)]
@@ -168,8 +170,11 @@ def _labelled(served: Served[str], lang: str) -> HTMLResponse:
     page = served.value
     at = page.find("<body>")
     page = (page[:at + 6] + box + page[at + 6:]) if at >= 0 else box + page
+    # X-Tanmap-Worker: which server process answered (each keeps its own pages; the load test
+    # warms every process before timing).
     return HTMLResponse(page, headers={"X-Tanmap-Page": state,
-                                       "X-Tanmap-Data-Versions": digest})
+                                       "X-Tanmap-Data-Versions": digest,
+                                       "X-Tanmap-Worker": str(os.getpid())})
 
 
 def _tiled_layers(store: Store, adcode: str, basemap: str, threshold: int) -> dict[str, str]:
