@@ -325,11 +325,15 @@ async def drive(port: int, clients: int, duration_s: float, token: str,
     stats = Stats()
     started = time.perf_counter()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=timeout_s) as http:
-        if warmup:
+    base_url = f"http://127.0.0.1:{port}"
+    if warmup:
+        # Its own connections: ones left idle longer than the server's keep-alive (5 s) would
+        # be closed under the timed clients (httpx.ReadError on reuse).
+        async with httpx.AsyncClient(base_url=base_url, limits=limits,
+                                     timeout=timeout_s) as http:
             await warm_up(http, clients, workers, timeout_s)
-        stats.warmup_s = time.perf_counter() - started
+    stats.warmup_s = time.perf_counter() - started
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout_s) as http:
         stop_at = time.monotonic() + duration_s
         timed = time.perf_counter()
         await asyncio.gather(*(client_loop(http, stats, stop_at, seed, token, bounds)

@@ -136,3 +136,55 @@ def test_serve_refuses_a_bad_worker_count(tmp_path: Path) -> None:
          "--workers", "0"], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2
     assert "--workers must be a whole number from 1 to 64, got '0'" in done.stderr
+
+
+def test_an_upload_does_not_block_other_requests(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: upload_layer (async) read, validated and wrote on the event loop, so every other
+    # request waited for the whole import.
+    import asyncio
+    import json
+    import time
+
+    import httpx
+
+    from tanmap.api.app import create_app
+    from tanmap.api.routers import layers
+    from tanmap.api.settings import Settings
+
+    from .conftest import TOKEN
+
+    real_load = layers.io.load
+
+    def slow_load(*args: object, **kwargs: object) -> object:
+        time.sleep(1.5)  # a large file
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(layers.io, "load", slow_load)
+    app = create_app(Settings(store=str(store_path), api_token=TOKEN))
+    body = json.dumps({"type": "FeatureCollection", "features": [_point("RP-UP-1")]}).encode()
+    done: dict[str, float] = {}
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await http.get("/api/districts")  # the store is opened before timing
+
+            async def upload() -> None:
+                r = await http.post(f"/api/districts/{HEPING}/layers/recycling_point/upload",
+                                    headers=AUTH,
+                                    files={"file": ("points.geojson", body, "application/json")})
+                assert r.status_code == 201, r.text
+                done["upload"] = time.perf_counter()
+
+            async def other() -> None:
+                await asyncio.sleep(0.3)
+                r = await http.get(f"/api/districts/{HEPING}")
+                assert r.status_code == 200
+                done["other"] = time.perf_counter()
+
+            await asyncio.gather(upload(), other())
+
+    asyncio.run(run())
+    assert done["other"] < done["upload"] - 0.5

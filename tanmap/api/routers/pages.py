@@ -195,6 +195,7 @@ def _horizon_card(request: Request, store: Store, adcode: str, year: int,
         return cached_card(request, store, adcode, year)
     target = int(horizon)
     cards: ViewCache[AuditCard] = request.app.state.cards
+
     def audit() -> AuditCard:
         with use_metric_memo(request.app.state.metric_memo):
             return audit_district(store, adcode, year=target, include_planned_until=target)
