@@ -162,10 +162,12 @@ def _labelled(served: Served[str], lang: str) -> HTMLResponse:
         state = "stale-error"
         note = (" · update failed: " if en else " · 更新失败：") + served.error
     items = "".join(f"<li>{html.escape(k)} v{v}</li>" for k, v in versions)
-    box = (f'<details id="tanmap-data-versions" data-state="{state}" style="position:fixed;'
-           'left:8px;bottom:24px;z-index:1100;background:rgba(255,255,255,.9);'
-           'font:12px sans-serif;padding:2px 6px;border-radius:4px;max-height:40vh;'
-           f'overflow:auto"><summary>{html.escape(summary + note)}</summary>'
+    # Top centre under the sample-data banner (the corners hold the map's panels), as narrow.
+    box = (f'<details id="tanmap-data-versions" data-state="{state}" style="position:absolute;'
+           'z-index:1001;top:48px;left:50%;transform:translateX(-50%);max-width:40vw;'
+           'background:rgba(255,255,255,.92);font:12px sans-serif;padding:2px 8px;'
+           'border-radius:4px;max-height:40vh;overflow:auto"><summary style="white-space:nowrap;'
+           f'overflow:hidden;text-overflow:ellipsis">{html.escape(summary + note)}</summary>'
            f'<ul style="margin:2px 0;padding-left:16px">{items}</ul></details>')
     page = served.value
     at = page.find("<body>")
