@@ -6,6 +6,7 @@ the last page of the same view answers at once while one background thread rebui
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -78,6 +79,8 @@ class ViewCache(Generic[T]):
         self._latest: dict[Hashable, Hashable] = {}
         #: views being rebuilt in the background -> their thread
         self._refreshing: dict[Hashable, threading.Thread] = {}
+        #: view -> monotonic time its last background rebuild started
+        self._started: dict[Hashable, float] = {}
         #: view -> (full key that failed, error text, monotonic time of the failure)
         self._errors: dict[Hashable, tuple[Hashable, str, float]] = {}
 
@@ -125,7 +128,8 @@ class ViewCache(Generic[T]):
             running.set()
 
     def get_or_refresh(self, view: Hashable, versions: Hashable, compute: Callable[[], T],
-                       *, retry_after_s: float = 30.0) -> Served[T]:
+                       *, retry_after_s: float = 30.0,
+                       min_interval_s: float = 0.0) -> Served[T]:
         """Return the value of ``(view, versions)``, or at once the view's last one (stale).
 
         Stale-while-revalidate: while the last value answers, a background thread computes the
@@ -137,7 +141,9 @@ class ViewCache(Generic[T]):
         returned. A view never computed before is computed in the caller (single flight).
 
         A failed background rebuild keeps the last value and is reported in ``Served.error``;
-        it is retried when the versions change or ``retry_after_s`` seconds later.
+        it is retried when the versions change or ``retry_after_s`` seconds later. A rebuild of
+        a view starts at most once per ``min_interval_s`` seconds (under a stream of writes the
+        stale value answers meanwhile instead of rebuilds taking the processor).
         """
         key = (view, versions)
         with self._lock:
@@ -150,7 +156,9 @@ class ViewCache(Generic[T]):
                 failed = self._errors.get(view)
                 retry = (failed is None or failed[0] != key
                          or time.monotonic() - failed[2] >= retry_after_s)
-                if view not in self._refreshing and retry:
+                due = time.monotonic() - self._started.get(view, -math.inf) >= min_interval_s
+                if view not in self._refreshing and retry and due:
+                    self._started[view] = time.monotonic()
                     thread = threading.Thread(target=self._refresh, args=(view, key, compute),
                                               name=f"tanmap-refresh-{len(self._refreshing)}",
                                               daemon=True)

@@ -208,3 +208,19 @@ def test_an_evicted_view_is_computed_again_not_served_stale() -> None:
     cache.get_or_refresh("b", ("v1",), lambda: "b1")  # evicts a's only page
     again = cache.get_or_refresh("a", ("v2",), lambda: "a2")
     assert (again.value, again.fresh) == ("a2", True)
+
+
+def test_rebuilds_of_a_view_are_spaced_by_the_interval() -> None:
+    cache = ViewCache[str](max_items=8)
+    cache.get_or_refresh("map", ("v1",), lambda: "page v1")
+    cache.get_or_refresh("map", ("v2",), lambda: "page v2", min_interval_s=60.0)
+    assert cache.wait_refreshed(timeout_s=10)
+    # v3 arrives at once: within the interval no rebuild starts; the v2 page answers, stale.
+    later = cache.get_or_refresh("map", ("v3",), lambda: "page v3", min_interval_s=60.0)
+    assert (later.value, later.fresh, later.refreshing) == ("page v2", False, False)
+    assert cache.wait_refreshed(timeout_s=1)
+    assert ("map", ("v3",)) not in cache
+    # Once the interval has passed (0 here) the next request starts it.
+    cache.get_or_refresh("map", ("v3",), lambda: "page v3", min_interval_s=0.0)
+    assert cache.wait_refreshed(timeout_s=10)
+    assert cache.get_or_refresh("map", ("v3",), lambda: "never").value == "page v3"

@@ -114,6 +114,7 @@ def test_a_failed_rebuild_keeps_the_last_page_and_reports_it(
     assert "<script>alert(1)</script>" not in box  # the error text is escaped
     assert "&lt;script&gt;" in box
     monkeypatch.undo()
+    client.app.state.rebuild_interval_s = 0.0  # type: ignore[attr-defined]  # no pause here
     _write_recycling(client, "RP-FAIL-2")  # new versions: tried again, and it works
     client.get(MAP)
     assert client.app.state.pages.wait_refreshed(timeout_s=300)  # type: ignore[attr-defined]

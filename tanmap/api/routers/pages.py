@@ -40,6 +40,11 @@ _ENV = jinja2.Environment(
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="评估年份 audit year")]
 
+#: A map page is rebuilt at most this often (seconds) while writes keep changing its layers;
+#: meanwhile the last page answers, labelled 正在更新 (a rebuild costs seconds of processor).
+#: ``app.state.rebuild_interval_s`` overrides it (tests use 0).
+REBUILD_INTERVAL_S = 15.0
+
 
 # HEAD too: link checkers and `curl -I` probe pages before fetching them (GET-only answers 405).
 # A separate HEAD route kept out of the OpenAPI schema (one route for both duplicates its ids).
@@ -135,7 +140,8 @@ def district_page(
     rasters_seen = tuple((v.kind, v.version) for v in raster_versions(store, adcode))
     view_key = ("district_map", store_id, adcode, year, lang, basemap, horizon, rule)
     served = pages.get_or_refresh(
-        view_key, (layers, rasters_seen, tuple(sorted(tiled.items()))), render)
+        view_key, (layers, rasters_seen, tuple(sorted(tiled.items()))), render,
+        min_interval_s=getattr(request.app.state, "rebuild_interval_s", REBUILD_INTERVAL_S))
     return _labelled(served, lang)
 
 
