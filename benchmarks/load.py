@@ -64,6 +64,12 @@ class Stats:
     acked: list[tuple[str, int, int]] = field(default_factory=list)
     #: writes sent whose answer never came (timeout, connection error), per kind
     unknown: dict[str, int] = field(default_factory=dict)
+    #: seconds of the untimed warm-up (first map page and park_coverage of every process)
+    warmup_s: float = 0.0
+    #: seconds of the timed run (until the last answer after the deadline)
+    wall_s: float = 0.0
+    #: map pages by X-Tanmap-Page: fresh, or stale (last page while the rebuild runs)
+    map_pages: dict[str, int] = field(default_factory=dict)
 
     def record(self, cls: str, seconds: float, outcome: str) -> None:
         self.latencies.setdefault(cls, []).append(seconds)
@@ -126,6 +132,9 @@ async def client_loop(http: httpx.AsyncClient, stats: Stats, stop_at: float, see
                 stats.unknown[kind] = stats.unknown.get(kind, 0) + 1
             continue
         stats.record(cls, time.perf_counter() - started, f"{response.status_code // 100}xx")
+        if cls == "map" and response.status_code == 200:
+            state = response.headers.get("x-tanmap-page", "unlabelled")
+            stats.map_pages[state] = stats.map_pages.get(state, 0) + 1
         if cls == "write" and response.status_code == 201:
             stats.acked.append((kind, index, int(response.json()["layer"]["version"])))
 
@@ -161,11 +170,11 @@ def postgis_demo_store() -> Iterator[str]:
         yield url
 
 
-def start_server(store: str, port: int, token: str) -> subprocess.Popen[bytes]:
+def start_server(store: str, port: int, token: str, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TANMAP_API_TOKEN": token, "TANMAP_STORE": store}
     server = subprocess.Popen(
         [sys.executable, "-m", "tanmap.api.cli", "--store", store, "-q", "serve",
-         "--host", "127.0.0.1", "--port", str(port)], env=env)
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -278,15 +287,58 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return float(p50), float(p95), float(p99)
 
 
+async def warm_up(http: httpx.AsyncClient, clients: int, workers: int,
+                  timeout_s: float) -> None:
+    """Untimed: render the map page and run park_coverage once in every server process.
+
+    Each process keeps its own caches, so the first map page a process serves is rendered in
+    the request (the cold start, ~10 s idle). Rounds of concurrent requests on new connections
+    go on until every process (``X-Tanmap-Worker``) has answered a map page; then every client
+    connection asks once for the map page and park_coverage. The timed figures are then the
+    steady state under writes.
+    """
+    seen: set[str] = set()
+    deadline = time.monotonic() + 10 * timeout_s
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"warm-up: only {len(seen)} of {workers} server processes answered")
+        async with httpx.AsyncClient(base_url=http.base_url, timeout=timeout_s) as fresh:
+            answers = await asyncio.gather(
+                *(fresh.get(f"/maps/{DISTRICT}", headers={"Connection": "close"})
+                  for _ in range(2 * workers)), return_exceptions=True)
+        for a in answers:
+            if isinstance(a, BaseException) or a.status_code != 200:
+                raise SystemExit(f"warm-up of the map page failed: {a!r}")
+            seen.add(a.headers.get("x-tanmap-worker", "?"))
+    base = f"/api/districts/{DISTRICT}"
+    for path in (f"/maps/{DISTRICT}", f"{base}/metrics/park_coverage"):
+        answers = await asyncio.gather(*(http.get(path) for _ in range(clients)),
+                                       return_exceptions=True)
+        bad = [a for a in answers if isinstance(a, BaseException) or a.status_code != 200]
+        if bad:
+            raise SystemExit(f"warm-up {path} failed: {bad[0]!r}")
+
+
 async def drive(port: int, clients: int, duration_s: float, token: str,
-                bounds: tuple[float, float, float, float], timeout_s: float) -> Stats:
+                bounds: tuple[float, float, float, float], timeout_s: float,
+                warmup: bool = True, workers: int = 1) -> Stats:
     stats = Stats()
+    started = time.perf_counter()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=timeout_s) as http:
+    base_url = f"http://127.0.0.1:{port}"
+    if warmup:
+        # Its own connections: ones left idle longer than the server's keep-alive (5 s) would
+        # be closed under the timed clients (httpx.ReadError on reuse).
+        async with httpx.AsyncClient(base_url=base_url, limits=limits,
+                                     timeout=timeout_s) as http:
+            await warm_up(http, clients, workers, timeout_s)
+    stats.warmup_s = time.perf_counter() - started
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout_s) as http:
         stop_at = time.monotonic() + duration_s
+        timed = time.perf_counter()
         await asyncio.gather(*(client_loop(http, stats, stop_at, seed, token, bounds)
                                for seed in range(clients)))
+        stats.wall_s = time.perf_counter() - timed
     return stats
 
 
@@ -302,6 +354,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=300.0,
                         help="seconds the server may take to finish requests still running "
                              "(those the clients gave up on) before it is killed")
+    parser.add_argument("--no-warmup", action="store_true",
+                        help="time from a cold server (default: first an untimed warm-up: the "
+                             "map page and park_coverage once per client)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server processes (tanmap serve --workers; 2 on a 2-core machine)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -320,21 +377,26 @@ def main(argv: list[str] | None = None) -> int:
         before = {k: (v.version if (v := store.version(k, DISTRICT)) else 0)
                   for k in WRITE_KINDS}
         token, port = secrets.token_urlsafe(16), free_port()
-        server = start_server(store_url, port, token)
+        load_before = f"{os.getloadavg()[0]:.1f}"  # other work on the machine skews timings
+        server = start_server(store_url, port, token, args.workers)
         try:
-            started = time.perf_counter()
             stats = asyncio.run(drive(port, args.clients, args.duration, token,
-                                      bounds, args.timeout))  # type: ignore[arg-type]
-            wall = time.perf_counter() - started
+                                      bounds, args.timeout,  # type: ignore[arg-type]
+                                      warmup=not args.no_warmup, workers=args.workers))
+            wall = stats.wall_s
         finally:
             stop = stop_server(server, args.grace)
         problems = check_store(store_url, stats, before, bounds)  # type: ignore[arg-type]
 
     print(f"store {args.store or 'demo GeoPackage'}; {args.clients} clients x "
-          f"{args.duration:g} s (wall {wall:.1f} s)")
+          f"{args.duration:g} s (wall {wall:.1f} s, after a warm-up of {stats.warmup_s:.1f} s); "
+          f"{args.workers} server process(es); "
+          f"load average before {load_before}, after {os.getloadavg()[0]:.1f}")
     print(f"{'class':<8} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'p99 ms':>8}  outcomes")
     report: dict[str, Any] = {"clients": args.clients, "duration_s": args.duration,
+                              "workers": args.workers, "map_pages": stats.map_pages,
+                              "warmup_s": stats.warmup_s, "load_average_before": load_before,
                               "store": args.store or "demo GeoPackage", "classes": {}}
     five_xx = 0
     for cls in MIX:
@@ -352,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "p99_ms": p99, "outcomes": counts}
     acked = {k: sum(1 for a in stats.acked if a[0] == k) for k in WRITE_KINDS}
     print(f"writes acknowledged {acked}, unanswered {stats.unknown or 0}; server {stop}")
+    print(f"map pages served: {stats.map_pages or 'none'} (stale: the last page while its "
+          "rebuild for the newest layer versions runs)")
     print("consistency: " + ("versions, counts and checksums agree with the acknowledged "
                              "writes" if not problems else "; ".join(problems)))
     report.update({"acked": acked, "unknown": stats.unknown, "problems": problems,

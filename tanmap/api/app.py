@@ -31,6 +31,7 @@ from tanmap.api.routers import (
     tiles,
 )
 from tanmap.api.settings import Settings, get_settings
+from tanmap.layers.runner import MetricMemo
 from tanmap.maps.build import STATIC_DIR
 
 __all__ = ["GZIP_MIN_BYTES", "create_app"]
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         load_roles(roles_file)  # a wrong roles file stops the start, naming file, line and key
     app.state.cards = ViewCache(max_items=64)
     app.state.pages = ViewCache(max_items=16)
+    app.state.metric_memo = MetricMemo(max_items=512)  # metric outcomes by input versions
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)

@@ -347,7 +347,9 @@ def _validation_problems(err: ValidationError) -> list[CatalogProblem]:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when built in: the same safe loader, ~10x faster (every audit reads it)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as err:
         raise CatalogError(str(path), [CatalogProblem("(file)", "(yaml)", str(err))]) from err
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import json
 import math
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INDICATOR_METRIC",
     "UNIT_KINDS",
+    "MetricMemo",
     "PreparedMetric",
     "ReadCache",
     "RunOutcome",
@@ -43,6 +51,7 @@ __all__ = [
     "jsonable",
     "prepare_metric",
     "run_metric",
+    "use_metric_memo",
 ]
 
 #: The metric whose value is a tracked, user-entered indicator (指标台账), read from the store.
@@ -214,11 +223,17 @@ def _lineage_entry(version: Any) -> dict[str, Any]:
     return entry
 
 
+@functools.lru_cache(maxsize=64)
+def _to_lonlat(epsg: int) -> Transformer:
+    """Return the planning CRS -> lon/lat transformer (built once: ~0.1 s each; thread-safe)."""
+    return Transformer.from_crs(epsg, 4326, always_xy=True)
+
+
 def _expanded_bounds(district_m: gpd.GeoSeries, margin_m: float, epsg: int) -> Bounds:
     # Expand in metres in the planning CRS, then take the lon/lat envelope of the expanded box
     # (densified edges: a straight edge in Gauss–Krüger is slightly curved in lon/lat).
     west, south, east, north = district_m.total_bounds
-    to_lonlat = Transformer.from_crs(epsg, 4326, always_xy=True)
+    to_lonlat = _to_lonlat(epsg)
     w, s, e, n = to_lonlat.transform_bounds(
         west - margin_m, south - margin_m, east + margin_m, north + margin_m, densify_pts=21
     )
@@ -322,6 +337,110 @@ def _params(mdef: MetricDef, params: Mapping[str, Any] | None) -> Any:
         ) from err
 
 
+class MetricMemo:
+    """Remember metric outcomes keyed by the versions of the layers they read (incremental audit).
+
+    中文：指标结果缓存（按输入图层版本；只重算输入变化了的指标）。
+
+    The key of a run is the store, metric, district, parameters, year, planning horizon and
+    planning CRS plus the current version of every layer the metric may read: its inputs and
+    the unit layers, in every district (neighbours within the metric's margin count), and the
+    district's rasters. A write to a layer therefore recomputes only the metrics that read it;
+    an audit after a write to ``recycling_point`` reuses every other row. Runs with another
+    metric registry and the ``indicator`` metric (values, not layers) are not remembered, nor
+    is an outcome whose lineage shows a write landed while it was computed.
+
+    Use it through :func:`use_metric_memo`; callers must not modify the outcomes it returns.
+    """
+
+    def __init__(self, max_items: int = 512) -> None:
+        if max_items < 1:
+            raise ValueError(f"max_items must be >= 1, got {max_items}")
+        self.max_items = max_items
+        self._items: OrderedDict[tuple[Any, ...], RunOutcome] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def key(self, store: Store, name: str, district: str, params: Mapping[str, Any] | None,
+            *, year: int, include_planned_until: int | None,
+            planning_epsg: int | None) -> tuple[Any, ...] | None:
+        """Return the memo key of a run, or None when the run is not remembered."""
+        if name not in METRICS or name == INDICATOR_METRIC:
+            return None
+        mdef = METRICS[name]
+        p = _params(mdef, params)
+        kinds = {*mdef.required_inputs(p), *mdef.optional_inputs, *UNIT_KINDS}
+        base = getattr(store, "_store", store)  # a ReadCache reads the same store
+        versions = tuple(sorted((str(v.kind), str(v.district), int(v.version))
+                                for v in base.layers() if str(v.kind) in kinds))
+        extra: list[Any] = []
+        if any(k in kinds for k in ("land_cover", "building")):
+            from tanmap.layers.raster.rasters import raster_versions
+
+            extra.extend((str(v.kind), v.version) for v in raster_versions(base, district))
+        climatology = getattr(p, "climatology_file", "")
+        if climatology:
+            path = Path(str(climatology))
+            extra.append((str(path), path.stat().st_mtime_ns if path.exists() else None))
+        where = (type(base).__name__, str(getattr(base, "path", "") or id(base)))
+        return (where, name, district, json.dumps(params_to_dict(p), sort_keys=True,
+                                                  default=str),
+                year, include_planned_until, planning_epsg, versions, tuple(extra))
+
+    def run(self, store: Store, name: str, district: str,
+            params: Mapping[str, Any] | None = None, *, year: int | None = None,
+            include_planned_until: int | None = None,
+            planning_epsg: int | None = None) -> RunOutcome:
+        """Return :func:`run_metric`'s outcome, from memory when no input layer changed."""
+        year = current_year() if year is None else int(year)
+        key = self.key(store, name, district, params, year=year,
+                       include_planned_until=include_planned_until,
+                       planning_epsg=planning_epsg)
+        if key is not None:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    self.hits += 1
+                    return self._items[key]
+        outcome = compute_prepared(prepare_metric(
+            store, name, district, params, year=year,
+            include_planned_until=include_planned_until, planning_epsg=planning_epsg))
+        if key is None:
+            return outcome
+        read = {(str(e.get("kind")), str(e.get("district")), e.get("version"))
+                for e in outcome.lineage
+                if e.get("version") is not None and ":" not in str(e.get("kind"))}
+        if not read <= set(key[7]):
+            return outcome  # a layer changed while the metric ran: do not remember it
+        with self._lock:
+            self.misses += 1
+            self._items[key] = outcome
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return outcome
+
+
+_MEMO: ContextVar[MetricMemo | None] = ContextVar("tanmap_metric_memo", default=None)
+
+
+@contextlib.contextmanager
+def use_metric_memo(memo: MetricMemo | None) -> Iterator[MetricMemo | None]:
+    """Make :func:`run_metric` use ``memo`` in this thread / context (None: no memo).
+
+    中文：在当前上下文中启用指标结果缓存。
+    """
+    token = _MEMO.set(memo)
+    try:
+        yield memo
+    finally:
+        _MEMO.reset(token)
+
+
 def run_metric(
     store: Store,
     name: str,
@@ -338,8 +457,14 @@ def run_metric(
     中文：在项目库上计算某区县的指标。
 
     ``compute_prepared(prepare_metric(...))``: see :func:`prepare_metric` for how the inputs are
-    loaded and for the parameters and errors.
+    loaded and for the parameters and errors. Inside :func:`use_metric_memo` an outcome whose
+    input layers did not change is taken from the memo.
     """
+    memo = _MEMO.get()
+    if memo is not None and metrics is None:
+        return memo.run(store, name, district, params, year=year,
+                        include_planned_until=include_planned_until,
+                        planning_epsg=planning_epsg)
     return compute_prepared(prepare_metric(
         store, name, district, params, year=year, include_planned_until=include_planned_until,
         planning_epsg=planning_epsg, metrics=metrics,

@@ -425,7 +425,14 @@ def test_cached_map_follows_a_layer_write(client: TestClient, store_path: Path) 
                            json=collection(park_feature("NEW-PARK-1")))
     assert response.status_code == 201, response.text
     assert response.json()["layer"]["version"] == version + 1
-    assert "NEW-PARK-1" in client.get(f"/maps/{HEPING}?year=2026").text
+    # Stale-while-revalidate: the last page answers at once, labelled, while it is rebuilt.
+    stale = client.get(f"/maps/{HEPING}?year=2026")
+    assert stale.headers["X-Tanmap-Page"] == "stale"
+    assert "正在更新" in stale.text
+    assert client.app.state.pages.wait_refreshed(timeout_s=300)  # type: ignore[attr-defined]
+    fresh = client.get(f"/maps/{HEPING}?year=2026")
+    assert fresh.headers["X-Tanmap-Page"] == "fresh"
+    assert "NEW-PARK-1" in fresh.text
 
 
 def test_map_page_escapes_attribute_html(client: TestClient) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -280,6 +281,13 @@ def test_hostile_attributes_are_shown_as_text_and_never_run(
         json={"type": "FeatureCollection", "features": features}, timeout=60.0,
     )
     assert response.status_code in (200, 201), response.text
+    # An earlier test opened this map: its last page answers while the new one is built
+    # (stale-while-revalidate). Wait until the page with the hostile parks is served.
+    deadline = time.monotonic() + 300
+    while httpx.get(f"{live.url}/maps/{HEPING}", timeout=300.0).headers["X-Tanmap-Page"] != (
+            "fresh"):
+        assert time.monotonic() < deadline, "the map page was not rebuilt within 300 s"
+        time.sleep(0.5)
 
     page, log = page_log
     page.goto(f"{live.url}/maps/{HEPING}")

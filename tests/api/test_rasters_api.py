@@ -53,6 +53,9 @@ def test_map_page_draws_the_stored_raster(client: TestClient,
     created = client.post("/api/districts/120101/rasters/land_cover", headers=AUTH,
                           files={"file": ("lc.tif", land_cover.read_bytes())})
     assert created.status_code == 201
+    # The last page answers while the new one is built (stale-while-revalidate), then it has it.
+    assert client.get("/maps/120101?year=2026").headers["X-Tanmap-Page"] == "stale"
+    assert client.app.state.pages.wait_refreshed(timeout_s=300)  # type: ignore[attr-defined]
     after = client.get("/maps/120101?year=2026").text
     assert "L.imageOverlay" in after
     assert 'tanmap.register("raster_land_cover"' in after

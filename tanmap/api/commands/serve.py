@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from tanmap.api.commands import EXIT_OK, Progress, echo, store_from_args
 
-__all__ = ["register"]
+__all__ = ["app_from_environment", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -25,6 +26,12 @@ def register(subparsers: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on")
         parser.add_argument("--year", type=int, default=None, help="audit year (default: now)")
+        parser.add_argument(
+            "--workers", type=_workers, default=1,
+            help="server processes (uvicorn workers, default 1); each keeps its own page and "
+                 "metric caches. Both stores are safe for several processes: the GeoPackage "
+                 "store serialises writers with a lock file and replaces the file atomically, "
+                 "PostGIS writes in transactions (服务进程数)")
         if name == "demo":
             parser.add_argument("--reports", default="var/reports",
                                 help="folder for the report cards (md, html, xlsx, json)")
@@ -74,6 +81,29 @@ def run_serve(args: argparse.Namespace) -> int:
     return _serve(args, year=args.year, cards={})
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(
+            f"--workers must be a whole number from 1 to 64, got {text!r} (on a 2-core "
+            "machine use 2)")
+    return value
+
+
+def app_from_environment() -> Any:
+    """Return the app for one uvicorn worker process, its settings read from ``TANMAP_*``.
+
+    中文：按环境变量创建应用（多进程服务时每个进程调用一次）。
+    """
+    from tanmap.api.app import create_app
+    from tanmap.api.settings import Settings
+
+    return create_app(Settings())
+
+
 def _serve(args: argparse.Namespace, *, year: int | None, cards: dict[str, Any]) -> int:
     import uvicorn
 
@@ -81,6 +111,16 @@ def _serve(args: argparse.Namespace, *, year: int | None, cards: dict[str, Any])
     from tanmap.api.routers.audit import card_key
     from tanmap.api.settings import Settings
 
+    workers = getattr(args, "workers", 1)
+    if workers > 1:
+        # Worker processes import the app by name: hand them the settings through TANMAP_*.
+        os.environ.update(TANMAP_STORE=args.store, TANMAP_LANG=args.lang,
+                          TANMAP_HOST=args.host, TANMAP_PORT=str(args.port))
+        echo(args, f"tanmap: serving http://{args.host}:{args.port}/ with {workers} worker "
+                   "processes  (Ctrl+C to stop)")
+        uvicorn.run("tanmap.api.commands.serve:app_from_environment", factory=True,
+                    workers=workers, host=args.host, port=args.port, log_level="warning")
+        return EXIT_OK
     settings = Settings(store=args.store, lang=args.lang, host=args.host, port=args.port)
     app = create_app(settings)
     if cards and year is not None:  # warm the cache with the cards just computed

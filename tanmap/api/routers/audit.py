@@ -17,7 +17,7 @@ from tanmap.geo.audit import Status
 from tanmap.geo.errors import TanmapError
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.card.report import card_html, write_card
-from tanmap.layers.runner import current_year
+from tanmap.layers.runner import current_year, use_metric_memo
 from tanmap.layers.store import Store
 from tanmap.layers.views import layers_signature
 
@@ -33,9 +33,12 @@ def cached_card(request: Request, store: Store, adcode: str, year: int | None) -
     year = year or current_year()
     store.district(adcode)
     cards: ViewCache[AuditCard] = request.app.state.cards
-    return cards.get_or_compute(
-        card_key(store, adcode, year), lambda: audit_district(store, adcode, year=year)
-    )
+
+    def audit() -> AuditCard:
+        with use_metric_memo(request.app.state.metric_memo):  # recompute changed rows only
+            return audit_district(store, adcode, year=year)
+
+    return cards.get_or_compute(card_key(store, adcode, year), audit)
 
 
 def card_key(store: Store, adcode: str, year: int) -> tuple[Any, ...]:

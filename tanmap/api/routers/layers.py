@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
@@ -164,7 +165,9 @@ async def upload_layer(
     valid features and lists the rejected ones with their problems; ``mapping`` is a field
     mapping file (built-in Chinese header aliases apply without it).
     """
-    district = store.district(adcode)
+    # Reading, validating and writing are blocking and CPU-bound: run them in the thread pool
+    # so other requests are served while a large file is imported (the event loop stays free).
+    district = await run_in_threadpool(store.district, adcode)
     max_bytes = int(settings.max_upload_mb * 1e6)
     with tempfile.TemporaryDirectory(prefix="tanmap-upload-") as tmp:
         path = await _save_upload(file, Path(tmp), max_bytes)
@@ -174,20 +177,22 @@ async def upload_layer(
                 await _save_upload(mapping, Path(tmp) / "mapping", _MAPPING_MAX_BYTES,
                                    suffixes=MAPPING_SUFFIXES)
             )
-        loaded = io.load(kind, path, district=district["geometry"], source_crs=source_crs,
-                         coord_system=coord_system, encoding=encoding, layer=layer,
-                         lon_col=lon_col, lat_col=lat_col, max_bytes=max_bytes, repair=repair,
-                         skip_invalid=skip_invalid, field_map=field_map)
+        loaded = await run_in_threadpool(
+            io.load, kind, path, district=district["geometry"], source_crs=source_crs,
+            coord_system=coord_system, encoding=encoding, layer=layer, lon_col=lon_col,
+            lat_col=lat_col, max_bytes=max_bytes, repair=repair, skip_invalid=skip_invalid,
+            field_map=field_map)
     if skip_invalid and loaded.rejected is not None and len(loaded.gdf) == 0:
         raise LayerValidationError(f"{path.name} ({SPECS[kind].zh_name} {kind.value}): every "
                                    "feature is invalid; nothing was stored", loaded.rejects)
     if dry_run:
-        current = store.version(kind, adcode)
+        current = await run_in_threadpool(store.version, kind, adcode)
         version = None if current is None else version_out(current)
         response.status_code = 200
     else:
-        version = version_out(store.write(kind, loaded.gdf, district=adcode, mode=mode,
-                                          source=f"API upload {path.name}", author=who.name))
+        version = version_out(await run_in_threadpool(
+            store.write, kind, loaded.gdf, district=adcode, mode=mode,
+            source=f"API upload {path.name}", author=who.name))
     return ImportOut(
         layer=version, warnings=[_issue_out(w) for w in loaded.warnings], dry_run=dry_run,
         n_valid=len(loaded.gdf), rejected=_rejected_out(loaded), repairs=[

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from tanmap.api.deps import Adcode, get_store
 from tanmap.api.models import MetricInfo, MetricRequest
 from tanmap.geo.errors import MetricParameterError
 from tanmap.geo.metric import params_to_dict
 from tanmap.geo.registry import METRICS, get_metric
-from tanmap.layers.runner import run_metric
+from tanmap.layers.runner import run_metric, use_metric_memo
 from tanmap.layers.store import Store
 
 __all__ = ["router"]
@@ -55,6 +55,7 @@ def list_metrics() -> list[MetricInfo]:
 def get_metric_result(
     adcode: Adcode,
     name: MetricName,
+    request: Request,
     store: Annotated[Store, Depends(get_store)],
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     distance: Distance = "straight",
@@ -63,13 +64,15 @@ def get_metric_result(
     name = _walked(name, distance)
     get_metric(name)
     store.district(adcode)
-    return run_metric(store, name, adcode, year=year).to_dict()
+    with use_metric_memo(request.app.state.metric_memo):  # unchanged inputs: remembered
+        return run_metric(store, name, adcode, year=year).to_dict()
 
 
 @router.post("/api/districts/{adcode}/metrics/{name}", summary="Run a metric 计算指标（带参数）")
 def post_metric(
     adcode: Adcode,
     name: MetricName,
+    request: Request,
     body: MetricRequest,
     store: Annotated[Store, Depends(get_store)],
     distance: Distance = "straight",
@@ -78,5 +81,6 @@ def post_metric(
     name = _walked(name, distance)
     get_metric(name)
     store.district(adcode)
-    return run_metric(store, name, adcode, body.params, year=body.year,
-                      include_planned_until=body.include_planned_until).to_dict()
+    with use_metric_memo(request.app.state.metric_memo):
+        return run_metric(store, name, adcode, body.params, year=body.year,
+                          include_planned_until=body.include_planned_until).to_dict()

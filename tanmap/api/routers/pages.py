@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import html
+import os
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -9,7 +12,7 @@ import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tanmap.api.cache import ViewCache
+from tanmap.api.cache import Served, ViewCache
 from tanmap.api.deps import Adcode, Lang, get_store
 from tanmap.api.routers.audit import cached_card, card_key
 from tanmap.api.settings import Settings, get_settings
@@ -19,7 +22,7 @@ from tanmap.geo.errors import CoverageRuleError, TanmapError
 from tanmap.geo.rules import BUILTIN_RULES
 from tanmap.layers.audit import AuditCard, audit_district
 from tanmap.layers.raster.rasters import raster_versions
-from tanmap.layers.runner import current_year
+from tanmap.layers.runner import current_year, use_metric_memo
 from tanmap.layers.store import Store
 from tanmap.layers.views import HORIZONS, SAMPLE_MARK, UNIT_KINDS, district_view
 from tanmap.maps.build import district_map
@@ -37,6 +40,11 @@ _ENV = jinja2.Environment(
 )
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="评估年份 audit year")]
+
+#: A map page is rebuilt at most this often (seconds) while writes keep changing its layers;
+#: meanwhile the last page answers, labelled 正在更新 (a rebuild costs seconds of processor).
+#: ``app.state.rebuild_interval_s`` overrides it (tests use 0).
+REBUILD_INTERVAL_S = 15.0
 
 
 # HEAD too: link checkers and `curl -I` probe pages before fetching them (GET-only answers 405).
@@ -96,7 +104,7 @@ def district_page(
         raise CoverageRuleError(
             f"unknown park-coverage rule {rule!r}; use one of {', '.join(sorted(BUILTIN_RULES))}"
         )
-    card = _horizon_card(request, store, adcode, year, horizon)
+    store.district(adcode)  # an unknown district fails here, with the store's message
     tiled = _tiled_layers(store, adcode, basemap, settings.tile_threshold)
 
     def link(**change: Any) -> str:
@@ -106,8 +114,13 @@ def district_page(
         return f"/maps/{adcode}?" + urlencode(query)
 
     def render() -> str:
-        view = district_view(store, adcode, year=year, lang=lang, card=card, horizon=horizon,
-                             rule=rule, tiled={k: style_for(k).class_field for k in tiled})
+        # Runs in the request (first page of a view) or in the background rebuild: the audit
+        # and the metrics reuse every result whose input layers did not change.
+        with use_metric_memo(request.app.state.metric_memo):
+            card = _horizon_card(request, store, adcode, year, horizon)
+            view = district_view(store, adcode, year=year, lang=lang, card=card,
+                                 horizon=horizon, rule=rule,
+                                 tiled={k: style_for(k).class_field for k in tiled})
         fmap = district_map(
             view.district, view.layers, units=view.units, coverage=view.coverage,
             unit_coverage=view.unit_coverage, audit_summary=view.audit_summary, lang=lang,
@@ -123,11 +136,55 @@ def district_page(
         return str(fmap.get_root().render())
 
     pages: ViewCache[str] = request.app.state.pages
+    # The view: everything the page shows except the data; the versions: the data it shows.
     # Rasters live beside the store, outside the layer versions the card key follows.
+    store_id, _, _, layers = card_key(store, adcode, year)
     rasters_seen = tuple((v.kind, v.version) for v in raster_versions(store, adcode))
-    key = (*card_key(store, adcode, year), lang, basemap, horizon, rule, rasters_seen,
-           tuple(sorted(tiled.items())))
-    return HTMLResponse(pages.get_or_compute(key, render))
+    view_key = ("district_map", store_id, adcode, year, lang, basemap, horizon, rule)
+    served = pages.get_or_refresh(
+        view_key, (layers, rasters_seen, tuple(sorted(tiled.items()))), render,
+        min_interval_s=getattr(request.app.state, "rebuild_interval_s", REBUILD_INTERVAL_S))
+    return _labelled(served, lang)
+
+
+def _labelled(served: Served[str], lang: str) -> HTMLResponse:
+    """Return a map page with its data versions shown (and 正在更新 when they are not the newest).
+
+    The page carries a small box naming the layer versions it was built from; a page served
+    while its rebuild for newer data runs says so, and a failed rebuild is reported in the box
+    (the last page stays usable). Headers ``X-Tanmap-Page`` (``fresh``, ``stale``) and
+    ``X-Tanmap-Data-Versions`` say the same to scripts, ``X-Tanmap-Worker`` names the server
+    process (``tanmap serve --workers N``).
+    """
+    _, (layers, rasters, _) = served.key  # type: ignore[misc]
+    versions = [(str(k), int(v)) for k, v in (*layers, *rasters)]
+    digest = hashlib.sha1(repr(versions).encode()).hexdigest()[:10]
+    en = lang == "en"
+    summary = f"{'Data versions' if en else '数据版本'} {digest}"
+    state = "fresh" if served.fresh else "stale"
+    note = ""
+    if not served.fresh:
+        note = (" · updating, reload for the newest data" if en
+                else " · 正在更新，稍后刷新可见最新数据")
+    if served.error is not None:
+        state = "stale-error"
+        note = (" · update failed: " if en else " · 更新失败：") + served.error
+    items = "".join(f"<li>{html.escape(k)} v{v}</li>" for k, v in versions)
+    # Top centre under the sample-data banner (the corners hold the map's panels), as narrow.
+    box = (f'<details id="tanmap-data-versions" data-state="{state}" style="position:absolute;'
+           'z-index:1001;top:48px;left:50%;transform:translateX(-50%);max-width:40vw;'
+           'background:rgba(255,255,255,.92);font:12px sans-serif;padding:2px 8px;'
+           'border-radius:4px;max-height:40vh;overflow:auto"><summary style="white-space:nowrap;'
+           f'overflow:hidden;text-overflow:ellipsis">{html.escape(summary + note)}</summary>'
+           f'<ul style="margin:2px 0;padding-left:16px">{items}</ul></details>')
+    page = served.value
+    at = page.find("<body>")
+    page = (page[:at + 6] + box + page[at + 6:]) if at >= 0 else box + page
+    # X-Tanmap-Worker: which server process answered (each keeps its own pages; the load test
+    # warms every process before timing).
+    return HTMLResponse(page, headers={"X-Tanmap-Page": state,
+                                       "X-Tanmap-Data-Versions": digest,
+                                       "X-Tanmap-Worker": str(os.getpid())})
 
 
 def _tiled_layers(store: Store, adcode: str, basemap: str, threshold: int) -> dict[str, str]:
@@ -148,7 +205,10 @@ def _horizon_card(request: Request, store: Store, adcode: str, year: int,
         return cached_card(request, store, adcode, year)
     target = int(horizon)
     cards: ViewCache[AuditCard] = request.app.state.cards
+
+    def audit() -> AuditCard:
+        with use_metric_memo(request.app.state.metric_memo):
+            return audit_district(store, adcode, year=target, include_planned_until=target)
+
     return cards.get_or_compute(
-        (*card_key(store, adcode, target), "planned_until", target),
-        lambda: audit_district(store, adcode, year=target, include_planned_until=target),
-    )
+        (*card_key(store, adcode, target), "planned_until", target), audit)

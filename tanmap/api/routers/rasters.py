@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from tanmap.api.deps import Adcode, authorize, current_principal, get_store
@@ -58,12 +59,13 @@ async def upload_raster(
     source: Annotated[str, Query(max_length=200)] = "",
 ) -> RasterVersionOut:
     """Store the GeoTIFF as the next version (kept as a Cloud-Optimised GeoTIFF)."""
-    store.district(adcode)
+    await run_in_threadpool(store.district, adcode)
     with tempfile.TemporaryDirectory(prefix="tanmap-raster-") as tmp:
         path = await _save_upload(file, Path(tmp), int(settings.max_upload_mb * 1e6),
                                   suffixes=(".tif", ".tiff"))
-        version = rasters.import_raster(store, kind, adcode, path,
-                                        source=source or f"API upload {path.name}")
+        # Converting to a COG is blocking and CPU-bound: off the event loop.
+        version = await run_in_threadpool(rasters.import_raster, store, kind, adcode, path,
+                                          source=source or f"API upload {path.name}")
     return _out(version)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 
 from tanmap.api.deps import Adcode, get_store
 from tanmap.api.models import AuditRuleRequest
@@ -55,11 +56,14 @@ async def metric_with_rule_file(
     if name not in RULE_METRICS:
         raise MetricParameterError(
             f"a rule file applies to {', '.join(RULE_METRICS)}, not {name!r}")
-    store.district(adcode)
+    await run_in_threadpool(store.district, adcode)
     content = await file.read(MAX_RULE_FILE_BYTES + 1)
     rule = parse_rule_text(content, source=file.filename or "rule file")
-    return run_metric(store, name, adcode, {"rule": rule_to_mapping(rule)}, year=year,
-                      include_planned_until=include_planned_until).to_dict()
+    # The metric is CPU-bound: off the event loop, so other requests go on meanwhile.
+    outcome = await run_in_threadpool(
+        run_metric, store, name, adcode, {"rule": rule_to_mapping(rule)}, year=year,
+        include_planned_until=include_planned_until)
+    return outcome.to_dict()
 
 
 @router.post("/api/districts/{adcode}/audit/rule",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import math
+import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -37,6 +38,7 @@ __all__ = [
     "LOCK_TIMEOUT_S",
     "SCHEMA_VERSION",
     "STORAGE_CRS",
+    "FrameCache",
     "HistoryEntry",
     "LayerVersion",
     "Store",
@@ -467,3 +469,48 @@ def _adcode_issues(gdf: gpd.GeoDataFrame, district: str, label: str) -> list[Iss
               code="adcode_mismatch")
         for i, code in enumerate(gdf["adcode"]) if str(code).strip() != district
     ]
+
+
+class FrameCache:
+    """Whole-layer reads of one store kept until the layer is written (both backends).
+
+    中文：图层读取缓存（图层写入后失效）。
+
+    Entries are keyed by (kind, district) and stamped with the layer's ``(version, updated_at,
+    checksum, n_features)`` row of ``tanmap_layers``, read before the features: a read whose
+    stamp is unchanged is answered with a copy of the kept frame. Versions only grow, so a frame
+    read after its stamp is of that version or newer, and a newer one is never asked for under
+    the old stamp. Layers above ``max_features`` are not kept; at most ``max_layers`` are (LRU).
+    Writes by other processes change the stamp like this process's own.
+    """
+
+    def __init__(self, max_layers: int = 64, max_features: int = 50_000) -> None:
+        self.max_layers = max_layers
+        self.max_features = max_features
+        self._items: dict[tuple[str, str], tuple[tuple[Any, ...], gpd.GeoDataFrame]] = {}
+        self._lock = threading.Lock()
+
+    def keys(self) -> set[tuple[str, str]]:
+        """Return the (kind, district) pairs kept now."""
+        with self._lock:
+            return set(self._items)
+
+    def get(self, kind: str, district: str, stamp: tuple[Any, ...]) -> gpd.GeoDataFrame | None:
+        """Return a copy of the kept frame of (kind, district) if its stamp is ``stamp``."""
+        with self._lock:
+            entry = self._items.pop((kind, district), None)
+            if entry is None:
+                return None
+            self._items[(kind, district)] = entry  # most recently used last
+        return entry[1].copy() if entry[0] == stamp else None
+
+    def put(self, kind: str, district: str, stamp: tuple[Any, ...],
+            frame: gpd.GeoDataFrame) -> None:
+        """Keep a copy of ``frame`` read under ``stamp`` (small layers only)."""
+        if int(stamp[-1]) > self.max_features:
+            return
+        with self._lock:
+            self._items.pop((kind, district), None)
+            self._items[(kind, district)] = (stamp, frame.copy())
+            while len(self._items) > self.max_layers:
+                del self._items[next(iter(self._items))]

@@ -55,6 +55,7 @@ from tanmap.layers.store.base import (
     LOCK_TIMEOUT_S,
     SCHEMA_VERSION,
     STORAGE_CRS,
+    FrameCache,
     HistoryEntry,
     LayerVersion,
     WriteMode,
@@ -114,6 +115,7 @@ class GeoPackageStore:
 
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
+        self._frames = FrameCache()  # whole-layer reads, until the layer is written
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self._path)!r})"
@@ -282,15 +284,27 @@ class GeoPackageStore:
             if district is not None:
                 self._unknown(district)
             return _empty_frame(spec)
+        stamp = None
         with self._connect() as con:
             if district is not None:
                 self._require_district(con, district)
             has_table = con.execute(
                 "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (spec.kind.value,)
             ).fetchone()
+            if has_table and district is not None and bbox is None:
+                stamp = con.execute(
+                    "SELECT version, updated_at, checksum, n_features FROM tanmap_layers "
+                    "WHERE kind = ? AND district = ?", (spec.kind.value, district)).fetchone()
         if not has_table:
             return _empty_frame(spec)
-        return _read_features(self._path, spec, district=district, bbox=bbox)
+        if stamp is not None:
+            cached = self._frames.get(spec.kind.value, str(district), tuple(stamp))
+            if cached is not None:
+                return cached
+        frame = _read_features(self._path, spec, district=district, bbox=bbox)
+        if stamp is not None:
+            self._frames.put(spec.kind.value, str(district), tuple(stamp), frame)
+        return frame
 
     def read_columns(self, kind: LayerKind | str, *, district: str, columns: Sequence[str],
                      bbox: Sequence[float]) -> gpd.GeoDataFrame:

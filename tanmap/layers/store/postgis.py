@@ -64,6 +64,7 @@ from tanmap.layers.store.base import (
     LOCK_TIMEOUT_S,
     SCHEMA_VERSION,
     STORAGE_CRS,
+    FrameCache,
     HistoryEntry,
     LayerVersion,
     WriteMode,
@@ -215,6 +216,7 @@ class PostGISStore:
             raise StoreError(f"not a PostgreSQL URL: {redact_url(url)!r}")
         self._url = "postgresql://" + rest
         self._seen_tables = False  # the bookkeeping tables exist (they are never dropped)
+        self._frames = FrameCache()  # whole-layer reads, until the layer is written
 
     def __repr__(self) -> str:
         return f"PostGISStore({redact_url(self._url)!r})"
@@ -516,6 +518,7 @@ class PostGISStore:
         中文：读取图层（按区县、按范围；范围查询走 GiST 索引）。
         """
         spec = spec_for(kind)
+        stamp = None
         with self._connect(write=False) as conn:
             columns = self._probe(conn, district, spec.kind.value)
             if columns is None:
@@ -524,6 +527,15 @@ class PostGISStore:
                 return _empty_frame(spec)
             if not columns:
                 return _empty_frame(spec)
+            if district is not None and bbox is None:  # a whole layer: kept until written
+                row = conn.execute(
+                    "SELECT version, updated_at, checksum, n_features FROM tanmap_layers "
+                    "WHERE kind = %s AND district = %s", (spec.kind.value, district)).fetchone()
+                stamp = None if row is None else tuple(row)
+                if stamp is not None:
+                    cached = self._frames.get(spec.kind.value, district, stamp)
+                    if cached is not None:
+                        return cached
             where: list[str] = []
             params: list[Any] = []
             if district is not None:
@@ -540,7 +552,10 @@ class PostGISStore:
                 + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY fid",
                 params,
             ).fetchall()
-        return _frame(rows, columns, spec)
+        frame = _frame(rows, columns, spec)
+        if stamp is not None and district is not None:
+            self._frames.put(spec.kind.value, district, stamp, frame)
+        return frame
 
     def read_attributes(self, kind: LayerKind | str, *, district: str,
                         columns: Sequence[str]) -> pd.DataFrame:
