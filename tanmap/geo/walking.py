@@ -52,6 +52,7 @@ __all__ = [
     "WalkingReach",
     "attach",
     "build_graph",
+    "edge_rank",
     "entrance_parks",
     "graph_arrays",
     "insert_points",
@@ -690,9 +691,13 @@ class NetworkAttachment:
     point: np.ndarray
 
 
-def _lowest_nearest(feature: np.ndarray, edge: np.ndarray, dist_m: np.ndarray
+def _lowest_nearest(feature: np.ndarray, edge: np.ndarray, dist_m: np.ndarray,
+                    rank: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep, per feature, its nearest candidate edge (the lowest edge index among equals)."""
+    """Keep, per feature, its nearest candidate edge (among equals the lowest ``rank``).
+
+    ``rank`` is a permutation of the edge indices (:func:`edge_rank`); None ranks edges by index.
+    """
     if feature.size == 0:
         return feature, edge, dist_m
     if np.any(feature[1:] < feature[:-1]):  # STRtree answers come grouped by input already
@@ -702,8 +707,42 @@ def _lowest_nearest(feature: np.ndarray, edge: np.ndarray, dist_m: np.ndarray
     counts = np.diff(np.r_[starts, feature.size])
     nearest = np.minimum.reduceat(dist_m, starts)
     at_min = dist_m == np.repeat(nearest, counts)
-    lowest = np.minimum.reduceat(np.where(at_min, edge, np.iinfo(np.int64).max), starts)
+    key = edge if rank is None else rank[edge]
+    lowest = np.minimum.reduceat(np.where(at_min, key, np.iinfo(np.int64).max), starts)
+    if rank is not None:  # back from rank to edge index (rank is a permutation)
+        edge_of_rank = np.empty_like(rank)
+        edge_of_rank[rank] = np.arange(rank.size, dtype=rank.dtype)
+        lowest = edge_of_rank[lowest]
     return feature[starts], lowest, nearest
+
+
+def edge_rank(lines: np.ndarray) -> np.ndarray:
+    """Return a rank of the edges by their geometry alone, for ties between equally near edges.
+
+    中文：路段的几何排序（与行序无关），用于等距路段的取舍。
+
+    Edges sort by their envelope, then length, then the normalised geometry's WKB, so two
+    inputs holding the same edges in another row order rank them alike (an edge drawn both ways
+    ranks as one). A building or cell equally near two streets then joins the same street
+    whatever the order of the road file's rows.
+
+    Examples
+    --------
+    >>> from shapely import LineString
+    >>> a, b = LineString([(0, 0), (0, 10)]), LineString([(10, 0), (10, 10)])
+    >>> edge_rank(np.array([a, b])).tolist(), edge_rank(np.array([b, a])).tolist()
+    ([0, 1], [1, 0])
+    """
+    lines = np.asarray(lines, dtype=object)
+    if lines.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    bounds = shapely.bounds(lines)
+    wkb = np.array(shapely.to_wkb(shapely.normalize(lines), hex=True), dtype=str)
+    order = np.lexsort((wkb, shapely.length(lines), bounds[:, 3], bounds[:, 2], bounds[:, 1],
+                        bounds[:, 0]))
+    rank = np.empty(lines.size, dtype=np.int64)
+    rank[order] = np.arange(lines.size, dtype=np.int64)
+    return rank
 
 
 def _envelope_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -716,12 +755,14 @@ def _envelope_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def nearest_edges(
     geoms: np.ndarray, tree: shapely.STRtree, lines: np.ndarray,
     search_m: float = ATTACH_SEARCH_M, line_bounds: np.ndarray | None = None,
+    rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return the index of each geometry's nearest edge (-1 for missing or empty geometries).
 
     中文：要素最近路段（批量）。
 
-    Equally near edges resolve to the lowest index. Bulk and exact: the edges whose envelope
+    Equally near edges resolve to the lowest ``rank`` (:func:`edge_rank`: by geometry, so the
+    answer does not depend on the rows' order; None: the lowest index). Bulk and exact: the edges whose envelope
     lies within ``search_m`` of a feature's envelope are its candidates (any edge that near is
     one). The candidate with the nearest envelope is measured first (one vectorised
     ``shapely.distance`` call for all features); only candidates whose envelope is no farther
@@ -763,14 +804,14 @@ def nearest_edges(
             ei = np.concatenate([e1, ei[more]])
             d = np.concatenate([best[f1], shapely.distance(g[rest[fi[f1.size:]]],
                                                            lines[ei[f1.size:]])])
-            fi, ei, d = _lowest_nearest(fi, ei, d)
+            fi, ei, d = _lowest_nearest(fi, ei, d, rank)
             found = d <= window
             edge[rest[fi[found]]] = ei[found]
         rest = rest[edge[rest] < 0]
         window *= 4.0
     if rest.size:
         fi, ei = tree.query_nearest(g[rest], all_matches=True)
-        fi, ei, _ = _lowest_nearest(fi, ei, np.zeros(fi.size))
+        fi, ei, _ = _lowest_nearest(fi, ei, np.zeros(fi.size), rank)
         edge[rest[fi]] = ei
     return edge
 
@@ -781,7 +822,8 @@ def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray, *,
 
     中文：要素接入最近路段（离网步行段）。
 
-    The edge is the one nearest to the geometry (:func:`nearest_edges`); the joining point is
+    The edge is the one nearest to the geometry (:func:`nearest_edges`; among equally near
+    edges the first by :func:`edge_rank`, so not by row order); the joining point is
     the point of that edge nearest to the geometry's centroid (deterministic where a whole side
     of a footprint is equally near); the leg is the distance from the geometry to that point.
     Large inputs run in spatial tiles on ``workers`` threads (None: every CPU; GEOS releases
@@ -807,11 +849,12 @@ def attach(geoms: np.ndarray, lines: np.ndarray, length_m: np.ndarray, *,
     tree = shapely.STRtree(lines)
     drawn_all = shapely.length(lines)
     stated_all = np.asarray(length_m, dtype=np.float64)
+    rank = edge_rank(lines)
 
     def join(rows: np.ndarray) -> None:
         # Each tile writes its own rows of the output arrays (disjoint: no lock needed).
         sub = g[rows]
-        e = nearest_edges(sub, tree, lines)
+        e = nearest_edges(sub, tree, lines, rank=rank)
         ok = e >= 0
         rows_ok, e_ok = rows[ok], e[ok]
         lo = lines[e_ok]

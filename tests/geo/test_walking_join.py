@@ -1,7 +1,7 @@
 """The building-to-edge join (`attach`) against brute force on random and awkward inputs.
 
 Brute force: one exact GEOS distance per (feature, edge) pair, equally near edges -> the lowest
-index (the documented rule of :func:`nearest_edges`).
+:func:`edge_rank` (the documented rule of :func:`nearest_edges`: by geometry, not row order).
 """
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ import pytest
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 
-from tanmap.geo.walking import attach
+from tanmap.geo.walking import attach, edge_rank
 
 
 def _brute_force(geoms: np.ndarray, lines: np.ndarray) -> list[int]:
-    """Lowest index among the exactly nearest edges, one GEOS distance per pair."""
+    """Lowest rank among the exactly nearest edges, one GEOS distance per pair."""
+    rank = edge_rank(lines)
     out = []
     for g in geoms:
         if g is None or g.is_empty:
             out.append(-1)
             continue
         d = shapely.distance(g, lines)
-        out.append(int(np.flatnonzero(d == d.min())[0]))
+        tied = np.flatnonzero(d == d.min())
+        out.append(int(tied[np.argmin(rank[tied])]))
     return out
 
 
@@ -98,7 +100,9 @@ def test_awkward_features_join_as_brute_force() -> None:
     ], dtype=object)
     got = attach(feats, lines, shapely.length(lines))
     assert got.edge.tolist() == _brute_force(feats, lines)
-    assert got.edge.tolist()[:4] == [0, 2, 0, 0]
+    # Ties (features 0 and 3, equally near edges 0 and 1) go to the lower edge_rank: edge 1,
+    # whose envelope (0, 0, 0, 100) sorts before edge 0's (0, 0, 100, 0).
+    assert got.edge.tolist()[:4] == [1, 2, 0, 1]
     assert got.gap_m[1] == pytest.approx(5.0)
     assert got.gap_m[2] == 0.0
 
@@ -110,3 +114,30 @@ def test_empty_inputs_join_nothing() -> None:
     no_net = attach(np.array([Point(1, 1)]), np.zeros(0, dtype=object), np.zeros(0))
     assert no_net.edge.tolist() == [-1]
     assert np.isinf(no_net.gap_m).all()
+
+
+def test_equally_near_streets_join_the_same_street_in_any_row_order() -> None:
+    # A building midway between two parallel streets: either is as near. The join must not
+    # follow the road file's row order (a walking figure would change with it).
+    west, east = LineString([(0, 0), (0, 100)]), LineString([(40, 0), (40, 100)])
+    home = np.array([box(15, 40, 25, 60)])
+    a = attach(home, np.array([west, east]), np.array([100.0, 100.0]))
+    b = attach(home, np.array([east, west]), np.array([100.0, 100.0]))
+    street_a = [west, east][int(a.edge[0])]
+    street_b = [east, west][int(b.edge[0])]
+    assert street_a.equals(street_b)
+    assert street_a.equals(west)  # the lower envelope ranks first
+    assert (a.gap_m[0], b.gap_m[0]) == (15.0, 15.0)
+
+
+def test_edge_rank_is_a_permutation_independent_of_row_order() -> None:
+    lines, _ = _random_city(11, 60, 0)
+    lines = np.asarray(lines, dtype=object)
+    rank = edge_rank(lines)
+    assert sorted(rank.tolist()) == list(range(lines.size))
+    perm = np.random.default_rng(3).permutation(lines.size)
+    assert edge_rank(lines[perm]).tolist() == rank[perm].tolist()
+    # the same street drawn the other way ranks where it did
+    flipped = lines.copy()
+    flipped[5] = shapely.reverse(flipped[5])
+    assert edge_rank(flipped).tolist() == rank.tolist()
