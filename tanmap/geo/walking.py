@@ -764,11 +764,11 @@ def nearest_edges(
     Equally near edges resolve to the lowest ``rank`` (:func:`edge_rank`: by geometry, so the
     answer does not depend on the rows' order; None: the lowest index). Bulk and exact: the
     edges whose envelope lies within ``search_m`` of a feature's envelope are its candidates
-    (any edge that near is one). The candidate with the nearest envelope is measured first
-    (one vectorised ``shapely.distance`` call for all features); only candidates whose envelope is no farther
-    than that distance can be as near, and only they are measured next. A feature whose
-    nearest candidate is within ``search_m`` is done; the rest retry with a wider window, up
-    to :data:`ATTACH_MAX_SEARCH_M`, then take ``STRtree.query_nearest`` (one GEOS search per
+    (any edge that near is one). The candidate with the nearest envelope is measured first (one
+    vectorised ``shapely.distance`` call for all features); only candidates whose envelope is no
+    farther than that distance can be as near, and only they are measured next. A feature whose
+    nearest candidate is within ``search_m`` is done; the rest retry with a wider window, up to
+    :data:`ATTACH_MAX_SEARCH_M`, then take ``STRtree.query_nearest`` (one GEOS search per
     feature, many times slower per feature than the windows).
 
     Examples
