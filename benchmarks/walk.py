@@ -133,6 +133,18 @@ def same(got: np.ndarray, want: np.ndarray, atol: float) -> tuple[bool, float]:
     return diff <= atol, diff
 
 
+def disagreement(got: np.ndarray, want: np.ndarray, atol: float) -> str:
+    """Say where a reference differs from tanmap: how many buildings, which way, how far."""
+    fin_g, fin_w = np.isfinite(got), np.isfinite(want)
+    reach = int(np.sum(fin_g != fin_w))
+    both = fin_g & fin_w
+    d = want[both] - got[both]
+    longer, shorter = int(np.sum(d > atol)), int(np.sum(d < -atol))
+    return (f"{longer:,} buildings farther by the reference (up to {max(d.max(), 0):.2f} m), "
+            f"{shorter:,} nearer (up to {max(-d.min(), 0):.2f} m), {reach:,} reached by one only"
+            if both.any() else f"{reach:,} reached by one only")
+
+
 def building_distances(split, graph, node_d, net, targets, cutoff):
     """Return the buildings' network distances from a reference's node distances (as tanmap)."""
     ends = graph.node_of
@@ -401,6 +413,8 @@ def main() -> None:
             pand = building_distances(split, graph, p["node_d"], net, targets, cutoff)
             edge_s = time.perf_counter() - t
             ok, diff = same(got, pand, 0.01)
+            if not ok:
+                checks.append("pandana differs: " + disagreement(got, pand, 0.01))
             without = p["pois_s"] + p["query_s"] + edge_s
             with_pre = p["pre_s"] + without
             row(f"pandana {p['version']}: precompute (Network: contraction hierarchy, "
