@@ -374,9 +374,12 @@ class MetricMemo:
             return None
         mdef = METRICS[name]
         p = _params(mdef, params)
-        kinds = {*mdef.required_inputs(p), *mdef.optional_inputs, *UNIT_KINDS}
+        # The district boundary counts too: a re-imported boundary changes what is inside.
+        kinds = {*mdef.required_inputs(p), *mdef.optional_inputs, *UNIT_KINDS, "district"}
         base = getattr(store, "_store", store)  # a ReadCache reads the same store
-        versions = tuple(sorted((str(v.kind), str(v.district), int(v.version))
+        # Version and checksum: a store file replaced from elsewhere (a restored copy) may
+        # repeat version numbers with other features; its checksums differ.
+        versions = tuple(sorted((str(v.kind), str(v.district), int(v.version), str(v.checksum))
                                 for v in base.layers() if str(v.kind) in kinds))
         extra: list[Any] = []
         if any(k in kinds for k in ("land_cover", "building")):
@@ -415,7 +418,7 @@ class MetricMemo:
         read = {(str(e.get("kind")), str(e.get("district")), e.get("version"))
                 for e in outcome.lineage
                 if e.get("version") is not None and ":" not in str(e.get("kind"))}
-        if not read <= set(key[7]):
+        if not read <= {(k, d, v) for k, d, v, _ in key[7]}:
             return outcome  # a layer changed while the metric ran: do not remember it
         with self._lock:
             self.misses += 1

@@ -9,7 +9,7 @@ from shapely.geometry import Point, box
 
 from tanmap.layers import runner
 from tanmap.layers.runner import MetricMemo, run_metric, use_metric_memo
-from tests.layers.test_runner import ADCODE, NEIGHBOUR, build_store, metre_frame
+from tests.layers.test_runner import ADCODE, EPSG, NEIGHBOUR, build_store, metre_frame
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -149,3 +149,20 @@ def test_incremental_audit_equals_a_full_audit_after_a_write(tmp_path: Path) -> 
     drop = {"generated_at"}
     assert ({k: v for k, v in incremental.to_dict().items() if k not in drop}
             == {k: v for k, v in full.to_dict().items() if k not in drop})
+
+
+def test_a_reimported_district_boundary_recomputes(tmp_path: Path) -> None:
+    # The boundary decides what lies inside the district: a new boundary is a new input.
+    store = build_store(tmp_path)
+    memo = MetricMemo()
+    assert _count_recycling(memo, store) == 2.0
+    assert _count_recycling(memo, store) == 2.0
+    assert (memo.hits, memo.misses) == (1, 1)
+    store.put_district(metre_frame(
+        [{"adcode": ADCODE, "name": "测试区", "name_en": "Test District",
+          "planning_epsg": EPSG}],
+        [box(0, 0, 900, 1000)],
+    ))
+    _count_recycling(memo, store)
+    assert (memo.hits, memo.misses) == (1, 2)
+
