@@ -26,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from synth import concave_footprints, star_parks
 
 from tanmap.layers.partitions import (
     GeoParquetPartitions,
@@ -37,6 +38,7 @@ from tanmap.layers.scaleout import cluster_client, metric_many
 
 EPSG = 4548
 #: South-west corner of the province (EPSG:4548 metres; CM 117°E, near Tianjin).
+
 X0, Y0 = 460_000.0, 4_300_000.0
 SIDE_M = 4000.0
 PITCH_M = 250.0
@@ -45,7 +47,7 @@ SUBGRID = 25
 RESIDENTIAL_BLOCKS = 166
 PARKS = 25
 YEAR = 2024
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: concave blocks, L-shaped / courtyard buildings, star parks
 
 
 def district_code(row: int, col: int) -> str:
@@ -60,7 +62,12 @@ def district_layers(row: int, col: int, seed: int) -> dict[str, gpd.GeoDataFrame
     blocks = rng.choice(n * n, size=RESIDENTIAL_BLOCKS, replace=False)
     bx = x0 + (blocks % n) * PITCH_M + (PITCH_M - BLOCK_M) / 2
     by = y0 + (blocks // n) * PITCH_M + (PITCH_M - BLOCK_M) / 2
+    # Residential blocks: concave (a corner notch of 25-40 % a side, at a random corner).
     land = shapely.box(bx, by, bx + BLOCK_M, by + BLOCK_M)
+    notch = BLOCK_M * rng.uniform(0.25, 0.4, land.size)
+    cx = np.where(rng.random(land.size) < 0.5, bx, bx + BLOCK_M - notch)
+    cy = np.where(rng.random(land.size) < 0.5, by, by + BLOCK_M - notch)
+    land = shapely.difference(land, shapely.box(cx, cy, cx + notch, cy + notch))
     code = district_code(row, col)
     residential = gpd.GeoDataFrame({
         "id": [f"{code}-r{i}" for i in range(land.size)],
@@ -71,8 +78,7 @@ def district_layers(row: int, col: int, seed: int) -> dict[str, gpd.GeoDataFrame
     gx, gy = np.meshgrid(np.arange(SUBGRID), np.arange(SUBGRID))
     hx = (bx[:, None] + gx.ravel()[None, :] * step + 1.0).ravel()
     hy = (by[:, None] + gy.ravel()[None, :] * step + 1.0).ravel()
-    size = step - 2.0
-    homes = shapely.box(hx, hy, hx + size, hy + size)
+    homes = concave_footprints(rng, hx - 1.0, hy - 1.0, step)  # rotated L / courtyard shapes
     buildings = gpd.GeoDataFrame({
         "id": np.char.add(f"{code}-b", np.arange(homes.size).astype(str)),
         "use_category": "residential",
@@ -87,7 +93,8 @@ def district_layers(row: int, col: int, seed: int) -> dict[str, gpd.GeoDataFrame
     parks = gpd.GeoDataFrame({
         "id": [f"{code}-p{i}" for i in range(PARKS)],
         "park_class": rng.choice(["G11", "G12", "G14", "G2"], PARKS, p=[0.2, 0.4, 0.3, 0.1]),
-    }, geometry=shapely.box(px, py, px + w, py + h), crs=EPSG)
+    }, geometry=star_parks(rng, np.column_stack([px + w / 2, py + h / 2]), (w + h) / 3),
+        crs=EPSG)
     return {"residential_land": residential, "building": buildings, "park": parks}
 
 

@@ -252,6 +252,42 @@ def _rotate(geoms: np.ndarray, angle_deg: np.ndarray, centres: np.ndarray) -> np
     return shapely.set_coordinates(geoms.copy(), new)
 
 
+def star_parks(rng: np.random.Generator, centres: np.ndarray, radius_m: np.ndarray,
+               lake_share: float = 0.1) -> np.ndarray:
+    """Irregular concave parks (stars of 8-24 vertices), ``lake_share`` of them with a lake."""
+    n = centres.shape[0]
+    stars = _stars(rng, centres, radius_m, rng.integers(8, 25, n), 0.45)
+    lake = rng.random(n) < lake_share
+    if lake.any():
+        lakes = _stars(rng, centres[lake], radius_m[lake] * 0.25, np.full(lake.sum(), 10), 0.3)
+        stars[lake] = shapely.difference(stars[lake], lakes)
+    return np.asarray(shapely.make_valid(stars))
+
+
+def concave_footprints(rng: np.random.Generator, x: np.ndarray, y: np.ndarray,
+                       cell_m: float | np.ndarray, courtyard_share: float = 0.1) -> np.ndarray:
+    """Building footprints inside cells [x, x + cell_m] x [y, y + cell_m]: rotated L shapes
+    (concave, a corner notch of 30-50 %), ``courtyard_share`` of them blocks with a courtyard
+    (a hole); each stays inside its cell (0.7 of the cell, rotated about its centre)."""
+    n = x.size
+    a = cell_m * rng.uniform(0.55, 0.7, n)
+    b = cell_m * rng.uniform(0.55, 0.7, n)
+    nx, ny = a * rng.uniform(0.3, 0.5, n), b * rng.uniform(0.3, 0.5, n)
+    ox, oy = x + (cell_m - a) / 2, y + (cell_m - b) / 2
+    rel = np.stack([np.zeros(n), np.zeros(n), a, np.zeros(n), a, b - ny, a - nx, b - ny,
+                    a - nx, b, np.zeros(n), b], axis=1).reshape(n, 6, 2)
+    xy = rel + np.stack([ox, oy], axis=1)[:, None, :]
+    geoms = np.asarray(shapely.polygons(xy))
+    court = rng.random(n) < courtyard_share
+    if court.any():
+        outer = shapely.box(ox[court], oy[court], ox[court] + a[court], oy[court] + b[court])
+        inner = shapely.box(ox[court] + a[court] * 0.3, oy[court] + b[court] * 0.3,
+                            ox[court] + a[court] * 0.7, oy[court] + b[court] * 0.7)
+        geoms[court] = shapely.difference(outer, inner)
+    centres = np.column_stack([x + cell_m / 2, y + cell_m / 2])
+    return _rotate(geoms, rng.uniform(0, 90, n), centres)
+
+
 def city_digest(city: SyntheticCity) -> str:
     """Return a SHA-256 of every layer's WKB and attributes (determinism check)."""
     digest = hashlib.sha256()

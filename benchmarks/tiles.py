@@ -38,7 +38,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synth import SIZES, CitySize, make_city
+from synth import SIZES, CitySize, concave_footprints, make_city
 
 from tanmap.layers.store import open_store
 from tanmap.layers.vector_tiles import TileCache, layer_tile
@@ -56,6 +56,11 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 def build_store(path: Path, n: int) -> tuple[float, gpd.GeoDataFrame]:
     SIZES["bench_tiles"] = CitySize(n, max(1, n // 100), max(1, n // 50))
     city = make_city("bench_tiles")
+    # Footprints: rotated L shapes and courtyard blocks (holed) in each rectangle's place.
+    b = city.buildings.geometry.bounds.to_numpy()
+    cell = np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    city.buildings.geometry = concave_footprints(np.random.default_rng(7), b[:, 0], b[:, 1],
+                                                 cell)
     buildings = city.buildings.to_crs(4326)
     buildings["source"] = "示例数据 synthetic (tiles benchmark)"
     district = gpd.GeoDataFrame({"adcode": [CODE], "name": ["东丽区（合成百万建筑）"]},

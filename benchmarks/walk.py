@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from synth import concave_footprints, star_parks
 
 from tanmap.geo.walking import (
     _partial_edge_distances,
@@ -84,14 +85,15 @@ def city(n_edges: int, n_buildings: int, n_parks: int, seed: int = 7):
     keep = rng.random(len(segs)) > 0.08
     segs = segs[keep][:n_edges]
     lines = shapely.linestrings(segs)
-    # Parks: 40 x 35 m along the south side of a block (its street runs through their south strip).
+    # Parks: irregular concave stars (10 % with a lake), ~25 m across, on the south side of a
+    # block: most are crossed by its street, the rest joined at the nearest network point.
     bx = rng.integers(0, side - 1, n_parks) * BLOCK_M
     by = rng.integers(0, side - 1, n_parks) * BLOCK_M
-    parks = shapely.box(bx + 20, by - 5, bx + 60, by + 30)
-    # Buildings: 8 x 8 m inside blocks, off the streets.
-    hx = rng.integers(0, side - 1, n_buildings) * BLOCK_M + rng.uniform(6, 66, n_buildings)
-    hy = rng.integers(0, side - 1, n_buildings) * BLOCK_M + rng.uniform(6, 66, n_buildings)
-    homes = shapely.box(hx, hy, hx + 8, hy + 8)
+    parks = star_parks(rng, np.column_stack([bx + 40.0, by + 10.0]), np.full(n_parks, 25.0))
+    # Buildings: rotated L shapes, 10 % courtyard blocks (holed), in 10 m cells inside blocks.
+    hx = rng.integers(0, side - 1, n_buildings) * BLOCK_M + rng.uniform(6, 64, n_buildings)
+    hy = rng.integers(0, side - 1, n_buildings) * BLOCK_M + rng.uniform(6, 64, n_buildings)
+    homes = concave_footprints(rng, hx, hy, 10.0)
     return lines, parks, homes
 
 
