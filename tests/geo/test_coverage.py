@@ -654,6 +654,26 @@ def test_synthetic_city_is_deterministic():
     assert set(a.residential["area_type"]) <= {"old_city", "new_area"}
 
 
+
+def test_benchmark_footprints_and_parks_are_irregular_valid_and_stay_in_their_cells():
+    synth = _synth()
+    rng = np.random.default_rng(5)
+    x, y = np.arange(200) * 20.0, np.zeros(200)
+    feet = synth.concave_footprints(rng, x, y, 10.0, courtyard_share=0.2)
+    assert shapely.is_valid(feet).all()
+    # inside its own 10 m cell, and never a filled rectangle: an L (notch) or a courtyard (hole)
+    b = shapely.bounds(feet)
+    assert (b[:, 0] >= x - 1e-9).all() and (b[:, 2] <= x + 10 + 1e-9).all()
+    assert (b[:, 1] >= -1e-9).all() and (b[:, 3] <= 10 + 1e-9).all()
+    hull = shapely.area(shapely.convex_hull(feet))
+    holed = shapely.get_num_interior_rings(feet) > 0
+    assert 0 < holed.sum() < feet.size
+    assert (shapely.area(feet)[~holed] < hull[~holed] * 0.99).all()  # concave L shapes
+    parks = synth.star_parks(rng, np.column_stack([x, y]), np.full(200, 25.0), lake_share=0.2)
+    assert shapely.is_valid(parks).all()
+    assert (shapely.area(parks) < shapely.area(shapely.convex_hull(parks))).all()
+
+
 # --- irregular parks: holes, two parts, curved shores, a strip cut into pieces, a line --------
 
 @pytest.mark.parametrize("seed", range(5))
