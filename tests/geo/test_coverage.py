@@ -663,15 +663,18 @@ def test_benchmark_footprints_and_parks_are_irregular_valid_and_stay_in_their_ce
     assert shapely.is_valid(feet).all()
     # inside its own 10 m cell, and never a filled rectangle: an L (notch) or a courtyard (hole)
     b = shapely.bounds(feet)
-    assert (b[:, 0] >= x - 1e-9).all() and (b[:, 2] <= x + 10 + 1e-9).all()
-    assert (b[:, 1] >= -1e-9).all() and (b[:, 3] <= 10 + 1e-9).all()
+    assert (b[:, 0] >= x - 1e-9).all()
+    assert (b[:, 2] <= x + 10 + 1e-9).all()
+    assert (b[:, 1] >= -1e-9).all()
+    assert (b[:, 3] <= 10 + 1e-9).all()
     hull = shapely.area(shapely.convex_hull(feet))
     holed = shapely.get_num_interior_rings(feet) > 0
     assert 0 < holed.sum() < feet.size
     assert (shapely.area(feet)[~holed] < hull[~holed] * 0.99).all()  # concave L shapes
     parks = synth.star_parks(rng, np.column_stack([x, y]), np.full(200, 25.0), lake_share=0.2)
     assert shapely.is_valid(parks).all()
-    assert (shapely.area(parks) < shapely.area(shapely.convex_hull(parks))).all()
+    concave = shapely.area(parks) < shapely.area(shapely.convex_hull(parks)) * 0.99
+    assert concave.mean() > 0.9
 
 
 # --- irregular parks: holes, two parts, curved shores, a strip cut into pieces, a line --------
